@@ -1,0 +1,257 @@
+"""Every test runs in its own world: a temporary WABA_HOME and config, its own database, its own
+encryption key, no OS keyring and no network.
+
+With ``WABA_TEST_DATABASE_URL`` (a PostgreSQL server URL), each test gets a fresh PostgreSQL
+database cloned from a migrated template; otherwise a SQLite file in its WABA_HOME.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keyring
+import pytest
+from cryptography.fernet import Fernet
+from keyring.backend import KeyringBackend
+from keyring.backends import fail
+
+from waba_cli.app import run
+from waba_cli.db.engine import open_database
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_SERVER_URL = os.environ.get("WABA_TEST_DATABASE_URL")
+_ENV_PREFIXES = ("WABA_", "WHATSAPP_")
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring that keeps passwords in a dict (stands in for the OS keyring)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)
+
+
+# -- databases ---------------------------------------------------------------------------------
+
+
+def _pg_admin(url: str) -> Any:
+    from sqlalchemy import create_engine
+
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def _pg_url(server_url: str, database: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(server_url).set(database=database).render_as_string(hide_password=False)
+
+
+def _drop_pg(admin: Any, name: str) -> None:
+    from sqlalchemy import text
+
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str | None]:
+    """A migrated PostgreSQL database to clone per test (None on SQLite runs)."""
+    if not PG_SERVER_URL:
+        yield None
+        return
+    from sqlalchemy import text
+
+    admin = _pg_admin(PG_SERVER_URL)
+    name = f"waba_tmpl_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:6]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    open_database(_pg_url(PG_SERVER_URL, name), migrate=True).dispose()
+    yield name
+    _drop_pg(admin, name)
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file to copy per test (migrating each time would be slow)."""
+    path = tmp_path_factory.mktemp("template") / "waba.db"
+    open_database(f"sqlite:///{path}").dispose()
+    return path
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, pg_template: str | None, sqlite_template: Path) -> Iterator[str]:
+    if pg_template is None:
+        home = tmp_path / "home"
+        home.mkdir(exist_ok=True)
+        shutil.copy(sqlite_template, home / "waba.db")
+        yield f"sqlite:///{home / 'waba.db'}"
+        return
+    from sqlalchemy import text
+
+    assert PG_SERVER_URL
+    admin = _pg_admin(PG_SERVER_URL)
+    name = f"waba_t_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    yield _pg_url(PG_SERVER_URL, name)
+    _drop_pg(admin, name)
+    admin.dispose()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database without any schema (SQLite file path, or a new empty PostgreSQL database)."""
+    if not PG_SERVER_URL:
+        yield f"sqlite:///{tmp_path / 'fresh' / 'waba.db'}"
+        return
+    from sqlalchemy import text
+
+    admin = _pg_admin(PG_SERVER_URL)
+    name = f"waba_e_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield _pg_url(PG_SERVER_URL, name)
+    _drop_pg(admin, name)
+    admin.dispose()
+
+
+# -- the isolated world ------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[Path]:
+    """WABA_HOME in tmp, a fresh key in the environment, no keyring, no real Graph API."""
+    for name in list(os.environ):
+        if name.startswith(_ENV_PREFIXES):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    monkeypatch.setenv("WABA_HOME", str(home))
+    monkeypatch.setenv("WABA_DATABASE_URL", database_url)
+    monkeypatch.setenv("WABA_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    # a base URL that cannot be reached: a test that forgets its mock fails instead of going out
+    monkeypatch.setenv("WABA_GRAPH_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield home
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory_keyring() -> MemoryKeyring:
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    return backend
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+def invoke(*args: str, stdin: str = "") -> Result:
+    """Run waba in this process, as the console script would, capturing its output."""
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stdout, sys.stderr, sys.stdin
+    sys.stdout, sys.stderr, sys.stdin = out, err, io.StringIO(stdin)
+    try:
+        code = run(list(args))
+    finally:
+        sys.stdout, sys.stderr, sys.stdin = old
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def waba() -> Any:
+    return invoke
+
+
+# -- account setup data ------------------------------------------------------------------------
+
+# The seed's setup example with its placeholders replaced by realistic values.
+SEED_SETUP: dict[str, Any] = {
+    "name": "My Business WhatsApp",
+    "waba_id": "123456789012345",
+    "meta_business_account_id": "987654321098765",
+    "app_id": "670843887433847",
+    "app_secret": "3f6c1d9e8b7a4c2d1e0f9a8b7c6d5e4f",
+    "phone_number_id": "109283746501928",
+    "phone_number": "+1 555 013 4567",
+    "display_phone_number": "+1 (555) 013-4567",
+    "access_token": "EAAGm0PX4ZCpsBAKZCyZBqZAt3vZBZCpLmnOpQrStUvWxYz0123456789abcdefGHIJ",
+    "webhook_verify_token": "verify-7f3a9c2e51b8",
+    "business_name": "My Insurance Company",
+    "business_description": "Leading insurance provider",
+    "business_email": "contact@mycompany.com",
+    "business_vertical": "Insurance",
+    "business_address": "123 Business St, City, State",
+    "enable_auto_reply": True,
+    "use_knowledge_base": True,
+    "greeting_message": "Hello! How can I help you today?",
+    "fallback_message": "I'm sorry, I didn't understand. Can you rephrase?",
+    "enable_business_hours": True,
+    "business_hours_start": "09:00:00",
+    "business_hours_end": "17:00:00",
+    "business_timezone": "UTC",
+    "webhook_url": "https://yourdomain.com/api/whatsapp/webhook/webhook/",
+    "subscribed_webhook_events": ["messages", "message_deliveries", "message_reads"],
+}
+SECRETS = ("access_token", "app_secret", "webhook_verify_token")
+
+
+@pytest.fixture
+def setup_file(tmp_path: Path) -> Any:
+    """Write setup data (the seed's, with ``changes``) to a file and return its path."""
+
+    def write(changes: dict[str, Any] | None = None, *, drop: tuple[str, ...] = (), name: str = "setup.json") -> Path:
+        data = {**SEED_SETUP, **(changes or {})}
+        for key in drop:
+            data.pop(key, None)
+        path = tmp_path / name
+        if name.endswith(".toml"):
+            lines = []
+            for key, value in data.items():
+                lines.append(f"{key} = {json.dumps(value)}")
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        else:
+            path.write_text(json.dumps(data), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def account(waba: Any, setup_file: Any) -> dict[str, Any]:
+    """An account set up from the seed's example (not verified with Meta)."""
+    result = waba("account", "setup", "--from-file", str(setup_file()), "--no-verify", "--json")
+    assert result.code == 0, result.err
+    data: dict[str, Any] = result.json()
+    return data

@@ -1,0 +1,3 @@
+from waba_cli.app import main
+
+main()

@@ -1,0 +1,190 @@
+"""What every command shares: the shared options, the run state, and the command decorator.
+
+Shared options (``--json``, ``--account/-a``, ``--yes``, ``--no-input``, ``--debug``, ``--dry-run``)
+work in the command's own position (``waba account list --json``) and on the root
+(``waba --json account list``). ``command()`` adds the ones a command declares to its signature, so
+they show in its ``--help``, and records them in ``STATE`` before the command body runs.
+
+This module stays cheap to import: ``waba --help`` loads it, and must not pay for SQLAlchemy,
+httpx or cryptography. Everything heavy is imported inside the functions that need it.
+"""
+
+import functools
+import inspect
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from waba_cli.services.runtime import Runtime
+    from waba_cli.ui.output import Output
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+HELP_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@dataclass
+class State:
+    """Options and objects of the current run (one command per process)."""
+
+    json: bool = False
+    account: str | None = None
+    yes: bool = False
+    no_input: bool = False
+    debug: bool = False
+    dry_run: bool = False
+    config: Path | None = None
+    failure_exit: int | None = None
+    _runtime: "Runtime | None" = field(default=None, repr=False)
+    _output: "Output | None" = field(default=None, repr=False)
+
+    @property
+    def interactive(self) -> bool:
+        """Prompts are allowed: stdin and stdout are terminals and --no-input was not given."""
+        return not self.no_input and sys.stdin.isatty() and sys.stdout.isatty()
+
+    def output(self) -> "Output":
+        if self._output is None:
+            from waba_cli.ui.output import Output
+
+            self._output = Output(json_mode=self.json)
+        return self._output
+
+    def runtime(self) -> "Runtime":
+        """Settings, database, key and Graph access for this run, resolved on first use."""
+        if self._runtime is None:
+            from waba_cli.services.runtime import Runtime
+            from waba_cli.settings import load_settings
+
+            settings = load_settings(config_path=self.config, account=self.account, debug=self.debug)
+            self._runtime = Runtime(settings, dry_run=self.dry_run)
+        return self._runtime
+
+    def close(self) -> None:
+        if self._runtime is not None:
+            self._runtime.close()
+
+    def reset(self) -> None:
+        """Forget the previous run (tests invoke several commands in one process)."""
+        self.close()
+        fresh = State()
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(fresh, name))
+
+
+STATE = State()
+
+
+def group(name: str, help_text: str) -> typer.Typer:
+    """A command group with waba's help settings (plain help: Rich help formatting is slow to load)."""
+    return typer.Typer(
+        name=name,
+        help=help_text,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        context_settings=HELP_SETTINGS,
+    )
+
+
+# name -> (type, default, option); the option goes into Annotated, so it carries no default
+_SHARED: dict[str, tuple[Any, Any, Any]] = {
+    "json": (bool, False, typer.Option("--json", help="Print one JSON document on stdout.")),
+    "account": (
+        str | None, None,
+        typer.Option("--account", "-a", metavar="ACC",
+                     help="Account name or WABA id (default: WABA_ACCOUNT, `waba account use`, the only one)."),
+    ),
+    "yes": (bool, False, typer.Option("--yes", "-y", help="Do not ask for confirmation.")),
+    "no_input": (bool, False, typer.Option("--no-input", help="Never prompt; missing values are an error.")),
+    "debug": (bool, False, typer.Option("--debug", help="Show tracebacks and debug logs.")),
+    "dry_run": (bool, False, typer.Option("--dry-run", help="Print the request(s) it would send; change nothing.")),
+}
+_DEFAULT_SHARED = ("json", "no_input", "debug")
+
+
+def apply_shared(**values: Any) -> None:
+    """Merge shared option values into STATE (a flag set anywhere stays set)."""
+    for name, value in values.items():
+        if name == "account":
+            if value:
+                STATE.account = value
+        elif value:
+            setattr(STATE, name, True)
+    if STATE.debug:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+
+
+def command(
+    app: typer.Typer,
+    name: str | None = None,
+    *,
+    shared: tuple[str, ...] = _DEFAULT_SHARED,
+    failure_exit: int | None = None,
+    **kwargs: Any,
+) -> Callable[[F], F]:
+    """Register a command on ``app`` with the shared options in ``shared``.
+
+    ``failure_exit`` maps every failure of the command (usage errors included) to that exit code,
+    for commands whose exit codes follow another convention (``health check``: Nagios' 3).
+    The docstring is the help text; its first paragraph is the summary.
+    """
+
+    def decorator(func: F) -> F:
+        signature = inspect.signature(func)
+        extra = [
+            inspect.Parameter(
+                f"shared_{opt}", inspect.Parameter.KEYWORD_ONLY,
+                default=_SHARED[opt][1], annotation=Annotated[_SHARED[opt][0], _SHARED[opt][2]],
+            )
+            for opt in shared
+        ]
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kw: Any) -> None:
+            apply_shared(**{opt: kw.pop(f"shared_{opt}") for opt in shared})
+            STATE.failure_exit = failure_exit
+            func(*args, **kw)
+
+        wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*signature.parameters.values(), *extra]
+        )
+        wrapper.__annotations__ = {**func.__annotations__, **{p.name: p.annotation for p in extra}}
+        wrapper.__waba_failure_exit__ = failure_exit  # type: ignore[attr-defined]
+        app.command(name, **kwargs)(wrapper)
+        return func
+
+    return decorator
+
+
+def out() -> "Output":
+    return STATE.output()
+
+
+def runtime() -> "Runtime":
+    return STATE.runtime()
+
+
+def confirm(question: str) -> None:
+    """Ask before a destructive change; without a terminal, ``--yes`` is required."""
+    from waba_cli.errors import UsageError
+
+    if STATE.yes:
+        return
+    if not STATE.interactive:
+        raise UsageError(f"{question.rstrip('?')}: refusing without confirmation", "add --yes")
+    if not typer.confirm(question, default=False, err=True):
+        raise typer.Exit(1)
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0", "false")

@@ -1,0 +1,42 @@
+"""`waba init`."""
+
+import typer
+
+from waba_cli.cli.common import command, out, runtime
+
+
+def register(app: typer.Typer) -> None:
+    command(app, "init", shared=("json", "debug"))(init)
+
+
+def init() -> None:
+    """Create the config file, data directory, database and encryption key.
+
+    Safe to run again: nothing that exists is replaced (never the key). The key goes to the OS
+    keyring; on a machine without one (a headless server) it is written to a 0600 key file, with a
+    warning. On PostgreSQL, init also migrates the schema (like `waba db upgrade`).
+
+    \b
+    Example:
+        WABA_HOME=~/waba-test waba init
+    """
+    from waba_cli.services.keys import init as do_init
+
+    report = do_init(runtime().settings)
+    o = out()
+    for warning in report.warnings:
+        o.warn(warning)
+    if o.json_mode:
+        o.json({
+            "config": str(report.config_path), "config_created": report.config_created,
+            "home": str(report.home), "database": report.database, "revision": report.revision,
+            "key": {"source": report.key_source, "location": report.key_location, "created": report.key_created},
+        })
+        return
+    o.details("waba is ready", [
+        ("config", f"{report.config_path}{' (created)' if report.config_created else ''}"),
+        ("data", report.home),
+        ("database", f"{report.database} @ {report.revision}"),
+        ("key", f"{report.key_location}{' (created)' if report.key_created else ' (existing, kept)'}"),
+    ])
+    o.note("next: waba account setup --from-file setup.json")

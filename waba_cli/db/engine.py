@@ -1,0 +1,163 @@
+"""The database: engine, sessions, and the schema-revision gate.
+
+SQLite (the default) runs in WAL mode with a busy timeout and foreign keys on. Any SQLAlchemy URL
+works; PostgreSQL is tested. The schema is managed by Alembic, but Alembic is only imported when a
+migration has to run: on every start the stored revision is compared with ``SCHEMA_REVISION``.
+
+- fresh SQLite database, or an older one: upgraded automatically (one user, one file);
+- PostgreSQL (several instances may share it): only ``waba db upgrade`` or ``waba init`` migrate;
+  every other command refuses an older schema and says so;
+- a schema newer than this waba: refused everywhere (downgrading waba is not supported).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+from sqlmodel import Session
+
+from waba_cli.errors import OperationError, SchemaError
+
+# Alembic revisions in order; the last one is what this code expects. tests/db keeps it equal to
+# Alembic's own history, so it cannot drift.
+REVISIONS: tuple[str, ...] = ("0001_initial", "0002_api_call_log")
+SCHEMA_REVISION = REVISIONS[-1]
+SQLITE_BUSY_TIMEOUT_MS = 5000
+MIGRATIONS_LOCK_ID = 0x7761_6261  # "waba": the PostgreSQL advisory lock held while migrating
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown without anything after "://"
+        return url.split("://", 1)[0] + "://***"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for ``url``; for SQLite the parent folder is created and pragmas set per connection."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - SQLAlchemy raises several types for a bad URL
+        raise SchemaError(f"the database URL {mask_url(url)!r} is not a valid SQLAlchemy URL") from None
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    try:
+        return create_engine(url, echo=echo, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        raise SchemaError(
+            f"no database driver for {parsed.get_backend_name()} ({exc.name} is not installed)",
+            "for PostgreSQL install the extra: pip install 'waba-cli[postgres]'",
+        ) from None
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision stored in the database, or None when it has no schema yet."""
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except (OperationalError, ProgrammingError) as exc:
+        if _is_missing_table(exc):
+            return None
+        raise _connect_error(engine, exc) from None
+
+
+def _is_missing_table(exc: SQLAlchemyError) -> bool:
+    message = str(exc).lower()
+    return "no such table" in message or "does not exist" in message or "undefinedtable" in message
+
+
+def _connect_error(engine: Engine, exc: SQLAlchemyError) -> OperationError:
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    return OperationError(f"cannot open the database {mask_url(str(engine.url))}: {reason}")
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Migrate to the latest revision; returns (before, after). Imports Alembic."""
+    from alembic import command
+    from alembic.config import Config
+
+    before = current_revision(engine)
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # several instances may run `waba db upgrade` at once: one migrates, the others wait
+            conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATIONS_LOCK_ID})
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    return before, current_revision(engine) or SCHEMA_REVISION
+
+
+@dataclass
+class Database:
+    """An engine whose schema has been checked, and the sessions on it."""
+
+    engine: Engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session; commit explicitly. Rolled back if the block raises."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session committed at the end of the block, rolled back if it raises."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @property
+    def url(self) -> str:
+        return mask_url(str(self.engine.url))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str, *, migrate: bool | None = None) -> Database:
+    """Open the database at ``url`` and make sure its schema is the one this code expects.
+
+    ``migrate``: None = automatic for SQLite only; True = migrate whatever the backend (``db upgrade``,
+    ``init``); False = never migrate.
+    """
+    engine = make_engine(url)
+    revision = current_revision(engine)
+    if revision == SCHEMA_REVISION:
+        return Database(engine)
+    if revision is not None and revision not in REVISIONS:
+        raise SchemaError(
+            f"the database schema is at revision {revision}, which this waba does not know "
+            "(it was created by a newer version)",
+            "upgrade waba: pip install --upgrade waba-cli",
+        )
+    auto = engine.dialect.name == "sqlite" if migrate is None else migrate
+    if not auto:
+        state = "has no waba schema yet" if revision is None else f"is at revision {revision}"
+        raise SchemaError(
+            f"the database {mask_url(url)} {state}; this waba needs {SCHEMA_REVISION}",
+            "run `waba db upgrade` once (it is safe while other instances run)",
+        )
+    upgrade(engine)
+    return Database(engine)

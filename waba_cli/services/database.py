@@ -1,0 +1,37 @@
+"""What the database holds, and explicit schema upgrades."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from waba_cli.db.engine import SCHEMA_REVISION, Database, current_revision, make_engine, mask_url
+from waba_cli.db.engine import upgrade as migrate
+from waba_cli.db.models import ALL_TABLES
+
+
+def describe(db: Database) -> dict[str, Any]:
+    """URL (password masked), backend, revisions and the row count of every table."""
+    rows: dict[str, int] = {}
+    with db.engine.connect() as conn:
+        for model in ALL_TABLES:
+            table = model.__table__  # type: ignore[attr-defined]
+            rows[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+    return {
+        "url": db.url,
+        "backend": db.engine.dialect.name,
+        "revision": current_revision(db.engine),
+        "expected_revision": SCHEMA_REVISION,
+        "rows": rows,
+    }
+
+
+def upgrade(url: str) -> tuple[str, str | None, str]:
+    """Migrate the database at ``url``; returns (masked url, revision before, revision after)."""
+    engine = make_engine(url)
+    try:
+        before, after = migrate(engine)
+    finally:
+        engine.dispose()
+    return mask_url(url), before, after

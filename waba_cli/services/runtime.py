@@ -1,0 +1,106 @@
+"""The run-time context of one command: settings, database, encryption key and Graph access.
+
+Each part is opened on first use, so a command pays only for what it touches: ``account list``
+opens the database and nothing else; only commands that decrypt load the key (and cryptography);
+only commands that talk to Meta import httpx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from waba_cli.db.engine import Database, open_database
+from waba_cli.settings import Settings
+
+if TYPE_CHECKING:
+    from waba_cli.db.models import Account
+    from waba_cli.graph.api import GraphAPI
+    from waba_cli.graph.client import CallRecord, Credentials
+    from waba_cli.secrets import Cipher, KeyMaterial
+
+T = TypeVar("T")
+
+
+class Runtime:
+    """Lazily opened resources for one command run."""
+
+    # Tests set this to a mock httpx transport (respx); None means real HTTP.
+    transport: ClassVar[Any] = None
+
+    def __init__(self, settings: Settings, *, dry_run: bool = False) -> None:
+        self.settings = settings
+        self.dry_run = dry_run
+        self._db: Database | None = None
+        self._key: KeyMaterial | None = None
+        self._cipher: Cipher | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = open_database(self.settings.database_url)
+        return self._db
+
+    def key(self) -> KeyMaterial:
+        if self._key is None:
+            from waba_cli.secrets import require_key
+
+            self._key = require_key(self.settings)
+        return self._key
+
+    def cipher(self) -> Cipher:
+        if self._cipher is None:
+            from waba_cli.secrets import Cipher
+
+            self._cipher = Cipher(self.key())
+        return self._cipher
+
+    def credentials(self, account: Account) -> Credentials:
+        from waba_cli.graph.client import Credentials
+
+        cipher = self.cipher()
+        return Credentials(
+            access_token=cipher.decrypt(account.access_token_enc, f"the access token of {account.name}"),
+            app_id=account.app_id,
+            app_secret=cipher.decrypt(account.app_secret_enc, f"the app secret of {account.name}"),
+        )
+
+    @asynccontextmanager
+    async def graph(self, credentials: Credentials | None, account_id: int | None = None) -> AsyncIterator[GraphAPI]:
+        """A Graph API session; every call made through it is logged to ``api_call`` at the end."""
+        from waba_cli.graph.api import GraphAPI
+        from waba_cli.graph.client import GraphClient
+
+        calls: list[CallRecord] = []
+        client = GraphClient.from_settings(
+            self.settings, credentials, transport=self.transport, dry_run=self.dry_run, on_call=calls.append
+        )
+        try:
+            async with client:
+                yield GraphAPI(client)
+        finally:
+            if calls:
+                self._record_calls(calls, account_id)
+
+    def _record_calls(self, calls: list[CallRecord], account_id: int | None) -> None:
+        from waba_cli.db.models import ApiCall
+
+        with self.db.transaction() as session:
+            session.add_all(
+                ApiCall(account_id=account_id, at=c.at, method=c.method, endpoint=c.endpoint,
+                        status_code=c.status_code, latency_ms=c.latency_ms, error_code=c.error_code,
+                        attempt=c.attempt)
+                for c in calls
+            )
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
+
+
+def run(coroutine_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run an async service call from a synchronous command."""
+    return asyncio.run(coroutine_factory())

@@ -1,0 +1,242 @@
+"""Settings: the config file, the environment and flags, resolved once into a frozen ``Settings``.
+
+Precedence is flag > environment > config file > default. Locations come from platformdirs unless
+``WABA_HOME`` / ``WABA_CONFIG`` say otherwise; when ``WABA_HOME`` is set and ``WABA_CONFIG`` is not,
+the config file is ``$WABA_HOME/config.toml``. Every key of the file is checked against ``SCHEMA``:
+an unknown key, a wrong type or a bad value is a ``ConfigError`` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from waba_cli.errors import ConfigError
+
+APP_NAME = "waba"
+DEFAULT_GRAPH_BASE_URL = "https://graph.facebook.com"
+DEFAULT_GRAPH_API_VERSION = "v23.0"
+DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024
+_VERSION_RE = re.compile(r"^v[0-9]+\.[0-9]+$")
+_REGION_RE = re.compile(r"^[A-Z]{2}$")
+
+
+def _is_url(value: str) -> bool:
+    return value.startswith(("https://", "http://")) and len(value) > len("https://")
+
+
+def _check_version(value: Any) -> str | None:
+    return None if _VERSION_RE.match(value) else "must look like v23.0"
+
+
+def _check_url(value: Any) -> str | None:
+    return None if _is_url(value) else "must be an http:// or https:// URL"
+
+
+def _check_optional_url(value: Any) -> str | None:
+    return None if value == "" or _is_url(value) else "must be an http:// or https:// URL or empty"
+
+
+def _check_positive(value: Any) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def _check_non_negative(value: Any) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
+def _check_region(value: Any) -> str | None:
+    return None if value == "" or _REGION_RE.match(value) else "must be a two-letter country code like DE"
+
+
+@dataclass(frozen=True)
+class _Key:
+    type: type | tuple[type, ...]
+    default: Any
+    check: Callable[[Any], str | None] | None = None
+
+
+# section -> key -> definition. config.example.toml documents every entry; a test keeps them in step.
+SCHEMA: dict[str, dict[str, _Key]] = {
+    "database": {
+        "url": _Key(str, ""),
+    },
+    "graph": {
+        "base_url": _Key(str, DEFAULT_GRAPH_BASE_URL, _check_url),
+        "api_version": _Key(str, DEFAULT_GRAPH_API_VERSION, _check_version),
+        "timeout": _Key((int, float), 20.0, _check_positive),
+        "max_retries": _Key(int, 5, _check_non_negative),
+        "retry_max_wait": _Key((int, float), 60.0, _check_positive),
+    },
+    "secrets": {
+        "key_file": _Key(str, ""),
+        "keyring_timeout": _Key((int, float), 3.0, _check_positive),
+    },
+    "defaults": {
+        "account": _Key(str, ""),
+        "region": _Key(str, "", _check_region),
+    },
+    "webhook": {
+        "public_base_url": _Key(str, "", _check_optional_url),
+        "max_body_bytes": _Key(int, DEFAULT_MAX_BODY_BYTES, _check_positive),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything waba needs to know about where things are and how to talk to Meta."""
+
+    config_path: Path
+    config_exists: bool
+    home: Path
+    database_url: str
+    graph_base_url: str
+    graph_api_version: str
+    graph_timeout: float
+    graph_max_retries: int
+    graph_retry_max_wait: float
+    key_file: Path | None
+    keyring_timeout: float
+    account: str | None
+    region: str | None
+    webhook_public_base_url: str | None
+    webhook_max_body_bytes: int
+    debug: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def default_config_path(env: Mapping[str, str]) -> Path:
+    if env.get("WABA_CONFIG"):
+        return Path(env["WABA_CONFIG"]).expanduser()
+    if env.get("WABA_HOME"):
+        return Path(env["WABA_HOME"]).expanduser() / "config.toml"
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME) / "config.toml"
+
+
+def default_home(env: Mapping[str, str]) -> Path:
+    if env.get("WABA_HOME"):
+        return Path(env["WABA_HOME"]).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME)
+
+
+def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
+    """Read and check the config file; a missing file is an empty config."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot be read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path}: not valid TOML ({exc})", "fix the file or remove it") from None
+    return _check_config(path, data)
+
+
+def _check_config(path: Path, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    checked: dict[str, dict[str, Any]] = {}
+    for section, values in data.items():
+        keys = SCHEMA.get(section)
+        if keys is None:
+            raise ConfigError(
+                f"config file {path}: unknown section [{section}]",
+                f"known sections: {', '.join(SCHEMA)}",
+            )
+        if not isinstance(values, dict):
+            raise ConfigError(f"config file {path}: {section} must be a table ([{section}])")
+        checked[section] = {}
+        for key, value in values.items():
+            definition = keys.get(key)
+            name = f"{section}.{key}"
+            if definition is None:
+                raise ConfigError(
+                    f"config file {path}: unknown key {name}",
+                    f"known keys in [{section}]: {', '.join(keys)}",
+                )
+            problem = _problem(definition, value)
+            if problem:
+                raise ConfigError(f"config file {path}: {name} = {value!r} {problem}")
+            checked[section][key] = value
+    return checked
+
+
+def _problem(definition: _Key, value: Any) -> str | None:
+    # bool is an int in Python; a setting that wants a number never wants true/false
+    if isinstance(value, bool) or not isinstance(value, definition.type):
+        wanted = definition.type if isinstance(definition.type, tuple) else (definition.type,)
+        return "must be " + " or ".join("a number" if t in (int, float) else "a string" for t in wanted[:1])
+    return definition.check(value) if definition.check else None
+
+
+def _from_env(env: Mapping[str, str], names: tuple[str, ...], section: str, key: str) -> Any:
+    """The first set variable among ``names``, checked like the config key it overrides."""
+    for name in names:
+        value = env.get(name)
+        if value:
+            definition = SCHEMA[section][key]
+            problem = definition.check(value) if definition.check else None
+            if problem:
+                raise ConfigError(f"environment variable {name} = {value!r} {problem}")
+            return value
+    return None
+
+
+def load_settings(
+    *,
+    config_path: Path | None = None,
+    account: str | None = None,
+    debug: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve flags, environment, config file and defaults into one ``Settings``."""
+    env = os.environ if env is None else env
+    path = config_path.expanduser() if config_path else default_config_path(env)
+    config = read_config_file(path)
+
+    def setting(section: str, key: str) -> Any:
+        return config.get(section, {}).get(key, SCHEMA[section][key].default)
+
+    home = default_home(env)
+    database_url = env.get("WABA_DATABASE_URL") or setting("database", "url") or f"sqlite:///{home / 'waba.db'}"
+    key_file = setting("secrets", "key_file")
+    public_url = (
+        _from_env(env, ("WABA_WEBHOOK_BASE_URL", "WHATSAPP_WEBHOOK_BASE_URL"), "webhook", "public_base_url")
+        or setting("webhook", "public_base_url")
+    )
+    return Settings(
+        config_path=path,
+        config_exists=path.exists(),
+        home=home,
+        database_url=database_url,
+        graph_base_url=(
+            _from_env(env, ("WABA_GRAPH_BASE_URL",), "graph", "base_url") or setting("graph", "base_url")
+        ).rstrip("/"),
+        graph_api_version=(
+            _from_env(env, ("WABA_GRAPH_API_VERSION",), "graph", "api_version")
+            or setting("graph", "api_version")
+        ),
+        graph_timeout=float(setting("graph", "timeout")),
+        graph_max_retries=int(setting("graph", "max_retries")),
+        graph_retry_max_wait=float(setting("graph", "retry_max_wait")),
+        key_file=Path(key_file).expanduser() if key_file else None,
+        keyring_timeout=float(setting("secrets", "keyring_timeout")),
+        account=account or env.get("WABA_ACCOUNT") or setting("defaults", "account") or None,
+        region=setting("defaults", "region") or None,
+        webhook_public_base_url=public_url or None,
+        webhook_max_body_bytes=int(setting("webhook", "max_body_bytes")),
+        debug=debug or env.get("WABA_DEBUG", "") not in ("", "0", "false"),
+    )
