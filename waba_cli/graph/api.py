@@ -1,0 +1,308 @@
+"""Typed wrappers for the Graph endpoints waba uses, one method each (shapes from the reference).
+
+The TypedDicts are ``total=False`` because Meta omits fields freely; IDs are always strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict, cast
+
+from waba_cli.graph.client import GraphClient
+
+WABA_FIELDS = (
+    "id",
+    "name",
+    "currency",
+    "timezone_id",
+    "message_template_namespace",
+    "account_review_status",
+    "business_verification_status",
+    "country",
+    "ownership_type",
+    "status",
+    "health_status",
+)
+PHONE_NUMBER_FIELDS = (
+    "id",
+    "display_phone_number",
+    "verified_name",
+    "quality_rating",
+    "code_verification_status",
+    "name_status",
+    "status",
+    "platform_type",
+    "throughput",
+    "whatsapp_business_manager_messaging_limit",
+    "account_mode",
+    "webhook_configuration",
+    "last_onboarded_time",
+)
+BUSINESS_PROFILE_FIELDS = (
+    "about",
+    "address",
+    "description",
+    "email",
+    "profile_picture_url",
+    "websites",
+    "vertical",
+)
+
+Fields = str | Sequence[str]
+
+
+class GranularScope(TypedDict, total=False):
+    scope: str
+    target_ids: list[str]
+
+
+class TokenInfo(TypedDict, total=False):
+    """The ``data`` object of ``debug_token`` (§5.3)."""
+
+    app_id: str
+    type: str
+    application: str
+    data_access_expires_at: int
+    expires_at: int
+    is_valid: bool
+    issued_at: int
+    scopes: list[str]
+    granular_scopes: list[GranularScope]
+    user_id: str
+    error: dict[str, Any]
+
+
+class Waba(TypedDict, total=False):
+    """A WhatsApp Business Account (§5.1)."""
+
+    id: str
+    name: str
+    currency: str
+    timezone_id: str
+    message_template_namespace: str
+    account_review_status: str
+    business_verification_status: str
+    country: str
+    ownership_type: str
+    status: str
+    health_status: dict[str, Any]
+
+
+class PhoneNumber(TypedDict, total=False):
+    """A business phone number (§4.1)."""
+
+    id: str
+    display_phone_number: str
+    verified_name: str
+    quality_rating: str
+    code_verification_status: str
+    name_status: str
+    status: str
+    platform_type: str
+    throughput: dict[str, Any]
+    whatsapp_business_manager_messaging_limit: str
+    account_mode: str
+    webhook_configuration: dict[str, str]
+    last_onboarded_time: str
+
+
+class SubscribedApp(TypedDict, total=False):
+    """One entry of ``GET /{waba-id}/subscribed_apps`` (§5.2)."""
+
+    whatsapp_business_api_data: dict[str, str]
+    override_callback_uri: str
+
+
+class SentContact(TypedDict, total=False):
+    input: str
+    wa_id: str
+
+
+class SentMessage(TypedDict, total=False):
+    id: str
+    message_status: str
+    group_id: str
+
+
+class SendResponse(TypedDict, total=False):
+    """The answer to a send (§2.2): accepted, not delivered."""
+
+    messaging_product: str
+    contacts: list[SentContact]
+    messages: list[SentMessage]
+
+
+class Template(TypedDict, total=False):
+    """A message template (§3.4)."""
+
+    id: str
+    name: str
+    language: str
+    status: str
+    category: str
+    sub_category: str
+    parameter_format: str
+    components: list[dict[str, Any]]
+    quality_score: dict[str, Any]
+    rejected_reason: str
+
+
+class TemplateCreated(TypedDict, total=False):
+    """The answer to a template creation (§3.1)."""
+
+    id: str
+    status: str
+    category: str
+
+
+class BusinessProfile(TypedDict, total=False):
+    """A number's business profile (§4.6)."""
+
+    about: str
+    address: str
+    description: str
+    email: str
+    profile_picture_url: str
+    websites: list[str]
+    vertical: str
+    messaging_product: str
+
+
+class Success(TypedDict, total=False):
+    success: bool
+
+
+class GraphAPI:
+    """The Graph endpoints waba calls, on top of one ``GraphClient``."""
+
+    def __init__(self, client: GraphClient) -> None:
+        self.client = client
+
+    async def debug_token(self, input_token: str, *, app_id: str, app_secret: str) -> TokenInfo:
+        """Inspect ``input_token`` with the app token ``app_id|app_secret`` (§5.3).
+
+        https://developers.facebook.com/docs/graph-api/reference/debug_token
+        """
+        answer = await self.client.get(
+            "debug_token", params={"input_token": input_token}, auth=f"{app_id}|{app_secret}"
+        )
+        return cast("TokenInfo", answer.get("data") or {})
+
+    async def get_waba(self, waba_id: str, fields: Fields | None = WABA_FIELDS) -> Waba:
+        """``GET /{waba-id}`` (§5.1).
+
+        https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account
+        """
+        return cast("Waba", await self.client.get(waba_id, params=_fields(fields)))
+
+    async def list_phone_numbers(
+        self, waba_id: str, fields: Fields | None = PHONE_NUMBER_FIELDS
+    ) -> list[PhoneNumber]:
+        """Every number of the WABA, all pages (§4.1).
+
+        https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/phone_numbers
+        """
+        pages = self.client.paginate(f"{waba_id}/phone_numbers", _fields(fields))
+        return [cast("PhoneNumber", item) async for item in pages]
+
+    async def get_phone_number(
+        self, phone_number_id: str, fields: Fields | None = PHONE_NUMBER_FIELDS
+    ) -> PhoneNumber:
+        """``GET /{phone-number-id}`` (§4.1).
+
+        https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account-to-number-current-status
+        """
+        return cast("PhoneNumber", await self.client.get(phone_number_id, params=_fields(fields)))
+
+    async def list_subscribed_apps(self, waba_id: str) -> list[SubscribedApp]:
+        """Apps receiving this WABA's webhooks (§5.2).
+
+        https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/subscribed_apps
+        """
+        pages = self.client.paginate(f"{waba_id}/subscribed_apps")
+        return [cast("SubscribedApp", item) async for item in pages]
+
+    async def subscribe_app(
+        self, waba_id: str, *, override_callback_uri: str | None = None, verify_token: str | None = None
+    ) -> Success:
+        """Subscribe the token's app to the WABA's webhooks (§5.2).
+
+        Without ``override_callback_uri`` the body is empty, which also removes an existing override.
+        https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/subscribed_apps
+        """
+        override = {"override_callback_uri": override_callback_uri, "verify_token": verify_token}
+        body = {key: value for key, value in override.items() if value is not None} or None
+        return cast("Success", await self.client.post(f"{waba_id}/subscribed_apps", json=body))
+
+    async def send_message(
+        self, phone_number_id: str, payload: Mapping[str, Any], *, retry: bool = True
+    ) -> SendResponse:
+        """Send one message (§2.1); ``retry=False`` leaves the scheduling of retries to the caller.
+
+        https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages
+        """
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", **payload}
+        answer = await self.client.post(f"{phone_number_id}/messages", json=body, retry=retry)
+        return cast("SendResponse", answer)
+
+    async def list_templates(
+        self,
+        waba_id: str,
+        *,
+        fields: Fields | None = None,
+        limit: int | None = None,
+        name: str | None = None,
+        status: str | None = None,
+    ) -> list[Template]:
+        """The WABA's templates, all pages or the first ``limit`` (§3.4); filters by name/status.
+
+        https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/message_templates
+        """
+        params = _fields(fields) or {}
+        params.update({key: value for key, value in (("name", name), ("status", status)) if value})
+        pages = self.client.paginate(f"{waba_id}/message_templates", params, limit=limit)
+        return [cast("Template", item) async for item in pages]
+
+    async def create_template(self, waba_id: str, body: Mapping[str, Any]) -> TemplateCreated:
+        """Submit a template for review (§3.2); Meta allows 100 creations per WABA per hour.
+
+        https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/message_templates
+        """
+        answer = await self.client.post(f"{waba_id}/message_templates", json=dict(body))
+        return cast("TemplateCreated", answer)
+
+    async def delete_template(self, waba_id: str, name: str, hsm_id: str | None = None) -> Success:
+        """Delete every language of ``name``, or only the template ``hsm_id`` (§3.1).
+
+        https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/message_templates
+        """
+        params = {"name": name}
+        if hsm_id is not None:
+            params["hsm_id"] = hsm_id
+        return cast("Success", await self.client.delete(f"{waba_id}/message_templates", params=params))
+
+    async def get_business_profile(
+        self, phone_number_id: str, fields: Fields | None = BUSINESS_PROFILE_FIELDS
+    ) -> BusinessProfile:
+        """The number's business profile (§4.6); Meta wraps it in ``data[0]``.
+
+        https://developers.facebook.com/docs/whatsapp/cloud-api/reference/business-profiles
+        """
+        answer = await self.client.get(f"{phone_number_id}/whatsapp_business_profile", params=_fields(fields))
+        profiles = answer.get("data")
+        return cast("BusinessProfile", profiles[0] if isinstance(profiles, list) and profiles else {})
+
+    async def update_business_profile(self, phone_number_id: str, fields: Mapping[str, Any]) -> Success:
+        """Change the given profile fields, leaving the others as they are (§4.6).
+
+        https://developers.facebook.com/docs/whatsapp/cloud-api/reference/business-profiles
+        """
+        body = {"messaging_product": "whatsapp", **fields}
+        answer = await self.client.post(f"{phone_number_id}/whatsapp_business_profile", json=body)
+        return cast("Success", answer)
+
+
+def _fields(fields: Fields | None) -> dict[str, Any] | None:
+    if fields is None:
+        return None
+    return {"fields": fields if isinstance(fields, str) else ",".join(fields)}
