@@ -123,6 +123,7 @@ def database_url(tmp_path: Path, pg_template: str | None, sqlite_template: Path)
 def empty_database_url(tmp_path: Path) -> Iterator[str]:
     """A database without any schema (SQLite file path, or a new empty PostgreSQL database)."""
     if not PG_SERVER_URL:
+        (tmp_path / "fresh").mkdir()
         yield f"sqlite:///{tmp_path / 'fresh' / 'waba.db'}"
         return
     from sqlalchemy import text
@@ -255,3 +256,21 @@ def account(waba: Any, setup_file: Any) -> dict[str, Any]:
     assert result.code == 0, result.err
     data: dict[str, Any] = result.json()
     return data
+
+
+# -- a mocked Graph API for commands -----------------------------------------------------------
+
+GRAPH = "http://127.0.0.1:9/v23.0"
+
+
+@pytest.fixture
+def graph(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A respx router that answers every Graph call a command makes (unmatched calls fail)."""
+    import httpx
+    import respx
+
+    from waba_cli.services.runtime import Runtime
+
+    router = respx.MockRouter(assert_all_called=False, base_url=GRAPH)
+    monkeypatch.setattr(Runtime, "transport", httpx.MockTransport(router.async_handler))
+    return router

@@ -21,17 +21,26 @@ def test_setup_from_the_seed_example_creates_account_and_number(waba: Any, setup
     assert result.code == 0, result.err
     assert "message_deliveries" in result.err  # the note about the seed's old webhook names
     listed = waba("account", "list", "--json").json()
-    assert listed == [{
-        "id": listed[0]["id"], "name": "My Business WhatsApp", "waba_id": "123456789012345",
-        "phone_numbers": ["+15550134567"], "default": False, "status": None,
-        "access_token": "EAAG…GHIJ",
-    }]
+    assert listed == [
+        {
+            "id": listed[0]["id"],
+            "name": "My Business WhatsApp",
+            "waba_id": "123456789012345",
+            "phone_numbers": ["+15550134567"],
+            "default": False,
+            "status": None,
+            "access_token": "EAAG…GHIJ",
+        }
+    ]
 
 
 def test_setup_accepts_toml_with_native_times(waba: Any, tmp_path: Path) -> None:
     path = tmp_path / "acme.toml"
-    lines = [f"{k} = {json.dumps(v)}" for k, v in SEED_SETUP.items()
-             if k not in ("business_hours_start", "business_hours_end")]
+    lines = [
+        f"{k} = {json.dumps(v)}"
+        for k, v in SEED_SETUP.items()
+        if k not in ("business_hours_start", "business_hours_end")
+    ]
     path.write_text("\n".join([*lines, "business_hours_start = 08:30:00", "business_hours_end = 18:00:00"]))
 
     assert waba("account", "setup", "--from-file", str(path), "--no-verify").code == 0
@@ -41,28 +50,31 @@ def test_setup_accepts_toml_with_native_times(waba: Any, tmp_path: Path) -> None
     assert shown["subscribed_webhook_events"] == ["messages"]
 
 
-@pytest.mark.parametrize(("key", "value"), [
-    ("waba_id", "12345abc"),
-    ("app_id", "your_app_id"),
-    ("meta_business_account_id", "not-a-number"),
-    ("phone_number_id", ""),
-    ("app_secret", "your_app_secret"),
-    ("access_token", "your_permanent_access_token"),
-    ("webhook_verify_token", "short"),
-    ("phone_number", "+1234567890"),
-    ("phone_number", "0151 2345678"),
-    ("business_email", "contact@"),
-    ("business_timezone", "Mars/Olympus_Mons"),
-    ("business_hours_start", "9am"),
-    ("business_hours_end", "24:00"),
-    ("business_vertical", "Spaceflight"),
-    ("webhook_url", "http://example.com/hook"),
-    ("subscribed_webhook_events", ["messages", "message_sent"]),
-    ("daily_limit", 0),
-    ("enable_auto_reply", "sometimes"),
-    ("name", "12345"),
-    ("business_description", "x" * 257),
-])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("waba_id", "12345abc"),
+        ("app_id", "your_app_id"),
+        ("meta_business_account_id", "not-a-number"),
+        ("phone_number_id", ""),
+        ("app_secret", "your_app_secret"),
+        ("access_token", "your_permanent_access_token"),
+        ("webhook_verify_token", "short"),
+        ("phone_number", "+1234567890"),
+        ("phone_number", "0151 2345678"),
+        ("business_email", "contact@"),
+        ("business_timezone", "Mars/Olympus_Mons"),
+        ("business_hours_start", "9am"),
+        ("business_hours_end", "24:00"),
+        ("business_vertical", "Spaceflight"),
+        ("webhook_url", "http://example.com/hook"),
+        ("subscribed_webhook_events", ["messages", "message_sent"]),
+        ("daily_limit", 0),
+        ("enable_auto_reply", "sometimes"),
+        ("name", "12345"),
+        ("business_description", "x" * 257),
+    ],
+)
 def test_setup_rejects_each_invalid_field_and_writes_nothing(
     waba: Any, setup_file: Any, isolated: Path, key: str, value: Any
 ) -> None:
@@ -120,19 +132,33 @@ def test_show_masks_secrets(waba: Any, account: Any) -> None:
 
 
 def test_update_sets_plain_settings_and_validates_them(waba: Any, account: Any) -> None:
-    ok = waba("account", "update", "123456789012345", "--set", "daily_limit=500",
-              "--set", "business_timezone=Europe/Berlin", "--set", "enable_auto_reply=false")
+    ok = waba(
+        "account",
+        "update",
+        "123456789012345",
+        "--set",
+        "daily_limit=500",
+        "--set",
+        "business_timezone=Europe/Berlin",
+        "--set",
+        "enable_auto_reply=false",
+    )
     bad = waba("account", "update", "123456789012345", "--set", "business_timezone=Europe/Nowhere")
 
     assert ok.code == 0, ok.err
     shown = waba("account", "show", "--json").json()
     assert (shown["daily_limit"], shown["business_timezone"], shown["enable_auto_reply"]) == (
-        500, "Europe/Berlin", False)
+        500,
+        "Europe/Berlin",
+        False,
+    )
     assert bad.code == 2 and "business_timezone" in bad.err
 
 
 def test_update_refuses_secrets_on_the_command_line(waba: Any, account: Any) -> None:
-    result = waba("account", "update", "My Business WhatsApp", "--set", "access_token=EAAnewtokennewtokennewtoken1234567")
+    result = waba(
+        "account", "update", "My Business WhatsApp", "--set", "access_token=EAAnewtokennewtokennewtoken1234567"
+    )
     assert result.code == 2
     assert "secret" in result.err
     assert "EAAnewtoken" not in result.err
@@ -166,8 +192,15 @@ def test_remove_needs_yes_without_a_terminal(waba: Any, account: Any) -> None:
 
 def test_account_resolution_default_env_and_flag(waba: Any, setup_file: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     waba("account", "setup", "--from-file", str(setup_file()), "--no-verify")
-    second = setup_file({"name": "Brand B", "waba_id": "223456789012345", "phone_number_id": "209283746501928",
-                         "phone_number": "+4915123456789"}, name="b.json")
+    second = setup_file(
+        {
+            "name": "Brand B",
+            "waba_id": "223456789012345",
+            "phone_number_id": "209283746501928",
+            "phone_number": "+4915123456789",
+        },
+        name="b.json",
+    )
     assert waba("account", "setup", "--from-file", str(second), "--no-verify").code == 0
 
     ambiguous = waba("account", "show")

@@ -27,13 +27,17 @@ def _stored_tokens(database_url: str) -> list[str]:
     return values
 
 
-def test_no_secret_in_plaintext_anywhere(waba: Any, setup_file: Any, isolated: Path, database_url: str,
-                                         tmp_path: Path) -> None:
+def test_no_secret_in_plaintext_anywhere(
+    waba: Any, setup_file: Any, isolated: Path, database_url: str, tmp_path: Path
+) -> None:
     outputs = [
         waba("account", "setup", "--from-file", str(setup_file()), "--no-verify", "--json"),
-        waba("account", "list", "--json"), waba("account", "list"),
-        waba("account", "show", "--json"), waba("account", "show"),
-        waba("db", "info", "--json"), waba("secrets", "status", "--json"),
+        waba("account", "list", "--json"),
+        waba("account", "list"),
+        waba("account", "show", "--json"),
+        waba("account", "show"),
+        waba("db", "info", "--json"),
+        waba("secrets", "status", "--json"),
         waba("account", "update", "My Business WhatsApp", "--set", "access_token=" + SEED_SETUP["access_token"]),
     ]
     captured = "".join(r.out + r.err for r in outputs)
@@ -45,8 +49,9 @@ def test_no_secret_in_plaintext_anywhere(waba: Any, setup_file: Any, isolated: P
         engine = create_engine(database_url)
         with engine.connect() as conn:
             for table in ("account", "phone_number", "api_call"):
-                blobs.append(json.dumps([list(r) for r in conn.execute(text(f"SELECT * FROM {table}"))],
-                                        default=str).encode())
+                blobs.append(
+                    json.dumps([list(r) for r in conn.execute(text(f"SELECT * FROM {table}"))], default=str).encode()
+                )
         engine.dispose()
 
     for key in SECRETS:
@@ -62,13 +67,20 @@ def test_secrets_are_fernet_tokens_readable_with_the_key(waba: Any, account: Any
     assert decrypted == {SEED_SETUP[k] for k in SECRETS}
 
 
-def test_a_passphrase_of_32_characters_derives_a_key(waba: Any, setup_file: Any,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_passphrase_of_32_characters_derives_a_key(
+    waba: Any, setup_file: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WABA_ENCRYPTION_KEY", "correct horse battery staple, twice over")
     assert waba("account", "setup", "--from-file", str(setup_file()), "--no-verify").code == 0
     status = waba("secrets", "status", "--json").json()
-    assert status == {"source": "env", "location": "WABA_ENCRYPTION_KEY", "keys": 1, "secrets": 3,
-                      "accounts": 1, "readable": True}
+    assert status == {
+        "source": "env",
+        "location": "WABA_ENCRYPTION_KEY",
+        "keys": 1,
+        "secrets": 3,
+        "accounts": 1,
+        "readable": True,
+    }
 
 
 def test_short_passphrase_is_refused(waba: Any, setup_file: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,8 +98,9 @@ def test_legacy_variable_name_is_accepted(waba: Any, setup_file: Any, monkeypatc
     assert waba("secrets", "status", "--json").json()["location"] == "WHATSAPP_ENCRYPTION_KEY"
 
 
-def test_no_key_anywhere_is_exit_2_naming_the_way_out(waba: Any, setup_file: Any,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_key_anywhere_is_exit_2_naming_the_way_out(
+    waba: Any, setup_file: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("WABA_ENCRYPTION_KEY")
     result = waba("account", "setup", "--from-file", str(setup_file()), "--no-verify")
     assert result.code == 2
@@ -110,8 +123,9 @@ def test_wrong_key_is_reported_not_crashed(waba: Any, account: Any, monkeypatch:
     assert "cannot decrypt" in result.err
 
 
-def test_init_stores_a_new_key_in_the_keyring(waba: Any, monkeypatch: pytest.MonkeyPatch,
-                                              memory_keyring: MemoryKeyring, isolated: Path) -> None:
+def test_init_stores_a_new_key_in_the_keyring(
+    waba: Any, monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring, isolated: Path
+) -> None:
     monkeypatch.delenv("WABA_ENCRYPTION_KEY")
     result = waba("init", "--json")
     assert result.code == 0, result.err
@@ -126,8 +140,9 @@ def test_init_stores_a_new_key_in_the_keyring(waba: Any, monkeypatch: pytest.Mon
     assert memory_keyring.get_password(KEYRING_SERVICE, KEYRING_ENTRY) == stored
 
 
-def test_init_without_keyring_writes_a_0600_key_file_with_a_warning(waba: Any, monkeypatch: pytest.MonkeyPatch,
-                                                                    isolated: Path) -> None:
+def test_init_without_keyring_writes_a_0600_key_file_with_a_warning(
+    waba: Any, monkeypatch: pytest.MonkeyPatch, isolated: Path
+) -> None:
     monkeypatch.delenv("WABA_ENCRYPTION_KEY")
     result = waba("init")
     assert result.code == 0, result.err
@@ -148,8 +163,9 @@ def test_init_keeps_a_key_from_the_environment(waba: Any, isolated: Path) -> Non
     assert not (isolated / "encryption.key").exists()
 
 
-def test_hung_keyring_is_bounded_by_the_timeout(waba: Any, monkeypatch: pytest.MonkeyPatch, isolated: Path,
-                                                setup_file: Any) -> None:
+def test_hung_keyring_is_bounded_by_the_timeout(
+    waba: Any, monkeypatch: pytest.MonkeyPatch, isolated: Path, setup_file: Any
+) -> None:
     class HungKeyring(MemoryKeyring):
         def get_password(self, service: str, username: str) -> str | None:
             time.sleep(30)
@@ -164,9 +180,9 @@ def test_hung_keyring_is_bounded_by_the_timeout(waba: Any, monkeypatch: pytest.M
     assert result.code == 2 and "WABA_ENCRYPTION_KEY" in result.err
 
 
-def test_rotate_key_in_the_keyring_re_encrypts_everything(waba: Any, setup_file: Any, database_url: str,
-                                                          monkeypatch: pytest.MonkeyPatch,
-                                                          memory_keyring: MemoryKeyring) -> None:
+def test_rotate_key_in_the_keyring_re_encrypts_everything(
+    waba: Any, setup_file: Any, database_url: str, monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring
+) -> None:
     monkeypatch.delenv("WABA_ENCRYPTION_KEY")
     assert waba("init").code == 0
     old_key = memory_keyring.get_password(KEYRING_SERVICE, KEYRING_ENTRY)
@@ -189,7 +205,8 @@ def test_rotate_key_in_the_keyring_re_encrypts_everything(waba: Any, setup_file:
 
 
 def test_rotate_key_from_the_environment_leaves_the_new_keys_in_a_file(
-        waba: Any, account: Any, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    waba: Any, account: Any, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     result = waba("secrets", "rotate-key", "--yes", "--json")
     assert result.code == 0, result.err
     pending = Path(result.json()["new_key_location"])
@@ -200,11 +217,14 @@ def test_rotate_key_from_the_environment_leaves_the_new_keys_in_a_file(
     assert waba("secrets", "status", "--json").json()["readable"] is True
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    ("EAAGm0PX4ZCpsBAKZCyZBqZAt3vZB6789", "EAAG…6789"),
-    ("short-secret", "…et"),
-    ("abc", "…"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("EAAGm0PX4ZCpsBAKZCyZBqZAt3vZB6789", "EAAG…6789"),
+        ("short-secret", "…et"),
+        ("abc", "…"),
+        ("", ""),
+    ],
+)
 def test_mask(value: str, shown: str) -> None:
     assert mask(value) == shown

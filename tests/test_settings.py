@@ -65,17 +65,20 @@ def test_settings_are_immutable(tmp_path: Path) -> None:
         settings.graph_timeout = 1.0  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    ('[graph]\ntimeout = "fast"\n', "graph.timeout"),
-    ('[graph]\napi_version = "23"\n', "graph.api_version"),
-    ('[graph]\ntimeout = -1\n', "graph.timeout"),
-    ('[graph]\nmax_retries = true\n', "graph.max_retries"),
-    ('[graph]\nbase_ur = "https://x"\n', "graph.base_ur"),
-    ('[grpah]\nbase_url = "https://x"\n', "[grpah]"),
-    ('[defaults]\nregion = "Germany"\n', "defaults.region"),
-    ('graph = "x"\n', "graph"),
-    ("[graph\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('[graph]\ntimeout = "fast"\n', "graph.timeout"),
+        ('[graph]\napi_version = "23"\n', "graph.api_version"),
+        ("[graph]\ntimeout = -1\n", "graph.timeout"),
+        ("[graph]\nmax_retries = true\n", "graph.max_retries"),
+        ('[graph]\nbase_ur = "https://x"\n', "graph.base_ur"),
+        ('[grpah]\nbase_url = "https://x"\n', "[grpah]"),
+        ('[defaults]\nregion = "Germany"\n', "defaults.region"),
+        ('graph = "x"\n', "graph"),
+        ("[graph\n", "not valid TOML"),
+    ],
+)
 def test_bad_config_file_names_file_and_key(tmp_path: Path, content: str, expected: str) -> None:
     config = tmp_path / "config.toml"
     config.write_text(content)

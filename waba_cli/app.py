@@ -11,13 +11,30 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from waba_cli import __version__
 from waba_cli.cli import account, db, init, secrets
 from waba_cli.cli.common import HELP_SETTINGS, STATE, apply_shared, env_flag
 
+
+class _RootGroup(TyperGroup):
+    """The root group; its --help defaults to False instead of None.
+
+    Typer validates every non-bool option value with pydantic, and a None default counts as
+    non-bool: left alone, `waba account --help` would import pydantic just to see no --help.
+    """
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None and option.default is None:
+            option.default = False
+        return option
+
+
 app = typer.Typer(
     name="waba",
+    cls=_RootGroup,
     help=(
         "Administer WhatsApp Business Accounts from the terminal: accounts, numbers, templates, "
         "messages, campaigns, webhooks, analytics and health.\n\n"
@@ -41,21 +58,45 @@ def _version(value: bool) -> None:
         raise typer.Exit
 
 
-@app.callback()
+@app.callback(epilog="--config PATH and --account/-a ACC may also come before the command: waba -a acme account show.")
 def root(
-    config: Annotated[Path | None, typer.Option("--config", metavar="PATH", envvar="WABA_CONFIG",
-                                                help="Config file (default: WABA_HOME/config.toml or the user config dir).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
-    account_ref: Annotated[str | None, typer.Option("--account", "-a", metavar="ACC", help="Account name or WABA id.")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """waba: WhatsApp Business Platform administration."""
-    STATE.config = config
-    apply_shared(json=json_output, account=account_ref, yes=yes, no_input=no_input, debug=debug)
+    apply_shared(json=json_output, yes=yes, no_input=no_input, debug=debug)
+
+
+# Root options that take a value are read here rather than by Typer: Typer validates every option
+# value with pydantic, which would make `waba account --help` pay for importing it.
+_ROOT_VALUE_OPTIONS = {"--config": "config", "--account": "account", "-a": "account"}
+
+
+def _take_root_options(args: list[str]) -> list[str]:
+    """Remove ``--config``/``--account`` given before the command word and record them in STATE."""
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        name, sep, inline = arg.partition("=")
+        if name in _ROOT_VALUE_OPTIONS and (sep or index + 1 < len(args)):
+            value = inline if sep else args[index + 1]
+            index += 1 if sep else 2
+            if _ROOT_VALUE_OPTIONS[name] == "config":
+                STATE.config = Path(value)
+            else:
+                STATE.account = value
+            continue
+        if not arg.startswith("-"):
+            return rest + args[index:]
+        rest.append(arg)
+        index += 1
+    return rest
 
 
 def _fail(message: str, code: int) -> int:
@@ -63,14 +104,14 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def run(argv: Sequence[str] | None = None) -> int:
+def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return per kind of failure
     """Run waba with ``argv`` and return the exit code (tests call this in-process)."""
     from typer._click import exceptions as click_exceptions
 
     from waba_cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, WabaError
 
     STATE.reset()
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = _take_root_options(list(sys.argv[1:] if argv is None else argv))
     debug = env_flag("WABA_DEBUG") or "--debug" in args
     failure_exit: int | None = None
     try:
@@ -95,12 +136,14 @@ def run(argv: Sequence[str] | None = None) -> int:
 
             traceback.print_exc()
         return _fail(str(exc), STATE.failure_exit or exc.exit_code)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
+    except Exception as exc:
         if debug or STATE.debug:
             raise
         detail = str(exc).splitlines()[0] if str(exc) else ""
-        return _fail(f"unexpected error: {type(exc).__name__}: {detail} (run again with --debug for the traceback)",
-                     STATE.failure_exit or EXIT_FAILED)
+        return _fail(
+            f"unexpected error: {type(exc).__name__}: {detail} (run again with --debug for the traceback)",
+            STATE.failure_exit or EXIT_FAILED,
+        )
     finally:
         STATE.close()
 

@@ -11,10 +11,11 @@ turns them into a single stderr line; nothing else prints errors or calls ``sys.
     │   ├── NotFoundError         an account, number, template ... that does not exist locally
     │   └── KeyUnavailableError   no encryption key in the environment, keyring or key file
     ├── SchemaError               exit 2: the database schema is older or newer than this waba
-    ├── OperationError            exit 1: the operation was attempted and failed at run time
-    │   └── graph.errors.GraphError     Meta answered with an error (typed by code there)
-    │       └── ...                     see waba_cli.graph.errors
-    └── Interrupted               exit 130
+    └── OperationError            exit 1: the operation was attempted and failed at run time
+        └── graph.errors.GraphError     Meta answered with an error (typed by code there)
+            └── ...                     see waba_cli.graph.errors
+
+An interrupted command (Ctrl-C) exits with 130; that is KeyboardInterrupt, not a WabaError.
 
 ``DryRunRequest`` is not an error: the Graph client raises it instead of sending when dry-run is
 on, so that the request is shown and the whole operation unwinds without writing anything.
@@ -82,12 +83,6 @@ class SchemaError(WabaError):
 
 class OperationError(WabaError):
     """The operation was attempted and failed (network, remote error, runtime)."""
-
-
-class Interrupted(WabaError):
-    """The operator interrupted the command."""
-
-    exit_code = EXIT_INTERRUPTED
 
 
 class DryRunRequest(Exception):  # noqa: N818 - a signal, not an error

@@ -93,8 +93,7 @@ def parse_keys(value: str, where: str) -> tuple[bytes, ...]:
     if len(value) >= MIN_PASSPHRASE:
         return (_derive(value),)
     raise KeyUnavailableError(
-        f"the encryption key in {where} is neither a Fernet key nor a secret of at least "
-        f"{MIN_PASSPHRASE} characters",
+        f"the encryption key in {where} is neither a Fernet key nor a secret of at least {MIN_PASSPHRASE} characters",
         NO_KEY_HINT,
     )
 
@@ -123,6 +122,7 @@ def _bounded(call: Callable[[], T], timeout: float, what: str) -> T:
 def keyring_available(timeout: float) -> bool:
     """True when a real keyring backend (not the fail/null one) is configured."""
     try:
+
         def probe() -> bool:
             import keyring
             from keyring.backends import fail

@@ -213,10 +213,9 @@ def load_settings(
     home = default_home(env)
     database_url = env.get("WABA_DATABASE_URL") or setting("database", "url") or f"sqlite:///{home / 'waba.db'}"
     key_file = setting("secrets", "key_file")
-    public_url = (
-        _from_env(env, ("WABA_WEBHOOK_BASE_URL", "WHATSAPP_WEBHOOK_BASE_URL"), "webhook", "public_base_url")
-        or setting("webhook", "public_base_url")
-    )
+    public_url = _from_env(
+        env, ("WABA_WEBHOOK_BASE_URL", "WHATSAPP_WEBHOOK_BASE_URL"), "webhook", "public_base_url"
+    ) or setting("webhook", "public_base_url")
     return Settings(
         config_path=path,
         config_exists=path.exists(),
@@ -226,8 +225,7 @@ def load_settings(
             _from_env(env, ("WABA_GRAPH_BASE_URL",), "graph", "base_url") or setting("graph", "base_url")
         ).rstrip("/"),
         graph_api_version=(
-            _from_env(env, ("WABA_GRAPH_API_VERSION",), "graph", "api_version")
-            or setting("graph", "api_version")
+            _from_env(env, ("WABA_GRAPH_API_VERSION",), "graph", "api_version") or setting("graph", "api_version")
         ),
         graph_timeout=float(setting("graph", "timeout")),
         graph_max_retries=int(setting("graph", "max_retries")),

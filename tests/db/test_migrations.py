@@ -55,16 +55,23 @@ def test_upgrade_from_the_first_revision_keeps_the_rows(empty_database_url: str)
     _migrate_to(empty_database_url, REVISIONS[0])
     engine = create_engine(empty_database_url)
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO account (name, waba_id, app_id, app_secret_enc, access_token_enc, access_token_mask, "
-            "enable_auto_reply, use_knowledge_base, enable_business_hours, business_timezone, "
-            "subscribed_webhook_events, is_default, token_scopes, created_at, updated_at) VALUES "
-            "('acme', '123', '456', 'enc1', 'enc2', 'EAAG…6789', false, false, false, 'UTC', '[]', true, '[]', "
-            "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+        conn.execute(
+            text(
+                "INSERT INTO account (name, waba_id, app_id, app_secret_enc, access_token_enc, access_token_mask, "
+                "enable_auto_reply, use_knowledge_base, enable_business_hours, business_timezone, "
+                "subscribed_webhook_events, is_default, token_scopes, created_at, updated_at) VALUES "
+                "('acme', '123', '456', 'enc1', 'enc2', 'EAAG…6789', false, false, false, 'UTC', '[]', true, '[]', "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
         account_id = conn.execute(text("SELECT id FROM account")).scalar_one()
-        conn.execute(text(
-            "INSERT INTO phone_number (account_id, phone_number_id, phone_number, is_default, created_at, updated_at) "
-            f"VALUES ({account_id}, '109', '+15550134567', true, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+        conn.execute(
+            text(
+                "INSERT INTO phone_number (account_id, phone_number_id, phone_number, is_default, created_at, "
+                "updated_at) "
+                f"VALUES ({account_id}, '109', '+15550134567', true, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
     engine.dispose()
     assert current_revision(create_engine(empty_database_url)) == REVISIONS[0]
 
@@ -73,13 +80,15 @@ def test_upgrade_from_the_first_revision_keeps_the_rows(empty_database_url: str)
     assert current_revision(db.engine) == SCHEMA_REVISION
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT name, waba_id, access_token_enc FROM account")).all() == [
-            ("acme", "123", "enc2")]
+            ("acme", "123", "enc2")
+        ]
         assert conn.execute(text("SELECT phone_number FROM phone_number")).scalar_one() == "+15550134567"
     db.dispose()
 
 
 def test_an_older_schema_is_upgraded_on_sqlite_and_refused_on_postgresql(
-        empty_database_url: str, waba: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty_database_url: str, waba: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _migrate_to(empty_database_url, REVISIONS[0])
     monkeypatch.setenv("WABA_DATABASE_URL", empty_database_url)
 
@@ -97,8 +106,9 @@ def test_an_older_schema_is_upgraded_on_sqlite_and_refused_on_postgresql(
     assert current_revision(create_engine(empty_database_url)) == SCHEMA_REVISION
 
 
-def test_a_fresh_database_is_created_at_the_latest_revision(empty_database_url: str, waba: Any,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_fresh_database_is_created_at_the_latest_revision(
+    empty_database_url: str, waba: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WABA_DATABASE_URL", empty_database_url)
     result = waba("init", "--json")
     assert result.code == 0, result.err

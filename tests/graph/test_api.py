@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+
 from waba_cli.graph.api import PHONE_NUMBER_FIELDS, GraphAPI
 from waba_cli.graph.client import Credentials, GraphClient
 from waba_cli.graph.errors import RateLimited
@@ -119,9 +120,7 @@ async def test_send_message_adds_the_envelope(api: GraphAPI, router: respx.MockR
 
 async def test_send_message_keeps_a_given_recipient_type(api: GraphAPI, router: respx.MockRouter) -> None:
     route = router.post(url(f"{PHONE}/messages")).respond(200, json={})
-    await api.send_message(
-        PHONE, {"recipient_type": "group", "to": "G1", "type": "text", "text": {"body": "x"}}
-    )
+    await api.send_message(PHONE, {"recipient_type": "group", "to": "G1", "type": "text", "text": {"body": "x"}})
     assert body_of(route)["recipient_type"] == "group"
 
 
@@ -156,9 +155,7 @@ async def test_create_template_posts_the_body(api: GraphAPI, router: respx.MockR
         "name": "seasonal_promotion",
         "language": "en_US",
         "category": "MARKETING",
-        "components": [
-            {"type": "BODY", "text": "Shop now with code {{1}}", "example": {"body_text": [["25OFF"]]}}
-        ],
+        "components": [{"type": "BODY", "text": "Shop now with code {{1}}", "example": {"body_text": [["25OFF"]]}}],
     }
 
     created = await api.create_template(WABA, body)

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+
 from waba_cli import __version__
 from waba_cli.errors import DryRunRequest, OperationError
 from waba_cli.graph.client import CallRecord, Credentials, GraphClient, mask_query
@@ -111,9 +112,7 @@ def client(make: Callable[..., GraphClient]) -> GraphClient:
 # --- auth and URLs ---------------------------------------------------------------------------------
 
 
-async def test_bearer_header_appsecret_proof_and_user_agent(
-    client: GraphClient, router: respx.MockRouter
-) -> None:
+async def test_bearer_header_appsecret_proof_and_user_agent(client: GraphClient, router: respx.MockRouter) -> None:
     route = router.get(url("1234")).respond(200, json={"id": "1234"})
 
     assert await client.get("/1234", params={"fields": "id,name"}) == {"id": "1234"}
@@ -126,17 +125,13 @@ async def test_bearer_header_appsecret_proof_and_user_agent(
     assert request.headers["User-Agent"] == f"waba-cli/{__version__}"
 
 
-async def test_no_proof_without_app_secret(
-    make: Callable[..., GraphClient], router: respx.MockRouter
-) -> None:
+async def test_no_proof_without_app_secret(make: Callable[..., GraphClient], router: respx.MockRouter) -> None:
     route = router.get(url("1234")).respond(200, json={})
     await make(credentials=Credentials(TOKEN)).get("1234")
     assert "appsecret_proof" not in route.calls.last.request.url.params
 
 
-async def test_auth_override_uses_that_token_without_proof(
-    client: GraphClient, router: respx.MockRouter
-) -> None:
+async def test_auth_override_uses_that_token_without_proof(client: GraphClient, router: respx.MockRouter) -> None:
     route = router.get(url("debug_token")).respond(200, json={"data": {}})
     await client.get("debug_token", auth=f"{APP_ID}|{APP_SECRET}")
     request = route.calls.last.request
@@ -154,9 +149,7 @@ async def test_path_with_or_without_slash_and_same_origin_absolute_url(
     assert route.call_count == 3
 
 
-async def test_refuses_to_send_the_token_to_another_host(
-    client: GraphClient, router: respx.MockRouter
-) -> None:
+async def test_refuses_to_send_the_token_to_another_host(client: GraphClient, router: respx.MockRouter) -> None:
     route = router.get("https://evil.example.com/v23.0/1234").respond(200, json={})
     with pytest.raises(OperationError, match=r"evil\.example\.com"):
         await client.get("https://evil.example.com/v23.0/1234")
@@ -220,9 +213,7 @@ async def test_paginate_follows_next_over_three_pages(client: GraphClient, route
 
 async def test_paginate_stops_at_limit(client: GraphClient, router: respx.MockRouter) -> None:
     route = router.get(url("55/phone_numbers")).mock(
-        side_effect=lambda request: httpx.Response(
-            200, json=_page([1, 2], "c", url("55/phone_numbers?after=c"))
-        )
+        side_effect=lambda request: httpx.Response(200, json=_page([1, 2], "c", url("55/phone_numbers?after=c")))
     )
     items = [item async for item in client.paginate("55/phone_numbers", limit=3)]
     assert len(items) == 3
@@ -248,9 +239,7 @@ async def test_paginate_uses_the_cursor_when_next_points_elsewhere(
     assert route.calls.last.request.url.params["fields"] == "id"
 
 
-async def test_paginate_refuses_foreign_next_without_cursor(
-    client: GraphClient, router: respx.MockRouter
-) -> None:
+async def test_paginate_refuses_foreign_next_without_cursor(client: GraphClient, router: respx.MockRouter) -> None:
     evil = router.get(host="evil.example.com").respond(200, json={"data": []})
     router.get(url("55/phone_numbers")).respond(
         200, json={"data": [{"id": "1"}], "paging": {"next": "https://evil.example.com/x"}}
@@ -263,9 +252,7 @@ async def test_paginate_refuses_foreign_next_without_cursor(
 # --- retries (§1.7) --------------------------------------------------------------------------------
 
 
-async def test_network_error_then_success(
-    client: GraphClient, router: respx.MockRouter, sleeps: Sleeps
-) -> None:
+async def test_network_error_then_success(client: GraphClient, router: respx.MockRouter, sleeps: Sleeps) -> None:
     route = router.get(url("1234")).mock(
         side_effect=[httpx.ConnectError("connection refused"), httpx.Response(200, json={"id": "1234"})]
     )
@@ -318,9 +305,7 @@ async def test_throughput_limit_backs_off_exponentially(
         assert 2**attempt <= seconds <= 2**attempt + 1
 
 
-async def test_backoff_is_capped(
-    make: Callable[..., GraphClient], router: respx.MockRouter, sleeps: Sleeps
-) -> None:
+async def test_backoff_is_capped(make: Callable[..., GraphClient], router: respx.MockRouter, sleeps: Sleeps) -> None:
     router.get(url("1234")).respond(400, json=graph_error(4, "Application request limit reached"))
     with pytest.raises(RateLimited):
         await make(max_retries=6, retry_max_wait=5.0).get("1234")
@@ -376,9 +361,7 @@ async def test_exhausted_retries_raise_the_last_graph_error(
     assert caught.value.fbtrace_id == "t2"
 
 
-async def test_retry_false_raises_at_once(
-    client: GraphClient, router: respx.MockRouter, sleeps: Sleeps
-) -> None:
+async def test_retry_false_raises_at_once(client: GraphClient, router: respx.MockRouter, sleeps: Sleeps) -> None:
     route = router.post(url("1234/messages")).respond(400, json=graph_error(130429))
     with pytest.raises(RateLimited) as caught:
         await client.post("1234/messages", json={}, retry=False)
@@ -387,9 +370,7 @@ async def test_retry_false_raises_at_once(
     assert caught.value.retryable
 
 
-async def test_is_transient_makes_an_unknown_code_retryable(
-    client: GraphClient, router: respx.MockRouter
-) -> None:
+async def test_is_transient_makes_an_unknown_code_retryable(client: GraphClient, router: respx.MockRouter) -> None:
     route = router.get(url("1234")).mock(
         side_effect=[
             httpx.Response(400, json=graph_error(987654, "odd", is_transient=True)),
@@ -446,8 +427,7 @@ def test_error_data_as_string_and_code_as_string() -> None:
     assert (error.code, error.subcode) == (131026, 2494010)
     assert error.details == "the user's app is too old"
     assert str(error).startswith(
-        "Graph API error 131026/2494010: (#131026) Message undeliverable (the user's app is too old) "
-        "[fbtrace_id Zx9]; "
+        "Graph API error 131026/2494010: (#131026) Message undeliverable (the user's app is too old) [fbtrace_id Zx9]; "
     )
 
 
@@ -706,9 +686,7 @@ async def test_secrets_never_leak(
 
 
 def test_mask_query_masks_token_parameters_only() -> None:
-    masked = mask_query(
-        f"GET https://x/v23.0/debug_token?input_token={TOKEN}&fields=a,b&appsecret_proof={PROOF}"
-    )
+    masked = mask_query(f"GET https://x/v23.0/debug_token?input_token={TOKEN}&fields=a,b&appsecret_proof={PROOF}")
     assert masked == (
         f"GET https://x/v23.0/debug_token?input_token={mask(TOKEN)}&fields=a,b&appsecret_proof={mask(PROOF)}"
     )

@@ -18,23 +18,34 @@ OptAccArg = Annotated[str | None, typer.Argument(metavar="[ACC]", help="Account 
 
 def _summary(account: "Account", numbers: list["PhoneNumber"]) -> dict[str, Any]:
     return {
-        "id": account.id, "name": account.name, "waba_id": account.waba_id,
-        "phone_numbers": [n.phone_number for n in numbers], "default": account.is_default,
-        "status": account.status, "access_token": account.access_token_mask,
+        "id": account.id,
+        "name": account.name,
+        "waba_id": account.waba_id,
+        "phone_numbers": [n.phone_number for n in numbers],
+        "default": account.is_default,
+        "status": account.status,
+        "access_token": account.access_token_mask,
     }
 
 
 def _detail(account: "Account", numbers: list["PhoneNumber"]) -> dict[str, Any]:
-    data = account.model_dump(exclude={"app_secret_enc", "access_token_enc", "webhook_verify_token_enc",
-                                       "access_token_mask"})
+    data = account.model_dump(
+        exclude={"app_secret_enc", "access_token_enc", "webhook_verify_token_enc", "access_token_mask"}
+    )
     data["access_token"] = account.access_token_mask
-    data["app_secret"] = "(set, encrypted)"
+    data["app_secret"] = "(set, encrypted)"  # noqa: S105 - a label, not a secret
     data["webhook_verify_token"] = "(set, encrypted)" if account.webhook_verify_token_enc else None
     data["default"] = data.pop("is_default")
     data["phone_numbers"] = [
-        {"id": n.phone_number_id, "phone_number": n.phone_number, "display_phone_number": n.display_phone_number,
-         "verified_name": n.verified_name, "quality_rating": n.quality_rating, "status": n.status,
-         "default": n.is_default}
+        {
+            "id": n.phone_number_id,
+            "phone_number": n.phone_number,
+            "display_phone_number": n.display_phone_number,
+            "verified_name": n.verified_name,
+            "quality_rating": n.quality_rating,
+            "status": n.status,
+            "default": n.is_default,
+        }
         for n in numbers
     ]
     return data
@@ -42,9 +53,13 @@ def _detail(account: "Account", numbers: list["PhoneNumber"]) -> dict[str, Any]:
 
 @command(app, "setup", shared=("json", "no_input", "debug"))
 def setup(
-    from_file: Annotated[Path | None, typer.Option("--from-file", "-f", metavar="F",
-                                                  help="Setup file (JSON or TOML) with the setup keys.")] = None,
-    no_verify: Annotated[bool, typer.Option("--no-verify", help="Save without checking the credentials with Meta.")] = False,
+    from_file: Annotated[
+        Path | None,
+        typer.Option("--from-file", "-f", metavar="F", help="Setup file (JSON or TOML) with the setup keys."),
+    ] = None,
+    no_verify: Annotated[
+        bool, typer.Option("--no-verify", help="Save without checking the credentials with Meta.")
+    ] = False,
 ) -> None:
     """Add an account: the 6-step setup from a JSON or TOML file.
 
@@ -72,8 +87,7 @@ def setup(
         raise UsageError("--from-file is required", "write the setup keys to a JSON or TOML file (see --help)")
     rt = runtime()
     data = accounts.read_data_file(from_file)
-    parsed = accounts.parse_setup(data, region=rt.settings.region, source=str(from_file),
-                                  base_dir=from_file.parent)
+    parsed = accounts.parse_setup(data, region=rt.settings.region, source=str(from_file), base_dir=from_file.parent)
     setup_data = parsed.setup
     o = out()
     for note in parsed.notes:
@@ -81,22 +95,7 @@ def setup(
     with rt.db.session() as session:
         accounts.ensure_new(session, setup_data, source=str(from_file))
     cipher = rt.cipher()  # fail on a missing key before talking to Meta
-    verification = None
-    if not no_verify:
-        from waba_cli.services.runtime import run
-
-        async def check() -> accounts.Verification:
-            from waba_cli.graph.client import Credentials
-
-            creds = Credentials(setup_data.access_token, setup_data.app_id, setup_data.app_secret)
-            async with rt.graph(creds) as api:
-                return await accounts.verify(
-                    api, waba_id=setup_data.waba_id, phone_number_id=setup_data.phone_number_id,
-                    app_id=setup_data.app_id, app_secret=setup_data.app_secret,
-                    access_token=setup_data.access_token,
-                )
-
-        verification = run(check)
+    verification = None if no_verify else accounts.verify_setup(rt, setup_data)
     with rt.db.transaction() as session:
         accounts.ensure_new(session, setup_data, source=str(from_file))
         account = accounts.create_account(session, cipher, setup_data, verification)
@@ -104,8 +103,10 @@ def setup(
     if o.json_mode:
         o.json({**_summary(account, numbers), "verified": verification is not None})
         return
-    o.success(f"account {account.name} (WABA {account.waba_id}) saved"
-              + (", credentials verified with Meta" if verification else ", not verified (--no-verify)"))
+    o.success(
+        f"account {account.name} (WABA {account.waba_id}) saved"
+        + (", credentials verified with Meta" if verification else ", not verified (--no-verify)")
+    )
     if rt.settings.webhook_public_base_url:
         o.note(f"webhook callback URL for Meta's dashboard: {rt.settings.webhook_public_base_url.rstrip('/')}/webhook")
 
@@ -129,8 +130,17 @@ def list_() -> None:
         return
     o.table(
         ["", "NAME", "WABA ID", "NUMBERS", "STATUS", "TOKEN"],
-        [["*" if a.is_default else "", a.name, a.waba_id, [x.phone_number for x in n], a.status or "",
-          a.access_token_mask] for a, n in rows],
+        [
+            [
+                "*" if a.is_default else "",
+                a.name,
+                a.waba_id,
+                [x.phone_number for x in n],
+                a.status or "",
+                a.access_token_mask,
+            ]
+            for a, n in rows
+        ],
         empty="no accounts yet: run `waba account setup --from-file F`",
     )
 
@@ -162,12 +172,21 @@ def show(ref: OptAccArg = None) -> None:
 @command(app, "update", shared=("json", "no_input", "debug"))
 def update(
     ref: AccArg,
-    assignments: Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE",
-                                                          help="Change a plain setting (repeatable).")] = None,
-    from_file: Annotated[Path | None, typer.Option("--from-file", "-f", metavar="F",
-                                                  help="JSON/TOML file of setup keys to change (secrets too).")] = None,
-    secret: Annotated[list[str] | None, typer.Option("--secret", metavar="NAME",
-                                                     help="Prompt (hidden) for a new access_token, app_secret or webhook_verify_token.")] = None,
+    assignments: Annotated[
+        list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help="Change a plain setting (repeatable).")
+    ] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option("--from-file", "-f", metavar="F", help="JSON/TOML file of setup keys to change (secrets too)."),
+    ] = None,
+    secret: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--secret",
+            metavar="NAME",
+            help="Prompt (hidden) for a new access_token, app_secret or webhook_verify_token.",
+        ),
+    ] = None,
 ) -> None:
     """Change an account's settings or secrets.
 
@@ -193,8 +212,10 @@ def update(
         if name not in accounts.SECRET_KEYS:
             raise ValidationError(name, f"is not a secret (secrets: {', '.join(accounts.SECRET_KEYS)})")
         if not STATE.interactive:
-            raise UsageError(f"--secret {name} needs a terminal for the hidden prompt",
-                             "use --from-file F with the secret in it instead")
+            raise UsageError(
+                f"--secret {name} needs a terminal for the hidden prompt",
+                "use --from-file F with the secret in it instead",
+            )
         values[name] = typer.prompt(f"new {name}", hide_input=True, err=True)
     if not values:
         raise UsageError("nothing to change", "pass --set KEY=VALUE, --from-file F or --secret NAME")
@@ -267,36 +288,22 @@ def verify(ref: OptAccArg = None) -> None:
         waba account verify acme
     """
     from waba_cli.services import accounts
-    from waba_cli.services.runtime import run
 
     rt = runtime()
-    with rt.db.session() as session:
-        account = accounts.resolve_account(session, ref or STATE.account or rt.settings.account)
-        numbers = accounts.numbers_of(session, account)
-    creds = rt.credentials(account)
-    number = next((n for n in numbers if n.is_default), numbers[0] if numbers else None)
-
-    async def check() -> accounts.Verification:
-        async with rt.graph(creds, account.id) as api:
-            return await accounts.verify(
-                api, waba_id=account.waba_id, phone_number_id=number.phone_number_id if number else "",
-                app_id=account.app_id, app_secret=creds.app_secret or "", access_token=creds.access_token,
-            )
-
-    result = run(check)
-    with rt.db.transaction() as session:
-        fresh = accounts.get_account(session, account.name)
-        accounts.apply_verification(fresh, result)
-        session.add(fresh)
-        for row in accounts.numbers_of(session, fresh):
-            if number and row.phone_number_id == number.phone_number_id:
-                accounts.apply_phone_fields(row, result.phone)
-                session.add(row)
+    account, result = accounts.verify_account(rt, ref or STATE.account or rt.settings.account)
     expires = result.token_expires_at.isoformat() if result.token_expires_at else "never"
     o = out()
     if o.json_mode:
-        o.json({"account": account.name, "valid": True, "token_type": result.token_type,
-                "token_expires_at": result.token_expires_at, "scopes": result.scopes,
-                "waba_status": result.waba.get("status"), "phone_number_id": number.phone_number_id if number else None})
+        o.json(
+            {
+                "account": account.name,
+                "valid": True,
+                "token_type": result.token_type,
+                "token_expires_at": result.token_expires_at,
+                "scopes": result.scopes,
+                "waba_status": result.waba.get("status"),
+                "phone_number_id": result.phone.get("id"),
+            }
+        )
         return
     o.success(f"{account.name}: token valid (expires: {expires}), WABA {result.waba.get('status', '?')}")

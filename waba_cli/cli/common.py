@@ -98,24 +98,35 @@ def group(name: str, help_text: str) -> typer.Typer:
 _SHARED: dict[str, tuple[Any, Any, Any]] = {
     "json": (bool, False, typer.Option("--json", help="Print one JSON document on stdout.")),
     "account": (
-        str | None, None,
-        typer.Option("--account", "-a", metavar="ACC",
-                     help="Account name or WABA id (default: WABA_ACCOUNT, `waba account use`, the only one)."),
+        str | None,
+        None,
+        typer.Option(
+            "--account",
+            "-a",
+            metavar="ACC",
+            help="Account name or WABA id (default: WABA_ACCOUNT, `waba account use`, the only one).",
+        ),
     ),
     "yes": (bool, False, typer.Option("--yes", "-y", help="Do not ask for confirmation.")),
     "no_input": (bool, False, typer.Option("--no-input", help="Never prompt; missing values are an error.")),
     "debug": (bool, False, typer.Option("--debug", help="Show tracebacks and debug logs.")),
+    "config": (
+        Path | None,
+        None,
+        typer.Option("--config", metavar="PATH", help="Config file (default: $WABA_CONFIG, $WABA_HOME/config.toml)."),
+    ),
     "dry_run": (bool, False, typer.Option("--dry-run", help="Print the request(s) it would send; change nothing.")),
 }
-_DEFAULT_SHARED = ("json", "no_input", "debug")
+_DEFAULT_SHARED = ("json", "no_input")
+_ALWAYS = ("debug", "config")  # every command takes these
 
 
 def apply_shared(**values: Any) -> None:
     """Merge shared option values into STATE (a flag set anywhere stays set)."""
     for name, value in values.items():
-        if name == "account":
+        if name in ("account", "config"):
             if value:
-                STATE.account = value
+                setattr(STATE, name, value)
         elif value:
             setattr(STATE, name, True)
     if STATE.debug:
@@ -139,19 +150,23 @@ def command(
     The docstring is the help text; its first paragraph is the summary.
     """
 
+    options = (*shared, *(o for o in _ALWAYS if o not in shared))
+
     def decorator(func: F) -> F:
         signature = inspect.signature(func)
         extra = [
             inspect.Parameter(
-                f"shared_{opt}", inspect.Parameter.KEYWORD_ONLY,
-                default=_SHARED[opt][1], annotation=Annotated[_SHARED[opt][0], _SHARED[opt][2]],
+                f"shared_{opt}",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=_SHARED[opt][1],
+                annotation=Annotated[_SHARED[opt][0], _SHARED[opt][2]],
             )
-            for opt in shared
+            for opt in options
         ]
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kw: Any) -> None:
-            apply_shared(**{opt: kw.pop(f"shared_{opt}") for opt in shared})
+            apply_shared(**{opt: kw.pop(f"shared_{opt}") for opt in options})
             STATE.failure_exit = failure_exit
             func(*args, **kw)
 

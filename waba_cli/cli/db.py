@@ -45,6 +45,13 @@ def info() -> None:
     if o.json_mode:
         o.json(report)
         return
-    o.details("database", [("url", report["url"]), ("backend", report["backend"]),
-                           ("revision", report["revision"]), ("expected", report["expected_revision"])])
+    o.details(
+        "database",
+        [
+            ("url", report["url"]),
+            ("backend", report["backend"]),
+            ("revision", report["revision"]),
+            ("expected", report["expected_revision"]),
+        ],
+    )
     o.table(["TABLE", "ROWS"], sorted(report["rows"].items()))

@@ -27,16 +27,24 @@ def init() -> None:
     for warning in report.warnings:
         o.warn(warning)
     if o.json_mode:
-        o.json({
-            "config": str(report.config_path), "config_created": report.config_created,
-            "home": str(report.home), "database": report.database, "revision": report.revision,
-            "key": {"source": report.key_source, "location": report.key_location, "created": report.key_created},
-        })
+        o.json(
+            {
+                "config": str(report.config_path),
+                "config_created": report.config_created,
+                "home": str(report.home),
+                "database": report.database,
+                "revision": report.revision,
+                "key": {"source": report.key_source, "location": report.key_location, "created": report.key_created},
+            }
+        )
         return
-    o.details("waba is ready", [
-        ("config", f"{report.config_path}{' (created)' if report.config_created else ''}"),
-        ("data", report.home),
-        ("database", f"{report.database} @ {report.revision}"),
-        ("key", f"{report.key_location}{' (created)' if report.key_created else ' (existing, kept)'}"),
-    ])
+    o.details(
+        "waba is ready",
+        [
+            ("config", f"{report.config_path}{' (created)' if report.config_created else ''}"),
+            ("data", report.home),
+            ("database", f"{report.database} @ {report.revision}"),
+            ("key", f"{report.key_location}{' (created)' if report.key_created else ' (existing, kept)'}"),
+        ],
+    )
     o.note("next: waba account setup --from-file setup.json")

@@ -18,19 +18,28 @@ def status() -> None:
     rt = runtime()
     report = key_status(rt.settings, rt.db)
     o = out()
-    data = {"source": report.source, "location": report.location, "keys": report.keys,
-            "secrets": report.secrets, "accounts": report.accounts, "readable": report.readable}
+    data = {
+        "source": report.source,
+        "location": report.location,
+        "keys": report.keys,
+        "secrets": report.secrets,
+        "accounts": report.accounts,
+        "readable": report.readable,
+    }
     if o.json_mode:
         o.json(data)
         return
     if report.source is None:
         o.warn("no encryption key found: set WABA_ENCRYPTION_KEY or run `waba init`")
-    o.details("encryption key", [
-        ("source", report.location or "none"),
-        ("keys", report.keys),
-        ("secrets", f"{report.secrets} in {report.accounts} account(s)"),
-        ("readable", report.readable if report.accounts else "nothing stored yet"),
-    ])
+    o.details(
+        "encryption key",
+        [
+            ("source", report.location or "none"),
+            ("keys", report.keys),
+            ("secrets", f"{report.secrets} in {report.accounts} account(s)"),
+            ("readable", report.readable if report.accounts else "nothing stored yet"),
+        ],
+    )
 
 
 @command(app, "rotate-key", shared=("json", "yes", "no_input", "debug"))
@@ -58,5 +67,7 @@ def rotate_key() -> None:
         return
     o.success(f"{report.secrets} secret(s) re-encrypted; the new key is in {where}")
     if report.pending_file:
-        o.warn(f"set {report.location} to the content of {report.pending_file} (new key first, old key "
-               "after the comma), then delete that file")
+        o.warn(
+            f"set {report.location} to the content of {report.pending_file} (new key first, old key "
+            "after the comma), then delete that file"
+        )

@@ -246,9 +246,7 @@ class AccountUsageLog(SQLModel, table=True):
     """Usage of an account in one day or month (rolled up from messages and API calls)."""
 
     __tablename__ = "account_usage_log"
-    __table_args__ = (
-        UniqueConstraint("account_id", "granularity", "period_start", name="uq_account_usage_period"),
-    )
+    __table_args__ = (UniqueConstraint("account_id", "granularity", "period_start", name="uq_account_usage_period"),)
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = _fk("account")
@@ -271,8 +269,10 @@ class ApiCall(SQLModel, table=True):
     __tablename__ = "api_call"
     __table_args__ = (Index("ix_api_call_account_at", "account_id", "at"),)
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
-                                                           primary_key=True, autoincrement=True))
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    )
     account_id: int | None = _fk("account", nullable=True, on_delete="SET NULL")
     at: datetime = Field(default_factory=utcnow, index=True)
     method: str = Field(max_length=8)
@@ -284,6 +284,13 @@ class ApiCall(SQLModel, table=True):
 
 
 ALL_TABLES: tuple[type[SQLModel], ...] = (
-    Account, PhoneNumber, MessageTemplate, Message, WebhookEvent, Flow, AccountHealthLog,
-    AccountUsageLog, ApiCall,
+    Account,
+    PhoneNumber,
+    MessageTemplate,
+    Message,
+    WebhookEvent,
+    Flow,
+    AccountHealthLog,
+    AccountUsageLog,
+    ApiCall,
 )

@@ -195,9 +195,7 @@ class GraphAPI:
         """
         return cast("Waba", await self.client.get(waba_id, params=_fields(fields)))
 
-    async def list_phone_numbers(
-        self, waba_id: str, fields: Fields | None = PHONE_NUMBER_FIELDS
-    ) -> list[PhoneNumber]:
+    async def list_phone_numbers(self, waba_id: str, fields: Fields | None = PHONE_NUMBER_FIELDS) -> list[PhoneNumber]:
         """Every number of the WABA, all pages (§4.1).
 
         https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/phone_numbers
@@ -205,9 +203,7 @@ class GraphAPI:
         pages = self.client.paginate(f"{waba_id}/phone_numbers", _fields(fields))
         return [cast("PhoneNumber", item) async for item in pages]
 
-    async def get_phone_number(
-        self, phone_number_id: str, fields: Fields | None = PHONE_NUMBER_FIELDS
-    ) -> PhoneNumber:
+    async def get_phone_number(self, phone_number_id: str, fields: Fields | None = PHONE_NUMBER_FIELDS) -> PhoneNumber:
         """``GET /{phone-number-id}`` (§4.1).
 
         https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account-to-number-current-status

@@ -351,9 +351,7 @@ class GraphClient:
             self._report(CallRecord(at, method, endpoint, status, latency, code, attempt))
 
         try:
-            response = await self._http.request(
-                method, url, headers=headers, json=json, data=data, files=files
-            )
+            response = await self._http.request(method, url, headers=headers, json=json, data=data, files=files)
         except httpx.RequestError as exc:
             report(None, None)
             reason = redact(" ".join(f"{type(exc).__name__}: {exc}".split()).rstrip(":"))

@@ -31,17 +31,14 @@ from typing import Any
 
 from waba_cli.errors import OperationError
 
-RETRYABLE_CODES = frozenset(
-    {1, 2, 4, 17, 341, 80007, 130429, 131000, 131016, 131057, 133004, 133015, 2494100}
-)
+RETRYABLE_CODES = frozenset({1, 2, 4, 17, 341, 80007, 130429, 131000, 131016, 131057, 133004, 133015, 2494100})
 RETRY_LATER_CODES = frozenset({131048, 131049, 132015, 132069, 133008, 133009, 133016})
 PAIR_RATE_LIMIT_CODE = 131056
 TEMPLATE_CREATION_CODES = range(2388000, 2389000)
 _SNIPPET = 200
 
 AUTH_HINT = (
-    "the access token expired or is invalid; run `waba account update ACC --from-file F` "
-    "or answer the hidden prompt"
+    "the access token expired or is invalid; run `waba account update ACC --from-file F` or answer the hidden prompt"
 )
 
 

@@ -27,6 +27,7 @@ from waba_cli.services import validation as check
 if TYPE_CHECKING:
     from waba_cli.graph.api import GraphAPI
     from waba_cli.secrets import Cipher
+    from waba_cli.services.runtime import Runtime
 
 SECRET_KEYS = ("access_token", "app_secret", "webhook_verify_token")
 REQUIRED_KEYS = ("name", "waba_id", "app_id", "app_secret", "phone_number_id", "phone_number", "access_token")
@@ -149,7 +150,7 @@ class AccountSetup(BaseModel):
         if value is None or value == "":
             return None
         if not isinstance(value, str | time):
-            raise ValueError("must be a time of day as HH:MM or HH:MM:SS")
+            raise ValueError("must be a time of day as HH:MM or HH:MM:SS")  # noqa: TRY004 - pydantic wants ValueError
         return check.hours(value)
 
     @field_validator("webhook_url")
@@ -247,8 +248,9 @@ def read_data_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def parse_setup(data: dict[str, Any], *, region: str | None = None, source: str | None = None,
-                base_dir: Path | None = None) -> SetupInput:
+def parse_setup(  # noqa: PLR0912 - one branch per cross-field rule
+    data: dict[str, Any], *, region: str | None = None, source: str | None = None, base_dir: Path | None = None
+) -> SetupInput:
     """Validate setup data; a bad value raises ``ValidationError`` naming its key."""
     notes: list[str] = []
     data = dict(data)
@@ -300,20 +302,25 @@ class Verification:
     phone: dict[str, Any] = field(default_factory=dict)
 
 
-async def verify(api: GraphAPI, *, waba_id: str, phone_number_id: str, app_id: str, app_secret: str,
-                 access_token: str) -> Verification:
+async def verify(
+    api: GraphAPI, *, waba_id: str, phone_number_id: str, app_id: str, app_secret: str, access_token: str
+) -> Verification:
     """Check the token (valid, this app's, scoped to the WABA), the WABA, and that the number is in it."""
     try:
         token = await api.debug_token(access_token, app_id=app_id, app_secret=app_secret)
     except AuthError as exc:
         raise ValidationError(
-            "app_secret", f"Meta rejected the app id and secret ({exc.message})",
+            "app_secret",
+            f"Meta rejected the app id and secret ({exc.message})",
             "check app_id and app_secret under App settings > Basic",
         ) from None
     if not token.get("is_valid"):
         reason = (token.get("error") or {}).get("message", "expired or revoked")
-        raise ValidationError("access_token", f"Meta says the token is not valid: {reason}",
-                              "create a new system-user token in Business Settings")
+        raise ValidationError(
+            "access_token",
+            f"Meta says the token is not valid: {reason}",
+            "create a new system-user token in Business Settings",
+        )
     if str(token.get("app_id", app_id)) != app_id:
         raise ValidationError("access_token", f"the token belongs to app {token.get('app_id')}, not to {app_id}")
     scopes = [str(s) for s in token.get("scopes", [])]
@@ -332,17 +339,74 @@ async def verify(api: GraphAPI, *, waba_id: str, phone_number_id: str, app_id: s
     )
     try:
         result.waba = dict(await api.get_waba(waba_id))
-        numbers = [dict(n) async for n in api.list_phone_numbers(waba_id)]
+        numbers = [dict(n) for n in await api.list_phone_numbers(waba_id)]
     except GraphError as exc:
         if exc.code in (100, 10) or (exc.code is not None and 200 <= exc.code <= 299):
-            raise ValidationError("waba_id", f"Meta cannot find WABA {waba_id} for this token ({exc.message})") from None
+            raise ValidationError(
+                "waba_id", f"Meta cannot find WABA {waba_id} for this token ({exc.message})"
+            ) from None
         raise
     phone = next((n for n in numbers if str(n.get("id")) == phone_number_id), None)
     if phone is None:
         known = ", ".join(str(n.get("id")) for n in numbers) or "none"
-        raise ValidationError("phone_number_id", f"{phone_number_id} is not a number of WABA {waba_id} (it has: {known})")
+        raise ValidationError(
+            "phone_number_id", f"{phone_number_id} is not a number of WABA {waba_id} (it has: {known})"
+        )
     result.phone = phone
     return result
+
+
+def verify_setup(rt: Runtime, setup: AccountSetup) -> Verification:
+    """Verify a new account's credentials with Meta before it is saved."""
+    from waba_cli.graph.client import Credentials
+    from waba_cli.services.runtime import run
+
+    async def check() -> Verification:
+        async with rt.graph(Credentials(setup.access_token, setup.app_id, setup.app_secret)) as api:
+            return await verify(
+                api,
+                waba_id=setup.waba_id,
+                phone_number_id=setup.phone_number_id,
+                app_id=setup.app_id,
+                app_secret=setup.app_secret,
+                access_token=setup.access_token,
+            )
+
+    return run(check)
+
+
+def verify_account(rt: Runtime, ref: str | None) -> tuple[Account, Verification]:
+    """Verify a stored account with Meta and record what Meta says (token expiry, statuses)."""
+    from waba_cli.services.runtime import run
+
+    with rt.db.session() as session:
+        account = resolve_account(session, ref)
+        numbers = numbers_of(session, account)
+    creds = rt.credentials(account)
+    number = next((n for n in numbers if n.is_default), numbers[0] if numbers else None)
+    phone_number_id = number.phone_number_id if number else ""
+
+    async def check() -> Verification:
+        async with rt.graph(creds, account.id) as api:
+            return await verify(
+                api,
+                waba_id=account.waba_id,
+                phone_number_id=phone_number_id,
+                app_id=account.app_id,
+                app_secret=creds.app_secret or "",
+                access_token=creds.access_token,
+            )
+
+    result = run(check)
+    with rt.db.transaction() as session:
+        fresh = get_account(session, account.name)
+        apply_verification(fresh, result)
+        session.add(fresh)
+        for row in numbers_of(session, fresh):
+            if row.phone_number_id == phone_number_id:
+                apply_phone_fields(row, result.phone)
+                session.add(row)
+    return fresh, result
 
 
 # -- storing -----------------------------------------------------------------------------------
@@ -350,20 +414,27 @@ async def verify(api: GraphAPI, *, waba_id: str, phone_number_id: str, app_id: s
 
 def ensure_new(session: Session, setup: AccountSetup, source: str | None = None) -> None:
     """Refuse a setup whose name, WABA or number is already configured."""
-    existing = session.exec(select(Account).where(
-        (col(Account.name) == setup.name) | (col(Account.waba_id) == setup.waba_id))).first()
+    existing = session.exec(
+        select(Account).where((col(Account.name) == setup.name) | (col(Account.waba_id) == setup.waba_id))
+    ).first()
     if existing is not None:
         key = "name" if existing.name == setup.name else "waba_id"
-        raise ValidationError(key, f"account {existing.name} (WABA {existing.waba_id}) is already set up",
-                              f"change it with `waba account update {existing.name}`", source=source)
+        raise ValidationError(
+            key,
+            f"account {existing.name} (WABA {existing.waba_id}) is already set up",
+            f"change it with `waba account update {existing.name}`",
+            source=source,
+        )
     number = session.exec(select(PhoneNumber).where(PhoneNumber.phone_number_id == setup.phone_number_id)).first()
     if number is not None:
-        raise ValidationError("phone_number_id", f"{setup.phone_number_id} already belongs to another account",
-                              source=source)
+        raise ValidationError(
+            "phone_number_id", f"{setup.phone_number_id} already belongs to another account", source=source
+        )
 
 
-def create_account(session: Session, cipher: Cipher, setup: AccountSetup,
-                   verification: Verification | None = None) -> Account:
+def create_account(
+    session: Session, cipher: Cipher, setup: AccountSetup, verification: Verification | None = None
+) -> Account:
     """Add the account and its first number to ``session`` (the caller's transaction commits)."""
     from waba_cli.secrets import mask
 
@@ -376,8 +447,11 @@ def create_account(session: Session, cipher: Cipher, setup: AccountSetup,
         webhook_verify_token_enc=cipher.encrypt(setup.webhook_verify_token) if setup.webhook_verify_token else None,
     )
     number = PhoneNumber(
-        account_id=0, phone_number_id=setup.phone_number_id, phone_number=setup.phone_number,
-        display_phone_number=setup.display_phone_number, is_default=True,
+        account_id=0,
+        phone_number_id=setup.phone_number_id,
+        phone_number=setup.phone_number,
+        display_phone_number=setup.display_phone_number,
+        is_default=True,
     )
     if verification is not None:
         apply_verification(account, verification)
@@ -398,8 +472,9 @@ def apply_verification(account: Account, verification: Verification) -> None:
     account.token_scopes = verification.scopes
     account.status = waba.get("status", account.status)
     account.account_review_status = waba.get("account_review_status", account.account_review_status)
-    account.business_verification_status = waba.get("business_verification_status",
-                                                    account.business_verification_status)
+    account.business_verification_status = waba.get(
+        "business_verification_status", account.business_verification_status
+    )
     account.currency = waba.get("currency", account.currency)
     account.timezone_id = waba.get("timezone_id", account.timezone_id)
     account.verified_at = utcnow()
@@ -415,8 +490,11 @@ def apply_phone_fields(number: PhoneNumber, data: dict[str, Any]) -> None:
     number.status = data.get("status", number.status)
     number.code_verification_status = data.get("code_verification_status", number.code_verification_status)
     number.name_status = data.get("name_status", number.name_status)
-    number.messaging_limit = (data.get("whatsapp_business_manager_messaging_limit")
-                              or data.get("messaging_limit_tier") or number.messaging_limit)
+    number.messaging_limit = (
+        data.get("whatsapp_business_manager_messaging_limit")
+        or data.get("messaging_limit_tier")
+        or number.messaging_limit
+    )
     number.throughput_level = throughput.get("level", number.throughput_level)
     number.platform_type = data.get("platform_type", number.platform_type)
     number.account_mode = data.get("account_mode", number.account_mode)
@@ -453,8 +531,10 @@ def resolve_account(session: Session, ref: str | None) -> Account:
         return accounts[0]
     if not accounts:
         raise NotFoundError("no account is set up yet", "run `waba account setup --from-file F`")
-    raise UsageError("several accounts are set up and none is chosen",
-                     "pass --account NAME, set WABA_ACCOUNT, or run `waba account use NAME`")
+    raise UsageError(
+        "several accounts are set up and none is chosen",
+        "pass --account NAME, set WABA_ACCOUNT, or run `waba account use NAME`",
+    )
 
 
 def list_accounts(session: Session) -> list[tuple[Account, list[PhoneNumber]]]:
@@ -467,8 +547,11 @@ def list_accounts(session: Session) -> list[tuple[Account, list[PhoneNumber]]]:
 
 
 def numbers_of(session: Session, account: Account) -> list[PhoneNumber]:
-    return list(session.exec(select(PhoneNumber).where(PhoneNumber.account_id == account.id)
-                             .order_by(col(PhoneNumber.id))).all())
+    return list(
+        session.exec(
+            select(PhoneNumber).where(PhoneNumber.account_id == account.id).order_by(col(PhoneNumber.id))
+        ).all()
+    )
 
 
 def use_account(session: Session, account: Account) -> None:
@@ -481,16 +564,18 @@ def use_account(session: Session, account: Account) -> None:
 
 def count_secrets(session: Session) -> int:
     tokens = session.exec(select(func.count()).select_from(Account)).one()
-    verify = session.exec(select(func.count()).select_from(Account)
-                          .where(col(Account.webhook_verify_token_enc).is_not(None))).one()
+    verify = session.exec(
+        select(func.count()).select_from(Account).where(col(Account.webhook_verify_token_enc).is_not(None))
+    ).one()
     return int(tokens) * 2 + int(verify)
 
 
 # -- updating ----------------------------------------------------------------------------------
 
 UPDATABLE = tuple(
-    k for k in AccountSetup.model_fields if k not in (*SECRET_KEYS, "waba_id", "phone_number_id", "phone_number",
-                                                       "display_phone_number")
+    k
+    for k in AccountSetup.model_fields
+    if k not in (*SECRET_KEYS, "waba_id", "phone_number_id", "phone_number", "display_phone_number")
 )
 
 
@@ -503,8 +588,11 @@ def parse_assignments(pairs: list[str]) -> dict[str, Any]:
         if not sep or not key:
             raise ValidationError(pair, "expected KEY=VALUE")
         if key in SECRET_KEYS:
-            raise ValidationError(key, "is a secret and cannot be given on the command line",
-                                  f"use --secret {key} (hidden prompt) or --from-file F")
+            raise ValidationError(
+                key,
+                "is a secret and cannot be given on the command line",
+                f"use --secret {key} (hidden prompt) or --from-file F",
+            )
         if key not in UPDATABLE:
             raise ValidationError(key, "cannot be changed with --set", f"settable keys: {', '.join(UPDATABLE)}")
         values[key] = _literal(raw, key)
@@ -527,8 +615,9 @@ def _literal(raw: str, key: str) -> Any:
         return raw
 
 
-def update_account(session: Session, cipher: Cipher | None, account: Account, values: dict[str, Any],
-                   *, source: str | None = None) -> list[str]:
+def update_account(
+    session: Session, cipher: Cipher | None, account: Account, values: dict[str, Any], *, source: str | None = None
+) -> list[str]:
     """Validate ``values`` against the whole setup and apply them; returns the names changed."""
     from waba_cli.secrets import mask
 
@@ -540,8 +629,14 @@ def update_account(session: Session, cipher: Cipher | None, account: Account, va
         raise ValidationError(fixed[0], "cannot be changed on an existing account", source=source)
     current: dict[str, Any] = {k: getattr(account, k) for k in UPDATABLE}
     # secrets are validated with placeholders that pass, unless being replaced
-    current.update(app_secret="0" * 32, access_token="x" * 32, waba_id=account.waba_id,
-                   phone_number_id="1", phone_number="+15550000000", app_id=account.app_id)
+    current.update(
+        app_secret="0" * 32,
+        access_token="x" * 32,
+        waba_id=account.waba_id,
+        phone_number_id="1",
+        phone_number="+15550000000",
+        app_id=account.app_id,
+    )
     merged = {**current, **values}
     validated = parse_setup(merged, source=source).setup
     if "name" in values and validated.name != account.name and find_account(session, validated.name):

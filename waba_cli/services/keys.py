@@ -78,8 +78,17 @@ def init(settings: Settings) -> InitReport:
                 "WABA_ENCRYPTION_KEY from a secret store instead."
             )
         created = True
-    return InitReport(settings.config_path, config_created, settings.home, db.url, revision,
-                      material.source, material.location, created, warnings)
+    return InitReport(
+        settings.config_path,
+        config_created,
+        settings.home,
+        db.url,
+        revision,
+        material.source,
+        material.location,
+        created,
+        warnings,
+    )
 
 
 def _set_key_file(config_path: Path, key_path: Path) -> None:
@@ -123,8 +132,12 @@ def status(settings: Settings, db: Database) -> KeyStatus:
         except UsageError:
             readable = False
     return KeyStatus(
-        material.source if material else None, material.location if material else None,
-        len(material.keys) if material else 0, secrets, len(accounts), readable and material is not None,
+        material.source if material else None,
+        material.location if material else None,
+        len(material.keys) if material else 0,
+        secrets,
+        len(accounts),
+        readable and material is not None,
     )
 
 

@@ -89,9 +89,16 @@ class Runtime:
 
         with self.db.transaction() as session:
             session.add_all(
-                ApiCall(account_id=account_id, at=c.at, method=c.method, endpoint=c.endpoint,
-                        status_code=c.status_code, latency_ms=c.latency_ms, error_code=c.error_code,
-                        attempt=c.attempt)
+                ApiCall(
+                    account_id=account_id,
+                    at=c.at,
+                    method=c.method,
+                    endpoint=c.endpoint,
+                    status_code=c.status_code,
+                    latency_ms=c.latency_ms,
+                    error_code=c.error_code,
+                    attempt=c.attempt,
+                )
                 for c in calls
             )
 

@@ -17,12 +17,27 @@ LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 # Meta's webhook fields (reference §8.1); waba applies the first group and keeps the others as events.
 WEBHOOK_FIELDS = (
-    "messages", "message_template_status_update", "message_template_quality_update",
-    "message_template_components_update", "template_category_update", "phone_number_quality_update",
-    "phone_number_name_update", "account_update", "account_review_update", "account_alerts",
-    "business_capability_update", "security", "flows", "user_preferences",
-    "automatic_events", "history", "smb_app_state_sync", "smb_message_echoes", "partner_solutions",
-    "payment_configuration_update", "calls",
+    "messages",
+    "message_template_status_update",
+    "message_template_quality_update",
+    "message_template_components_update",
+    "template_category_update",
+    "phone_number_quality_update",
+    "phone_number_name_update",
+    "account_update",
+    "account_review_update",
+    "account_alerts",
+    "business_capability_update",
+    "security",
+    "flows",
+    "user_preferences",
+    "automatic_events",
+    "history",
+    "smb_app_state_sync",
+    "smb_message_echoes",
+    "partner_solutions",
+    "payment_configuration_update",
+    "calls",
 )
 DEFAULT_WEBHOOK_FIELDS = WEBHOOK_FIELDS[:14]
 # the seed's names for what are Meta's fields today
@@ -34,16 +49,46 @@ LEGACY_WEBHOOK_FIELDS = {
 
 # Business profile verticals (reference §4.6), and the everyday words operators use for them.
 VERTICALS = (
-    "OTHER", "AUTO", "BEAUTY", "APPAREL", "EDU", "ENTERTAIN", "EVENT_PLAN", "FINANCE", "GROCERY", "GOVT",
-    "HOTEL", "HEALTH", "NONPROFIT", "PROF_SERVICES", "RETAIL", "TRAVEL", "RESTAURANT", "ALCOHOL",
-    "ONLINE_GAMBLING", "PHYSICAL_GAMBLING", "OTC_DRUGS",
+    "OTHER",
+    "AUTO",
+    "BEAUTY",
+    "APPAREL",
+    "EDU",
+    "ENTERTAIN",
+    "EVENT_PLAN",
+    "FINANCE",
+    "GROCERY",
+    "GOVT",
+    "HOTEL",
+    "HEALTH",
+    "NONPROFIT",
+    "PROF_SERVICES",
+    "RETAIL",
+    "TRAVEL",
+    "RESTAURANT",
+    "ALCOHOL",
+    "ONLINE_GAMBLING",
+    "PHYSICAL_GAMBLING",
+    "OTC_DRUGS",
 )
 VERTICAL_ALIASES = {
-    "INSURANCE": "FINANCE", "BANKING": "FINANCE", "BANK": "FINANCE", "FINANCIAL_SERVICES": "FINANCE",
-    "AUTOMOTIVE": "AUTO", "EDUCATION": "EDU", "ENTERTAINMENT": "ENTERTAIN", "EVENTS": "EVENT_PLAN",
-    "GOVERNMENT": "GOVT", "HEALTHCARE": "HEALTH", "MEDICAL": "HEALTH", "HOSPITALITY": "HOTEL",
-    "NON_PROFIT": "NONPROFIT", "PROFESSIONAL_SERVICES": "PROF_SERVICES", "SHOPPING": "RETAIL",
-    "FOOD": "RESTAURANT", "CLOTHING": "APPAREL",
+    "INSURANCE": "FINANCE",
+    "BANKING": "FINANCE",
+    "BANK": "FINANCE",
+    "FINANCIAL_SERVICES": "FINANCE",
+    "AUTOMOTIVE": "AUTO",
+    "EDUCATION": "EDU",
+    "ENTERTAINMENT": "ENTERTAIN",
+    "EVENTS": "EVENT_PLAN",
+    "GOVERNMENT": "GOVT",
+    "HEALTHCARE": "HEALTH",
+    "MEDICAL": "HEALTH",
+    "HOSPITALITY": "HOTEL",
+    "NON_PROFIT": "NONPROFIT",
+    "PROFESSIONAL_SERVICES": "PROF_SERVICES",
+    "SHOPPING": "RETAIL",
+    "FOOD": "RESTAURANT",
+    "CLOTHING": "APPAREL",
 }
 
 
@@ -63,9 +108,7 @@ def phone_number(value: str, region: str | None = None) -> str:
     if not text.startswith("+") and text.startswith("00"):
         text = "+" + text[2:]
     if not text.startswith("+") and not region:
-        raise ValueError(
-            f"{value!r} has no country code; write it as +<country code><number> or set defaults.region"
-        )
+        raise ValueError(f"{value!r} has no country code; write it as +<country code><number> or set defaults.region")
     try:
         parsed = phonenumbers.parse(text, None if text.startswith("+") else region)
     except phonenumbers.NumberParseException as exc:

@@ -19,10 +19,26 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 STATUS_STYLES = {
-    "OK": "green", "APPROVED": "green", "CONNECTED": "green", "GREEN": "green", "read": "green",
-    "delivered": "green", "accepted": "cyan", "sent": "cyan", "WARNING": "yellow", "PENDING": "yellow",
-    "YELLOW": "yellow", "FLAGGED": "yellow", "PAUSED": "yellow", "DRAFT": "blue", "CRITICAL": "red",
-    "REJECTED": "red", "RED": "red", "failed": "red", "DISABLED": "red", "UNKNOWN": "magenta",
+    "OK": "green",
+    "APPROVED": "green",
+    "CONNECTED": "green",
+    "GREEN": "green",
+    "read": "green",
+    "delivered": "green",
+    "accepted": "cyan",
+    "sent": "cyan",
+    "WARNING": "yellow",
+    "PENDING": "yellow",
+    "YELLOW": "yellow",
+    "FLAGGED": "yellow",
+    "PAUSED": "yellow",
+    "DRAFT": "blue",
+    "CRITICAL": "red",
+    "REJECTED": "red",
+    "RED": "red",
+    "failed": "red",
+    "DISABLED": "red",
+    "UNKNOWN": "magenta",
 }
 
 
@@ -57,8 +73,7 @@ def _cell(value: Any) -> str:
 class Output:
     """Renders results for humans or machines; one instance per command run."""
 
-    def __init__(self, *, json_mode: bool = False, stdout: TextIO | None = None,
-                 stderr: TextIO | None = None) -> None:
+    def __init__(self, *, json_mode: bool = False, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
         self.json_mode = json_mode
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
@@ -78,8 +93,9 @@ class Output:
 
         if err:
             if self._err_console is None:
-                self._err_console = Console(file=self.stderr, no_color=bool(os.environ.get("NO_COLOR")),
-                                            highlight=False)
+                self._err_console = Console(
+                    file=self.stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False
+                )
             return self._err_console
         if self._console is None:
             self._console = Console(file=self.stdout, no_color=not self.color, highlight=False)
@@ -95,8 +111,15 @@ class Output:
         self.stdout.flush()
 
     # -- humans -----------------------------------------------------------------------------
-    def table(self, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None,
-              status_column: str | None = None, empty: str = "nothing to show") -> None:
+    def table(
+        self,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        *,
+        title: str | None = None,
+        status_column: str | None = None,
+        empty: str = "nothing to show",
+    ) -> None:
         rows = [list(r) for r in rows]
         if not rows:
             self.note(empty)

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 06:01:04.124571
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0001_initial"
@@ -79,9 +79,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("account_health_log", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_account_health_log_account_checked", ["account_id", "checked_at"], unique=False
-        )
+        batch_op.create_index("ix_account_health_log_account_checked", ["account_id", "checked_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_account_health_log_account_id"), ["account_id"], unique=False)
 
     op.create_table(
@@ -189,9 +187,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["account_id"], ["account.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint(
-            "account_id", "name", "language", name="uq_message_template_account_name_language"
-        ),
+        sa.UniqueConstraint("account_id", "name", "language", name="uq_message_template_account_name_language"),
     )
     with op.batch_alter_table("message_template", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_message_template_account_id"), ["account_id"], unique=False)
