@@ -81,24 +81,26 @@ def setup(
         waba account setup --from-file acme.json
     """
     from waba_cli.errors import UsageError
-    from waba_cli.services import accounts
+    from waba_cli.services import account_setup, accounts
 
     if from_file is None:
         raise UsageError("--from-file is required", "write the setup keys to a JSON or TOML file (see --help)")
     rt = runtime()
-    data = accounts.read_data_file(from_file)
-    parsed = accounts.parse_setup(data, region=rt.settings.region, source=str(from_file), base_dir=from_file.parent)
+    data = account_setup.read_data_file(from_file)
+    parsed = account_setup.parse_setup(
+        data, region=rt.settings.region, source=str(from_file), base_dir=from_file.parent
+    )
     setup_data = parsed.setup
     o = out()
     for note in parsed.notes:
         o.note(f"note: {note}")
     with rt.db.session() as session:
-        accounts.ensure_new(session, setup_data, source=str(from_file))
+        account_setup.ensure_new(session, setup_data, source=str(from_file))
     cipher = rt.cipher()  # fail on a missing key before talking to Meta
-    verification = None if no_verify else accounts.verify_setup(rt, setup_data)
+    verification = None if no_verify else account_setup.verify_setup(rt, setup_data)
     with rt.db.transaction() as session:
-        accounts.ensure_new(session, setup_data, source=str(from_file))
-        account = accounts.create_account(session, cipher, setup_data, verification)
+        account_setup.ensure_new(session, setup_data, source=str(from_file))
+        account = account_setup.create_account(session, cipher, setup_data, verification)
         numbers = accounts.numbers_of(session, account)
     if o.json_mode:
         o.json({**_summary(account, numbers), "verified": verification is not None})
@@ -200,17 +202,17 @@ def update(
         waba account update acme --from-file new-token.json
     """
     from waba_cli.errors import UsageError, ValidationError
-    from waba_cli.services import accounts
+    from waba_cli.services import account_setup, accounts
 
     rt = runtime()
-    values: dict[str, Any] = accounts.parse_assignments(assignments or [])
+    values: dict[str, Any] = account_setup.parse_assignments(assignments or [])
     source = None
     if from_file is not None:
-        values.update(accounts.read_data_file(from_file))
+        values.update(account_setup.read_data_file(from_file))
         source = str(from_file)
     for name in secret or []:
-        if name not in accounts.SECRET_KEYS:
-            raise ValidationError(name, f"is not a secret (secrets: {', '.join(accounts.SECRET_KEYS)})")
+        if name not in account_setup.SECRET_KEYS:
+            raise ValidationError(name, f"is not a secret (secrets: {', '.join(account_setup.SECRET_KEYS)})")
         if not STATE.interactive:
             raise UsageError(
                 f"--secret {name} needs a terminal for the hidden prompt",
@@ -219,11 +221,11 @@ def update(
         values[name] = typer.prompt(f"new {name}", hide_input=True, err=True)
     if not values:
         raise UsageError("nothing to change", "pass --set KEY=VALUE, --from-file F or --secret NAME")
-    needs_key = any(k in accounts.SECRET_KEYS for k in values)
+    needs_key = any(k in account_setup.SECRET_KEYS for k in values)
     cipher = rt.cipher() if needs_key else None
     with rt.db.transaction() as session:
         account = accounts.get_account(session, ref)
-        changed = accounts.update_account(session, cipher, account, values, source=source)
+        changed = account_setup.update_account(session, cipher, account, values, source=source)
     o = out()
     if o.json_mode:
         o.json({"account": account.name, "changed": changed})
@@ -287,10 +289,10 @@ def verify(ref: OptAccArg = None) -> None:
     Example:
         waba account verify acme
     """
-    from waba_cli.services import accounts
+    from waba_cli.services import account_setup
 
     rt = runtime()
-    account, result = accounts.verify_account(rt, ref or STATE.account or rt.settings.account)
+    account, result = account_setup.verify_account(rt, ref or STATE.account or rt.settings.account)
     expires = result.token_expires_at.isoformat() if result.token_expires_at else "never"
     o = out()
     if o.json_mode:
