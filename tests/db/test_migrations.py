@@ -14,8 +14,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
-import waba_cli.db.models  # noqa: F401 - registers the tables
 from waba_cli.db.engine import REVISIONS, SCHEMA_REVISION, current_revision, mask_url, open_database
+from waba_cli.db.models import all_tables
 from waba_cli.errors import SchemaError
 
 MIGRATIONS = Path(__file__).parents[2] / "waba_cli" / "db" / "migrations"
@@ -44,6 +44,7 @@ def test_the_revision_constants_follow_alembic_history() -> None:
 
 
 def test_models_and_migrations_describe_the_same_schema(database_url: str) -> None:
+    all_tables()
     engine = create_engine(database_url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)

@@ -8,7 +8,7 @@ import typer
 from waba_cli.cli.common import STATE, command, confirm, group, out, runtime
 
 if TYPE_CHECKING:
-    from waba_cli.db.models import Account, PhoneNumber
+    from waba_cli.db.models.accounts import Account, PhoneNumber
 
 app = group("account", "Set up and manage WhatsApp Business Accounts.")
 

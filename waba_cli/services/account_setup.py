@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session, col, select
 
-from waba_cli.db.models import Account, PhoneNumber, utcnow
+from waba_cli.db.models.accounts import Account, PhoneNumber
+from waba_cli.db.models.base import utcnow
 from waba_cli.errors import UsageError, ValidationError
 from waba_cli.graph.errors import AuthError, GraphError
 from waba_cli.services import validation as check

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from waba_cli.db.models import Account, PhoneNumber
+from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.errors import NotFoundError, UsageError
 
 # -- finding accounts --------------------------------------------------------------------------

@@ -8,14 +8,14 @@ from sqlalchemy import func, select
 
 from waba_cli.db.engine import SCHEMA_REVISION, Database, current_revision, make_engine, mask_url
 from waba_cli.db.engine import upgrade as migrate
-from waba_cli.db.models import ALL_TABLES
+from waba_cli.db.models import all_tables
 
 
 def describe(db: Database) -> dict[str, Any]:
     """URL (password masked), backend, revisions and the row count of every table."""
     rows: dict[str, int] = {}
     with db.engine.connect() as conn:
-        for model in ALL_TABLES:
+        for model in all_tables():
             table = model.__table__  # type: ignore[attr-defined]
             rows[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
     return {

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from waba_cli.db.engine import Database, open_database
-from waba_cli.db.models import Account
+from waba_cli.db.models.accounts import Account
 from waba_cli.errors import UsageError
 from waba_cli.secrets import (
     KEYRING_LOCATION,

@@ -16,7 +16,7 @@ from waba_cli.db.engine import Database, open_database
 from waba_cli.settings import Settings
 
 if TYPE_CHECKING:
-    from waba_cli.db.models import Account
+    from waba_cli.db.models.accounts import Account
     from waba_cli.graph.api import GraphAPI
     from waba_cli.graph.client import CallRecord, Credentials
     from waba_cli.secrets import Cipher, KeyMaterial
@@ -85,7 +85,7 @@ class Runtime:
                 self._record_calls(calls, account_id)
 
     def _record_calls(self, calls: list[CallRecord], account_id: int | None) -> None:
-        from waba_cli.db.models import ApiCall
+        from waba_cli.db.models.logs import ApiCall
 
         with self.db.transaction() as session:
             session.add_all(

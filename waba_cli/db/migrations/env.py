@@ -6,8 +6,9 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-from waba_cli.db import models  # noqa: F401 - registers the tables on SQLModel.metadata
+from waba_cli.db.models import all_tables
 
+all_tables()  # registers every table on SQLModel.metadata
 target_metadata = SQLModel.metadata
 
 

@@ -1,0 +1,44 @@
+"""SQLModel tables: the seed's eight models plus the Graph API call log.
+
+Conventions, the same on SQLite and PostgreSQL:
+- timestamps are timezone-aware UTC (``utcnow()``; SQLModel stores them as UTC on both backends);
+- Meta's ids (WABA, phone number, template, flow, wamid) are strings, as the Graph API says;
+- Meta's enumerations are plain strings: Meta adds values, and an unknown value must never crash;
+- secrets live only in ``*_enc`` columns as Fernet tokens; ``access_token_mask`` is for display.
+Every change to these tables needs an Alembic revision in ``db/migrations/versions`` and a bump of
+``db.engine.SCHEMA_REVISION``.
+
+The tables live in one module per area, so a command loads only the tables it touches (``account
+list`` needs two of nine; building a SQLModel table class costs milliseconds each):
+``accounts`` (Account, PhoneNumber), ``templates``, ``messages``, ``webhooks``, ``flows``, ``logs``
+(health, usage and the Graph API call log). ``all_tables()`` loads every one (migrations, db info).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlmodel import SQLModel
+
+
+def all_tables() -> tuple[type[SQLModel], ...]:
+    """Every table class, in dependency order (loads all the model modules)."""
+    from waba_cli.db.models.accounts import Account, PhoneNumber
+    from waba_cli.db.models.flows import Flow
+    from waba_cli.db.models.logs import AccountHealthLog, AccountUsageLog, ApiCall
+    from waba_cli.db.models.messages import Message
+    from waba_cli.db.models.templates import MessageTemplate
+    from waba_cli.db.models.webhooks import WebhookEvent
+
+    return (
+        Account,
+        PhoneNumber,
+        MessageTemplate,
+        Message,
+        WebhookEvent,
+        Flow,
+        AccountHealthLog,
+        AccountUsageLog,
+        ApiCall,
+    )

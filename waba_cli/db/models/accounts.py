@@ -1,0 +1,92 @@
+"""Accounts (WABAs) and their phone numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from waba_cli.db.models.base import foreign_key, json_column, utcnow
+
+
+class Account(SQLModel, table=True):
+    """A WhatsApp Business Account (WABA) and everything the 6-step setup knows about it."""
+
+    __tablename__ = "account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # step 1: Meta Business Account
+    name: str = Field(unique=True, max_length=100)
+    waba_id: str = Field(unique=True, max_length=32)
+    meta_business_account_id: str | None = Field(default=None, max_length=32)
+    app_id: str = Field(max_length=32)
+    app_secret_enc: str = Field(sa_column=Column(Text, nullable=False))
+    # step 3: access tokens
+    access_token_enc: str = Field(sa_column=Column(Text, nullable=False))
+    access_token_mask: str = Field(max_length=32)
+    webhook_verify_token_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # step 4: business profile
+    business_name: str | None = None
+    business_description: str | None = None
+    business_email: str | None = None
+    business_vertical: str | None = None
+    business_address: str | None = None
+    # step 5: bot configuration
+    enable_auto_reply: bool = False
+    use_knowledge_base: bool = False
+    greeting_message: str | None = None
+    fallback_message: str | None = None
+    out_of_hours_message: str | None = None
+    knowledge_base_path: str | None = None
+    enable_business_hours: bool = False
+    business_hours_start: time | None = None
+    business_hours_end: time | None = None
+    business_timezone: str = "UTC"
+    # step 6: webhook configuration
+    webhook_url: str | None = None
+    subscribed_webhook_events: list[str] = json_column(default=[])
+    # local sending limits (None = no limit), counted in business_timezone
+    daily_limit: int | None = None
+    monthly_limit: int | None = None
+    per_minute_limit: int | None = None
+    # what Meta said when last asked (GET /{waba-id}, debug_token)
+    is_default: bool = False
+    status: str | None = None
+    account_review_status: str | None = None
+    business_verification_status: str | None = None
+    currency: str | None = None
+    timezone_id: str | None = None
+    token_type: str | None = None
+    token_expires_at: datetime | None = None
+    token_scopes: list[str] = json_column(default=[])
+    verified_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PhoneNumber(SQLModel, table=True):
+    """A business phone number of an account."""
+
+    __tablename__ = "phone_number"
+    __table_args__ = (Index("ix_phone_number_account_default", "account_id", "is_default"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = foreign_key("account")
+    phone_number_id: str = Field(unique=True, max_length=32)
+    phone_number: str = Field(index=True, max_length=20)  # E.164 with "+"
+    display_phone_number: str | None = None
+    verified_name: str | None = None
+    quality_rating: str | None = None
+    status: str | None = None
+    code_verification_status: str | None = None
+    name_status: str | None = None
+    messaging_limit: str | None = None
+    throughput_level: str | None = None
+    platform_type: str | None = None
+    account_mode: str | None = None
+    is_pin_enabled: bool | None = None
+    is_default: bool = False
+    synced_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,47 @@
+"""Messages, sent and received."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+import waba_cli.db.models.accounts  # noqa: F401 - the account table that foreign keys name
+from waba_cli.db.models.base import foreign_key, json_column, utcnow
+
+
+class Message(SQLModel, table=True):
+    """One message, sent (``out``) or received (``in``), with its latest status."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        Index("ix_message_account_created", "account_id", "created_at"),
+        # the 24-hour window: the contact's last inbound message to a business number
+        Index("ix_message_window", "phone_number_id", "contact", "direction", "created_at"),
+        Index("ix_message_status_created", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int | None = foreign_key("account", nullable=True)
+    phone_number_id: str | None = Field(default=None, max_length=32)  # the business number's id
+    direction: str = Field(max_length=3)  # "out" | "in"
+    wamid: str | None = Field(default=None, unique=True, max_length=255)
+    contact: str = Field(max_length=64)  # the customer: E.164 "+..." or a business-scoped user id
+    contact_name: str | None = None
+    type: str = Field(max_length=32)
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    payload: dict[str, Any] | None = json_column()
+    status: str = Field(max_length=16)
+    status_at: datetime | None = None
+    error_code: int | None = None
+    error_title: str | None = None
+    error_details: str | None = None
+    campaign: str | None = Field(default=None, index=True, max_length=255)
+    template_name: str | None = None
+    context_wamid: str | None = Field(default=None, max_length=255)
+    biz_opaque_callback_data: str | None = Field(default=None, max_length=512)
+    pricing: dict[str, Any] | None = json_column()
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

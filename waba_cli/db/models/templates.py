@@ -1,0 +1,39 @@
+"""Message templates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+import waba_cli.db.models.accounts  # noqa: F401 - the account table that foreign keys name
+from waba_cli.db.models.base import foreign_key, json_column, utcnow
+
+
+class MessageTemplate(SQLModel, table=True):
+    """A message template in one language: a local draft or Meta's copy of it."""
+
+    __tablename__ = "message_template"
+    __table_args__ = (
+        UniqueConstraint("account_id", "name", "language", name="uq_message_template_account_name_language"),
+        Index("ix_message_template_account_status", "account_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = foreign_key("account")
+    name: str = Field(max_length=512)
+    language: str = Field(max_length=16)
+    category: str = Field(max_length=32)
+    status: str = Field(default="DRAFT", max_length=32)  # DRAFT locally, else Meta's status
+    template_id: str | None = Field(default=None, index=True, max_length=32)
+    parameter_format: str = Field(default="POSITIONAL", max_length=16)
+    components: list[dict[str, Any]] = json_column(default=[])
+    quality_score: str | None = None
+    rejected_reason: str | None = None
+    previous_category: str | None = None
+    status_updated_at: datetime | None = None
+    synced_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
