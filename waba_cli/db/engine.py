@@ -27,7 +27,7 @@ from waba_cli.errors import OperationError, SchemaError
 
 # Alembic revisions in order; the last one is what this code expects. tests/db keeps it equal to
 # Alembic's own history, so it cannot drift.
-REVISIONS: tuple[str, ...] = ("0001_initial", "0002_api_call_log")
+REVISIONS: tuple[str, ...] = ("0001_initial", "0002_api_call_log", "0003_template_history")
 SCHEMA_REVISION = REVISIONS[-1]
 SQLITE_BUSY_TIMEOUT_MS = 5000
 MIGRATIONS_LOCK_ID = 0x7761_6261  # "waba": the PostgreSQL advisory lock held while migrating

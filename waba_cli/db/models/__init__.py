@@ -28,13 +28,14 @@ def all_tables() -> tuple[type[SQLModel], ...]:
     from waba_cli.db.models.flows import Flow
     from waba_cli.db.models.logs import AccountHealthLog, AccountUsageLog, ApiCall
     from waba_cli.db.models.messages import Message
-    from waba_cli.db.models.templates import MessageTemplate
+    from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
     from waba_cli.db.models.webhooks import WebhookEvent
 
     return (
         Account,
         PhoneNumber,
         MessageTemplate,
+        TemplateEvent,
         Message,
         WebhookEvent,
         Flow,

@@ -37,3 +37,21 @@ class MessageTemplate(SQLModel, table=True):
     synced_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TemplateEvent(SQLModel, table=True):
+    """One change in a template's life: created, submitted, synced or reported by a webhook."""
+
+    __tablename__ = "template_event"
+    __table_args__ = (Index("ix_template_event_template_at", "template_row_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    template_row_id: int = foreign_key("message_template")
+    at: datetime = Field(default_factory=utcnow)
+    source: str = Field(max_length=16)  # local | submit | sync | webhook | apply
+    event: str = Field(max_length=64)  # e.g. APPROVED, REJECTED, QUALITY_CHANGE, CATEGORY_CHANGE, EDITED
+    status: str | None = Field(default=None, max_length=32)
+    category: str | None = Field(default=None, max_length=32)
+    quality_score: str | None = Field(default=None, max_length=16)
+    reason: str | None = None
+    data: dict[str, Any] | None = json_column()
