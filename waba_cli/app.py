@@ -122,6 +122,8 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return
     try:
         command = typer.main.get_command(app)
         result: Any = command.main(args=args, prog_name="waba", standalone_mode=False)
+        if result == EXIT_INTERRUPTED:  # Typer turns Ctrl-C into a silent exit 130
+            return _fail("interrupted", EXIT_INTERRUPTED)
         return result if isinstance(result, int) else 0
     except click_exceptions.NoArgsIsHelpError as exc:
         sys.stdout.write(exc.ctx.get_help() + "\n" if exc.ctx else "")
@@ -133,6 +135,10 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return
         return _fail(f"{exc.format_message()}{where}", failure_exit or EXIT_USAGE)
     except click_exceptions.ClickException as exc:
         return _fail(exc.format_message(), STATE.failure_exit or exc.exit_code)
+    except BrokenPipeError:
+        # the reader went away (`waba ... | head`): nothing more to say, and nothing to say it to
+        sys.stdout = Path(os.devnull).open("w")  # noqa: SIM115 - replaces the closed stream until exit
+        return 0
     except (typer.Abort, KeyboardInterrupt):
         return _fail("interrupted", EXIT_INTERRUPTED)
     except WabaError as exc:
