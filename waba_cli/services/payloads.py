@@ -1,0 +1,317 @@
+"""Request bodies for ``POST /{phone-number-id}/messages``, built and checked against Meta's limits.
+
+Every builder validates what Meta would reject (reference §2) and raises ``ValidationError``
+naming the option, so a bad message is refused before anything is recorded or sent. The bodies
+are complete (``messaging_product``, ``recipient_type``, ``to``, ``type``), exactly as sent.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from waba_cli.errors import ValidationError
+
+TEXT_MAX = 4096
+CAPTION_MAX = 1024
+HEADER_TEXT_MAX = 60
+FOOTER_MAX = 60
+BUTTON_BODY_MAX = 1024
+BUTTON_ID_MAX = 256
+BUTTON_TITLE_MAX = 20
+LIST_BODY_MAX = 4096
+LIST_BUTTON_MAX = 20
+LIST_SECTIONS_MAX = 10
+LIST_ROWS_MAX = 10
+SECTION_TITLE_MAX = 24
+ROW_ID_MAX = 200
+ROW_TITLE_MAX = 24
+ROW_DESCRIPTION_MAX = 72
+CTA_TEXT_MAX = 20
+FLOW_CTA_MAX = 20
+CALLBACK_DATA_MAX = 512
+
+MB = 1024 * 1024
+# kind -> (MIME types, size limit in bytes); reference §7
+MEDIA_LIMITS: dict[str, tuple[frozenset[str], int]] = {
+    "audio": (frozenset({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}), 16 * MB),
+    "document": (
+        frozenset(
+            {
+                "text/plain",
+                "application/pdf",
+                "application/msword",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "application/vnd.ms-excel",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "application/vnd.ms-powerpoint",
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            }
+        ),
+        100 * MB,
+    ),
+    "image": (frozenset({"image/jpeg", "image/png"}), 5 * MB),
+    "sticker": (frozenset({"image/webp"}), 500 * 1024),
+    "video": (frozenset({"video/mp4", "video/3gpp"}), 16 * MB),
+}
+_EXTRA_TYPES = {
+    ".amr": "audio/amr",
+    ".aac": "audio/aac",
+    ".m4a": "audio/mp4",
+    ".opus": "audio/ogg",
+    ".ogg": "audio/ogg",
+    ".3gp": "video/3gpp",
+    ".webp": "image/webp",
+}
+
+
+def envelope(
+    to: str, kind: str, body: dict[str, Any], *, reply_to: str | None = None, callback_data: str | None = None
+) -> dict[str, Any]:
+    """The common envelope (§2.1) around a type-specific body."""
+    payload: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": kind,
+        kind: body,
+    }
+    if reply_to:
+        payload["context"] = {"message_id": reply_to}
+    if callback_data:
+        _limit("biz_opaque_callback_data", callback_data, CALLBACK_DATA_MAX)
+        payload["biz_opaque_callback_data"] = callback_data
+    return payload
+
+
+def _limit(field: str, value: str, maximum: int, *, minimum: int = 1) -> str:
+    if len(value) < minimum:
+        raise ValidationError(field, "is empty")
+    if len(value) > maximum:
+        raise ValidationError(field, f"is {len(value)} characters long; WhatsApp allows {maximum}")
+    return value
+
+
+def _https(field: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValidationError(field, f"{value!r} is not a URL (https://...)")
+    return value
+
+
+def text(body: str, *, preview_url: bool = False) -> dict[str, Any]:
+    """``text`` body (§2.3)."""
+    return {"preview_url": preview_url, "body": _limit("--body", body, TEXT_MAX)}
+
+
+def _header(header: str | None) -> dict[str, Any]:
+    return {"header": {"type": "text", "text": _limit("--header", header, HEADER_TEXT_MAX)}} if header else {}
+
+
+def _footer(footer: str | None) -> dict[str, Any]:
+    return {"footer": {"text": _limit("--footer", footer, FOOTER_MAX)}} if footer else {}
+
+
+def reply_buttons(
+    body: str, buttons: list[str], *, header: str | None = None, footer: str | None = None
+) -> dict[str, Any]:
+    """``interactive`` reply buttons (§2.8) from ``ID:TITLE`` strings."""
+    if not 1 <= len(buttons) <= 3:
+        raise ValidationError(
+            "--button", f"{len(buttons)} given; a message has 1 to 3 reply buttons", "use --list-file for more choices"
+        )
+    parsed = []
+    seen: set[str] = set()
+    for spec in buttons:
+        button_id, sep, title = spec.partition(":")
+        if not sep or not button_id or not title:
+            raise ValidationError("--button", f"{spec!r} is not ID:TITLE")
+        _limit("--button id", button_id, BUTTON_ID_MAX)
+        _limit("--button title", title, BUTTON_TITLE_MAX)
+        if button_id in seen:
+            raise ValidationError("--button", f"the id {button_id!r} is used twice; ids must be unique")
+        seen.add(button_id)
+        parsed.append({"type": "reply", "reply": {"id": button_id, "title": title}})
+    return {
+        "type": "button",
+        **_header(header),
+        "body": {"text": _limit("--body", body, BUTTON_BODY_MAX)},
+        **_footer(footer),
+        "action": {"buttons": parsed},
+    }
+
+
+def list_message(spec: dict[str, Any], *, body: str | None = None, source: str = "--list-file") -> dict[str, Any]:
+    """``interactive`` list (§2.8) from a list file: ``button``, ``sections`` and optional texts."""
+
+    def text_of(key: str, value: Any, maximum: int) -> str:
+        if not isinstance(value, str):
+            raise ValidationError(key, "must be text", source=source)
+        if not value.strip():
+            raise ValidationError(key, "is empty", source=source)
+        if len(value) > maximum:
+            raise ValidationError(key, f"is {len(value)} characters long; WhatsApp allows {maximum}", source=source)
+        return value
+
+    unknown = set(spec) - {"button", "sections", "body", "header", "footer"}
+    if unknown:
+        raise ValidationError(
+            sorted(unknown)[0], "unknown key (keys: button, sections, body, header, footer)", source=source
+        )
+    body_text = body if body is not None else spec.get("body")
+    if body_text is None:
+        raise ValidationError("body", "is required (in the file or as --body)", source=source)
+    sections = spec.get("sections")
+    if not isinstance(sections, list) or not 1 <= len(sections) <= LIST_SECTIONS_MAX:
+        raise ValidationError("sections", f"must be a list of 1 to {LIST_SECTIONS_MAX} sections", source=source)
+    rows_total = 0
+    row_ids: set[str] = set()
+    out_sections = []
+    for i, section in enumerate(sections, 1):
+        if not isinstance(section, dict):
+            raise ValidationError(f"sections[{i}]", "must be a table with title and rows", source=source)
+        rows = section.get("rows")
+        if not isinstance(rows, list) or not rows:
+            raise ValidationError(f"sections[{i}].rows", "must list at least one row", source=source)
+        out_rows = []
+        for j, row in enumerate(rows, 1):
+            where = f"sections[{i}].rows[{j}]"
+            if not isinstance(row, dict):
+                raise ValidationError(where, "must be a table with id and title", source=source)
+            row_id = text_of(f"{where}.id", row.get("id"), ROW_ID_MAX)
+            if row_id in row_ids:
+                raise ValidationError(f"{where}.id", f"{row_id!r} is used twice; row ids must be unique", source=source)
+            row_ids.add(row_id)
+            out_row = {"id": row_id, "title": text_of(f"{where}.title", row.get("title"), ROW_TITLE_MAX)}
+            if row.get("description") is not None:
+                out_row["description"] = text_of(f"{where}.description", row["description"], ROW_DESCRIPTION_MAX)
+            out_rows.append(out_row)
+        rows_total += len(out_rows)
+        out_section: dict[str, Any] = {"rows": out_rows}
+        if section.get("title") is not None or len(sections) > 1:
+            out_section["title"] = text_of(f"sections[{i}].title", section.get("title"), SECTION_TITLE_MAX)
+        out_sections.append(out_section)
+    if rows_total > LIST_ROWS_MAX:
+        raise ValidationError(
+            "sections", f"{rows_total} rows in all; a list holds at most {LIST_ROWS_MAX}", source=source
+        )
+    result: dict[str, Any] = {"type": "list"}
+    if spec.get("header") is not None:
+        result["header"] = {"type": "text", "text": text_of("header", spec["header"], HEADER_TEXT_MAX)}
+    result["body"] = {"text": text_of("body", body_text, LIST_BODY_MAX)}
+    if spec.get("footer") is not None:
+        result["footer"] = {"text": text_of("footer", spec["footer"], FOOTER_MAX)}
+    result["action"] = {"button": text_of("button", spec.get("button"), LIST_BUTTON_MAX), "sections": out_sections}
+    return result
+
+
+def cta_url(
+    body: str, display_text: str, url: str, *, header: str | None = None, footer: str | None = None
+) -> dict[str, Any]:
+    """``interactive`` call-to-action URL button (§2.8)."""
+    return {
+        "type": "cta_url",
+        **_header(header),
+        "body": {"text": _limit("--body", body, BUTTON_BODY_MAX)},
+        **_footer(footer),
+        "action": {
+            "name": "cta_url",
+            "parameters": {
+                "display_text": _limit("--cta-text", display_text, CTA_TEXT_MAX),
+                "url": _https("--cta-url", url),
+            },
+        },
+    }
+
+
+def flow(
+    flow: str,
+    token: str,
+    *,
+    cta: str,
+    body: str,
+    screen: str | None = None,
+    data: dict[str, Any] | None = None,
+    header: str | None = None,
+    footer: str | None = None,
+    draft: bool = False,
+) -> dict[str, Any]:
+    """``interactive`` flow message (§2.8): ``flow_id`` when FLOW is numeric, else ``flow_name``."""
+    if not token.strip():
+        raise ValidationError("--token", "is empty")
+    if screen is None:
+        raise ValidationError(
+            "--screen",
+            "is required: the flow's first screen (navigate action)",
+            "pass --screen SCREEN_ID, or `waba flow sync` so the first screen is known",
+        )
+    if data is not None and not data:
+        raise ValidationError("--data", "must be a non-empty object when given")
+    action_payload: dict[str, Any] = {"screen": screen}
+    if data:
+        action_payload["data"] = data
+    parameters: dict[str, Any] = {
+        "flow_message_version": "3",
+        "flow_token": token,
+        ("flow_id" if flow.isdigit() else "flow_name"): flow,
+        "flow_cta": _limit("--cta", cta, FLOW_CTA_MAX),
+        "flow_action": "navigate",
+        "flow_action_payload": action_payload,
+        "mode": "draft" if draft else "published",
+    }
+    return {
+        "type": "flow",
+        **_header(header),
+        "body": {"text": _limit("--body", body, BUTTON_BODY_MAX)},
+        **_footer(footer),
+        "action": {"name": "flow", "parameters": parameters},
+    }
+
+
+@dataclass(frozen=True)
+class LocalMedia:
+    """A local file checked against Meta's limits for its kind, ready to upload."""
+
+    path: Path
+    mime: str
+    size: int
+
+
+def check_local_media(kind: str, path: Path) -> LocalMedia:
+    """MIME type (from the extension) and size must be what Meta accepts for ``kind`` (§7)."""
+    mimes, limit = MEDIA_LIMITS[kind]
+    if not path.is_file():
+        raise ValidationError(f"--{kind}", f"{path} is not a file")
+    mime = _EXTRA_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if mime not in mimes:
+        raise ValidationError(f"--{kind}", f"{path.name} is {mime}; WhatsApp accepts {', '.join(sorted(mimes))}")
+    size = path.stat().st_size
+    if size > limit:
+        raise ValidationError(f"--{kind}", f"{path.name} is {size:,} bytes; the limit for {kind} is {limit:,}")
+    if size == 0:
+        raise ValidationError(f"--{kind}", f"{path.name} is empty")
+    return LocalMedia(path, mime, size)
+
+
+def media(
+    kind: str,
+    *,
+    media_id: str | None = None,
+    link: str | None = None,
+    caption: str | None = None,
+    filename: str | None = None,
+) -> dict[str, Any]:
+    """Media body by uploaded id or public link (§2.4); captions only where Meta shows them."""
+    if (media_id is None) == (link is None):
+        raise ValidationError(f"--{kind}", "give a local file or an https URL")
+    body: dict[str, Any] = {"id": media_id} if media_id else {"link": _https(f"--{kind}", link or "")}
+    if caption:
+        if kind not in ("image", "video", "document"):
+            raise ValidationError("--caption", f"{kind} messages have no caption")
+        body["caption"] = _limit("--caption", caption, CAPTION_MAX)
+    if filename and kind == "document":
+        body["filename"] = filename
+    return body
