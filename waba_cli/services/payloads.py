@@ -144,18 +144,43 @@ def reply_buttons(
     }
 
 
+def _file_text(key: str, value: Any, maximum: int, source: str) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(key, "must be text", source=source)
+    if not value.strip():
+        raise ValidationError(key, "is empty", source=source)
+    if len(value) > maximum:
+        raise ValidationError(key, f"is {len(value)} characters long; WhatsApp allows {maximum}", source=source)
+    return value
+
+
+def _list_section(index: int, section: Any, titled: bool, row_ids: set[str], source: str) -> dict[str, Any]:
+    if not isinstance(section, dict):
+        raise ValidationError(f"sections[{index}]", "must be a table with title and rows", source=source)
+    rows = section.get("rows")
+    if not isinstance(rows, list) or not rows:
+        raise ValidationError(f"sections[{index}].rows", "must list at least one row", source=source)
+    out_rows = []
+    for j, row in enumerate(rows, 1):
+        where = f"sections[{index}].rows[{j}]"
+        if not isinstance(row, dict):
+            raise ValidationError(where, "must be a table with id and title", source=source)
+        row_id = _file_text(f"{where}.id", row.get("id"), ROW_ID_MAX, source)
+        if row_id in row_ids:
+            raise ValidationError(f"{where}.id", f"{row_id!r} is used twice; row ids must be unique", source=source)
+        row_ids.add(row_id)
+        out_row = {"id": row_id, "title": _file_text(f"{where}.title", row.get("title"), ROW_TITLE_MAX, source)}
+        if row.get("description") is not None:
+            out_row["description"] = _file_text(f"{where}.description", row["description"], ROW_DESCRIPTION_MAX, source)
+        out_rows.append(out_row)
+    out: dict[str, Any] = {"rows": out_rows}
+    if section.get("title") is not None or titled:
+        out["title"] = _file_text(f"sections[{index}].title", section.get("title"), SECTION_TITLE_MAX, source)
+    return out
+
+
 def list_message(spec: dict[str, Any], *, body: str | None = None, source: str = "--list-file") -> dict[str, Any]:
     """``interactive`` list (§2.8) from a list file: ``button``, ``sections`` and optional texts."""
-
-    def text_of(key: str, value: Any, maximum: int) -> str:
-        if not isinstance(value, str):
-            raise ValidationError(key, "must be text", source=source)
-        if not value.strip():
-            raise ValidationError(key, "is empty", source=source)
-        if len(value) > maximum:
-            raise ValidationError(key, f"is {len(value)} characters long; WhatsApp allows {maximum}", source=source)
-        return value
-
     unknown = set(spec) - {"button", "sections", "body", "header", "footer"}
     if unknown:
         raise ValidationError(
@@ -167,44 +192,22 @@ def list_message(spec: dict[str, Any], *, body: str | None = None, source: str =
     sections = spec.get("sections")
     if not isinstance(sections, list) or not 1 <= len(sections) <= LIST_SECTIONS_MAX:
         raise ValidationError("sections", f"must be a list of 1 to {LIST_SECTIONS_MAX} sections", source=source)
-    rows_total = 0
     row_ids: set[str] = set()
-    out_sections = []
-    for i, section in enumerate(sections, 1):
-        if not isinstance(section, dict):
-            raise ValidationError(f"sections[{i}]", "must be a table with title and rows", source=source)
-        rows = section.get("rows")
-        if not isinstance(rows, list) or not rows:
-            raise ValidationError(f"sections[{i}].rows", "must list at least one row", source=source)
-        out_rows = []
-        for j, row in enumerate(rows, 1):
-            where = f"sections[{i}].rows[{j}]"
-            if not isinstance(row, dict):
-                raise ValidationError(where, "must be a table with id and title", source=source)
-            row_id = text_of(f"{where}.id", row.get("id"), ROW_ID_MAX)
-            if row_id in row_ids:
-                raise ValidationError(f"{where}.id", f"{row_id!r} is used twice; row ids must be unique", source=source)
-            row_ids.add(row_id)
-            out_row = {"id": row_id, "title": text_of(f"{where}.title", row.get("title"), ROW_TITLE_MAX)}
-            if row.get("description") is not None:
-                out_row["description"] = text_of(f"{where}.description", row["description"], ROW_DESCRIPTION_MAX)
-            out_rows.append(out_row)
-        rows_total += len(out_rows)
-        out_section: dict[str, Any] = {"rows": out_rows}
-        if section.get("title") is not None or len(sections) > 1:
-            out_section["title"] = text_of(f"sections[{i}].title", section.get("title"), SECTION_TITLE_MAX)
-        out_sections.append(out_section)
-    if rows_total > LIST_ROWS_MAX:
+    out_sections = [_list_section(i, s, len(sections) > 1, row_ids, source) for i, s in enumerate(sections, 1)]
+    if len(row_ids) > LIST_ROWS_MAX:
         raise ValidationError(
-            "sections", f"{rows_total} rows in all; a list holds at most {LIST_ROWS_MAX}", source=source
+            "sections", f"{len(row_ids)} rows in all; a list holds at most {LIST_ROWS_MAX}", source=source
         )
     result: dict[str, Any] = {"type": "list"}
     if spec.get("header") is not None:
-        result["header"] = {"type": "text", "text": text_of("header", spec["header"], HEADER_TEXT_MAX)}
-    result["body"] = {"text": text_of("body", body_text, LIST_BODY_MAX)}
+        result["header"] = {"type": "text", "text": _file_text("header", spec["header"], HEADER_TEXT_MAX, source)}
+    result["body"] = {"text": _file_text("body", body_text, LIST_BODY_MAX, source)}
     if spec.get("footer") is not None:
-        result["footer"] = {"text": text_of("footer", spec["footer"], FOOTER_MAX)}
-    result["action"] = {"button": text_of("button", spec.get("button"), LIST_BUTTON_MAX), "sections": out_sections}
+        result["footer"] = {"text": _file_text("footer", spec["footer"], FOOTER_MAX, source)}
+    result["action"] = {
+        "button": _file_text("button", spec.get("button"), LIST_BUTTON_MAX, source),
+        "sections": out_sections,
+    }
     return result
 
 
