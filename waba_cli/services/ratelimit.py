@@ -1,0 +1,144 @@
+"""Pacing and local limits.
+
+- ``Pacer``: a token bucket per sending number. Each send reserves the next free slot, so any
+  number of concurrent senders together keep to the rate exactly (no lock: asyncio does not switch
+  between reading and moving the slot). 130429 halves the rate; it recovers step by step.
+- Account limits (the seed's daily / monthly / per-minute limits): outbound messages the API
+  accepted (they have a wamid), auto-replies included, counted per day and month in the account's
+  ``business_timezone`` and over the last 60 seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from waba_cli.db.models.accounts import Account
+from waba_cli.db.models.messages import Message
+from waba_cli.errors import UsageError
+
+# Meta's throughput levels (reference §9.1), messages per second per business number
+THROUGHPUT = {"STANDARD": 80.0, "HIGH": 1000.0, "COEXISTENCE": 20.0}
+DEFAULT_THROUGHPUT = THROUGHPUT["STANDARD"]
+
+
+def throughput_of(level: str | None, *, coexistence: bool = False) -> float:
+    """Messages per second for a number's ``throughput.level`` (80 when unknown)."""
+    if coexistence:
+        return THROUGHPUT["COEXISTENCE"]
+    return THROUGHPUT.get((level or "").upper(), DEFAULT_THROUGHPUT)
+
+
+class Pacer:
+    """Paces calls to ``rate`` per second (0 = unpaced), allowing bursts of ``burst``."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.target = rate
+        self.rate = rate
+        self.burst = max(1, burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._next = clock()
+
+    async def acquire(self) -> None:
+        """Wait for this call's slot."""
+        if self.rate <= 0:
+            return
+        interval = 1.0 / self.rate
+        now = self._clock()
+        slot = max(self._next, now - (self.burst - 1) * interval)
+        self._next = slot + interval
+        if slot > now:
+            await self._sleep(slot - now)
+
+    def slow_down(self) -> None:
+        """Meta said 130429 (too fast for this number): halve the rate, not below 1/s."""
+        if self.rate > 0:
+            self.rate = max(1.0, self.rate / 2)
+
+    def recover(self) -> None:
+        """A success: step back towards the target rate (additive increase)."""
+        if 0 < self.rate < self.target:
+            self.rate = min(self.target, self.rate + max(1.0, self.target / 20))
+
+
+@dataclass(frozen=True)
+class Usage:
+    account: str
+    timezone: str
+    today: int
+    month: int
+    last_minute: int
+    daily_limit: int | None
+    monthly_limit: int | None
+    per_minute_limit: int | None
+
+
+def _period_starts(now: datetime, timezone: str) -> tuple[datetime, datetime]:
+    """The start of today and of this month in ``timezone``, in UTC."""
+    local = now.astimezone(ZoneInfo(timezone))
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = day.replace(day=1)
+    return day.astimezone(UTC), month.astimezone(UTC)
+
+
+def usage(session: Session, account: Account, now: datetime | None = None) -> Usage:
+    """Accepted outbound messages today, this month and in the last minute."""
+    now = now or datetime.now(UTC)
+    day_start, month_start = _period_starts(now, account.business_timezone)
+    minute_start = now - timedelta(seconds=60)
+
+    def count_since(start: datetime) -> int:
+        query = (
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.account_id == account.id,
+                Message.direction == "out",
+                col(Message.wamid).is_not(None),
+                col(Message.created_at) >= start,
+            )
+        )
+        return int(session.exec(query).one())
+
+    return Usage(
+        account.name,
+        account.business_timezone,
+        count_since(day_start),
+        count_since(month_start),
+        count_since(minute_start),
+        account.daily_limit,
+        account.monthly_limit,
+        account.per_minute_limit,
+    )
+
+
+def check_limits(session: Session, account: Account, *, planned: int = 1, now: datetime | None = None) -> Usage:
+    """Refuse (exit 2) when ``planned`` more messages would pass one of the account's limits."""
+    current = usage(session, account, now)
+    for used, limit, what, wait in (
+        (current.last_minute, account.per_minute_limit, "per-minute", "wait a minute"),
+        (current.today, account.daily_limit, "daily", f"wait until midnight ({account.business_timezone})"),
+        (current.month, account.monthly_limit, "monthly", "wait until next month"),
+    ):
+        if limit is not None and used + planned > limit:
+            raise UsageError(
+                f"account {account.name}: the {what} limit of {limit} messages would be passed "
+                f"({used} sent, {planned} more planned)",
+                f"{wait}, or raise it: waba account update {account.name} --set {what.replace('-', '_')}_limit=N",
+            )
+    return current
