@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from waba_cli import __version__
-from waba_cli.cli import account, db, init, secrets
+from waba_cli.cli import account, db, init, secrets, usage
 from waba_cli.cli.common import HELP_SETTINGS, STATE, apply_shared, env_flag
 
 
@@ -52,6 +52,7 @@ app = typer.Typer(
     context_settings=HELP_SETTINGS,
 )
 init.register(app)
+usage.register(app)
 app.add_typer(account.app)
 app.add_typer(db.app)
 app.add_typer(secrets.app)

@@ -127,3 +127,16 @@ def test_limits_refuse_before_sending(waba: Any, account: Any, database_url: str
             check_limits(session, acc, now=now)
         assert check_limits(session, acc, now=now + timedelta(seconds=61)).last_minute == 0
     db.dispose()
+
+
+def test_usage_command_shows_counts_against_limits(waba: Any, account: Any, database_url: str) -> None:
+    waba("account", "update", account["name"], "--set", "daily_limit=100", "--set", "monthly_limit=2000")
+    _seed(database_url, account["name"], [datetime.now(UTC) - timedelta(seconds=1)])
+
+    result = waba("usage", "--json")
+
+    assert result.code == 0, result.err
+    data = result.json()
+    assert {k: data[k] for k in ("account", "today", "month")} == {"account": account["name"], "today": 1, "month": 1}
+    assert data["limits"] == {"daily": 100, "monthly": 2000, "per_minute": None}
+    assert "1 of 100 (1%)" in waba("usage").out
