@@ -50,6 +50,26 @@ def _check_non_negative(value: Any) -> str | None:
     return None if value >= 0 else "must be 0 or more"
 
 
+def _check_port(value: Any) -> str | None:
+    return None if 0 < value < 65536 else "must be a TCP port (1-65535)"
+
+
+def _check_path(value: Any) -> str | None:
+    return None if value.startswith("/") and " " not in value else "must be a URL path starting with /"
+
+
+def _check_host(value: Any) -> str | None:
+    return None if value.strip() else "must be a host name or address"
+
+
+def _check_synchronous(value: Any) -> str | None:
+    return None if value.upper() in ("NORMAL", "FULL", "EXTRA") else "must be NORMAL, FULL or EXTRA"
+
+
+def _check_percent(value: Any) -> str | None:
+    return None if 0 <= value <= 100 else "must be between 0 and 100"
+
+
 def _check_region(value: Any) -> str | None:
     return None if value == "" or _REGION_RE.match(value) else "must be a two-letter country code like DE"
 
@@ -84,6 +104,11 @@ SCHEMA: dict[str, dict[str, _Key]] = {
     "webhook": {
         "public_base_url": _Key(str, "", _check_optional_url),
         "max_body_bytes": _Key(int, DEFAULT_MAX_BODY_BYTES, _check_positive),
+        "host": _Key(str, "127.0.0.1", _check_host),
+        "port": _Key(int, 8080, _check_port),
+        "path": _Key(str, "/webhook", _check_path),
+        "sqlite_synchronous": _Key(str, "FULL", _check_synchronous),
+        "auto_reply_match_threshold": _Key((int, float), 80, _check_percent),
     },
 }
 
@@ -107,6 +132,11 @@ class Settings:
     region: str | None
     webhook_public_base_url: str | None
     webhook_max_body_bytes: int
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8080
+    webhook_path: str = "/webhook"
+    webhook_sqlite_synchronous: str = "FULL"
+    auto_reply_match_threshold: float = 80.0
     debug: bool = False
 
     @property
@@ -236,5 +266,10 @@ def load_settings(
         region=setting("defaults", "region") or None,
         webhook_public_base_url=public_url or None,
         webhook_max_body_bytes=int(setting("webhook", "max_body_bytes")),
+        webhook_host=setting("webhook", "host"),
+        webhook_port=int(setting("webhook", "port")),
+        webhook_path=setting("webhook", "path"),
+        webhook_sqlite_synchronous=setting("webhook", "sqlite_synchronous").upper(),
+        auto_reply_match_threshold=float(setting("webhook", "auto_reply_match_threshold")),
         debug=debug or env.get("WABA_DEBUG", "") not in ("", "0", "false"),
     )

@@ -27,9 +27,16 @@ from waba_cli.errors import OperationError, SchemaError
 
 # Alembic revisions in order; the last one is what this code expects. tests/db keeps it equal to
 # Alembic's own history, so it cannot drift.
-REVISIONS: tuple[str, ...] = ("0001_initial", "0002_api_call_log", "0003_template_history")
+REVISIONS: tuple[str, ...] = (
+    "0001_initial",
+    "0002_api_call_log",
+    "0003_template_history",
+    "0004_webhooks",
+    "0005_templates",
+)
 SCHEMA_REVISION = REVISIONS[-1]
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 MIGRATIONS_LOCK_ID = 0x7761_6261  # "waba": the PostgreSQL advisory lock held while migrating
 
 
@@ -41,17 +48,35 @@ def mask_url(url: str) -> str:
         return url.split("://", 1)[0] + "://***"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(synchronous: str, immediate: bool) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if immediate:
+            # pysqlite's own BEGIN handling is off; the "begin" listener below emits BEGIN IMMEDIATE
+            dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.close()
+
+    return on_connect
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url``; for SQLite the parent folder is created and pragmas set per connection."""
+def _begin_immediate(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(
+    url: str, *, echo: bool = False, sqlite_synchronous: str = "NORMAL", sqlite_immediate: bool = False
+) -> Engine:
+    """An engine for ``url``; for SQLite the parent folder is created and pragmas set per connection.
+
+    SQLite options (the webhook store uses both): ``sqlite_synchronous`` (NORMAL by default: durable
+    across a crash of waba; FULL also across power loss) and ``sqlite_immediate`` (every transaction
+    starts with BEGIN IMMEDIATE: writers queue on the busy timeout instead of failing to upgrade a
+    read lock, and savepoints behave).
+    """
     try:
         parsed = make_url(url)
     except Exception:  # noqa: BLE001 - SQLAlchemy raises several types for a bad URL
@@ -60,8 +85,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if sqlite_synchronous.upper() not in SQLITE_SYNCHRONOUS:
+            raise SchemaError(
+                f"SQLite synchronous mode {sqlite_synchronous!r} is not one of {', '.join(SQLITE_SYNCHRONOUS)}"
+            )
         engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous.upper(), sqlite_immediate))
+        if sqlite_immediate:
+            event.listen(engine, "begin", _begin_immediate)
         return engine
     try:
         return create_engine(url, echo=echo, pool_pre_ping=True)
@@ -136,13 +167,15 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(url: str, *, migrate: bool | None = None) -> Database:
+def open_database(
+    url: str, *, migrate: bool | None = None, sqlite_synchronous: str = "NORMAL", sqlite_immediate: bool = False
+) -> Database:
     """Open the database at ``url`` and make sure its schema is the one this code expects.
 
     ``migrate``: None = automatic for SQLite only; True = migrate whatever the backend (``db upgrade``,
-    ``init``); False = never migrate.
+    ``init``); False = never migrate. The SQLite options are those of ``make_engine``.
     """
-    engine = make_engine(url)
+    engine = make_engine(url, sqlite_synchronous=sqlite_synchronous, sqlite_immediate=sqlite_immediate)
     revision = current_revision(engine)
     if revision == SCHEMA_REVISION:
         return Database(engine)

@@ -10,7 +10,8 @@ Every change to these tables needs an Alembic revision in ``db/migrations/versio
 
 The tables live in one module per area, so a command loads only the tables it touches (``account
 list`` needs two of nine; building a SQLModel table class costs milliseconds each):
-``accounts`` (Account, PhoneNumber), ``templates``, ``messages``, ``webhooks``, ``flows``, ``logs``
+``accounts`` (Account, PhoneNumber), ``templates``, ``messages`` (and their status history),
+``webhooks`` (deliveries and idempotency keys), ``bot`` (auto-replies), ``flows``, ``logs``
 (health, usage and the Graph API call log). ``all_tables()`` loads every one (migrations, db info).
 """
 
@@ -25,11 +26,12 @@ if TYPE_CHECKING:
 def all_tables() -> tuple[type[SQLModel], ...]:
     """Every table class, in dependency order (loads all the model modules)."""
     from waba_cli.db.models.accounts import Account, PhoneNumber
+    from waba_cli.db.models.bot import AutoReply
     from waba_cli.db.models.flows import Flow
     from waba_cli.db.models.logs import AccountHealthLog, AccountUsageLog, ApiCall
-    from waba_cli.db.models.messages import Message
+    from waba_cli.db.models.messages import Message, MessageStatus
     from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
-    from waba_cli.db.models.webhooks import WebhookEvent
+    from waba_cli.db.models.webhooks import WebhookEvent, WebhookItem
 
     return (
         Account,
@@ -37,7 +39,10 @@ def all_tables() -> tuple[type[SQLModel], ...]:
         MessageTemplate,
         TemplateEvent,
         Message,
+        MessageStatus,
+        AutoReply,
         WebhookEvent,
+        WebhookItem,
         Flow,
         AccountHealthLog,
         AccountUsageLog,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 import waba_cli.db.models.accounts  # noqa: F401 - the account table that foreign keys name
@@ -30,6 +30,9 @@ class Message(SQLModel, table=True):
     wamid: str | None = Field(default=None, unique=True, max_length=255)
     contact: str = Field(max_length=64)  # the customer: E.164 "+..." or a business-scoped user id
     contact_name: str | None = None
+    # business-scoped user id (BSUID, 2026) and username: the only identity when wa_id is withheld
+    contact_user_id: str | None = Field(default=None, max_length=64)
+    contact_username: str | None = Field(default=None, max_length=64)
     type: str = Field(max_length=32)
     text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     payload: dict[str, Any] | None = json_column()
@@ -45,3 +48,31 @@ class Message(SQLModel, table=True):
     pricing: dict[str, Any] | None = json_column()
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class MessageStatus(SQLModel, table=True):
+    """Every status Meta reported for a message, once per (wamid, status), in whatever order it came.
+
+    ``message.status`` holds the furthest status; this is the history, with each status's own
+    timestamp, pricing, conversation and errors (a ``failed`` overtaken by a later ``delivered``
+    stays here). Statuses of messages waba did not send (no ``message`` row) are kept too.
+    """
+
+    __tablename__ = "message_status"
+    __table_args__ = (UniqueConstraint("wamid", "status", name="uq_message_status_wamid_status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    wamid: str = Field(max_length=255)
+    status: str = Field(max_length=16)
+    status_at: datetime | None = None  # Meta's timestamp of the status
+    account_id: int | None = foreign_key("account", nullable=True, on_delete="SET NULL")
+    phone_number_id: str | None = Field(default=None, max_length=32)
+    recipient_id: str | None = Field(default=None, max_length=64)
+    biz_opaque_callback_data: str | None = Field(default=None, max_length=512)
+    pricing: dict[str, Any] | None = json_column()
+    conversation: dict[str, Any] | None = json_column()
+    error_code: int | None = None
+    error_title: str | None = None
+    error_details: str | None = None
+    errors: list[Any] | None = json_column()
+    received_at: datetime = Field(default_factory=utcnow, index=True)

@@ -33,6 +33,10 @@ class MessageTemplate(SQLModel, table=True):
     quality_score: str | None = None
     rejected_reason: str | None = None
     previous_category: str | None = None
+    # the category Meta announced it will move the template to (template_category_update)
+    correct_category: str | None = Field(default=None, max_length=32)
+    sub_category: str | None = Field(default=None, max_length=32)
+    message_send_ttl_seconds: int | None = None
     status_updated_at: datetime | None = None
     synced_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)

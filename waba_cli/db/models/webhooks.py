@@ -1,4 +1,4 @@
-"""Webhook deliveries as they arrived."""
+"""Webhook deliveries as they arrived, and the idempotency keys of the business events they carried."""
 
 from __future__ import annotations
 
@@ -24,10 +24,29 @@ class WebhookEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     account_id: int | None = foreign_key("account", nullable=True, on_delete="SET NULL")
     received_at: datetime = Field(default_factory=utcnow, index=True)
-    field: str | None = Field(default=None, max_length=64)
+    # the distinct change fields of the delivery, comma-separated ("messages" for most)
+    field: str | None = Field(default=None, max_length=255)
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     headers: dict[str, Any] | None = json_column()
     body_sha256: str = Field(index=True, max_length=64)
     status: str = Field(default="received", max_length=16)  # received | applied | failed
     error: str | None = None
+    summary: str | None = None  # what applying it did: "2 inbound, 1 status (1 new)"
     applied_at: datetime | None = None
+
+
+class WebhookItem(SQLModel, table=True):
+    """The idempotency key of one applied business event (template, phone-number, account, flow change).
+
+    Messages and statuses have natural keys (``message.wamid``, ``message_status(wamid, status)``);
+    other changes carry none, so their key is a hash of the entry id, time, field and value. The
+    row is inserted in the transaction that applies the change: a repeated delivery, or the same
+    delivery at another instance on the same database, finds the key and changes nothing.
+    """
+
+    __tablename__ = "webhook_item"
+
+    key: str = Field(primary_key=True, max_length=64)  # sha256 hex
+    field: str = Field(max_length=64)
+    event_id: int | None = None  # the delivery that applied it (no foreign key: events are pruned)
+    applied_at: datetime = Field(default_factory=utcnow, index=True)
