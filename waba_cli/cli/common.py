@@ -201,5 +201,23 @@ def confirm(question: str) -> None:
         raise typer.Exit(1)
 
 
+def show_dry_run(request: dict[str, Any]) -> None:
+    """Print a request the Graph client did not send (``--dry-run``; the token is already masked)."""
+    import json
+
+    o = out()
+    if o.json_mode:
+        o.json({"dry_run": True, "request": request})
+        return
+    o.note("dry run: nothing was sent")
+    o.line(f"{request.get('method')} {request.get('url')}")
+    for name, value in (request.get("headers") or {}).items():
+        o.line(f"{name}: {value}")
+    for key in ("json", "data", "content"):
+        body = request.get(key)
+        if body is not None:
+            o.line(body if isinstance(body, str) else json.dumps(body, indent=2, ensure_ascii=False))
+
+
 def env_flag(name: str) -> bool:
     return os.environ.get(name, "") not in ("", "0", "false")

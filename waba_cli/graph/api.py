@@ -48,6 +48,22 @@ BUSINESS_PROFILE_FIELDS = (
     "vertical",
 )
 
+TEMPLATE_FIELDS = (
+    "id",
+    "name",
+    "language",
+    "status",
+    "category",
+    "sub_category",
+    "parameter_format",
+    "components",
+    "quality_score",
+    "rejected_reason",
+    "previous_category",
+    "correct_category",
+    "message_send_ttl_seconds",
+)
+
 Fields = str | Sequence[str]
 
 
@@ -145,6 +161,22 @@ class Template(TypedDict, total=False):
     components: list[dict[str, Any]]
     quality_score: dict[str, Any]
     rejected_reason: str
+    previous_category: str
+    correct_category: str
+    message_send_ttl_seconds: int
+
+
+class UploadSession(TypedDict, total=False):
+    """A resumable upload session (§3.3): ``id`` is ``upload:<session>``."""
+
+    id: str
+    file_offset: int
+
+
+class UploadedFile(TypedDict, total=False):
+    """The answer to an upload (§3.3): ``h`` is the handle for ``example.header_handle``."""
+
+    h: str
 
 
 class TemplateCreated(TypedDict, total=False):
@@ -276,6 +308,43 @@ class GraphAPI:
         if hsm_id is not None:
             params["hsm_id"] = hsm_id
         return cast("Success", await self.client.delete(f"{waba_id}/message_templates", params=params))
+
+    async def get_template(self, template_id: str, fields: Fields | None = TEMPLATE_FIELDS) -> Template:
+        """``GET /{template-id}`` (§3.1).
+
+        https://developers.facebook.com/docs/graph-api/reference/whats-app-business-hsm
+        """
+        return cast("Template", await self.client.get(template_id, params=_fields(fields)))
+
+    async def edit_template(self, template_id: str, body: Mapping[str, Any]) -> Success:
+        """Edit a template: ``category``, ``components`` (replaced wholesale), ``message_send_ttl_seconds`` (§3.6).
+
+        Only APPROVED, REJECTED and PAUSED templates can be edited; an approved one 10 times in 30
+        days and once in 24 hours. https://developers.facebook.com/docs/graph-api/reference/whats-app-business-hsm
+        """
+        return cast("Success", await self.client.post(template_id, json=dict(body)))
+
+    async def create_upload_session(
+        self, app_id: str, *, file_name: str, file_length: int, file_type: str
+    ) -> UploadSession:
+        """Start a resumable upload (§3.3): ``POST /{app-id}/uploads`` -> ``{"id": "upload:..."}``.
+
+        https://developers.facebook.com/docs/graph-api/guides/upload
+        """
+        params = {"file_name": file_name, "file_length": file_length, "file_type": file_type}
+        return cast("UploadSession", await self.client.post(f"{app_id}/uploads", params=params))
+
+    async def upload_file(self, session_id: str, content: bytes, *, file_offset: int = 0) -> UploadedFile:
+        """Send the bytes of an upload session from ``file_offset`` (§3.3) -> ``{"h": "<handle>"}``.
+
+        https://developers.facebook.com/docs/graph-api/guides/upload
+        """
+        answer = await self.client.post(session_id, content=content, headers={"file_offset": str(file_offset)})
+        return cast("UploadedFile", answer)
+
+    async def get_upload_session(self, session_id: str) -> UploadSession:
+        """How far an upload session got (§3.3): ``{"id", "file_offset"}``, to resume from there."""
+        return cast("UploadSession", await self.client.get(session_id))
 
     async def get_business_profile(
         self, phone_number_id: str, fields: Fields | None = BUSINESS_PROFILE_FIELDS

@@ -153,10 +153,13 @@ class GraphClient:
         files: Any = None,
         auth: Credentials | str | None = None,
         retry: bool = True,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """Send one request (retrying per §1.7 unless ``retry`` is False) and return the JSON object.
 
         ``path`` is relative to the versioned base URL, or an absolute URL on the same origin.
+        ``content`` is a raw body and ``headers`` extra request headers (the resumable upload, §3.3).
         """
         method = method.upper()
         token, proof, secrets = self._auth(auth)
@@ -167,17 +170,20 @@ class GraphClient:
         url = httpx.URL(self._url(path)).copy_merge_params(query)
         secrets += [url.params[name] for name in _SENSITIVE_PARAMS if name in url.params]
         redact = redactor(secrets)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        extra = dict(headers or {})
+        headers = {**extra, "Authorization": f"Bearer {token}"} if token else extra
         if self.dry_run and method != "GET":
-            raise DryRunRequest(
-                {
-                    "method": method,
-                    "url": redact(mask_query(str(url))),
-                    "headers": {"Authorization": f"Bearer {mask(token)}"} if token else {},
-                    "json": json,
-                    "data": dict(data) if data is not None else None,
-                }
-            )
+            shown = {**extra, "Authorization": f"Bearer {mask(token)}"} if token else extra
+            request = {
+                "method": method,
+                "url": redact(mask_query(str(url))),
+                "headers": shown,
+                "json": json,
+                "data": dict(data) if data is not None else None,
+            }
+            if content is not None:
+                request["content"] = f"<{len(content)} bytes>"
+            raise DryRunRequest(request)
         attempts = 0
 
         async def attempt() -> dict[str, Any]:
@@ -190,6 +196,7 @@ class GraphClient:
                 json=json,
                 data=data,
                 files=files,
+                content=content,
                 redact=redact,
                 attempt=attempts,
             )
@@ -223,9 +230,20 @@ class GraphClient:
         files: Any = None,
         auth: Credentials | str | None = None,
         retry: bool = True,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         return await self.request(
-            "POST", path, params=params, json=json, data=data, files=files, auth=auth, retry=retry
+            "POST",
+            path,
+            params=params,
+            json=json,
+            data=data,
+            files=files,
+            auth=auth,
+            retry=retry,
+            content=content,
+            headers=headers,
         )
 
     async def delete(
@@ -341,6 +359,7 @@ class GraphClient:
         files: Any,
         redact: Callable[[str], str],
         attempt: int,
+        content: bytes | None = None,
     ) -> dict[str, Any]:
         endpoint = self._endpoint(url)
         at = datetime.now(UTC)
@@ -351,7 +370,9 @@ class GraphClient:
             self._report(CallRecord(at, method, endpoint, status, latency, code, attempt))
 
         try:
-            response = await self._http.request(method, url, headers=headers, json=json, data=data, files=files)
+            response = await self._http.request(
+                method, url, headers=headers, json=json, data=data, files=files, content=content
+            )
         except httpx.RequestError as exc:
             report(None, None)
             reason = redact(" ".join(f"{type(exc).__name__}: {exc}".split()).rstrip(":"))
