@@ -1,0 +1,1046 @@
+"""Webhook intake (reference §8): signatures, the raw store, and applying every change idempotently.
+
+The path of one delivery, as ``webhook/server.py`` drives it:
+
+1. ``Keys.verify`` checks ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw bytes) against the app
+   secret of every configured account, in constant time per secret.
+2. Deliveries are group-committed: ``commit_batch`` stores the raw bodies and headers of a whole
+   batch (``webhook_event``) and applies everything they carry in the same transaction, with
+   SQLAlchemy Core statements per batch rather than ORM round trips per item. The 200 goes out
+   only after that commit. If applying the batch fails, the raw events are stored on their own
+   (still before the 200) and applied one by one afterwards; one that fails is marked ``failed``
+   with its error for ``waba events replay``.
+3. Idempotency lives in the database, so repeated deliveries and several instances on one
+   PostgreSQL database never double-apply:
+
+   - inbound messages: ``message.wamid`` is unique (INSERT ... ON CONFLICT DO NOTHING);
+   - statuses: ``message_status(wamid, status)`` is unique; ``message.status`` only moves forward
+     (a conditional UPDATE evaluated against the row as it is when the lock is taken):
+     accepted < sent < failed < delivered < read < played, so ``failed`` replaces accepted/sent,
+     a later delivered/read wins over failed (multi-device; the failure stays in the history),
+     and a late ``sent`` changes nothing;
+   - business events without a natural key (template, phone-number, account, flow changes, async
+     errors): ``webhook_item.key`` = sha256 of entry id, time, field and value;
+   - auto-replies: ``auto_reply.inbound_wamid`` is unique.
+
+Nothing here raises on what Meta (or anyone holding an app secret) sends: unknown fields are kept
+as events, unknown values stored as they came, malformed parts skipped and counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import JSON, Boolean, Connection, Table, and_, bindparam, case, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from waba_cli.db.models.accounts import Account, PhoneNumber
+from waba_cli.db.models.bot import AutoReply
+from waba_cli.db.models.flows import Flow
+from waba_cli.db.models.logs import AccountHealthLog
+from waba_cli.db.models.messages import Message, MessageStatus
+from waba_cli.db.models.webhooks import WebhookEvent, WebhookItem
+from waba_cli.errors import OperationError
+
+if TYPE_CHECKING:
+    from waba_cli.db.engine import Database
+    from waba_cli.secrets import Cipher
+    from waba_cli.settings import Settings
+
+SIGNATURE_HEADER = "x-hub-signature-256"
+_SIGNATURE_PREFIX = b"sha256="
+
+# how far each status has got; a status moves a message only to a higher rank
+STATUS_RANK: dict[str, int] = {
+    "queued": 0,
+    "accepted": 10,
+    "sent": 20,
+    "failed": 25,
+    "delivered": 30,
+    "read": 40,
+    "played": 50,
+}
+TEMPLATE_FIELDS = frozenset(
+    {
+        "message_template_status_update",
+        "message_template_quality_update",
+        "template_category_update",
+        "message_template_components_update",
+    }
+)
+# inbound types the bot answers; reactions, system notices and unsupported messages get no reply
+REPLYABLE_TYPES = frozenset(
+    {
+        "text",
+        "image",
+        "video",
+        "audio",
+        "document",
+        "sticker",
+        "location",
+        "contacts",
+        "interactive",
+        "button",
+        "order",
+    }
+)
+_EXCLUDED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_ERROR_LEN = 500
+
+
+def _table(model: Any) -> Table:
+    return cast("Table", model.__table__)
+
+
+MESSAGE = _table(Message)
+MESSAGE_STATUS = _table(MessageStatus)
+WEBHOOK_EVENT = _table(WebhookEvent)
+WEBHOOK_ITEM = _table(WebhookItem)
+AUTO_REPLY = _table(AutoReply)
+HEALTH_LOG = _table(AccountHealthLog)
+PHONE_NUMBER = _table(PhoneNumber)
+ACCOUNT = _table(Account)
+FLOW = _table(Flow)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- keys: signatures and verify tokens --------------------------------------------------------
+
+
+class Keys:
+    """The app secrets and verify tokens of every configured account, decrypted once."""
+
+    def __init__(self, app_secrets: Mapping[str, Iterable[int]], verify_tokens: Iterable[str]) -> None:
+        self._macs = [
+            (hmac.new(secret.encode("utf-8"), digestmod=hashlib.sha256), frozenset(ids))
+            for secret, ids in app_secrets.items()
+        ]
+        self._tokens = [token.encode("utf-8") for token in verify_tokens if token]
+
+    @property
+    def apps(self) -> int:
+        return len(self._macs)
+
+    def verify(self, body: bytes, header: bytes | None) -> frozenset[int] | None:
+        """The accounts whose app secret signed ``body``, or None when the signature is not valid."""
+        if not header or not header.startswith(_SIGNATURE_PREFIX):
+            return None
+        given = header[len(_SIGNATURE_PREFIX) :].strip().lower()
+        matched: frozenset[int] | None = None
+        for template, accounts in self._macs:
+            mac = template.copy()
+            mac.update(body)
+            if hmac.compare_digest(mac.hexdigest().encode("ascii"), given):
+                matched = accounts
+        return matched
+
+    def verify_token(self, token: str | None) -> bool:
+        """True when ``token`` is the webhook verify token of a configured account."""
+        if not token:
+            return False
+        given = token.encode("utf-8")
+        found = False
+        for expected in self._tokens:
+            found |= hmac.compare_digest(expected, given)
+        return found
+
+
+def load_keys(db: Database, cipher: Cipher) -> Keys:
+    """Decrypt every account's app secret and verify token (the key must be available)."""
+    secrets: dict[str, set[int]] = {}
+    tokens: list[str] = []
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(ACCOUNT.c.id, ACCOUNT.c.name, ACCOUNT.c.app_secret_enc, ACCOUNT.c.webhook_verify_token_enc)
+        ).all()
+    for account_id, name, secret_enc, token_enc in rows:
+        secret = cipher.decrypt(secret_enc, f"the app secret of {name}")
+        secrets.setdefault(secret, set()).add(account_id)
+        if token_enc:
+            tokens.append(cipher.decrypt(token_enc, f"the webhook verify token of {name}"))
+    return Keys(secrets, tokens)
+
+
+def open_store(settings: Settings) -> Database:
+    """The database as the webhook store uses it: BEGIN IMMEDIATE and the configured SQLite sync mode."""
+    from waba_cli.db.engine import open_database
+
+    return open_database(
+        settings.database_url, sqlite_synchronous=settings.webhook_sqlite_synchronous, sqlite_immediate=True
+    )
+
+
+# -- where a change belongs --------------------------------------------------------------------
+
+
+@dataclass
+class Directory:
+    """Local ids that webhook changes are routed by, loaded from the database."""
+
+    by_phone_number_id: dict[str, int] = field(default_factory=dict)  # -> account id
+    by_waba_id: dict[str, int] = field(default_factory=dict)
+    by_digits: dict[str, tuple[int, str]] = field(default_factory=dict)  # E.164 digits -> (account, pnid)
+    auto_reply: frozenset[int] = frozenset()
+
+    @classmethod
+    def load(cls, conn: Connection) -> Directory:
+        directory = cls()
+        for account_id, waba_id, auto in conn.execute(
+            select(ACCOUNT.c.id, ACCOUNT.c.waba_id, ACCOUNT.c.enable_auto_reply)
+        ):
+            directory.by_waba_id[waba_id] = account_id
+            if auto:
+                directory.auto_reply |= {account_id}
+        for account_id, pnid, number in conn.execute(
+            select(PHONE_NUMBER.c.account_id, PHONE_NUMBER.c.phone_number_id, PHONE_NUMBER.c.phone_number)
+        ):
+            directory.by_phone_number_id[pnid] = account_id
+            directory.by_digits[_digits(number)] = (account_id, pnid)
+        return directory
+
+
+# -- one delivery, as received and as applied --------------------------------------------------
+
+
+@dataclass
+class Delivery:
+    """One webhook POST: raw bytes, headers, the parsed body and who signed it."""
+
+    body: bytes
+    payload: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    # accounts whose app secret signed it; None for stored events (checked when they arrived)
+    signed_for: frozenset[int] | None = None
+    received_at: datetime = field(default_factory=utcnow)
+    event_id: int | None = None
+
+
+@dataclass
+class Outcome:
+    """What applying one delivery did: for the event row, the log line and ``events replay``."""
+
+    fields: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    account_id: int | None = None
+    error: str | None = None
+
+    @property
+    def field_text(self) -> str | None:
+        return ",".join(self.fields)[:255] or None
+
+    @property
+    def summary(self) -> str:
+        parts = [_plural(self.counts[k], k) for k in _LABELS if self.counts.get(k)]
+        return "; ".join([", ".join(parts), *self.notes] if parts else self.notes) or "nothing to apply"
+
+    def add_field(self, name: str) -> None:
+        if name not in self.fields:
+            self.fields.append(name)
+
+
+_LABELS = {
+    "inbound": ("inbound message", "inbound messages"),
+    "status": ("status", "statuses"),
+    "error": ("async error", "async errors"),
+    "event": ("business event", "business events"),
+    "foreign": ("change for another app's account, skipped", "changes for other apps' accounts, skipped"),
+    "skipped": ("malformed item skipped", "malformed items skipped"),
+    "unknown": ("change of an unknown field, kept", "changes of unknown fields, kept"),
+}
+
+
+def _plural(count: int, what: str) -> str:
+    one, many = _LABELS.get(what, (what, what))
+    return f"{count} {one if count == 1 else many}"
+
+
+def headers_to_store(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Request headers worth keeping with the raw body (never credentials)."""
+    kept: dict[str, str] = {}
+    for name, value in raw:
+        key = name.decode("latin-1").lower()
+        if key not in _EXCLUDED_HEADERS:
+            kept[key] = value.decode("latin-1")
+    return kept
+
+
+def parse_body(body: bytes) -> Any:
+    """The JSON document in ``body``; ValueError when it is not JSON."""
+    return json.loads(body)
+
+
+# -- planning: the rows a batch of deliveries turns into ---------------------------------------
+
+
+@dataclass
+class _Item:
+    """A business change without a natural key, applied once per ``key``."""
+
+    delivery: int
+    account_id: int | None
+    field: str
+    value: Any
+    key: str
+    phone: tuple[int, str] | None = None
+
+
+@dataclass
+class _Plan:
+    now: datetime
+    outcomes: list[Outcome]
+    inbound: dict[str, dict[str, Any]] = field(default_factory=dict)
+    history: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    updates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    items: list[_Item] = field(default_factory=list)
+    replies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    misses: int = 0
+
+
+def plan(deliveries: Sequence[Delivery], directory: Directory, now: datetime | None = None) -> _Plan:
+    """Turn deliveries into rows to write; pure Python, never raises on any JSON."""
+    result = _Plan(now or utcnow(), [Outcome() for _ in deliveries])
+    for index, delivery in enumerate(deliveries):
+        _plan_delivery(result, index, delivery, directory)
+    return result
+
+
+def _plan_delivery(result: _Plan, index: int, delivery: Delivery, directory: Directory) -> None:
+    outcome = result.outcomes[index]
+    payload = delivery.payload
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    if not isinstance(entries, list):
+        outcome.notes.append("no entries")
+        return
+    for entry in entries:
+        if not isinstance(entry, dict):
+            outcome.counts["skipped"] += 1
+            continue
+        waba_id = _str(entry.get("id"), 32)
+        changes = entry.get("changes")
+        for change in changes if isinstance(changes, list) else ():
+            if not isinstance(change, dict):
+                outcome.counts["skipped"] += 1
+                continue
+            name = _str(change.get("field"), 64) or "(none)"
+            outcome.add_field(name)
+            value = change.get("value")
+            if not isinstance(value, dict):
+                outcome.counts["skipped"] += 1
+                continue
+            _plan_change(result, index, delivery, directory, waba_id, entry.get("time"), name, value)
+
+
+def _plan_change(  # noqa: PLR0911 - one branch per kind of change
+    result: _Plan,
+    index: int,
+    delivery: Delivery,
+    directory: Directory,
+    waba_id: str | None,
+    entry_time: Any,
+    name: str,
+    value: dict[str, Any],
+) -> None:
+    outcome = result.outcomes[index]
+    metadata = value.get("metadata")
+    pnid = _str(metadata.get("phone_number_id"), 32) if isinstance(metadata, dict) else None
+    phone = None
+    if pnid is not None and pnid in directory.by_phone_number_id:
+        account_id: int | None = directory.by_phone_number_id[pnid]
+    else:
+        display = _digits(_str(value.get("display_phone_number"), 32) or "")
+        phone = directory.by_digits.get(display) if display else None
+        account_id = phone[0] if phone else directory.by_waba_id.get(waba_id or "")
+    if account_id is None and (pnid or waba_id):
+        result.misses += 1
+    if account_id is not None and delivery.signed_for is not None and account_id not in delivery.signed_for:
+        outcome.counts["foreign"] += 1
+        return
+    if outcome.account_id is None:
+        outcome.account_id = account_id
+    if name == "messages":
+        _plan_messages(result, index, directory, account_id, pnid, value)
+        return
+    known = name in TEMPLATE_FIELDS or name in _HANDLERS
+    if not known:
+        outcome.counts["unknown"] += 1
+        return
+    outcome.counts["event"] += 1
+    key = _item_key(waba_id, entry_time, name, value)
+    result.items.append(_Item(index, account_id, name, value, key, phone))
+    label = _str(value.get("message_template_name"), 60) or _str(value.get("event"), 60)
+    if label:
+        outcome.ids.append(label)
+
+
+def _plan_messages(
+    result: _Plan, index: int, directory: Directory, account_id: int | None, pnid: str | None, value: dict[str, Any]
+) -> None:
+    outcome = result.outcomes[index]
+    contacts = _contacts(value.get("contacts"))
+    messages = value.get("messages")
+    for message in messages if isinstance(messages, list) else ():
+        row = _inbound_row(result.now, account_id, pnid, message, contacts)
+        if row is None:
+            outcome.counts["skipped"] += 1
+            continue
+        outcome.counts["inbound"] += 1
+        outcome.ids.append(row["wamid"])
+        result.inbound.setdefault(row["wamid"], row)
+        if (
+            account_id in directory.auto_reply
+            and pnid
+            and row["type"] in REPLYABLE_TYPES
+            and row["wamid"] not in result.replies
+        ):
+            result.replies[row["wamid"]] = {
+                "account_id": account_id,
+                "inbound_wamid": row["wamid"],
+                "phone_number_id": pnid,
+                "contact": row["contact"],
+                "status": "pending",
+                "kind": None,
+                "text": None,
+                "reply_wamid": None,
+                "error": None,
+                "created_at": result.now,
+                "updated_at": result.now,
+            }
+    statuses = value.get("statuses")
+    for status in statuses if isinstance(statuses, list) else ():
+        history = _status_row(result.now, account_id, pnid, status)
+        if history is None:
+            outcome.counts["skipped"] += 1
+            continue
+        outcome.counts["status"] += 1
+        outcome.ids.append(history["wamid"])
+        result.history.setdefault((history["wamid"], history["status"]), history)
+        rank = STATUS_RANK.get(history["status"])
+        best = result.updates.get(history["wamid"])
+        if rank is not None and (best is None or rank > best["rank"]):
+            result.updates[history["wamid"]] = {"rank": rank, **history}
+    errors = value.get("errors")
+    for error in errors if isinstance(errors, list) else ():
+        if not isinstance(error, dict):
+            continue
+        outcome.counts["error"] += 1
+        key = _item_key(pnid, None, "messages.errors", error)
+        result.items.append(_Item(index, account_id, "messages.errors", error, key))
+
+
+def _contacts(raw: Any) -> list[dict[str, Any]]:
+    return [c for c in raw if isinstance(c, dict)] if isinstance(raw, list) else []
+
+
+def _contact_for(message: dict[str, Any], contacts: list[dict[str, Any]]) -> dict[str, Any]:
+    sender = _str(message.get("from"), 64)
+    sender_user = _str(message.get("from_user_id"), 64)
+    for contact in contacts:
+        if (sender and _str(contact.get("wa_id"), 64) == sender) or (
+            sender_user and _str(contact.get("user_id"), 64) == sender_user
+        ):
+            return contact
+    return contacts[0] if len(contacts) == 1 else {}
+
+
+def _inbound_row(
+    now: datetime, account_id: int | None, pnid: str | None, message: Any, contacts: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    if not isinstance(message, dict):
+        return None
+    wamid = _str(message.get("id"), 255)
+    if not wamid:
+        return None
+    contact = _contact_for(message, contacts)
+    profile = contact.get("profile")
+    wa_id = _str(message.get("from"), 64) or _str(contact.get("wa_id"), 64)
+    user_id = _str(message.get("from_user_id"), 64) or _str(contact.get("user_id"), 64)
+    digits = _digits(wa_id or "")
+    kind = _str(message.get("type"), 32) or "unknown"
+    at = _timestamp(message.get("timestamp")) or now
+    context = message.get("context")
+    code, title, details = _first_error(message.get("errors"))
+    return {
+        "account_id": account_id,
+        "phone_number_id": pnid,
+        "direction": "in",
+        "wamid": wamid,
+        "contact": f"+{digits}" if digits else (user_id or wa_id or "unknown"),
+        "contact_name": _str(profile.get("name"), 255) if isinstance(profile, dict) else None,
+        "contact_user_id": user_id,
+        "contact_username": _str(contact.get("username"), 64),
+        "type": kind,
+        "text": message_text(kind, message),
+        "payload": message,
+        "status": "received",
+        "status_at": at,
+        "error_code": code,
+        "error_title": title,
+        "error_details": details,
+        "campaign": None,
+        "template_name": None,
+        "context_wamid": _str(context.get("id"), 255) if isinstance(context, dict) else None,
+        "biz_opaque_callback_data": None,
+        "pricing": None,
+        "created_at": at,
+        "updated_at": now,
+    }
+
+
+def message_text(kind: str, message: Mapping[str, Any]) -> str | None:  # noqa: PLR0911 - one branch per type
+    """The human-readable text of an inbound message of type ``kind`` (reference §8.5)."""
+    body = message.get(kind)
+    if kind == "contacts" and isinstance(body, list):
+        names = [_str(_get(c, "name", "formatted_name"), 200) for c in body]
+        return ", ".join(n for n in names if n) or None
+    if not isinstance(body, dict):
+        return None
+    if kind == "text":
+        return _str(body.get("body"))
+    if kind in ("image", "video", "document", "audio", "sticker"):
+        return _str(body.get("caption")) or _str(body.get("filename"))
+    if kind == "location":
+        place = ", ".join(p for p in (_str(body.get("name")), _str(body.get("address"))) if p)
+        return place or f"{body.get('latitude')},{body.get('longitude')}"
+    if kind == "interactive":
+        reply = body.get(_str(body.get("type"), 32) or "")
+        if isinstance(reply, dict):
+            return _str(reply.get("title")) or _str(reply.get("body"))
+        return None
+    if kind == "button":
+        return _str(body.get("text")) or _str(body.get("payload"))
+    if kind == "reaction":
+        return _str(body.get("emoji"))
+    if kind in ("order", "system"):
+        return _str(body.get("text")) or _str(body.get("body"))
+    return None
+
+
+def _status_row(now: datetime, account_id: int | None, pnid: str | None, status: Any) -> dict[str, Any] | None:
+    if not isinstance(status, dict):
+        return None
+    wamid = _str(status.get("id"), 255)
+    name = (_str(status.get("status"), 16) or "").lower()
+    if not wamid or not name:
+        return None
+    errors = status.get("errors")
+    code, title, details = _first_error(errors)
+    pricing = status.get("pricing")
+    conversation = status.get("conversation")
+    return {
+        "wamid": wamid,
+        "status": name,
+        "status_at": _timestamp(status.get("timestamp")),
+        "account_id": account_id,
+        "phone_number_id": pnid,
+        "recipient_id": _str(status.get("recipient_id"), 64),
+        "biz_opaque_callback_data": _str(status.get("biz_opaque_callback_data"), 512),
+        "pricing": pricing if isinstance(pricing, dict) else None,
+        "conversation": conversation if isinstance(conversation, dict) else None,
+        "error_code": code,
+        "error_title": title,
+        "error_details": details,
+        "errors": errors if isinstance(errors, list) else None,
+        "received_at": now,
+    }
+
+
+def _first_error(errors: Any) -> tuple[int | None, str | None, str | None]:
+    if not isinstance(errors, list) or not errors or not isinstance(errors[0], dict):
+        return None, None, None
+    error = errors[0]
+    data = error.get("error_data")
+    details = _str(data.get("details")) if isinstance(data, dict) else _str(data)
+    return _int(error.get("code")), _str(error.get("title")) or _str(error.get("message")), details
+
+
+def _item_key(scope: str | None, entry_time: Any, name: str, value: Any) -> str:
+    canonical = json.dumps([scope, entry_time, name, value], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# -- small, total conversions ------------------------------------------------------------------
+
+
+def _str(value: Any, limit: int | None = None) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    text = str(value)
+    if not text:
+        return None
+    # lone surrogates (a "\\ud800" escape) cannot be stored; NUL cannot be stored in PostgreSQL text
+    text = text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    return (text[:limit] if limit else text) or None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if -(2**31) <= value < 2**31 else None
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return _int(int(value))
+    return None
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isascii() and ch.isdigit())
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value) if isinstance(value, int | float | str) else None
+    except ValueError:
+        return None
+    if seconds is None or not 0 < seconds < 2**33:
+        return None
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _get(value: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+# -- executing a plan --------------------------------------------------------------------------
+
+
+def _insert_ignore(conn: Connection, table: Table, keys: Sequence[str]) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING for SQLite and PostgreSQL."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    raise OperationError(f"the webhook store needs SQLite or PostgreSQL, not {dialect}")
+
+
+def _status_update() -> Any:
+    m = MESSAGE.c
+    rank = case(STATUS_RANK, value=m.status, else_=-1)
+    forward = rank < bindparam("rank")
+    failed = and_(forward, bindparam("failed", type_=Boolean))
+    return (
+        update(MESSAGE)
+        .where(m.wamid == bindparam("w"))
+        .values(
+            status=case((forward, bindparam("s", type_=m.status.type)), else_=m.status),
+            status_at=case((forward, bindparam("at", type_=m.status_at.type)), else_=m.status_at),
+            error_code=case((failed, bindparam("code", type_=m.error_code.type)), else_=m.error_code),
+            error_title=case((failed, bindparam("title", type_=m.error_title.type)), else_=m.error_title),
+            error_details=case((failed, bindparam("details", type_=m.error_details.type)), else_=m.error_details),
+            pricing=func.coalesce(m.pricing, bindparam("pricing", type_=JSON(none_as_null=True))),
+            biz_opaque_callback_data=func.coalesce(
+                m.biz_opaque_callback_data, bindparam("biz", type_=m.biz_opaque_callback_data.type)
+            ),
+            updated_at=bindparam("now", type_=m.updated_at.type),
+        )
+    )
+
+
+_STATUS_UPDATE = _status_update()
+
+
+def execute(conn: Connection, work: _Plan) -> None:
+    """Write a plan inside the caller's transaction (sorted keys keep PostgreSQL's lock order stable)."""
+    if work.inbound:
+        rows = [work.inbound[k] for k in sorted(work.inbound)]
+        conn.execute(_insert_ignore(conn, MESSAGE, ["wamid"]), rows)
+    if work.history:
+        rows = [work.history[k] for k in sorted(work.history)]
+        conn.execute(_insert_ignore(conn, MESSAGE_STATUS, ["wamid", "status"]), rows)
+    if work.updates:
+        conn.execute(
+            _STATUS_UPDATE,
+            [
+                {
+                    "w": wamid,
+                    "rank": u["rank"],
+                    "s": u["status"],
+                    "at": u["status_at"] or work.now,
+                    "failed": u["status"] == "failed",
+                    "code": u["error_code"],
+                    "title": u["error_title"],
+                    "details": u["error_details"],
+                    "pricing": u["pricing"],
+                    "biz": u["biz_opaque_callback_data"],
+                    "now": work.now,
+                }
+                for wamid, u in sorted(work.updates.items())
+            ],
+        )
+    if work.replies:
+        rows = [work.replies[k] for k in sorted(work.replies)]
+        conn.execute(_insert_ignore(conn, AUTO_REPLY, ["inbound_wamid"]), rows)
+    for item in work.items:
+        _apply_item(conn, work, item)
+
+
+def _apply_item(conn: Connection, work: _Plan, item: _Item) -> None:
+    """Apply one business change once (its key), in a savepoint so a failure stays its own."""
+    outcome = work.outcomes[item.delivery]
+    try:
+        with conn.begin_nested():
+            claimed = conn.execute(
+                _insert_ignore(conn, WEBHOOK_ITEM, ["key"]).returning(WEBHOOK_ITEM.c.key),
+                {"key": item.key, "field": item.field[:64], "event_id": None, "applied_at": work.now},
+            ).first()
+            if claimed is None:
+                outcome.notes.append(f"{item.field}: already applied")
+                return
+            note = _HANDLERS.get(item.field, _apply_template)(conn, work.now, item)
+    except Exception as exc:  # noqa: BLE001 - one bad change must not stop the batch; replayable
+        outcome.error = f"{item.field}: {type(exc).__name__}: {_one_line(exc)}"[:_ERROR_LEN]
+        outcome.notes.append(outcome.error)
+        return
+    if note:
+        outcome.notes.append(note)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else ""
+
+
+def _health(
+    conn: Connection, now: datetime, account_id: int | None, check: str, status: str, detail: str, data: Any
+) -> None:
+    if account_id is None:
+        return
+    conn.execute(
+        insert(HEALTH_LOG),
+        {
+            "account_id": account_id,
+            "checked_at": now,
+            "source": "webhook",
+            "check": check[:64],
+            "status": status,
+            "detail": detail,
+            "data": data if isinstance(data, dict) else {"value": data},
+        },
+    )
+
+
+def _apply_template(conn: Connection, now: datetime, item: _Item) -> str:
+    from sqlmodel import Session
+
+    from waba_cli.services.templates import apply_template_webhook
+
+    session = Session(bind=conn, join_transaction_mode="rollback_only")
+    try:
+        note = apply_template_webhook(session, item.account_id, item.field, item.value)
+        session.flush()
+    finally:
+        session.close()
+    return note
+
+
+def _apply_phone_quality(conn: Connection, now: datetime, item: _Item) -> str:
+    value = item.value
+    event = (_str(value.get("event"), 64) or "UNKNOWN").upper()
+    limit = _str(value.get("max_daily_conversations_per_business"), 32) or _str(value.get("current_limit"), 32)
+    changes: dict[str, Any] = {"updated_at": now}
+    if limit:
+        changes["messaging_limit"] = limit
+    if event == "THROUGHPUT_UPGRADE":
+        changes["throughput_level"] = "HIGH"
+    number = item.phone[1] if item.phone else None
+    if number:
+        conn.execute(update(PHONE_NUMBER).where(PHONE_NUMBER.c.phone_number_id == number).values(**changes))
+    status = {"FLAGGED": "WARNING", "DOWNGRADE": "WARNING"}.get(event, "OK")
+    display = _str(value.get("display_phone_number"), 32) or "?"
+    old = _str(value.get("old_limit"), 32)
+    detail = f"{display}: {event}" + (f", limit {old + ' -> ' if old else ''}{limit}" if limit else "")
+    _health(conn, now, item.account_id, item.field, status, detail, value)
+    return detail + ("" if number else " (number not known locally)")
+
+
+def _apply_phone_name(conn: Connection, now: datetime, item: _Item) -> str:
+    value = item.value
+    decision = (_str(value.get("decision"), 32) or "UNKNOWN").upper()
+    requested = _str(value.get("requested_verified_name"), 255)
+    number = item.phone[1] if item.phone else None
+    if number:
+        changes: dict[str, Any] = {"name_status": decision, "updated_at": now}
+        if decision == "APPROVED" and requested:
+            changes["verified_name"] = requested
+        conn.execute(update(PHONE_NUMBER).where(PHONE_NUMBER.c.phone_number_id == number).values(**changes))
+    status = {"REJECTED": "WARNING", "DEFERRED": "WARNING"}.get(decision, "OK")
+    reason = _str(value.get("rejection_reason"), 64)
+    detail = f"display name {requested!r}: {decision}" + (f" ({reason})" if reason else "")
+    _health(conn, now, item.account_id, item.field, status, detail, value)
+    return detail
+
+
+_BAN_STATES = {"DISABLE": ("CRITICAL", "DISABLED"), "SCHEDULE_FOR_DISABLE": ("WARNING", None), "REINSTATE": ("OK", "ACTIVE")}
+_ACCOUNT_EVENTS = {
+    "ACCOUNT_VIOLATION": "WARNING",
+    "ACCOUNT_RESTRICTION": "WARNING",
+    "ACCOUNT_DELETED": "CRITICAL",
+    "DISABLED_ACCOUNT": "CRITICAL",
+    "BANNED_ACCOUNT": "CRITICAL",
+}
+
+
+def _apply_account_update(conn: Connection, now: datetime, item: _Item) -> str:
+    value = item.value
+    event = (_str(value.get("event"), 64) or "UNKNOWN").upper()
+    status = _ACCOUNT_EVENTS.get(event, "OK")
+    new_state = {"ACCOUNT_DELETED": "DELETED", "DISABLED_ACCOUNT": "DISABLED", "BANNED_ACCOUNT": "BANNED"}.get(event)
+    detail = event
+    if event == "DISABLED_UPDATE":
+        ban = value.get("ban_info")
+        state = _get(ban, "waba_ban_state")
+        state_text = (_str(state[0] if isinstance(state, list) and state else state, 32) or "").upper()
+        status, new_state = _BAN_STATES.get(state_text, ("WARNING", None))
+        date = _str(_get(ban, "waba_ban_date"), 64)
+        detail = f"{event}: {state_text or '?'}" + (f" on {date}" if date else "")
+    elif event == "ACCOUNT_VIOLATION":
+        detail = f"{event}: {_str(_get(value, 'violation_info', 'violation_type'), 64) or '?'}"
+    elif event == "ACCOUNT_RESTRICTION":
+        restrictions = value.get("restriction_info")
+        kinds = [_str(_get(r, "restriction_type"), 64) for r in restrictions] if isinstance(restrictions, list) else []
+        detail = f"{event}: {', '.join(k for k in kinds if k) or '?'}"
+    if new_state and item.account_id is not None:
+        conn.execute(update(ACCOUNT).where(ACCOUNT.c.id == item.account_id).values(status=new_state, updated_at=now))
+    _health(conn, now, item.account_id, item.field, status, detail, value)
+    return detail
+
+
+def _apply_account_review(conn: Connection, now: datetime, item: _Item) -> str:
+    decision = (_str(item.value.get("decision"), 32) or "UNKNOWN").upper()
+    if item.account_id is not None:
+        conn.execute(
+            update(ACCOUNT)
+            .where(ACCOUNT.c.id == item.account_id)
+            .values(account_review_status=decision, updated_at=now)
+        )
+    status = {"REJECTED": "CRITICAL", "PENDING": "WARNING", "DEFERRED": "WARNING"}.get(decision, "OK")
+    detail = f"account review: {decision}"
+    _health(conn, now, item.account_id, item.field, status, detail, item.value)
+    return detail
+
+
+def _apply_capability(conn: Connection, now: datetime, item: _Item) -> str:
+    value = item.value
+    limit = _str(value.get("max_daily_conversations_per_business"), 32) or _str(
+        value.get("max_daily_conversation_per_phone"), 32
+    )
+    if limit and item.account_id is not None:
+        conn.execute(
+            update(PHONE_NUMBER)
+            .where(PHONE_NUMBER.c.account_id == item.account_id)
+            .values(messaging_limit=limit, updated_at=now)
+        )
+    detail = f"messaging limit {limit or '?'}"
+    numbers = _str(value.get("max_phone_numbers_per_waba"), 16)
+    if numbers:
+        detail += f", up to {numbers} numbers per WABA"
+    _health(conn, now, item.account_id, item.field, "OK", detail, value)
+    return detail
+
+
+def _apply_alert(conn: Connection, now: datetime, item: _Item) -> str:
+    info = item.value.get("alert_info")
+    severity = (_str(_get(info, "alert_severity"), 32) or "").upper()
+    active = (_str(_get(info, "alert_status"), 32) or "ACTIVE").upper() != "NONE"
+    status = {"CRITICAL": "CRITICAL", "WARNING": "WARNING"}.get(severity, "OK") if active else "OK"
+    kind = _str(_get(info, "alert_type"), 64) or "?"
+    description = _str(_get(info, "alert_description"), 300)
+    detail = f"{kind}" + (f": {description}" if description else "")
+    _health(conn, now, item.account_id, item.field, status, detail, item.value)
+    return f"alert {kind} ({severity or '?'})"
+
+
+def _apply_security(conn: Connection, now: datetime, item: _Item) -> str:
+    event = (_str(item.value.get("event"), 64) or "UNKNOWN").upper()
+    status = "WARNING" if event == "PIN_RESET_REQUEST" else "OK"
+    detail = f"{_str(item.value.get('display_phone_number'), 32) or '?'}: {event}"
+    _health(conn, now, item.account_id, item.field, status, detail, item.value)
+    return detail
+
+
+def _apply_flow(conn: Connection, now: datetime, item: _Item) -> str:
+    value = item.value
+    event = (_str(value.get("event"), 64) or "UNKNOWN").upper()
+    flow_id = _str(value.get("flow_id"), 32)
+    status = "OK"
+    if event == "FLOW_STATUS_CHANGE":
+        new_status = (_str(value.get("new_status"), 32) or "").upper()
+        if flow_id and new_status:
+            conn.execute(update(FLOW).where(FLOW.c.flow_id == flow_id).values(status=new_status, updated_at=now))
+        status = "WARNING" if new_status in ("BLOCKED", "THROTTLED", "DEPRECATED") else "OK"
+    elif (_str(value.get("alert_state"), 32) or "").upper() == "ACTIVATED":
+        status = "WARNING"
+    detail = _str(value.get("message"), 300) or f"flow {flow_id or '?'}: {event}"
+    _health(conn, now, item.account_id, item.field, status, detail, value)
+    return f"flow {flow_id or '?'}: {event}"
+
+
+def _apply_async_error(conn: Connection, now: datetime, item: _Item) -> str:
+    code, title, details = _first_error([item.value])
+    detail = f"{code or '?'} {title or ''}".strip() + (f": {details}" if details else "")
+    _health(conn, now, item.account_id, "webhook_error", "WARNING", detail, item.value)
+    return f"error {detail}"
+
+
+def _apply_noted(conn: Connection, now: datetime, item: _Item) -> str:
+    preferences = item.value.get("user_preferences")
+    count = len(preferences) if isinstance(preferences, list) else 0
+    return f"{item.field}: {count} preference change(s) kept in the event"
+
+
+_HANDLERS: dict[str, Any] = {
+    "phone_number_quality_update": _apply_phone_quality,
+    "phone_number_name_update": _apply_phone_name,
+    "account_update": _apply_account_update,
+    "account_review_update": _apply_account_review,
+    "business_capability_update": _apply_capability,
+    "account_alerts": _apply_alert,
+    "security": _apply_security,
+    "flows": _apply_flow,
+    "messages.errors": _apply_async_error,
+    "user_preferences": _apply_noted,
+}
+
+
+# -- the raw store, and the batch as the server commits it -------------------------------------
+
+
+def _event_row(delivery: Delivery, outcome: Outcome | None, now: datetime) -> dict[str, Any]:
+    applied = outcome is not None and outcome.error is None
+    return {
+        "account_id": outcome.account_id if outcome else None,
+        "received_at": delivery.received_at,
+        "field": outcome.field_text if outcome else _fields_of(delivery.payload),
+        "body": delivery.body,
+        "headers": delivery.headers,
+        "body_sha256": hashlib.sha256(delivery.body).hexdigest(),
+        "status": "received" if outcome is None else ("applied" if applied else "failed"),
+        "error": outcome.error if outcome else None,
+        "summary": outcome.summary if outcome else None,
+        "applied_at": now if applied else None,
+    }
+
+
+def _fields_of(payload: Any) -> str | None:
+    seen: list[str] = []
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    for entry in entries if isinstance(entries, list) else ():
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else ():
+            name = _str(change.get("field"), 64) if isinstance(change, dict) else None
+            if name and name not in seen:
+                seen.append(name)
+    return ",".join(seen)[:255] or None
+
+
+def _store(conn: Connection, deliveries: Sequence[Delivery], outcomes: Sequence[Outcome] | None, now: datetime) -> None:
+    rows = [_event_row(d, outcomes[i] if outcomes else None, now) for i, d in enumerate(deliveries)]
+    ids = conn.execute(
+        insert(WEBHOOK_EVENT).returning(WEBHOOK_EVENT.c.id, sort_by_parameter_order=True), rows
+    ).scalars()
+    for delivery, event_id in zip(deliveries, ids, strict=True):
+        delivery.event_id = event_id
+
+
+@dataclass
+class BatchResult:
+    """How a batch went: the outcomes (None for a delivery stored but not applied yet)."""
+
+    outcomes: list[Outcome | None]
+    deferred: bool = False  # applying the batch failed; its events were stored and wait for apply_stored
+
+
+def commit_batch(conn: Connection, deliveries: Sequence[Delivery], directory: Directory) -> BatchResult:
+    """Store and apply a batch in one transaction; on failure store the raw events alone.
+
+    Raises only when even storing the raw events failed (then nothing may be acknowledged).
+    """
+    now = utcnow()
+    try:
+        with conn.begin():
+            work = plan(deliveries, directory, now)
+            execute(conn, work)
+            _store(conn, deliveries, work.outcomes, now)
+        return BatchResult(list(work.outcomes))
+    except Exception:  # noqa: BLE001 - whatever went wrong, the raw events are stored below
+        for delivery in deliveries:
+            delivery.event_id = None
+    with conn.begin():
+        _store(conn, deliveries, None, now)
+    return BatchResult([None] * len(deliveries), deferred=True)
+
+
+def apply_stored(conn: Connection, delivery: Delivery, directory: Directory) -> Outcome:
+    """Apply one stored event in its own transaction and record how it went on its row."""
+    now = utcnow()
+    try:
+        with conn.begin():
+            work = plan([delivery], directory, now)
+            execute(conn, work)
+            outcome = work.outcomes[0]
+            _mark(conn, delivery.event_id, outcome, now)
+    except Exception as exc:  # noqa: BLE001 - recorded on the event, for `waba events replay`
+        outcome = Outcome(error=f"{type(exc).__name__}: {_one_line(exc)}"[:_ERROR_LEN])
+        with conn.begin():
+            _mark(conn, delivery.event_id, outcome, now)
+    return outcome
+
+
+def _mark(conn: Connection, event_id: int | None, outcome: Outcome, now: datetime) -> None:
+    if event_id is None:
+        return
+    applied = outcome.error is None
+    conn.execute(
+        update(WEBHOOK_EVENT)
+        .where(WEBHOOK_EVENT.c.id == event_id)
+        .values(
+            status="applied" if applied else "failed",
+            error=outcome.error,
+            summary=outcome.summary if applied or outcome.fields else None,
+            applied_at=now if applied else None,
+        )
+    )
+
+
+def stored_delivery(event_id: int, body: bytes, received_at: datetime) -> Delivery:
+    """A stored event as a delivery to apply again (its signature was checked when it arrived)."""
+    try:
+        payload = parse_body(body)
+    except ValueError:
+        payload = None
+    return Delivery(body=body, payload=payload, received_at=received_at, event_id=event_id)
+
+
+def unapplied_events(conn: Connection, *, include_failed: bool = False, limit: int | None = None) -> list[Delivery]:
+    """Stored events not applied yet (oldest first); with ``include_failed`` the failed ones too."""
+    statuses = ["received", "failed"] if include_failed else ["received"]
+    query = (
+        select(WEBHOOK_EVENT.c.id, WEBHOOK_EVENT.c.body, WEBHOOK_EVENT.c.received_at)
+        .where(WEBHOOK_EVENT.c.status.in_(statuses))
+        .order_by(WEBHOOK_EVENT.c.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    return [stored_delivery(i, b, r) for i, b, r in conn.execute(query)]
