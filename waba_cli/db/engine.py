@@ -33,6 +33,7 @@ REVISIONS: tuple[str, ...] = (
     "0003_template_history",
     "0004_webhooks",
     "0005_templates",
+    "0006_campaigns",
 )
 SCHEMA_REVISION = REVISIONS[-1]
 SQLITE_BUSY_TIMEOUT_MS = 5000

@@ -27,6 +27,7 @@ def all_tables() -> tuple[type[SQLModel], ...]:
     """Every table class, in dependency order (loads all the model modules)."""
     from waba_cli.db.models.accounts import Account, PhoneNumber
     from waba_cli.db.models.bot import AutoReply
+    from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
     from waba_cli.db.models.flows import Flow
     from waba_cli.db.models.logs import AccountHealthLog, AccountUsageLog, ApiCall
     from waba_cli.db.models.messages import Message, MessageStatus
@@ -40,6 +41,8 @@ def all_tables() -> tuple[type[SQLModel], ...]:
         TemplateEvent,
         Message,
         MessageStatus,
+        Campaign,
+        CampaignRecipient,
         AutoReply,
         WebhookEvent,
         WebhookItem,
