@@ -29,9 +29,11 @@ def _summary(account: "Account", numbers: list["PhoneNumber"]) -> dict[str, Any]
 
 
 def _detail(account: "Account", numbers: list["PhoneNumber"]) -> dict[str, Any]:
-    data = account.model_dump(
+    dumped = account.model_dump(
         exclude={"app_secret_enc", "access_token_enc", "webhook_verify_token_enc", "access_token_mask"}
     )
+    # in the order the model declares them (the setup's steps), not the order the row was loaded in
+    data = {name: dumped[name] for name in type(account).model_fields if name in dumped}
     data["access_token"] = account.access_token_mask
     data["app_secret"] = "(set, encrypted)"  # noqa: S105 - a label, not a secret
     data["webhook_verify_token"] = "(set, encrypted)" if account.webhook_verify_token_enc else None
