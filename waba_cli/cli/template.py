@@ -1,0 +1,654 @@
+"""`waba template ...`: write, check, submit, sync, inspect, preview and apply message templates."""
+
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from waba_cli.cli.common import STATE, command, confirm, group, out, runtime, show_dry_run
+
+if TYPE_CHECKING:
+    from waba_cli.db.models.accounts import Account
+    from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
+    from waba_cli.graph.api import GraphAPI
+    from waba_cli.services.template_rules import Rendered, TemplateInput, Violation
+
+T = TypeVar("T")
+
+app = group("template", "Write, check, submit and sync message templates.")
+
+NameArg = Annotated[str, typer.Argument(metavar="NAME", help="Template name.")]
+LanguageOpt = Annotated[
+    str | None,
+    typer.Option("--language", "-l", metavar="L", help="Language code (e.g. en_US); default: all/the only one."),
+]
+FromFileOpt = Annotated[
+    Path | None, typer.Option("--from-file", "-f", metavar="F", help="Template file (JSON or TOML).")
+]
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+def _account(file_account: str | int | None = None) -> "Account":
+    """The account to act on: --account, then the file's waba_account, then WABA_ACCOUNT/config/default."""
+    from waba_cli.services.accounts import resolve_account
+
+    rt = runtime()
+    ref = STATE.account or (str(file_account) if file_account is not None else None) or rt.settings.account
+    with rt.db.session() as session:
+        return resolve_account(session, ref)
+
+
+def _with_graph(account: "Account", call: Callable[["GraphAPI"], Awaitable[T]]) -> T:
+    from waba_cli.services.runtime import run
+
+    rt = runtime()
+    credentials = rt.credentials(account)
+
+    async def go() -> T:
+        async with rt.graph(credentials, account.id) as api:
+            return await call(api)
+
+    return run(go)
+
+
+def _show_problems(problems: Sequence[tuple[str, Sequence["Violation"]]]) -> None:
+    o = out()
+    for label, violations in problems:
+        o.note(f"{label}:")
+        for violation in violations:
+            o.note(f"  {'error' if violation.is_error else 'warning'}: {violation.line()}")
+
+
+def _checked(templates: Sequence["TemplateInput"]) -> None:
+    """Refuse (exit 2) templates that break a rule, after listing every violation; show warnings."""
+    from waba_cli.services.templates import TemplateRulesError, require_valid
+
+    try:
+        warnings = require_valid(templates)
+    except TemplateRulesError as exc:
+        _show_problems(exc.problems)
+        raise
+    _show_problems(warnings)
+
+
+def _file_account(templates: Sequence["TemplateInput"]) -> str | int | None:
+    from waba_cli.errors import UsageError
+
+    named = {str(t.account) for t in templates if t.account is not None}
+    if len(named) > 1:
+        raise UsageError(f"the file names several accounts ({', '.join(sorted(named))})", "use one file per account")
+    return next(iter(named), None)
+
+
+def _summary(row: "MessageTemplate") -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "language": row.language,
+        "category": row.category,
+        "status": row.status,
+        "id": row.template_id,
+        "quality_score": row.quality_score,
+        "parameter_format": row.parameter_format,
+        "updated_at": row.updated_at,
+    }
+
+
+def _event(event: "TemplateEvent") -> dict[str, Any]:
+    return {
+        "at": event.at,
+        "source": event.source,
+        "event": event.event,
+        "status": event.status,
+        "category": event.category,
+        "quality_score": event.quality_score,
+        "reason": event.reason,
+    }
+
+
+def _rendered(rendered: "Rendered") -> dict[str, Any]:
+    return {
+        "header": rendered.header,
+        "header_media": rendered.header_media,
+        "body": rendered.body,
+        "footer": rendered.footer,
+        "buttons": rendered.buttons,
+        "text": rendered.text,
+        "problems": rendered.problems,
+    }
+
+
+def _component_lines(components: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    lines: list[tuple[str, str]] = []
+    for component in components:
+        kind = str(component.get("type", "?"))
+        if kind == "BUTTONS":
+            for button in component.get("buttons") or []:
+                if isinstance(button, dict):
+                    target = button.get("url") or button.get("phone_number") or button.get("example") or ""
+                    label = button.get("text") or button.get("otp_type") or ""
+                    lines.append((f"button {button.get('type', '?')}", f"{label} {target}".strip()))
+        elif kind == "HEADER" and component.get("format") not in (None, "TEXT"):
+            lines.append(("header", f"[{component.get('format')}]"))
+        else:
+            text = component.get("text")
+            if text is None and kind == "BODY":
+                text = "(written by Meta)"
+            if text is None and component.get("code_expiration_minutes") is not None:
+                text = f"code expires in {component['code_expiration_minutes']} minutes"
+            lines.append((kind.lower(), str(text)))
+    return lines
+
+
+def _rejection_detail(events: Sequence["TemplateEvent"]) -> str | None:
+    """Meta's explanation of an INVALID_FORMAT rejection, from the latest webhook that carried one."""
+    for event in reversed(events):
+        value = (event.data or {}).get("value") if isinstance(event.data, dict) else None
+        info = value.get("rejection_info") if isinstance(value, dict) else None
+        if isinstance(info, dict) and (info.get("reason") or info.get("recommendation")):
+            return " — ".join(str(info[k]) for k in ("reason", "recommendation") if info.get(k))
+    return None
+
+
+# -- commands ---------------------------------------------------------------------------------------
+
+
+@command(app, "list", shared=("json", "account"))
+def list_(
+    status: Annotated[
+        str | None, typer.Option("--status", metavar="S", help="Only this status (APPROVED, ...).")
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", metavar="C", help="Only this category (MARKETING, ...).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", metavar="N", min=1, help="At most N templates.")] = 50,
+) -> None:
+    """List the account's templates (local drafts and Meta's), most recently changed first.
+
+    The list is what waba knows; `waba template sync` fetches Meta's current state.
+
+    \b
+    Example:
+        waba template list --status APPROVED --json
+    """
+    from waba_cli.services import templates
+
+    account = _account()
+    with runtime().db.session() as session:
+        rows = templates.list_templates(session, account, status=status, category=category, limit=limit)
+    o = out()
+    if o.json_mode:
+        o.json([_summary(r) for r in rows])
+        return
+    o.table(
+        ["NAME", "LANGUAGE", "CATEGORY", "STATUS", "QUALITY", "ID", "UPDATED"],
+        [[r.name, r.language, r.category, r.status, r.quality_score, r.template_id, r.updated_at] for r in rows],
+        status_column="STATUS",
+        empty="no templates: run `waba template sync`, or write one with `waba template create`",
+    )
+
+
+@command(app, "show", shared=("json", "account"))
+def show(name: NameArg, language: LanguageOpt = None) -> None:
+    """Show a template: components, status, quality, rejection reason and history.
+
+    \b
+    Example:
+        waba template show order_update --language en_US
+    """
+    from waba_cli.services import templates
+
+    account = _account()
+    with runtime().db.session() as session:
+        row = templates.find_template(session, account, name, language)
+        events = templates.history(session, row)
+    rendered = templates.preview(row, [])
+    detail = _rejection_detail(events)
+    o = out()
+    if o.json_mode:
+        o.json(
+            {
+                **_summary(row),
+                "sub_category": row.sub_category,
+                "rejected_reason": row.rejected_reason,
+                "rejection_detail": detail,
+                "previous_category": row.previous_category,
+                "correct_category": row.correct_category,
+                "message_send_ttl_seconds": row.message_send_ttl_seconds,
+                "components": row.components,
+                "history": [_event(e) for e in events],
+                "preview": rendered.text,
+                "synced_at": row.synced_at,
+            }
+        )
+        return
+    pairs: list[tuple[str, Any]] = [
+        ("status", row.status),
+        ("category", row.category + (f" (Meta will make it {row.correct_category})" if row.correct_category else "")),
+        ("id", row.template_id or "(not submitted)"),
+        ("quality", row.quality_score),
+        ("parameters", row.parameter_format.lower()),
+    ]
+    if row.rejected_reason:
+        pairs.append(("rejected", row.rejected_reason + (f": {detail}" if detail else "")))
+    pairs += _component_lines(row.components)
+    o.details(f"template {row.name} {row.language}", [(k, v) for k, v in pairs if v not in (None, "")])
+    o.line("")
+    o.line(rendered.text)
+    o.line("")
+    o.table(
+        ["AT", "SOURCE", "EVENT", "STATUS", "CATEGORY", "QUALITY", "REASON"],
+        [[e.at, e.source, e.event, e.status, e.category, e.quality_score, e.reason] for e in events],
+        status_column="STATUS",
+        title="history",
+        empty="no history yet",
+    )
+
+
+def _from_flags(
+    values: dict[str, Any], buttons: list[str], examples: list[str], url_examples: list[str]
+) -> "TemplateInput":
+    from waba_cli.services import template_rules as rules
+    from waba_cli.services.template_rules import Violation
+
+    data = {k: v for k, v in values.items() if v is not None}
+    if buttons:
+        data["buttons"] = buttons
+    if examples:
+        data["examples"] = rules.examples_from_values(examples, data.get("body_text"))
+    template = rules.to_request(data)
+    left = rules.add_url_examples(template.request.get("components"), url_examples)
+    if left:
+        template.violations.append(
+            Violation("--url-example", f"{len(left)} value(s) for no URL button with a variable", "remove them", "100")
+        )
+    return template
+
+
+@command(app, "create", shared=("json", "account", "dry_run", "no_input"))
+def create(
+    from_file: FromFileOpt = None,
+    name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="lowercase_with_underscores.")] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", metavar="C", help="MARKETING, UTILITY or AUTHENTICATION.")
+    ] = None,
+    language: Annotated[str, typer.Option("--language", "-l", metavar="L", help="Language code.")] = "en_US",
+    header_text: Annotated[
+        str | None, typer.Option("--header-text", metavar="TEXT", help="Header (one variable at most).")
+    ] = None,
+    header_example: Annotated[
+        str | None, typer.Option("--header-example", metavar="V", help="Example for the header variable.")
+    ] = None,
+    header_file: Annotated[
+        Path | None, typer.Option("--header-file", metavar="PATH", help="Image/video/PDF example for a media header.")
+    ] = None,
+    body: Annotated[
+        str | None, typer.Option("--body", metavar="TEXT", help="Body text with {{1}} or {{name}} variables.")
+    ] = None,
+    footer: Annotated[str | None, typer.Option("--footer", metavar="TEXT", help="Footer text.")] = None,
+    button: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--button",
+            metavar="TYPE:TEXT[:VALUE]",
+            help=(
+                "QUICK_REPLY:TEXT, URL:TEXT:URL, PHONE_NUMBER:TEXT:+NUMBER, COPY_CODE:CODE, FLOW:TEXT:FLOW, "
+                "OTP:TEXT (repeatable)."
+            ),
+        ),
+    ] = None,
+    example: Annotated[
+        list[str] | None,
+        typer.Option("--example", metavar="V", help="Example for the next body variable, or name=value (repeatable)."),
+    ] = None,
+    url_example: Annotated[
+        list[str] | None, typer.Option("--url-example", metavar="V", help="Example suffix for a URL button's {{1}}.")
+    ] = None,
+    submit: Annotated[bool, typer.Option("--submit", help="Submit it to Meta for review at once.")] = False,
+) -> None:
+    """Write a template as a local draft (checked against Meta's rules); --submit sends it for review.
+
+    From flags, or --from-file F (JSON or TOML) with the keys name, category, language,
+    header_text, body_text, footer_text, buttons, examples (body values in order, or a table of
+    named values) — or components in Meta's own shape — and optionally waba_account. Any broken
+    rule is listed with its fix and nothing is saved (exit 2).
+
+    \b
+    Example:
+        waba template create --name order_update --category UTILITY \\
+            --body "Hi {{1}}, your order {{2}} has shipped." --example Ana --example 8812 \\
+            --button "URL:Track it:https://example.com/track/{{1}}" --url-example 8812
+        waba template create --from-file order_update.toml --submit
+    """
+    from waba_cli.errors import UsageError
+    from waba_cli.services import templates
+
+    flags = {
+        "name": name,
+        "category": category,
+        "header_text": header_text,
+        "header_example": header_example,
+        "header_file": str(header_file) if header_file else None,
+        "body_text": body,
+        "footer_text": footer,
+    }
+    if from_file is not None:
+        used = [f"--{k.replace('_text', '').replace('_', '-')}" for k, v in flags.items() if v is not None]
+        used += [f for f, v in (("--button", button), ("--example", example), ("--url-example", url_example)) if v]
+        if used:
+            raise UsageError(f"{', '.join(used)} cannot be combined with --from-file", "put them in the file")
+        loaded = templates.load_templates(from_file)
+        if len(loaded) != 1:
+            raise UsageError(
+                f"{from_file} holds {len(loaded)} templates", "create several with `waba template apply FILE`"
+            )
+        template = loaded[0]
+    else:
+        if name is None and body is None and category is None:
+            raise UsageError("nothing to create", "give --name, --category and --body (see --help), or --from-file F")
+        template = _from_flags({**flags, "language": language}, button or [], example or [], url_example or [])
+        templates.resolve_media_files(template.request, Path.cwd())
+    _checked([template])
+    account = _account(template.account)
+    rt = runtime()
+    o = out()
+    if rt.dry_run:
+        _create_dry_run(account, template, submit=submit)
+        return
+    with rt.db.transaction() as session:
+        row = templates.save_draft(session, account, template)
+    if submit:
+        row = _with_graph(account, lambda api: templates.submit_template(rt.db, api, account, row))
+    if o.json_mode:
+        o.json({**_summary(row), "submitted": submit})
+        return
+    if submit:
+        o.success(f"template {row.name} {row.language} submitted: {row.status} (id {row.template_id})")
+    else:
+        o.success(
+            f"template {row.name} {row.language} saved as a draft; submit it with `waba template submit {row.name}`"
+        )
+
+
+def _create_dry_run(account: "Account", template: "TemplateInput", *, submit: bool) -> None:
+    from waba_cli.errors import DryRunRequest
+    from waba_cli.services import templates
+
+    o = out()
+    if not submit:
+        o.note(f"dry run: template {template.label} would be saved as a draft, nothing was written")
+        if o.json_mode:
+            o.json({"dry_run": True, "request": template.request})
+        else:
+            o.line(_pretty(template.request))
+        return
+    try:
+        _with_graph(account, lambda api: templates.create_at_meta(api, account, template.request))
+    except DryRunRequest as exc:
+        show_dry_run(exc.request)
+
+
+def _pretty(data: Any) -> str:
+    import json
+
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+@command(app, "validate", shared=("json", "account"))
+def validate(
+    name: Annotated[str | None, typer.Argument(metavar="[NAME]", help="A stored template (all its languages).")] = None,
+    from_file: FromFileOpt = None,
+    language: LanguageOpt = None,
+) -> None:
+    """Check templates against every rule Meta applies, before anything is sent.
+
+    Each violation names the component, the fix and the Meta error it prevents. Any violation is
+    exit 2; warnings (an unusual language code, a button type waba does not check) are not.
+
+    \b
+    Example:
+        waba template validate --from-file templates.toml
+        waba template validate order_update
+    """
+    from waba_cli.errors import UsageError
+    from waba_cli.services import templates
+    from waba_cli.services.template_rules import TemplateInput
+
+    if (name is None) == (from_file is None):
+        raise UsageError("give a template NAME or --from-file F (one of them)")
+    if from_file is not None:
+        checked = templates.load_templates(from_file)
+    else:
+        account = _account()
+        with runtime().db.session() as session:
+            rows = templates.find_templates(session, account, name or "", language)
+        checked = [TemplateInput(templates.request_of(r)) for r in rows]
+    found = [(t, templates.check(t)) for t in checked]
+    o = out()
+    if o.json_mode:
+        o.json(
+            {
+                "valid": not any(v.is_error for _, vs in found for v in vs),
+                "templates": [
+                    {
+                        "name": t.name,
+                        "language": t.language,
+                        "valid": not any(v.is_error for v in vs),
+                        "violations": [v.as_dict() for v in vs],
+                    }
+                    for t, vs in found
+                ],
+            }
+        )
+        templates.require_valid(checked)
+        return
+    _checked(checked)
+    o.success(f"{len(checked)} template(s) follow Meta's rules: {', '.join(t.label for t in checked)}")
+
+
+@command(app, "submit", shared=("json", "account", "dry_run"))
+def submit(name: NameArg, language: LanguageOpt = None) -> None:
+    """Submit a local draft to Meta for review (POST /{waba-id}/message_templates).
+
+    Records Meta's id and status; approval arrives by webhook or `waba template sync`.
+
+    \b
+    Example:
+        waba template submit order_update --language en_US
+    """
+    from waba_cli.errors import DryRunRequest
+    from waba_cli.services import templates
+
+    account = _account()
+    rt = runtime()
+    with rt.db.session() as session:
+        row = templates.find_template(session, account, name, language)
+    try:
+        row = _with_graph(account, lambda api: templates.submit_template(rt.db, api, account, row))
+    except templates.TemplateRulesError as exc:
+        _show_problems(exc.problems)
+        raise
+    except DryRunRequest as exc:
+        show_dry_run(exc.request)
+        return
+    o = out()
+    if o.json_mode:
+        o.json(_summary(row))
+        return
+    o.success(f"template {row.name} {row.language} submitted: {row.status} (id {row.template_id})")
+
+
+@command(app, "sync", shared=("json", "account"))
+def sync() -> None:
+    """Fetch every template from Meta (all pages) and bring the local copies up to date.
+
+    Status, category, quality score, rejection reason and components are updated; each change is
+    added to the template's history. Local drafts Meta has under the same name and language become
+    Meta's copy; templates Meta no longer lists are marked DELETED.
+
+    \b
+    Example:
+        waba template sync --json
+    """
+    from waba_cli.services import templates
+
+    account = _account()
+    rt = runtime()
+    result = _with_graph(account, lambda api: templates.sync_templates(rt.db, api, account))
+    o = out()
+    if o.json_mode:
+        o.json(result.as_dict())
+        return
+    o.success(
+        f"{result.fetched} template(s) at Meta for {account.name}: {result.added} new, {result.updated} changed "
+        f"({result.status_changes} status change(s)), {result.unchanged} unchanged"
+        + (f", {result.drafts_matched} draft(s) matched" if result.drafts_matched else "")
+        + (f", {result.gone} gone from Meta" if result.gone else "")
+    )
+
+
+@command(app, "delete", shared=("json", "account", "yes", "no_input", "dry_run"))
+def delete(name: NameArg, language: LanguageOpt = None) -> None:
+    """Delete a template at Meta and locally: one language with --language, else every language.
+
+    Asks first; without a terminal, --yes is required. Deleting an APPROVED template blocks its
+    name for 30 days; DISABLED templates cannot be deleted.
+
+    \b
+    Example:
+        waba template delete order_update --language en_US --yes
+    """
+    from waba_cli.errors import DryRunRequest
+    from waba_cli.services import templates
+
+    account = _account()
+    rt = runtime()
+    with rt.db.session() as session:
+        rows = templates.find_templates(session, account, name, language)
+    o = out()
+    languages = ", ".join(r.language for r in rows)
+    if not rt.dry_run:
+        confirm(f"delete template {name} ({languages}) at Meta and locally?")
+    try:
+        deleted = _with_graph(account, lambda api: templates.delete_templates(rt.db, api, account, name, language))
+    except DryRunRequest as exc:
+        show_dry_run(exc.request)
+        return
+    if rt.dry_run:  # only local drafts: nothing would have been sent
+        o.note(f"dry run: the local draft(s) of {name} ({languages}) would be removed; nothing was changed")
+        return
+    if o.json_mode:
+        o.json(
+            {
+                "deleted": [
+                    {
+                        "name": d.name,
+                        "language": d.language,
+                        "id": d.template_id,
+                        "status": d.status,
+                        "at_meta": d.at_meta,
+                    }
+                    for d in deleted
+                ]
+            }
+        )
+        return
+    for item in deleted:
+        where = "at Meta and locally" if item.at_meta else "locally (a draft Meta never saw)"
+        o.success(f"template {item.name} {item.language} deleted {where}")
+        if item.at_meta and item.status == "APPROVED":
+            o.note(f"note: Meta blocks the name {item.name} for 30 days")
+
+
+@command(app, "preview", shared=("json", "account"))
+def preview(
+    name: NameArg,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param", "-p", metavar="V", help="A value, in order; name=value for named templates (repeatable)."
+        ),
+    ] = None,
+    language: LanguageOpt = None,
+) -> None:
+    """Show the message as the customer would see it, with --param values (default: the examples).
+
+    Positional templates take --param V in order (header, body, then URL button suffixes); named
+    templates take --param name=value.
+
+    \b
+    Example:
+        waba template preview order_update --param Ana --param 8812
+    """
+    from waba_cli.services import templates
+
+    account = _account()
+    with runtime().db.session() as session:
+        row = templates.find_template(session, account, name, language)
+    rendered = templates.preview(row, param or [])
+    o = out()
+    if o.json_mode:
+        o.json({"name": row.name, "language": row.language, "status": row.status, **_rendered(rendered)})
+        return
+    o.line(rendered.text)
+    for problem in rendered.problems:
+        o.warn(problem)
+
+
+@command(app, "apply", shared=("json", "account", "dry_run"))
+def apply(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Templates file (JSON list or TOML [[template]]).")],
+) -> None:
+    """Make Meta's templates match a file: prints the plan (create / edit / unchanged / only on Meta), then applies it.
+
+    Meta's edit rules are respected: only APPROVED, REJECTED and PAUSED templates are edited, the
+    category of an approved template never changes, and an approved template is edited at most
+    once a day and 10 times in 30 days; what would break them is refused and shown. Templates only
+    Meta has are left alone. --dry-run prints the plan and sends nothing.
+
+    \b
+    Example:
+        waba template apply templates.toml --dry-run
+        waba template apply templates.toml
+    """
+    from waba_cli.errors import OperationError
+    from waba_cli.services import templates
+
+    loaded = templates.load_templates(file)
+    _checked(loaded)
+    account = _account(_file_account(loaded))
+    rt = runtime()
+    result = _with_graph(
+        account, lambda api: templates.apply_templates(rt.db, api, account, loaded, dry_run=rt.dry_run)
+    )
+    o = out()
+    counts = result.counts()
+    if o.json_mode:
+        o.json(
+            {
+                "dry_run": result.dry_run,
+                "account": account.name,
+                "counts": counts,
+                "plan": [i.as_dict() for i in result.items],
+            }
+        )
+    else:
+        o.table(
+            ["ACTION", "NAME", "LANGUAGE", "STATUS", "CHANGES", "NOTE"],
+            [
+                [i.action.replace("_", " "), i.name, i.language, i.status, i.changes, i.outcome or i.reason]
+                for i in result.items
+            ],
+            title=f"plan for {account.name}",
+            empty="the file holds no templates",
+        )
+        o.note(", ".join(f"{n} {a.replace('_', ' ')}" for a, n in counts.items() if n))
+        if result.dry_run:
+            o.note("dry run: nothing was sent")
+    if result.failed:
+        raise OperationError(
+            f"{len(result.failed)} change(s) failed: "
+            + "; ".join(f"{i.name} {i.language}: {i.outcome}" for i in result.failed)
+        )
