@@ -1,0 +1,974 @@
+"""Sending one message: the rules before sending, and a record that is never lost.
+
+The path of a send (``waba send ...``, auto-replies, the demo; campaigns reuse ``deliver``):
+
+1. Who sends to whom: the account, its sending number (``--from``, else the default one) and the
+   recipient in E.164 (``recipient``).
+2. The message is composed and checked against Meta's limits (``services.payloads``; templates
+   against their local definition: ``template_for_send``, ``template_body``).
+3. The rules: the 24-hour customer-service window for everything but templates
+   (``window_open``, unless ``--force``), the account's daily / monthly / per-minute limits
+   (``ratelimit.check_limits``), and a warning for contacts whose last failure says they stopped
+   marketing messages (131050) or cannot be reached (131026).
+   A refusal is a ``UsageError`` (exit 2): nothing was sent, nothing recorded.
+4. ``deliver``: the message is recorded ``queued`` and committed *before* the request, then
+   ``accepted`` with its wamid or ``failed`` with Meta's code, title and details. A process that
+   dies in between leaves a ``queued`` row: the attempt is known, its outcome in doubt (Meta's send
+   API is not idempotent, so nothing resends it blindly). The sender's writes follow the webhooks'
+   forward-only rule (``webhooks.STATUS_RANK``): a ``sent`` or ``delivered`` webhook that arrived
+   before ``accepted`` was recorded (it waits in ``message_status``, keyed by wamid) wins.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import Table, case, func, update
+from sqlmodel import Session, col, select
+
+from waba_cli.db.models.accounts import Account, PhoneNumber
+from waba_cli.db.models.flows import Flow
+from waba_cli.db.models.messages import Message, MessageStatus
+from waba_cli.db.models.templates import MessageTemplate
+from waba_cli.errors import DryRunRequest, NotFoundError, UsageError, ValidationError
+from waba_cli.services import payloads, template_rules, validation
+from waba_cli.services.webhooks import STATUS_RANK
+
+if TYPE_CHECKING:
+    from waba_cli.db.engine import Database
+    from waba_cli.graph.api import GraphAPI
+    from waba_cli.services.runtime import Runtime
+
+SENDABLE_TEMPLATE_STATUSES = frozenset({"APPROVED", "FLAGGED", "REINSTATED"})
+WINDOW = timedelta(hours=24)
+# a contact's last failure with one of these codes is worth a warning before sending again
+SUPPRESSING_ERRORS = {
+    131050: "stopped marketing messages from this business",
+    131026: "could not be reached (not on WhatsApp, terms not accepted, or an old app)",
+}
+MESSAGE_STATUSES = frozenset({*STATUS_RANK, "received"})
+AUTH_CODE_MAX = 15
+MEDIA_KINDS = ("image", "document", "video", "audio", "sticker")
+HEADER_MEDIA_KINDS = ("image", "document", "video")
+
+
+def _table(model: Any) -> Table:
+    return cast("Table", model.__table__)
+
+
+_MESSAGE = _table(Message)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready to go: the complete request body and what to record about it."""
+
+    account_id: int
+    account_name: str
+    phone_number_id: str
+    to: str  # E.164 with "+"
+    body: dict[str, Any]  # the complete request body (services.payloads)
+    type: str
+    text: str | None = None
+    template_name: str | None = None
+    campaign: str | None = None
+    callback_data: str | None = None  # sent as biz_opaque_callback_data
+
+
+@dataclass
+class Sent:
+    """What became of a send."""
+
+    message_id: int
+    wamid: str | None
+    to: str
+    status: str  # "accepted" | "failed"
+    account: str
+    phone_number_id: str
+    error_code: int | None = None
+    error_title: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "wamid": self.wamid,
+            "to": self.to,
+            "status": self.status,
+            "account": self.account,
+            "phone_number_id": self.phone_number_id,
+            "message_id": self.message_id,
+            "error_code": self.error_code,
+            "error_title": self.error_title,
+        }
+
+
+# -- who sends to whom -------------------------------------------------------------------------
+
+
+def recipient(value: str, region: str | None = None) -> str:
+    """The recipient in E.164 with "+" (any common notation; ``region`` for numbers without one)."""
+    try:
+        return validation.phone_number(value, region)
+    except ValueError as exc:
+        raise ValidationError("--to", str(exc), "write the number as +<country code><number>") from None
+
+
+def sender(session: Session, account: Account, ref: str | None = None, region: str | None = None) -> PhoneNumber:
+    """The sending number: ``ref`` (phone-number id or E.164), else the account's default, else its first."""
+    numbers = session.exec(
+        select(PhoneNumber).where(PhoneNumber.account_id == account.id).order_by(col(PhoneNumber.id))
+    ).all()
+    if not numbers:
+        raise NotFoundError(f"account {account.name} has no phone number", "run `waba number sync`")
+    if ref is None:
+        return next((n for n in numbers if n.is_default), numbers[0])
+    wanted = ref.strip()
+    if not wanted.isdigit() or len(wanted) > 15:  # longer than any E.164 number: an id
+        try:
+            wanted = validation.phone_number(wanted, region)
+        except ValueError as exc:
+            raise ValidationError("--from", str(exc)) from None
+    for number in numbers:
+        if wanted in (number.phone_number_id, number.phone_number):
+            return number
+    if wanted.isdigit():
+        as_e164 = f"+{wanted}"
+        for number in numbers:
+            if number.phone_number == as_e164:
+                return number
+    known = ", ".join(f"{n.phone_number} ({n.phone_number_id})" for n in numbers)
+    raise NotFoundError(f"account {account.name} has no number {ref!r}", f"its numbers: {known}")
+
+
+# -- the rules ---------------------------------------------------------------------------------
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def last_inbound_at(session: Session, phone_number_id: str, contact: str) -> datetime | None:
+    """When the contact last wrote to that business number (None: never, as far as waba knows)."""
+    query = select(func.max(Message.created_at)).where(
+        Message.phone_number_id == phone_number_id, Message.contact == contact, Message.direction == "in"
+    )
+    last = session.exec(query).one()
+    return _aware(last) if last is not None else None
+
+
+def window_open(session: Session, phone_number_id: str, contact: str, now: datetime | None = None) -> bool:
+    """The 24-hour customer-service window (§9.4): the contact's last inbound message is under 24 h old."""
+    last = last_inbound_at(session, phone_number_id, contact)
+    return last is not None and (now or datetime.now(UTC)) - last < WINDOW
+
+
+def require_window(
+    session: Session, number: PhoneNumber, contact: str, *, force: bool = False, now: datetime | None = None
+) -> None:
+    """Refuse a free-form message outside the window (Meta would answer 131047) unless ``force``."""
+    if force or window_open(session, number.phone_number_id, contact, now):
+        return
+    last = last_inbound_at(session, number.phone_number_id, contact)
+    since = f"last wrote {last:%Y-%m-%d %H:%M} UTC" if last else "has never written"
+    raise UsageError(
+        f"{contact} is outside the 24-hour customer-service window of {number.phone_number} ({since})",
+        "send an approved template instead (`waba send template NAME --to ...`), or --force to try anyway",
+    )
+
+
+def contact_warning(session: Session, account_id: int, contact: str) -> str | None:
+    """A warning when the contact's last failure was 131050 or 131026 and nothing reached them since."""
+    failure = session.exec(
+        select(Message)
+        .where(
+            Message.account_id == account_id,
+            Message.contact == contact,
+            Message.direction == "out",
+            col(Message.error_code).is_not(None),
+        )
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .limit(1)
+    ).first()
+    if failure is None or failure.error_code not in SUPPRESSING_ERRORS:
+        return None
+    reached_since = session.exec(
+        select(func.count())
+        .select_from(Message)
+        .where(
+            Message.account_id == account_id,
+            Message.contact == contact,
+            Message.direction == "out",
+            col(Message.status).in_(("delivered", "read", "played")),
+            col(Message.created_at) > failure.created_at,
+        )
+    ).one()
+    if reached_since:
+        return None
+    return (
+        f"{contact} {SUPPRESSING_ERRORS[failure.error_code]} "
+        f"(error {failure.error_code} on {failure.created_at:%Y-%m-%d}); this message will likely fail too"
+    )
+
+
+# -- templates ---------------------------------------------------------------------------------
+
+
+def template_for_send(session: Session, account: Account, name: str, language: str | None) -> MessageTemplate:
+    """The local template to send: APPROVED, FLAGGED or REINSTATED, in ``language`` or the first such one."""
+    rows = session.exec(
+        select(MessageTemplate)
+        .where(MessageTemplate.account_id == account.id, MessageTemplate.name == name)
+        .order_by(col(MessageTemplate.id))
+    ).all()
+    if not rows:
+        raise NotFoundError(
+            f"no template {name!r} for account {account.name}",
+            "run `waba template sync` to fetch Meta's templates (or `waba template list` to see them)",
+        )
+    if language is not None:
+        code = template_rules.normalize_language(language)
+        row = next((r for r in rows if r.language == code), None)
+        if row is None:
+            languages = ", ".join(r.language for r in rows)
+            raise NotFoundError(
+                f"template {name!r} has no language {code}", f"its languages: {languages}; or `waba template sync`"
+            )
+        rows = [row]
+    sendable = [r for r in rows if r.status.upper() in SENDABLE_TEMPLATE_STATUSES]
+    if sendable:
+        return sendable[0]
+    states = ", ".join(f"{r.language} {r.status}" for r in rows)
+    raise UsageError(
+        f"template {name!r} cannot be sent ({states}); only APPROVED, FLAGGED or REINSTATED templates can",
+        "wait for Meta's review and run `waba template sync`, or `waba template submit NAME` for a draft",
+    )
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """Media for a message or a template header: an uploaded id or a public link."""
+
+    kind: str
+    media_id: str | None = None
+    link: str | None = None
+    filename: str | None = None
+
+    def object(self) -> dict[str, Any]:
+        obj: dict[str, Any] = {"id": self.media_id} if self.media_id else {"link": self.link}
+        if self.filename and self.kind == "document":
+            obj["filename"] = self.filename
+        return obj
+
+
+def _component(components: Any, kind: str) -> dict[str, Any] | None:
+    for component in components if isinstance(components, list) else []:
+        if isinstance(component, dict) and str(component.get("type", "")).upper() == kind:
+            return component
+    return None
+
+
+def _bind(
+    template: MessageTemplate, params: Sequence[str], url_suffixes: Sequence[str]
+) -> dict[template_rules.Slot, str]:
+    named = template.parameter_format.upper() == "NAMED"
+    slots = template_rules.variable_slots(template.components, template.category)
+    url_slots = [s for s in slots if s.component == "BUTTON"]
+    if url_suffixes:
+        if len(url_suffixes) != len(url_slots):
+            raise ValidationError(
+                "--button-url-suffix",
+                f"{len(url_suffixes)} given; template {template.name!r} has {len(url_slots)} URL button(s) "
+                "with a variable",
+            )
+        slots = [s for s in slots if s.component != "BUTTON"]
+    try:
+        values = template_rules.bind(slots, params, named=named)
+    except ValueError as exc:
+        how = "--param name=value for each" if named else "--param V in order"
+        raise ValidationError(
+            "--param", f"template {template.name!r}: {exc}", f"give {how}; `waba template show {template.name}`"
+        ) from None
+    values.update(zip(url_slots, url_suffixes, strict=False))
+    for slot, value in values.items():
+        if not value.strip():
+            raise ValidationError("--param", f"the value for {slot.name(named=named)} is empty; Meta refuses it")
+    return values
+
+
+def _header_parameters(
+    template: MessageTemplate, values: dict[template_rules.Slot, str], header_media: MediaRef | None, named: bool
+) -> list[dict[str, Any]]:
+    header = _component(template.components, "HEADER")
+    fmt = str((header or {}).get("format") or "TEXT").upper()
+    if header is None or fmt == "TEXT":
+        if header_media is not None:
+            raise ValidationError(f"--header-{header_media.kind}", f"template {template.name!r} has no media header")
+        slot = next((s for s in values if s.component == "HEADER"), None)
+        if slot is None:
+            return []
+        parameter = {"type": "text", "text": values[slot]}
+        return [{**parameter, "parameter_name": slot.key} if named else parameter]
+    kind = fmt.lower()
+    if kind not in HEADER_MEDIA_KINDS:
+        raise ValidationError("--header", f"template {template.name!r} has a {fmt} header, which waba cannot fill")
+    if header_media is None:
+        raise ValidationError(
+            f"--header-{kind}", f"template {template.name!r} has an {fmt} header", f"pass --header-{kind} PATH|URL"
+        )
+    if header_media.kind != kind:
+        raise ValidationError(
+            f"--header-{header_media.kind}",
+            f"template {template.name!r} has an {fmt} header",
+            f"pass --header-{kind} PATH|URL instead",
+        )
+    return [{"type": kind, kind: header_media.object()}]
+
+
+def _button_components(
+    template: MessageTemplate,
+    values: dict[template_rules.Slot, str],
+    *,
+    coupon_code: str | None,
+    button_payloads: Sequence[str],
+) -> list[dict[str, Any]]:
+    buttons = (_component(template.components, "BUTTONS") or {}).get("buttons") or []
+    auth_code = next((v for s, v in values.items() if s.component == "BODY"), None)
+    auth = str(template.category).upper() == "AUTHENTICATION"
+    result: list[dict[str, Any]] = []
+    payloads_left = list(button_payloads)
+    coupon_used = False
+    for index, button in enumerate(buttons):
+        kind = str(button.get("type", "")).upper() if isinstance(button, dict) else ""
+        parameter: dict[str, Any] | None = None
+        sub_type = kind.lower()
+        if auth and kind in ("OTP", "URL"):
+            sub_type, parameter = "url", {"type": "text", "text": auth_code}
+        elif kind == "URL":
+            suffix = next((v for s, v in values.items() if s.component == "BUTTON" and s.button_index == index), None)
+            if suffix is not None:
+                parameter = {"type": "text", "text": suffix}
+        elif kind == "COPY_CODE":
+            if coupon_code is None:
+                raise ValidationError(
+                    "--coupon-code", f"template {template.name!r} has a copy-code button", "pass --coupon-code CODE"
+                )
+            parameter, coupon_used = {"type": "coupon_code", "coupon_code": coupon_code}, True
+        elif kind == "QUICK_REPLY" and payloads_left:
+            parameter = {"type": "payload", "payload": payloads_left.pop(0)}
+        if parameter is not None:
+            result.append({"type": "button", "sub_type": sub_type, "index": str(index), "parameters": [parameter]})
+    if coupon_code is not None and not coupon_used:
+        raise ValidationError("--coupon-code", f"template {template.name!r} has no copy-code button")
+    if payloads_left:
+        quick = sum(1 for b in buttons if isinstance(b, dict) and str(b.get("type", "")).upper() == "QUICK_REPLY")
+        raise ValidationError(
+            "--button-payload",
+            f"{len(button_payloads)} given; template {template.name!r} has {quick} quick-reply button(s)",
+        )
+    return result
+
+
+def template_body(
+    template: MessageTemplate,
+    to: str,
+    params: Sequence[str],
+    *,
+    header_media: MediaRef | None = None,
+    url_suffixes: Sequence[str] = (),
+    coupon_code: str | None = None,
+    button_payloads: Sequence[str] = (),
+    reply_to: str | None = None,
+    callback_data: str | None = None,
+) -> dict[str, Any]:
+    """The request body of a template message (§2.9), its values counted against the template first.
+
+    ``params`` fill the header and body variables (``V`` in order for positional templates,
+    ``name=value`` for named ones), then URL buttons' suffixes unless ``url_suffixes`` gives them.
+    """
+    named = template.parameter_format.upper() == "NAMED"
+    values = _bind(template, params, url_suffixes)
+    if str(template.category).upper() == "AUTHENTICATION":
+        code = next(iter(values.values()), "")
+        if len(code) > AUTH_CODE_MAX:
+            raise ValidationError("--param", f"the code is {len(code)} characters; Meta allows {AUTH_CODE_MAX}")
+    problems = template_rules.render(template.components, template.category, values).problems
+    if problems:
+        raise ValidationError("--param", problems[0])
+    components: list[dict[str, Any]] = []
+    header = _header_parameters(template, values, header_media, named)
+    if header:
+        components.append({"type": "header", "parameters": header})
+    body = [
+        {"type": "text", "parameter_name": s.key, "text": v} if named else {"type": "text", "text": v}
+        for s, v in values.items()
+        if s.component == "BODY"
+    ]
+    if body:
+        components.append({"type": "body", "parameters": body})
+    components += _button_components(template, values, coupon_code=coupon_code, button_payloads=button_payloads)
+    content: dict[str, Any] = {"name": template.name, "language": {"code": template.language}}
+    if components:
+        content["components"] = components
+    return payloads.envelope(to, "template", content, reply_to=reply_to, callback_data=callback_data)
+
+
+def template_text(template: MessageTemplate, params: Sequence[str], url_suffixes: Sequence[str] = ()) -> str:
+    """The template as the customer reads it, for the record (``message list``)."""
+    values = _bind(template, params, url_suffixes)
+    return template_rules.render(template.components, template.category, values).text
+
+
+# -- composing one message ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who sends to whom, given to a composer."""
+
+    session: Session
+    account: Account
+    number: PhoneNumber
+    to: str
+    reply_to: str | None = None
+    callback_data: str | None = None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A composed message: ``compose(media_id)`` gives the request body once a local file is uploaded."""
+
+    type: str
+    compose: Callable[[str | None], dict[str, Any]]
+    free_form: bool = True  # everything but templates needs the 24-hour window
+    text: str | None = None
+    template_name: str | None = None
+    local_media: payloads.LocalMedia | None = None
+    media_kind: str | None = None
+
+
+Composer = Callable[[Context], Draft]
+
+
+def _envelope(ctx: Context, kind: str, content: dict[str, Any]) -> dict[str, Any]:
+    return payloads.envelope(ctx.to, kind, content, reply_to=ctx.reply_to, callback_data=ctx.callback_data)
+
+
+def media_source(kind: str, value: str, filename: str | None = None) -> MediaRef | payloads.LocalMedia:
+    """A URL (sent as ``link``) or a local file (checked against §7's MIME types and sizes, to upload)."""
+    if value.startswith(("https://", "http://")):
+        return MediaRef(kind, link=payloads.media(kind, link=value)["link"], filename=filename)
+    return payloads.check_local_media(kind, Path(value).expanduser())
+
+
+def text_message(body: str, *, preview_url: bool = False) -> Composer:
+    content = payloads.text(body, preview_url=preview_url)
+
+    def compose(ctx: Context) -> Draft:
+        return Draft("text", lambda _: _envelope(ctx, "text", content), text=body)
+
+    return compose
+
+
+def interactive_message(
+    *,
+    body: str | None,
+    buttons: Sequence[str] = (),
+    list_file: Path | None = None,
+    cta_url: str | None = None,
+    cta_text: str | None = None,
+    header: str | None = None,
+    footer: str | None = None,
+) -> Composer:
+    """Reply buttons, a list (from a JSON or TOML file) or a call-to-action URL button (§2.8)."""
+    options = (("--button", buttons), ("--list-file", list_file), ("--cta-url", cta_url))
+    chosen = [name for name, given in options if given]
+    if len(chosen) != 1:
+        raise UsageError(
+            "give exactly one of --button ID:TITLE (1-3), --list-file F or --cta-url URL"
+            + (f" (got {', '.join(chosen)})" if chosen else "")
+        )
+    if list_file is not None:
+        spec = read_list_file(list_file)
+        if header is not None:
+            spec["header"] = header
+        if footer is not None:
+            spec["footer"] = footer
+        content = payloads.list_message(spec, body=body, source=str(list_file))
+    elif body is None:
+        raise ValidationError("--body", "is required for buttons and CTA URL messages")
+    elif cta_url is not None:
+        if cta_text is None:
+            raise ValidationError("--cta-text", "is required with --cta-url (the button's label, up to 20 characters)")
+        content = payloads.cta_url(body, cta_text, cta_url, header=header, footer=footer)
+    else:
+        content = payloads.reply_buttons(body, list(buttons), header=header, footer=footer)
+    text = content["body"]["text"]
+
+    def compose(ctx: Context) -> Draft:
+        return Draft("interactive", lambda _: _envelope(ctx, "interactive", content), text=text)
+
+    return compose
+
+
+def read_list_file(path: Path) -> dict[str, Any]:
+    """A list message's file: JSON or TOML (by extension) with button, sections and optional texts."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError("--list-file", f"cannot read {path}: {exc.strerror}") from None
+    try:
+        if path.suffix.lower() == ".toml":
+            data: Any = tomllib.loads(raw)
+        else:
+            import json
+
+            data = json.loads(raw)
+    except ValueError as exc:
+        kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
+        raise ValidationError("--list-file", f"{path} is not valid {kind}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValidationError("--list-file", f"{path} must hold a table with button and sections")
+    return data
+
+
+def media_message(kind: str, source: str, *, caption: str | None = None, filename: str | None = None) -> Composer:
+    """Image, document, video, audio or sticker from a URL or a local file (uploaded first)."""
+    if kind not in MEDIA_KINDS:
+        raise ValidationError("media", f"{kind!r} is not one of {', '.join(MEDIA_KINDS)}")
+    media = media_source(kind, source, filename)
+    if isinstance(media, payloads.LocalMedia):
+        name = filename or media.path.name
+        payloads.media(kind, media_id="0", caption=caption, filename=name)  # checks the caption now
+
+        def body_of(media_id: str | None) -> dict[str, Any]:
+            return payloads.media(kind, media_id=media_id, caption=caption, filename=name)
+
+        local: payloads.LocalMedia | None = media
+    else:
+        content = payloads.media(kind, link=media.link, caption=caption, filename=filename)
+        local = None
+
+        def body_of(media_id: str | None) -> dict[str, Any]:
+            return content
+
+    def compose(ctx: Context) -> Draft:
+        return Draft(
+            kind,
+            lambda media_id: _envelope(ctx, kind, body_of(media_id)),
+            text=caption or filename or (source if local is None else local.path.name),
+            local_media=local,
+            media_kind=kind,
+        )
+
+    return compose
+
+
+def flow_message(
+    flow: str,
+    *,
+    token: str,
+    cta: str,
+    body: str,
+    screen: str | None = None,
+    data: dict[str, Any] | None = None,
+    header: str | None = None,
+    footer: str | None = None,
+    draft: bool = False,
+) -> Composer:
+    """A Flow (§2.8): ``flow_id`` when FLOW is numeric, else ``flow_name``; the first screen from
+    ``screen`` or the local ``flow`` table."""
+
+    def compose(ctx: Context) -> Draft:
+        column = Flow.flow_id if flow.isdigit() else Flow.name
+        local = ctx.session.exec(select(Flow).where(Flow.account_id == ctx.account.id, column == flow)).first()
+        status = (local.status if local else "").upper()
+        if status in ("BLOCKED", "DEPRECATED"):
+            raise UsageError(f"flow {flow!r} is {status} and cannot be sent", "see `waba flow list`")
+        if status == "DRAFT" and not draft:
+            raise UsageError(
+                f"flow {flow!r} is a draft", "add --draft to send the draft for testing, or `waba flow publish`"
+            )
+        content = payloads.flow(
+            flow,
+            token,
+            cta=cta,
+            body=body,
+            screen=screen or (local.first_screen if local else None),
+            data=data,
+            header=header,
+            footer=footer,
+            draft=draft,
+        )
+        return Draft("interactive", lambda _: _envelope(ctx, "interactive", content), text=body)
+
+    return compose
+
+
+def template_message(
+    name: str,
+    params: Sequence[str] = (),
+    *,
+    language: str | None = None,
+    header_media: tuple[str, str] | None = None,
+    url_suffixes: Sequence[str] = (),
+    coupon_code: str | None = None,
+    button_payloads: Sequence[str] = (),
+) -> Composer:
+    """A template message; ``header_media`` is (kind, PATH|URL)."""
+    source = media_source(*header_media) if header_media else None
+
+    def compose(ctx: Context) -> Draft:
+        template = template_for_send(ctx.session, ctx.account, name, language)
+        local = source if isinstance(source, payloads.LocalMedia) else None
+
+        def body_of(media_id: str | None) -> dict[str, Any]:
+            media = source if isinstance(source, MediaRef) else None
+            if local is not None and header_media is not None:
+                media = MediaRef(header_media[0], media_id=media_id, filename=local.path.name)
+            return template_body(
+                template,
+                ctx.to,
+                params,
+                header_media=media,
+                url_suffixes=url_suffixes,
+                coupon_code=coupon_code,
+                button_payloads=button_payloads,
+                reply_to=ctx.reply_to,
+                callback_data=ctx.callback_data,
+            )
+
+        return Draft(
+            "template",
+            body_of,
+            free_form=False,
+            text=template_text(template, params, url_suffixes),
+            template_name=template.name,
+            local_media=local,
+            media_kind=header_media[0] if header_media else None,
+        )
+
+    return compose
+
+
+# -- sending -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a message goes and how: the options every ``send`` command shares."""
+
+    to: str
+    account: str | None = None
+    from_number: str | None = None
+    reply_to: str | None = None
+    force: bool = False
+    callback_data: str | None = None
+    campaign: str | None = None
+
+
+def _ignore(_: str) -> None:
+    return None
+
+
+async def send(
+    rt: Runtime,
+    target: Target,
+    composer: Composer,
+    *,
+    warn: Callable[[str], None] = _ignore,
+    note: Callable[[str], None] = _ignore,
+) -> Sent:
+    """Check the rules, then deliver one message (``DryRunRequest`` with ``--dry-run``)."""
+    from waba_cli.services.accounts import resolve_account
+    from waba_cli.services.ratelimit import check_limits
+
+    if target.reply_to is not None and not target.reply_to.strip():
+        raise ValidationError("--reply-to", "is empty; give the wamid of the message to reply to")
+    with rt.db.session() as session:
+        account = resolve_account(session, target.account or rt.settings.account)
+        number = sender(session, account, target.from_number, rt.settings.region)
+        to = recipient(target.to, rt.settings.region)
+        ctx = Context(session, account, number, to, target.reply_to, target.callback_data)
+        draft = composer(ctx)
+        placeholder = f"<media id of {draft.local_media.path.name}>" if draft.local_media else None
+        body = draft.compose(placeholder)
+        if draft.free_form:
+            require_window(session, number, to, force=target.force)
+        check_limits(session, account)
+        warning = contact_warning(session, cast("int", account.id), to)
+        credentials = rt.credentials(account)
+    if warning:
+        warn(warning)
+    async with rt.graph(credentials, account.id) as api:
+        if draft.local_media is not None:
+            local = draft.local_media
+            if api.client.dry_run:
+                note(
+                    f"{local.path.name} ({local.mime}, {local.size:,} bytes) would first be uploaded "
+                    f"with POST /{number.phone_number_id}/media"
+                )
+            else:
+                media_id = await api.upload_media(
+                    number.phone_number_id, local.path.read_bytes(), filename=local.path.name, mime=local.mime
+                )
+                body = draft.compose(media_id)
+        outgoing = Outgoing(
+            account_id=cast("int", account.id),
+            account_name=account.name,
+            phone_number_id=number.phone_number_id,
+            to=to,
+            body=body,
+            type=draft.type,
+            text=draft.text,
+            template_name=draft.template_name,
+            campaign=target.campaign,
+            callback_data=target.callback_data,
+        )
+        return await deliver(rt.db, api, outgoing)
+
+
+def _queue(db: Database, outgoing: Outgoing, now: datetime) -> int:
+    context = outgoing.body.get("context")
+    row = Message(
+        account_id=outgoing.account_id,
+        phone_number_id=outgoing.phone_number_id,
+        direction="out",
+        contact=outgoing.to,
+        type=outgoing.type,
+        text=outgoing.text,
+        payload=outgoing.body,
+        status="queued",
+        status_at=now,
+        campaign=outgoing.campaign,
+        template_name=outgoing.template_name,
+        context_wamid=context.get("message_id") if isinstance(context, dict) else None,
+        biz_opaque_callback_data=outgoing.callback_data,
+        created_at=now,
+        updated_at=now,
+    )
+    with db.transaction() as session:
+        session.add(row)
+        session.flush()
+        return cast("int", row.id)
+
+
+def _forward(status: str, values: dict[str, Any]) -> Any:
+    """An UPDATE of ``message`` that moves ``status`` (and the columns in ``values`` with it) only forward."""
+    m = _MESSAGE.c
+    ahead = case(STATUS_RANK, value=m.status, else_=-1) < STATUS_RANK[status]
+    moved = {name: case((ahead, value), else_=m[name]) for name, value in values.items()}
+    return update(_MESSAGE).values(status=case((ahead, status), else_=m.status), **moved)
+
+
+def _record_accepted(db: Database, message_id: int, wamid: str, now: datetime) -> str:
+    """Store the wamid and the furthest status known for it: ``accepted``, or a webhook's that came first."""
+    with db.transaction() as session:
+        history = session.exec(select(MessageStatus).where(MessageStatus.wamid == wamid)).all()
+        known = [h for h in history if h.status in STATUS_RANK]
+        best = max(known, key=lambda h: STATUS_RANK[h.status], default=None)
+        status, at = "accepted", now
+        values: dict[str, Any] = {"status_at": now}
+        if best is not None and STATUS_RANK[best.status] > STATUS_RANK["accepted"]:
+            status, at = best.status, best.status_at or best.received_at
+            values = {"status_at": at}
+            if best.status == "failed":
+                values |= {"error_code": best.error_code, "error_title": best.error_title}
+                values["error_details"] = best.error_details
+        # nothing else can have priced this row: webhooks find it by wamid, set only now
+        pricing = next((h.pricing for h in known if h.pricing), None)
+        extra = {"pricing": pricing} if pricing else {}
+        session.execute(
+            _forward(status, values).where(_MESSAGE.c.id == message_id).values(wamid=wamid, updated_at=now, **extra)
+        )
+        return status
+
+
+async def deliver(db: Database, api: GraphAPI, outgoing: Outgoing, *, raise_errors: bool = True) -> Sent:
+    """Record ``queued``, send, record ``accepted`` (with the wamid) or ``failed``; see the module docstring.
+
+    A Graph error is re-raised once recorded (``raise_errors=False`` returns a failed ``Sent``
+    instead). Without an answer from Meta the row stays ``queued`` with a note: the message may or
+    may not have gone out. With ``--dry-run`` nothing is recorded: the client raises
+    ``DryRunRequest`` instead of sending.
+    """
+    from waba_cli.graph.errors import GraphError, GraphNetworkError
+
+    if api.client.dry_run:
+        await api.send_message(outgoing.phone_number_id, outgoing.body)
+        raise DryRunRequest({"method": "POST", "url": f"{outgoing.phone_number_id}/messages", "json": outgoing.body})
+    message_id = _queue(db, outgoing, datetime.now(UTC))
+    sent = Sent(message_id, None, outgoing.to, "failed", outgoing.account_name, outgoing.phone_number_id)
+    try:
+        answer = await api.send_message(outgoing.phone_number_id, outgoing.body)
+    except GraphError as exc:
+        sent.error_code, sent.error_title = exc.code, exc.graph_message
+        now = datetime.now(UTC)
+        failure = {"status_at": now, "error_code": exc.code, "error_title": exc.graph_message}
+        with db.transaction() as session:
+            session.execute(
+                _forward("failed", failure | {"error_details": exc.details})
+                .where(_MESSAGE.c.id == message_id)
+                .values(updated_at=now)
+            )
+        if raise_errors:
+            raise
+        return sent
+    except GraphNetworkError as exc:
+        with db.transaction() as session:
+            session.execute(
+                update(_MESSAGE)
+                .where(_MESSAGE.c.id == message_id)
+                .values(error_details=f"in doubt: {exc.message}"[:1000], updated_at=datetime.now(UTC))
+            )
+        raise
+    messages = answer.get("messages") or [{}]
+    wamid = messages[0].get("id")
+    if not wamid:
+        from waba_cli.errors import OperationError
+
+        raise OperationError(
+            "Meta accepted the message but sent no wamid back", f"the message is recorded as queued (id {message_id})"
+        )
+    sent.wamid = wamid
+    _record_accepted(db, message_id, wamid, datetime.now(UTC))
+    sent.status = "accepted"
+    return sent
+
+
+# -- reading messages back ---------------------------------------------------------------------
+
+_DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def since(value: str, now: datetime | None = None) -> datetime:
+    """``7d``, ``12h``, ``30m``, ``2w`` ago, or an ISO date/time (UTC unless it says otherwise)."""
+    now = now or datetime.now(UTC)
+    match = _DURATION_RE.match(value)
+    if match:
+        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError("--since", f"{value!r} is neither a duration (7d, 12h, 30m, 2w) nor a date") from None
+    return _aware(moment)
+
+
+@dataclass(frozen=True)
+class MessageQuery:
+    contact: str | None = None
+    status: str | None = None
+    direction: str | None = None
+    campaign: str | None = None
+    since: datetime | None = None
+    limit: int = 50
+    account_id: int | None = None
+
+
+@dataclass
+class MessageView:
+    """A message as ``message list`` and ``message show`` present it."""
+
+    message: Message | None
+    business_number: str | None
+    history: list[MessageStatus] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        m = self.message
+        if m is None:
+            return {}
+        business = self.business_number or m.phone_number_id
+        inbound = m.direction == "in"
+        return {
+            "wamid": m.wamid,
+            "direction": m.direction,
+            "status": m.status,
+            "to": business if inbound else m.contact,
+            "from": m.contact if inbound else business,
+            "type": m.type,
+            "text": m.text,
+            "created_at": m.created_at,
+            "error_code": m.error_code,
+            "id": m.id,
+            "phone_number_id": m.phone_number_id,
+            "campaign": m.campaign,
+            "template_name": m.template_name,
+        }
+
+    def detail_json(self, wamid: str) -> dict[str, Any]:
+        m = self.message
+        data = self.as_json() or {"wamid": wamid, "direction": None, "status": None}
+        if m is not None:
+            data |= {
+                "contact_name": m.contact_name,
+                "status_at": m.status_at,
+                "error_title": m.error_title,
+                "error_details": m.error_details,
+                "context_wamid": m.context_wamid,
+                "biz_opaque_callback_data": m.biz_opaque_callback_data,
+                "pricing": m.pricing,
+                "payload": m.payload,
+                "updated_at": m.updated_at,
+            }
+        data["history"] = [
+            {
+                "status": h.status,
+                "at": h.status_at,
+                "received_at": h.received_at,
+                "pricing": h.pricing,
+                "conversation": h.conversation,
+                "error_code": h.error_code,
+                "error_title": h.error_title,
+                "error_details": h.error_details,
+            }
+            for h in self.history
+        ]
+        return data
+
+
+def _business_numbers(session: Session) -> dict[str, str]:
+    return {n.phone_number_id: n.phone_number for n in session.exec(select(PhoneNumber)).all()}
+
+
+def list_messages(session: Session, query: MessageQuery) -> list[MessageView]:
+    """Messages matching ``query``, newest first."""
+    if query.direction not in (None, "in", "out"):
+        raise ValidationError("--direction", f"{query.direction!r} is not in or out")
+    if query.status is not None and query.status not in MESSAGE_STATUSES:
+        raise ValidationError("--status", f"{query.status!r} is not one of {', '.join(sorted(MESSAGE_STATUSES))}")
+    if query.limit < 1:
+        raise ValidationError("--limit", "must be at least 1")
+    statement = select(Message)
+    for column, value in (
+        (Message.contact, query.contact),
+        (Message.status, query.status),
+        (Message.direction, query.direction),
+        (Message.campaign, query.campaign),
+        (Message.account_id, query.account_id),
+    ):
+        if value is not None:
+            statement = statement.where(column == value)
+    if query.since is not None:
+        statement = statement.where(col(Message.created_at) >= query.since)
+    statement = statement.order_by(col(Message.created_at).desc(), col(Message.id).desc()).limit(query.limit)
+    numbers = _business_numbers(session)
+    return [MessageView(m, numbers.get(m.phone_number_id or "")) for m in session.exec(statement).all()]
+
+
+def show_message(session: Session, wamid: str) -> MessageView:
+    """A message and every status Meta reported for it (also for a wamid waba only saw statuses of)."""
+    message = session.exec(select(Message).where(Message.wamid == wamid)).first()
+    history = session.exec(
+        select(MessageStatus)
+        .where(MessageStatus.wamid == wamid)
+        .order_by(col(MessageStatus.status_at), col(MessageStatus.received_at), col(MessageStatus.id))
+    ).all()
+    if message is None and not history:
+        raise NotFoundError(f"no message {wamid!r}", "see `waba message list`")
+    number = _business_numbers(session).get(message.phone_number_id or "") if message else None
+    return MessageView(message, number, list(history))
