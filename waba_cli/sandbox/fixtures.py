@@ -58,7 +58,10 @@ APPOINTMENT_FLOW_JSON = {
                         "label": "Book",
                         "on-click-action": {
                             "name": "complete",
-                            "payload": {"appointment_date": "${form.appointment_date}", "time_slot": "${form.time_slot}"},
+                            "payload": {
+                                "appointment_date": "${form.appointment_date}",
+                                "time_slot": "${form.time_slot}",
+                            },
                         },
                     },
                 ],
@@ -142,7 +145,12 @@ def seed_templates() -> list[Template]:
             "seasonal_promotion",
             "MARKETING",
             [
-                {"type": "HEADER", "format": "TEXT", "text": "Our {{1}} is on!", "example": {"header_text": ["Summer Sale"]}},
+                {
+                    "type": "HEADER",
+                    "format": "TEXT",
+                    "text": "Our {{1}} is on!",
+                    "example": {"header_text": ["Summer Sale"]},
+                },
                 {
                     "type": "BODY",
                     "text": "Shop now through {{1}} and use code {{2}} to get {{3}} off.",

@@ -236,7 +236,7 @@ class Send:
     wa_id: str
     type: str
     category: str  # pricing category
-    free_form: bool
+    free_form: bool = False
     template: Template | None = None
     extra: dict[str, Any] | None = None
 
@@ -269,6 +269,26 @@ def check_send(body: dict[str, Any], state: State, phone_number_id: str, busines
         raise missing("messaging_product")
     if product != "whatsapp":
         raise bad_param("Param messaging_product must be 'whatsapp'.")
+    number = state.phone_numbers[phone_number_id]
+    wa_id = _recipient(body, number.digits, business_calling_code)
+    kind = body.get("type", "text")
+    if kind not in MESSAGE_TYPES:
+        raise bad_param(f"Param type must be one of {{{', '.join(t.upper() for t in MESSAGE_TYPES)}}} - got {kind!r}.")
+    callback = body.get("biz_opaque_callback_data")
+    if callback is not None and (not isinstance(callback, str) or len(callback) > 512):
+        raise invalid("Param biz_opaque_callback_data must be a string of at most 512 characters.")
+    if kind == "contacts":
+        _check_contacts(body.get("contacts"))
+        return Send(wa_id, kind, "service", free_form=True)
+    content = _object(body, kind)
+    if kind == "template":
+        template = check_template_send(content, state, number.waba_id)
+        extra = _template_extra(template, content)
+        return Send(wa_id, kind, template.category.lower(), free_form=False, template=template, extra=extra)
+    return Send(wa_id, kind, "service", free_form=True, extra=_check_content(kind, content, state, number.waba_id))
+
+
+def _recipient(body: dict[str, Any], own_digits: str, business_calling_code: str) -> str:
     recipient_type = body.get("recipient_type", "individual")
     if recipient_type not in ("individual", "group"):
         raise bad_param("Param recipient_type must be one of {INDIVIDUAL, GROUP}.")
@@ -282,42 +302,26 @@ def check_send(body: dict[str, Any], state: State, phone_number_id: str, busines
     wa_id = wa_id_of(str(to), business_calling_code)
     if wa_id is None:
         raise invalid(f"Param to ({to}) is not a valid phone number.")
-    number = state.phone_numbers[phone_number_id]
-    if wa_id == number.digits:
+    if wa_id == own_digits:
         raise GraphFailure(131021, "The recipient is the sender's own business number.")
-    kind = body.get("type", "text")
-    if kind not in MESSAGE_TYPES:
-        raise bad_param(f"Param type must be one of {{{', '.join(t.upper() for t in MESSAGE_TYPES)}}} - got {kind!r}.")
-    callback = body.get("biz_opaque_callback_data")
-    if callback is not None and (not isinstance(callback, str) or len(callback) > 512):
-        raise invalid("Param biz_opaque_callback_data must be a string of at most 512 characters.")
-    content = _object(body, kind) if kind != "contacts" else body.get("contacts")
-    if kind == "template":
-        assert isinstance(content, dict)
-        template = check_template_send(content, state, number.waba_id)
-        category = template.category.lower()
-        return Send(wa_id, kind, category, False, template, _template_extra(template, content))
-    extra: dict[str, Any] | None = None
+    return wa_id
+
+
+def _check_content(kind: str, content: dict[str, Any], state: State, waba_id: str) -> dict[str, Any] | None:
+    """Check a free-form message's content; return what a customer's answer may refer to."""
     if kind == "text":
-        assert isinstance(content, dict)
         _text(content.get("body"), "text['body']", 4096)
     elif kind in MEDIA_TYPES:
-        assert isinstance(content, dict)
         _check_media(kind, content, state)
     elif kind == "location":
-        assert isinstance(content, dict)
         _check_location(content)
-    elif kind == "contacts":
-        _check_contacts(content)
     elif kind == "reaction":
-        assert isinstance(content, dict)
         _text(content.get("message_id"), "reaction['message_id']", 256)
         if "emoji" not in content:
             raise missing("reaction['emoji']")
     else:
-        assert isinstance(content, dict)
-        extra = check_interactive(content, state, number.waba_id)
-    return Send(wa_id, kind, "service", True, None, extra)
+        return check_interactive(content, state, waba_id)
+    return None
 
 
 def _check_media(kind: str, media: dict[str, Any], state: State) -> None:
@@ -358,9 +362,7 @@ def _check_contacts(contacts: Any) -> None:
             raise missing(f"contacts[{index}]['name']['formatted_name']")
 
 
-def check_interactive(  # noqa: PLR0912, C901 - one branch per interactive kind and limit
-    interactive: dict[str, Any], state: State, waba_id: str
-) -> dict[str, Any] | None:
+def check_interactive(interactive: dict[str, Any], state: State, waba_id: str) -> dict[str, Any] | None:
     """Validate an interactive message; return what a customer's answer may refer to."""
     kind = interactive.get("type")
     if kind is None:
@@ -381,60 +383,73 @@ def check_interactive(  # noqa: PLR0912, C901 - one branch per interactive kind 
     if not isinstance(action, dict):
         raise missing("interactive['action']")
     if kind == "button":
-        buttons = action.get("buttons")
-        if not isinstance(buttons, list) or not buttons:
-            raise missing("interactive['action']['buttons']")
-        if len(buttons) > 3:
-            raise invalid("An interactive button message may have at most 3 buttons.")
-        seen: dict[str, str] = {}
-        for index, button in enumerate(buttons):
-            reply = button.get("reply") if isinstance(button, dict) else None
-            if not isinstance(reply, dict):
-                raise missing(f"interactive['action']['buttons'][{index}]['reply']")
-            button_id = _text(reply.get("id"), f"buttons[{index}]['reply']['id']", 256)
-            title = _text(reply.get("title"), f"buttons[{index}]['reply']['title']", 20)
-            assert button_id is not None and title is not None
-            if button_id in seen:
-                raise invalid(f"Button ids must be unique; {button_id!r} is used twice.")
-            seen[button_id] = title
-        return {"buttons": seen}
+        return _check_reply_buttons(action)
     if kind == "list":
-        _text(action.get("button"), "interactive['action']['button']", 20)
-        sections = action.get("sections")
-        if not isinstance(sections, list) or not sections:
-            raise missing("interactive['action']['sections']")
-        if len(sections) > 10:
-            raise invalid("A list message may have at most 10 sections.")
-        rows: dict[str, str] = {}
-        for s_index, section in enumerate(sections):
-            section_rows = section.get("rows") if isinstance(section, dict) else None
-            if not isinstance(section_rows, list) or not section_rows:
-                raise missing(f"sections[{s_index}]['rows']")
-            if len(sections) > 1:
-                _text(section.get("title"), f"sections[{s_index}]['title']", 24)
-            for r_index, row in enumerate(section_rows):
-                if not isinstance(row, dict):
-                    raise bad_param(f"sections[{s_index}]['rows'][{r_index}] must be an object.")
-                row_id = _text(row.get("id"), f"rows[{r_index}]['id']", 200)
-                title = _text(row.get("title"), f"rows[{r_index}]['title']", 24)
-                _text(row.get("description"), f"rows[{r_index}]['description']", 72, required=False)
-                assert row_id is not None and title is not None
-                rows[row_id] = title
-        if len(rows) > 10:
-            raise invalid("A list message may have at most 10 rows in total.")
-        return {"rows": rows}
+        return _check_list(action)
     if kind == "cta_url":
-        parameters = action.get("parameters")
-        if not isinstance(parameters, dict):
-            raise missing("interactive['action']['parameters']")
-        _text(parameters.get("display_text"), "parameters['display_text']", 20)
-        url = _text(parameters.get("url"), "parameters['url']", 2000)
-        if url and not url.startswith(("https://", "http://")):
-            raise invalid("Param parameters['url'] must be an http(s) URL.")
-        return None
+        _check_cta_url(action)
     if kind == "flow":
         return _check_flow_message(action, state, waba_id)
     return None
+
+
+def _check_reply_buttons(action: dict[str, Any]) -> dict[str, Any]:
+    buttons = action.get("buttons")
+    if not isinstance(buttons, list) or not buttons:
+        raise missing("interactive['action']['buttons']")
+    if len(buttons) > 3:
+        raise invalid("An interactive button message may have at most 3 buttons.")
+    seen: dict[str, str] = {}
+    for index, button in enumerate(buttons):
+        reply = button.get("reply") if isinstance(button, dict) else None
+        if not isinstance(reply, dict):
+            raise missing(f"interactive['action']['buttons'][{index}]['reply']")
+        button_id = _text(reply.get("id"), f"buttons[{index}]['reply']['id']", 256)
+        title = _text(reply.get("title"), f"buttons[{index}]['reply']['title']", 20)
+        assert button_id is not None
+        assert title is not None
+        if button_id in seen:
+            raise invalid(f"Button ids must be unique; {button_id!r} is used twice.")
+        seen[button_id] = title
+    return {"buttons": seen}
+
+
+def _check_list(action: dict[str, Any]) -> dict[str, Any]:
+    _text(action.get("button"), "interactive['action']['button']", 20)
+    sections = action.get("sections")
+    if not isinstance(sections, list) or not sections:
+        raise missing("interactive['action']['sections']")
+    if len(sections) > 10:
+        raise invalid("A list message may have at most 10 sections.")
+    rows: dict[str, str] = {}
+    for s_index, section in enumerate(sections):
+        section_rows = section.get("rows") if isinstance(section, dict) else None
+        if not isinstance(section_rows, list) or not section_rows:
+            raise missing(f"sections[{s_index}]['rows']")
+        if len(sections) > 1:
+            _text(section.get("title"), f"sections[{s_index}]['title']", 24)
+        for r_index, row in enumerate(section_rows):
+            if not isinstance(row, dict):
+                raise bad_param(f"sections[{s_index}]['rows'][{r_index}] must be an object.")
+            row_id = _text(row.get("id"), f"rows[{r_index}]['id']", 200)
+            title = _text(row.get("title"), f"rows[{r_index}]['title']", 24)
+            _text(row.get("description"), f"rows[{r_index}]['description']", 72, required=False)
+            assert row_id is not None
+            assert title is not None
+            rows[row_id] = title
+    if len(rows) > 10:
+        raise invalid("A list message may have at most 10 rows in total.")
+    return {"rows": rows}
+
+
+def _check_cta_url(action: dict[str, Any]) -> None:
+    parameters = action.get("parameters")
+    if not isinstance(parameters, dict):
+        raise missing("interactive['action']['parameters']")
+    _text(parameters.get("display_text"), "parameters['display_text']", 20)
+    url = _text(parameters.get("url"), "parameters['url']", 2000)
+    if url and not url.startswith(("https://", "http://")):
+        raise invalid("Param parameters['url'] must be an http(s) URL.")
 
 
 def _check_flow_message(action: dict[str, Any], state: State, waba_id: str) -> dict[str, Any]:
@@ -520,7 +535,17 @@ def check_template_send(content: dict[str, Any], state: State, waba_id: str) -> 
         raise GraphFailure(132016, f"Template {name} ({code}) is disabled.")
     if template.status not in SENDABLE_TEMPLATE_STATUSES:
         raise GraphFailure(132001, f"template name ({name}) in {code} is {template.status}, not APPROVED")
-    given = content.get("components", [])
+    header, body, buttons = _split_components(content.get("components", []))
+    _check_header_params(template, header)
+    _check_body_params(template, body)
+    _check_button_params(template, buttons)
+    return template
+
+
+def _split_components(
+    given: Any,
+) -> tuple[list[Any] | None, list[Any] | None, dict[int, tuple[str, list[Any]]]]:
+    """The header, body and button parameters of a template send (button index -> sub_type, params)."""
     if not isinstance(given, list):
         raise bad_param("Param template['components'] must be an array.")
     header: list[Any] | None = None
@@ -545,10 +570,7 @@ def check_template_send(content: dict[str, Any], state: State, waba_id: str) -> 
             buttons[index] = (str(part.get("sub_type", "")).lower(), parameters)
         elif kind not in ("carousel", "limited_time_offer"):
             raise bad_param(f"Param template component type must be header, body or button - got {kind!r}.")
-    _check_header_params(template, header)
-    _check_body_params(template, body)
-    _check_button_params(template, buttons)
-    return template
+    return header, body, buttons
 
 
 def _fill(text: str, values: list[str] | dict[str, str], named: bool) -> str:
@@ -727,7 +749,7 @@ def template_error(user_msg: str, subcode: int | None = None, title: str = "Inva
     return GraphFailure(100, message="Invalid parameter", subcode=subcode, user_title=title, user_msg=user_msg)
 
 
-def check_new_template(body: dict[str, Any], state: State, waba_id: str, limit: int) -> Template:  # noqa: C901, PLR0912
+def check_new_template(body: dict[str, Any], state: State, waba_id: str, limit: int) -> Template:  # noqa: PLR0912
     """Validate a ``POST /{waba-id}/message_templates`` body; the template to store, PENDING."""
     name = body.get("name")
     if not name:
@@ -889,7 +911,7 @@ def _check_variables(text: str, where: str, named: bool, example: Any, *, subcod
     return names
 
 
-def _check_buttons(part: dict[str, Any], category: str) -> None:  # noqa: C901, PLR0912
+def _check_buttons(part: dict[str, Any], category: str) -> None:  # noqa: PLR0912
     buttons = part.get("buttons")
     if not isinstance(buttons, list) or not buttons:
         raise template_error("BUTTONS needs a non-empty buttons array.")
@@ -1060,7 +1082,7 @@ class FlowCheck:
     data_api_version: str | None
 
 
-def check_flow_json(text: str) -> FlowCheck:  # noqa: C901, PLR0912
+def check_flow_json(text: str) -> FlowCheck:  # noqa: PLR0912, PLR0915 - one check per Flow JSON rule
     """Validation errors of a Flow JSON document, with line/column pointers (§6)."""
     try:
         document = json.loads(text)
@@ -1082,7 +1104,13 @@ def check_flow_json(text: str) -> FlowCheck:  # noqa: C901, PLR0912
         line_start, column_start, line_end, column_end = spans.get(path, (1, 1, 1, 1))
         where = {"line_start": line_start, "line_end": line_end, "column_start": column_start, "column_end": column_end}
         errors.append(
-            {"error": error, "error_type": error_type, "message": message, **where, "pointers": [{**where, "path": path}]}
+            {
+                "error": error,
+                "error_type": error_type,
+                "message": message,
+                **where,
+                "pointers": [{**where, "path": path}],
+            }
         )
 
     if not isinstance(document, dict):
@@ -1122,7 +1150,10 @@ def check_flow_json(text: str) -> FlowCheck:  # noqa: C901, PLR0912
         children = layout.get("children")
         if not isinstance(children, list):
             report(
-                "MISSING_REQUIRED_PROPERTY", "Missing required property 'children'.", f"{path}.layout", "JSON_SCHEMA_ERROR"
+                "MISSING_REQUIRED_PROPERTY",
+                "Missing required property 'children'.",
+                f"{path}.layout",
+                "JSON_SCHEMA_ERROR",
             )
             continue
         for c_index, child in enumerate(children):
@@ -1222,7 +1253,7 @@ VERTICALS = (
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def check_profile(body: dict[str, Any], handles: set[str]) -> dict[str, Any]:  # noqa: C901
+def check_profile(body: dict[str, Any], handles: set[str]) -> dict[str, Any]:  # noqa: PLR0912 - one per field
     """The profile fields of a ``POST .../whatsapp_business_profile`` body, validated."""
     if body.get("messaging_product") is None:
         raise missing("messaging_product")
@@ -1262,7 +1293,8 @@ def check_profile(body: dict[str, Any], handles: set[str]) -> dict[str, Any]:  #
 def split_top(text: str, separator: str = ",") -> list[str]:
     """Split at ``separator`` outside brackets and quotes."""
     parts: list[str] = []
-    depth, quote, current = 0, "", []
+    depth, quote = 0, ""
+    current: list[str] = []
     for ch in text:
         if quote:
             if ch == quote:

@@ -314,8 +314,7 @@ def _encode(data: dict[str, Any]) -> dict[str, Any]:
 
 def _decode(data: dict[str, Any]) -> dict[str, Any]:
     return {
-        k: base64.b64decode(v["base64"]) if isinstance(v, dict) and set(v) == {"base64"} else v
-        for k, v in data.items()
+        k: base64.b64decode(v["base64"]) if isinstance(v, dict) and set(v) == {"base64"} else v for k, v in data.items()
     }
 
 

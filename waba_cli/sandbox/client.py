@@ -1,0 +1,58 @@
+"""Talking to a running sandbox from the command line (``sandbox inbound``, ``demo``): the only
+HTTP the ``cli`` layer needs besides the Graph client, kept here because only ``sandbox/`` may
+speak HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+from waba_cli.sandbox import fixtures
+from waba_cli.sandbox.webhooks import send_once
+
+
+def trigger_inbound(sandbox_url: str, params: dict[str, Any], *, timeout: float = 15.0) -> dict[str, Any] | None:
+    """Ask the sandbox at ``sandbox_url`` to deliver a customer message; None when none answers there."""
+    try:
+        response = httpx.post(f"{sandbox_url.rstrip('/')}/_sandbox/inbound", json=params, timeout=timeout)
+    except httpx.ConnectError:
+        return None
+    try:
+        answer = response.json()
+    except ValueError:
+        return None  # something else listens there
+    return answer if isinstance(answer, dict) else None
+
+
+def post_direct(webhook_url: str, payload: dict[str, Any]) -> int:
+    """Sign ``payload`` with the sandbox app secret and POST it to ``webhook_url``; the HTTP status."""
+    return asyncio.run(send_once(webhook_url, payload, fixtures.APP_SECRET))
+
+
+def wait_until_up(url: str, *, timeout: float = 10.0) -> bool:
+    """Whether something answers HTTP at ``url`` within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1.0)
+        except httpx.HTTPError:
+            time.sleep(0.05)
+            continue
+        return True
+    return False
+
+
+def wait_for_webhooks(sandbox_url: str, *, timeout: float = 10.0) -> dict[str, Any]:
+    """Wait until the sandbox has handed over every queued webhook; its delivered/failed counts."""
+    response = httpx.get(f"{sandbox_url.rstrip('/')}/_sandbox/idle", timeout=timeout)
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def sent(sandbox_url: str) -> dict[str, Any]:
+    """The sandbox's count of accepted sends (``GET /_sandbox/sent``)."""
+    answer: dict[str, Any] = httpx.get(f"{sandbox_url.rstrip('/')}/_sandbox/sent", timeout=5.0).json()
+    return answer
