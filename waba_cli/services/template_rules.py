@@ -94,6 +94,7 @@ LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
 _PLACEHOLDER_RE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _POSITIONAL_RE = re.compile(r"^[1-9][0-9]{0,3}$")
 _NAMED_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+_STRICT_NAMED_RE = re.compile(r"^[a-z_]+$")
 _WORD_RE = re.compile(r"[^\W_]+")
 _PHONE_RE = re.compile(r"^\+[1-9][0-9]{4,18}$")
 _URL_RE = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+\S*$", re.IGNORECASE)
@@ -393,6 +394,16 @@ class _Checker:
                 f"is named but the template uses numbered variables ({{{{{positional[0]}}}}})",
                 "set parameter_format = positional, or name the variables",
             )
+        # placeholders() also reads digits in names (Meta's own templates may have them); new ones keep
+        # to the rule of reference §3.3
+        for key in dict.fromkeys(named):
+            if not _STRICT_NAMED_RE.match(key):
+                self.add(
+                    "BODY",
+                    f"variable name {{{{{key[:30]}}}}} may hold only lowercase letters and underscores",
+                    f"rename it, e.g. {{{{{re.sub(r'[^a-z_]+', '_', key).strip('_') or 'value'}}}}}",
+                    ERR_BODY,
+                )
 
     # -- header --------------------------------------------------------------------------------
     def header(self, header: Mapping[str, Any]) -> None:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from waba_cli.db.models.base import utcnow
@@ -900,8 +901,7 @@ async def delete_templates(
                 session.add(fresh)
                 session.add(_event(fresh, "local", "DELETED", now))
             else:
-                for event in history(session, fresh):
-                    session.delete(event)
+                session.execute(delete(TemplateEvent).where(col(TemplateEvent.template_row_id) == fresh.id))
                 session.delete(fresh)
     return result
 
