@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -83,3 +84,44 @@ def accepted(wamid: str = "wamid.OUT1") -> dict[str, Any]:
         "contacts": [{"input": CONTACT, "wa_id": CONTACT.lstrip("+")}],
         "messages": [{"id": wamid}],
     }
+
+
+def status_webhook(wamid: str, *statuses: str) -> dict[str, Any]:
+    pricing = {"billable": True, "pricing_model": "PMP", "type": "free_customer_service", "category": "service"}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "123456789012345",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"display_phone_number": BUSINESS.lstrip("+"), "phone_number_id": PNID},
+                            "statuses": [
+                                {
+                                    "id": wamid,
+                                    "status": s,
+                                    "timestamp": str(1_750_030_073 + i),
+                                    "recipient_id": CONTACT.lstrip("+"),
+                                    "pricing": pricing,
+                                }
+                                for i, s in enumerate(statuses)
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def apply_webhook(db: Database, payload: dict[str, Any]) -> None:
+    """What serve-webhook does with a delivery: store and apply it in one transaction."""
+    from waba_cli.services import webhooks
+
+    with db.engine.connect() as conn:
+        directory = webhooks.Directory.load(conn)
+        conn.rollback()
+        webhooks.commit_batch(conn, [webhooks.Delivery(body=json.dumps(payload).encode(), payload=payload)], directory)

@@ -18,8 +18,10 @@ from tests.sending.messaging_world import (
     accepted,
     account_id,
     add_inbound,
+    apply_webhook,
     db,
     messages,
+    status_webhook,
 )
 from waba_cli.db.engine import Database
 from waba_cli.db.models.flows import Flow
@@ -241,53 +243,12 @@ def test_the_message_is_recorded_queued_while_the_request_is_in_flight(
     assert [(m.status, m.wamid) for m in messages(db)] == [("accepted", "wamid.Q")]
 
 
-def _status_webhook(wamid: str, *statuses: str) -> dict[str, Any]:
-    pricing = {"billable": True, "pricing_model": "PMP", "type": "free_customer_service", "category": "service"}
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "123456789012345",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {"display_phone_number": BUSINESS.lstrip("+"), "phone_number_id": PNID},
-                            "statuses": [
-                                {
-                                    "id": wamid,
-                                    "status": s,
-                                    "timestamp": str(1_750_030_073 + i),
-                                    "recipient_id": CONTACT.lstrip("+"),
-                                    "pricing": pricing,
-                                }
-                                for i, s in enumerate(statuses)
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
-
-
-def apply_webhook(db: Database, payload: dict[str, Any]) -> None:
-    """What serve-webhook does with a delivery: store and apply it in one transaction."""
-    from waba_cli.services import webhooks
-
-    with db.engine.connect() as conn:
-        directory = webhooks.Directory.load(conn)
-        conn.rollback()
-        webhooks.commit_batch(conn, [webhooks.Delivery(body=json.dumps(payload).encode(), payload=payload)], directory)
-
-
 def test_a_status_webhook_before_accepted_is_recorded_wins(
     waba: Any, graph: Any, db: Database, in_window: None
 ) -> None:
     def meta(request: httpx.Request) -> httpx.Response:
         # Meta's webhooks overtake its answer: serve-webhook applies sent + delivered first
-        apply_webhook(db, _status_webhook("wamid.RACE", "sent", "delivered"))
+        apply_webhook(db, status_webhook("wamid.RACE", "sent", "delivered"))
         return httpx.Response(200, json=accepted("wamid.RACE"))
 
     graph.post(MESSAGES_URL).mock(side_effect=meta)
@@ -300,7 +261,7 @@ def test_a_status_webhook_before_accepted_is_recorded_wins(
     assert row.pricing is not None
     assert row.pricing["type"] == "free_customer_service"
     # and a later, older status changes nothing
-    apply_webhook(db, _status_webhook("wamid.RACE", "sent"))
+    apply_webhook(db, status_webhook("wamid.RACE", "sent"))
     assert messages(db)[0].status == "delivered"
 
 

@@ -294,6 +294,9 @@ def _bind(
             "--param", f"template {template.name!r}: {exc}", f"give {how}; `waba template show {template.name}`"
         ) from None
     values.update(zip(url_slots, url_suffixes, strict=False))
+    # in the template's order, whatever order name=value pairs came in
+    ordered = template_rules.variable_slots(template.components, template.category)
+    values = {slot: values[slot] for slot in ordered if slot in values}
     for slot, value in values.items():
         if not value.strip():
             raise ValidationError("--param", f"the value for {slot.name(named=named)} is empty; Meta refuses it")
