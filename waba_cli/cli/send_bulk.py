@@ -1,0 +1,233 @@
+"""`waba send bulk`: a campaign from a CSV file (registered on the `send` group by cli/send.py)."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from waba_cli.cli.common import STATE, command, out, runtime
+
+if TYPE_CHECKING:
+    from waba_cli.services.campaigns import Plan, Progress, RowProblem, Summary
+    from waba_cli.ui.output import Output
+
+PROBLEM_LINES = 20  # invalid and duplicate rows printed for humans; --json lists up to 1,000
+
+
+def register(app: typer.Typer) -> None:
+    command(app, "bulk", shared=("json", "account", "dry_run", "no_input"))(bulk)
+
+
+def bulk(
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", metavar="FILE", help="Recipients: a phone column, then a column per template variable."),
+    ] = None,
+    template: Annotated[
+        str | None, typer.Option("--template", metavar="NAME", help="Send this template (synced or submitted).")
+    ] = None,
+    body: Annotated[
+        str | None, typer.Option("--body", metavar="TEXT", help="Send this text (only inside each contact's window).")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", metavar="L", help="Template language (default: the approved one).")
+    ] = None,
+    campaign: Annotated[
+        str | None,
+        typer.Option("--campaign", metavar="NAME", help="Campaign name (default: from the CSV file and template)."),
+    ] = None,
+    from_number: Annotated[
+        str | None,
+        typer.Option(
+            "--from", metavar="NUM", help="Sending number: phone-number id or E.164 (default: the account's one)."
+        ),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rate", metavar="MPS", help="Messages per second; 0 = unpaced (default: the number's throughput)."
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", metavar="N", help="Requests in flight (default: from the rate).")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue a campaign started before (--campaign NAME is enough).")
+    ] = False,
+    resend_in_doubt: Annotated[
+        bool,
+        typer.Option("--resend-in-doubt", help="Send again to recipients whose request was in flight when a run died."),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --body: send even to contacts outside the 24-hour window.")
+    ] = False,
+) -> None:
+    """Send a template (or a text) to every row of a CSV file: paced, concurrent, resumable.
+
+    The CSV has a phone column and one column per template variable: 1, 2, 3 ... in order, or
+    the variable's name for named templates. Invalid numbers and duplicates are reported with
+    their line numbers and skipped. The campaign and each recipient's state are stored: after a
+    crash or Ctrl-C the same command sends only to recipients never attempted. Requests that were
+    in flight when a run died are "in doubt" and are resent only with --resend-in-doubt.
+
+    Pacing: the sending number's throughput (80/s when unknown); --rate 0 sends unpaced.
+    Exit 0 when the campaign ran to the end, 1 when it stopped early (e.g. error 131048), 2 on
+    invalid input (nothing sent).
+
+    \b
+    Example:
+        waba send bulk --csv customers.csv --template order_update --dry-run
+        waba send bulk --csv customers.csv --template order_update --rate 40 --json
+    """
+    from waba_cli.services import campaigns
+    from waba_cli.services.runtime import run
+
+    rt = runtime()
+    o = out()
+    request = campaigns.BulkRequest(
+        csv_path=csv_file,
+        template=template,
+        language=language,
+        body=body,
+        campaign=campaign,
+        sender=from_number,
+        rate=rate,
+        concurrency=concurrency,
+        dry_run=STATE.dry_run,
+        resume=resume,
+        resend_in_doubt=resend_in_doubt,
+        force=force,
+    )
+    prepared = campaigns.prepare(rt, request)
+    try:
+        if not o.json_mode:
+            _show_problems(o, prepared.plan.problems, prepared.plan.problems_not_shown)
+        prepared.require_recipients()
+        if STATE.dry_run:
+            plan = campaigns.dry_run(rt, prepared)
+            if o.json_mode:
+                o.json(campaigns.plan_json(plan))
+            else:
+                _show_plan(o, plan)
+            return
+        bar = _Bar(o)
+        try:
+            summary = run(lambda: campaigns.send(rt, prepared, on_start=bar.start, on_progress=bar.update))
+        finally:
+            bar.stop()
+    finally:
+        prepared.close()
+    _show_summary(o, summary)
+    if summary.stopped:
+        raise typer.Exit(1)
+
+
+def _show_problems(o: "Output", problems: "list[RowProblem]", not_shown: int) -> None:
+    for problem in problems[:PROBLEM_LINES]:
+        o.warn(f"line {problem.line}: {problem.phone or '(no number)'}: {problem.reason}")
+    more = len(problems) - PROBLEM_LINES + not_shown
+    if more > 0:
+        o.note(f"... and {more} more row(s) skipped (--json lists up to {len(problems)})")
+
+
+def _show_plan(o: "Output", plan: "Plan") -> None:
+    import json
+
+    o.note("dry run: nothing was sent")
+    pacing = "unpaced" if plan.rate <= 0 else f"{plan.rate:g} messages/s"
+    what = f"template {plan.template} ({plan.language})" if plan.template else "text"
+    o.details(
+        f"campaign {plan.campaign}" + (" (resumed)" if plan.existing else ""),
+        [
+            ("sends", f"{what} from {plan.phone_number_id} ({plan.account})"),
+            ("rows", plan.total),
+            ("valid", plan.valid),
+            ("invalid", plan.invalid),
+            ("duplicate", plan.duplicate),
+            ("already sent", plan.already_sent),
+            ("in doubt", plan.in_doubt),
+            ("outside the window", plan.outside_window),
+            ("to send", plan.to_send),
+            ("pacing", f"{pacing}, {plan.concurrency} in flight"),
+        ],
+    )
+    if plan.example is not None:
+        o.line("first request: POST /" + plan.phone_number_id + "/messages")
+        o.line(json.dumps(plan.example, indent=2, ensure_ascii=False))
+
+
+def _show_summary(o: "Output", summary: "Summary") -> None:
+    if o.json_mode:
+        o.json(summary.as_json())
+    else:
+        plan = summary.plan
+        rows: list[tuple[str, Any]] = [
+            ("rows", plan.total),
+            ("sent", summary.sent),
+            ("failed", summary.failed),
+            ("skipped", summary.skipped),
+            ("  already sent", plan.already_sent),
+            ("  duplicate", plan.duplicate),
+            ("  invalid", plan.invalid),
+            ("  outside the window", summary.outside_window),
+            ("in doubt", summary.in_doubt),
+        ]
+        if summary.reconciled:
+            rows.append(("  tied to a wamid", summary.reconciled))
+        if summary.pending:
+            rows.append(("not sent yet", summary.pending))
+        rows.append(("time", f"{summary.elapsed:.1f} s ({summary.rate:.0f} sent/s)"))
+        for error, count in sorted(summary.errors.items(), key=lambda kv: -kv[1])[:5]:
+            rows.append((f"error {error}", count))
+        o.details(f"campaign {plan.campaign}", rows)
+    if summary.in_doubt:
+        o.warn(
+            f"{summary.in_doubt} recipient(s) in doubt: their request was in flight when a run ended; "
+            "they are tied to a wamid when a status webhook arrives, or resent with --resend-in-doubt"
+        )
+    if summary.stopped:
+        o.warn(f"campaign stopped: {summary.reason}; run the same command again to resume")
+
+
+class _Bar:
+    """A Rich progress bar on stderr (sent, failed, rate, ETA), only when stderr is a terminal."""
+
+    def __init__(self, o: "Output") -> None:
+        self.enabled = o.stderr.isatty()
+        self.o = o
+        self.progress: Any = None
+        self.task: Any = None
+
+    def start(self, plan: "Plan") -> None:
+        if not self.enabled or plan.to_send == 0:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("sent {task.fields[sent]} · failed {task.fields[failed]} · {task.fields[rate]}/s"),
+            TimeRemainingColumn(),
+            console=Console(file=self.o.stderr),
+            transient=True,
+        )
+        self.task = self.progress.add_task(plan.campaign, total=plan.to_send, sent=0, failed=0, rate=0)
+        self.progress.start()
+
+    def update(self, progress: "Progress") -> None:
+        if self.progress is None:
+            return
+        self.progress.update(
+            self.task,
+            completed=progress.done,
+            sent=progress.sent,
+            failed=progress.failed,
+            rate=f"{progress.rate:.0f}",
+        )
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None

@@ -1,0 +1,1425 @@
+"""Campaigns: one template or text to every row of a CSV file, paced, concurrent and resumable.
+
+The run of ``waba send bulk``, in order:
+
+1. **Check** what does not depend on the rows: account, sending number, template (sendable) or
+   body, the CSV's columns against the template's variables. Any problem is exit 2, nothing written.
+2. **Scan** the CSV as a stream: each row's number normalised to E.164, its parameters checked,
+   duplicates found. Valid rows go to a scratch SQLite file (integer E.164 digits as the unique
+   key), so a 1,000,000-row file costs disk, not memory, and no Python string is kept per row.
+   ``--dry-run`` stops here and reports the plan.
+3. **Import** the scratch rows as the campaign's recipients (one transaction; rows already there
+   from an earlier run keep their state), after the account's daily and monthly limits are checked.
+4. **Reconcile**: recipients left ``sending`` by a run that died are ``in_doubt`` (Meta's send is
+   not idempotent); each is tied back to its wamid when a status webhook carrying its
+   ``biz_opaque_callback_data`` has arrived. ``--resend-in-doubt`` hands the rest back for sending.
+5. **Send**: a loop keeps ``concurrency`` requests in flight, each paced by the number's token
+   bucket. Every database write is batched: one transaction records the results that came in and
+   claims (``sending``, message ``queued``) exactly as many recipients as slots were freed, before
+   their requests start. So at any committed moment at most ``concurrency`` recipients are
+   ``sending``: a crash leaves at most that many in doubt, and every other recipient is either
+   untouched or recorded.
+
+Graph errors, per reference §1.7: 130429 halves the bucket's rate and retries; 131056 hands the
+recipient back with a 4^X s backoff (others go on); 131048 stops the campaign (exit 1); other
+retryable errors are retried with backoff; a request that may have reached Meta without an answer
+is ``in_doubt``; anything else is ``failed`` with Meta's code and title.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import heapq
+import json
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Boolean, Connection, Table, and_, bindparam, case, func, insert, select, update
+from sqlmodel import select as select_rows
+
+from waba_cli.db.models.accounts import Account, PhoneNumber
+from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
+from waba_cli.db.models.logs import ApiCall
+from waba_cli.db.models.messages import Message, MessageStatus
+from waba_cli.errors import NotFoundError, OperationError, UsageError, ValidationError
+from waba_cli.services.ratelimit import Pacer, throughput_of
+from waba_cli.services.webhooks import STATUS_RANK
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from waba_cli.db.models.templates import MessageTemplate
+    from waba_cli.graph.api import GraphAPI
+    from waba_cli.graph.client import CallRecord
+    from waba_cli.services.runtime import Runtime
+
+CAMPAIGN = Campaign.__table__  # type: ignore[attr-defined]
+RECIPIENT = CampaignRecipient.__table__  # type: ignore[attr-defined]
+MESSAGE = Message.__table__  # type: ignore[attr-defined]
+MESSAGE_STATUS = MessageStatus.__table__  # type: ignore[attr-defined]
+API_CALL = ApiCall.__table__  # type: ignore[attr-defined]
+
+WINDOW = timedelta(hours=24)
+PROBLEMS_SHOWN = 1000  # invalid / duplicate rows listed one by one; beyond that only counted
+IMPORT_BATCH = 2000
+FETCH_BATCH = 1000
+WRITE_INTERVAL = 0.01  # s between batched writes while sending: ~100 small transactions a second
+MAX_CONCURRENCY = 1000
+MAX_ATTEMPTS = 6  # for 130429 and other retryable answers, per recipient and run
+PAIR_BACKOFF_MAX = 4**4  # s: the 131056 backoff 1, 4, 16, 64, 256 s, then the recipient fails
+STALE_OWNER = timedelta(minutes=2)  # a run on another host that has not written for this long is dead
+THROTTLE_CODE = 130429
+PAIR_RATE_CODE = 131056
+SPAM_CODE = 131048
+
+
+@dataclass(frozen=True)
+class BulkRequest:
+    """What the operator asked for (``waba send bulk`` flags)."""
+
+    csv_path: Path | None
+    template: str | None = None
+    language: str | None = None
+    body: str | None = None
+    campaign: str | None = None
+    sender: str | None = None  # --from: phone-number id or E.164
+    rate: float | None = None  # None: the number's throughput; 0: unpaced
+    concurrency: int | None = None
+    dry_run: bool = False
+    resume: bool = False
+    resend_in_doubt: bool = False
+    force: bool = False  # --body to contacts outside the 24-hour window
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """An invalid or duplicate row of the CSV."""
+
+    line: int
+    phone: str
+    reason: str
+    first_line: int | None = None  # duplicates: where the number first appeared
+
+
+@dataclass
+class Plan:
+    """What a run will do (all of ``--dry-run``'s output; the start of every run)."""
+
+    campaign: str
+    account: str
+    phone_number_id: str
+    kind: str
+    template: str | None
+    language: str | None
+    rate: float
+    concurrency: int
+    total: int = 0  # data rows in the CSV
+    valid: int = 0
+    invalid: int = 0
+    duplicate: int = 0
+    already_sent: int = 0  # accepted or failed in an earlier run
+    in_doubt: int = 0
+    outside_window: int = 0
+    to_send: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    problems_not_shown: int = 0
+    example: dict[str, Any] | None = None  # the first request body it would send
+    existing: bool = False  # the campaign was started before
+
+    def problem(self, item: RowProblem) -> None:
+        if len(self.problems) < PROBLEMS_SHOWN:
+            self.problems.append(item)
+        else:
+            self.problems_not_shown += 1
+
+
+@dataclass
+class Progress:
+    """Counts while sending, for a progress bar."""
+
+    to_send: int
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0  # outside the window, found while sending
+    in_doubt: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.failed + self.skipped + self.in_doubt
+
+    @property
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.sent / elapsed if elapsed > 0 else 0.0
+
+
+@dataclass
+class Summary:
+    """The end of a run; ``as_json`` has the spec's keys first."""
+
+    plan: Plan
+    sent: int = 0
+    failed: int = 0
+    in_doubt: int = 0
+    reconciled: int = 0
+    pending: int = 0  # not attempted: the campaign stopped early
+    outside_window: int = 0
+    stopped: bool = False
+    reason: str | None = None
+    elapsed: float = 0.0
+    errors: dict[str, int] = field(default_factory=dict)  # "code title" -> count
+
+    @property
+    def skipped(self) -> int:
+        p = self.plan
+        return p.already_sent + p.duplicate + p.invalid + self.outside_window
+
+    @property
+    def rate(self) -> float:
+        return self.sent / self.elapsed if self.elapsed > 0 else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        p = self.plan
+        return {
+            "campaign": p.campaign,
+            "total": p.total,
+            "sent": self.sent,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "in_doubt": self.in_doubt,
+            "stopped": self.stopped,
+            "reason": self.reason,
+            "pending": self.pending,
+            "reconciled": self.reconciled,
+            "already_sent": p.already_sent,
+            "duplicate": p.duplicate,
+            "invalid": p.invalid,
+            "outside_window": self.outside_window,
+            "account": p.account,
+            "phone_number_id": p.phone_number_id,
+            "template": p.template,
+            "rate_limit": p.rate,
+            "concurrency": p.concurrency,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "messages_per_second": round(self.rate, 1),
+            "errors": self.errors,
+            "problems": [_problem_json(x) for x in p.problems],
+            "problems_not_shown": p.problems_not_shown,
+        }
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """``--dry-run --json``: the plan, with the summary keys as they would start."""
+    return {
+        "campaign": plan.campaign,
+        "dry_run": True,
+        "total": plan.total,
+        "sent": 0,
+        "failed": 0,
+        "skipped": plan.invalid + plan.duplicate + plan.already_sent + plan.outside_window,
+        "in_doubt": plan.in_doubt,
+        "valid": plan.valid,
+        "invalid": plan.invalid,
+        "duplicate": plan.duplicate,
+        "already_sent": plan.already_sent,
+        "outside_window": plan.outside_window,
+        "to_send": plan.to_send,
+        "account": plan.account,
+        "phone_number_id": plan.phone_number_id,
+        "template": plan.template,
+        "language": plan.language,
+        "rate_limit": plan.rate,
+        "concurrency": plan.concurrency,
+        "example_request": plan.example,
+        "problems": [_problem_json(x) for x in plan.problems],
+        "problems_not_shown": plan.problems_not_shown,
+    }
+
+
+def _problem_json(item: RowProblem) -> dict[str, Any]:
+    data: dict[str, Any] = {"line": item.line, "phone": item.phone, "reason": item.reason}
+    if item.first_line is not None:
+        data["first_line"] = item.first_line
+    return data
+
+
+# -- what is sent ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Content:
+    """The message every recipient gets, and how one row's values become its request body."""
+
+    kind: str  # template | text
+    columns: list[tuple[int, str]] = field(default_factory=list)  # (CSV column index, "" or "name=")
+    template: MessageTemplate | None = None
+    body: str | None = None
+
+    def params(self, row: Sequence[str]) -> list[str]:
+        return [prefix + (row[index].strip() if index < len(row) else "") for index, prefix in self.columns]
+
+    def request(self, phone: str, params: Sequence[str], callback_data: str | None = None) -> dict[str, Any]:
+        """The complete request body; ``ValidationError`` when the row's values do not fit."""
+        from waba_cli.services import messaging, payloads
+
+        if self.template is not None:
+            return messaging.template_body(self.template, phone, params, callback_data=callback_data)
+        assert self.body is not None
+        return payloads.envelope(phone, "text", payloads.text(self.body), callback_data=callback_data)
+
+    def text(self, params: Sequence[str]) -> str | None:
+        from waba_cli.services import messaging
+
+        if self.template is not None:
+            return messaging.template_text(self.template, params)
+        return self.body
+
+
+def _template_columns(template: MessageTemplate, header: list[str], source: str) -> list[tuple[int, str]]:
+    """The CSV columns that fill the template's variables, in ``--param`` order; exit 2 if one is missing.
+
+    Positional templates take columns ``1, 2, 3 ...``; named ones take a column per variable name
+    (or, failing that, its position).
+    """
+    from waba_cli.services.template_rules import variable_slots
+
+    named = template.parameter_format.upper() == "NAMED"
+    slots = variable_slots(template.components, template.category)
+    where = {name: index for index, name in enumerate(header)}
+    columns: list[tuple[int, str]] = []
+    missing: list[str] = []
+    for position, slot in enumerate(slots, start=1):
+        name = slot.name(named=True)
+        prefix = f"{name}=" if named else ""
+        if named and name in where:
+            columns.append((where[name], prefix))
+        elif str(position) in where:
+            columns.append((where[str(position)], prefix))
+        else:
+            missing.append(name if named else str(position))
+    if missing:
+        wanted = ", ".join(s.name(named=True) if named else str(i) for i, s in enumerate(slots, start=1))
+        raise ValidationError(
+            "columns",
+            f"no column for the template's variable(s) {', '.join(missing)}",
+            f"template {template.name!r} takes {len(slots)} value(s): the first line should read phone,{wanted}",
+            source=source,
+        )
+    return columns
+
+
+# -- scanning the CSV ------------------------------------------------------------------------------
+
+
+class _Scratch:
+    """Valid rows of one scan in a temporary SQLite file, keyed by their line, unique by number.
+
+    The number is stored as the integer of its E.164 digits: duplicate detection keeps no Python
+    object per row, and SQLite holds only a small page cache in memory.
+    """
+
+    def __init__(self) -> None:
+        # "" is SQLite's private temporary database: a file removed when the connection closes
+        self.conn = sqlite3.connect("")
+        self.conn.execute("PRAGMA journal_mode=OFF")
+        self.conn.execute("PRAGMA synchronous=OFF")
+        self.conn.execute("CREATE TABLE row (line INTEGER PRIMARY KEY, number INTEGER NOT NULL UNIQUE, params TEXT)")
+
+    def add(self, line: int, number: int, params: str) -> int | None:
+        """Store a row; for a number already stored, return the line where it first appeared."""
+        cursor = self.conn.execute("INSERT OR IGNORE INTO row VALUES (?, ?, ?)", (line, number, params))
+        if cursor.rowcount:
+            return None
+        first = self.conn.execute("SELECT line FROM row WHERE number = ?", (number,)).fetchone()
+        return int(first[0])
+
+    def batches(self, size: int) -> Iterator[list[tuple[int, str, list[str]]]]:
+        """(line, E.164, params) in CSV order."""
+        cursor = self.conn.execute("SELECT line, number, params FROM row ORDER BY line")
+        while rows := cursor.fetchmany(size):
+            yield [(line, f"+{number}", json.loads(params)) for line, number, params in rows]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _read_header(path: Path) -> tuple[Any, Any, list[str]]:
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise ValidationError("--csv", f"cannot read {path}: {exc.strerror or exc}") from None
+    reader = csv.reader(handle)
+    try:
+        header = [cell.strip() for cell in next(reader)]
+    except StopIteration:
+        handle.close()
+        raise ValidationError("--csv", f"{path} is empty", "its first line names the columns: phone,1,2 ...") from None
+    except (csv.Error, UnicodeDecodeError) as exc:
+        handle.close()
+        raise ValidationError("--csv", f"{path}: {exc}") from None
+    return handle, reader, header
+
+
+def _phone_column(header: list[str], source: str) -> int:
+    for index, name in enumerate(header):
+        if name.lower() == "phone":
+            return index
+    raise ValidationError(
+        "columns",
+        f"no phone column (the first line reads: {','.join(header) or 'nothing'})",
+        "name the column of numbers phone",
+        source=source,
+    )
+
+
+def _scan(
+    path: Path, reader: Any, phone_at: int, content: _Content, region: str | None, plan: Plan, scratch: _Scratch
+) -> None:
+    """Validate every row (number, parameters, duplicates); valid rows go to ``scratch``."""
+    from waba_cli.services.validation import phone_number
+
+    line = reader.line_num + 1
+    try:
+        for row in reader:
+            start, line = line, reader.line_num + 1
+            if not any(cell.strip() for cell in row):
+                continue
+            plan.total += 1
+            raw = row[phone_at].strip() if phone_at < len(row) else ""
+            try:
+                e164 = phone_number(raw, region)
+            except ValueError as exc:
+                plan.invalid += 1
+                plan.problem(RowProblem(start, raw[:40], str(exc)))
+                continue
+            params = content.params(row)
+            if content.template is not None:
+                try:
+                    content.request(e164, params)
+                except ValidationError as exc:
+                    plan.invalid += 1
+                    plan.problem(RowProblem(start, e164, exc.problem))
+                    continue
+            first = scratch.add(start, int(e164[1:]), json.dumps(params, ensure_ascii=False))
+            if first is not None:
+                plan.duplicate += 1
+                plan.problem(RowProblem(start, e164, f"duplicate of line {first}", first))
+                continue
+            plan.valid += 1
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise ValidationError("--csv", f"line {line}: {exc}", source=str(path)) from None
+
+
+# -- preparing a run -------------------------------------------------------------------------------
+
+
+def campaign_name(csv_path: Path, template: str | None, body: str | None) -> str:
+    """The name of a campaign started without ``--campaign``: the same command gets the same name."""
+    if template:
+        return f"{csv_path.stem}-{template}"[:255]
+    digest = hashlib.sha256((body or "").encode()).hexdigest()[:8]
+    return f"{csv_path.stem}-text-{digest}"[:255]
+
+
+def default_concurrency(rate: float) -> int:
+    """Requests in flight: a quarter of a second's worth at the rate (8-256); 64 unpaced."""
+    if rate <= 0:
+        return 64
+    return max(8, min(256, int(rate / 4 + 0.999)))
+
+
+@dataclass
+class Prepared:
+    """Everything checked and scanned; ``send`` runs it, ``plan`` is what ``--dry-run`` shows."""
+
+    plan: Plan
+    account: Account
+    number: PhoneNumber
+    content: _Content
+    request: BulkRequest
+    csv_path: Path | None
+    scratch: _Scratch | None
+
+    def require_recipients(self) -> None:
+        """Exit 2 when the CSV has no valid row (and no earlier run left anything to send)."""
+        p = self.plan
+        if p.valid == 0 and not p.existing:
+            raise UsageError(
+                f"no valid recipient in {self.csv_path} "
+                f"({p.total} row(s): {p.invalid} invalid, {p.duplicate} duplicate)",
+                "fix the rows listed above",
+            )
+
+    def close(self) -> None:
+        if self.scratch is not None:
+            self.scratch.close()
+            self.scratch = None
+
+
+def prepare(rt: Runtime, request: BulkRequest) -> Prepared:
+    """Check the request and scan the CSV (exit 2 on anything wrong); nothing is written."""
+    from waba_cli.services import messaging
+    from waba_cli.services.accounts import resolve_account
+
+    _check_flags(request)
+    with rt.db.session() as session:
+        account = resolve_account(session, rt.settings.account)
+        existing = _find_campaign(session, request.campaign)
+        csv_path = request.csv_path or (Path(existing.csv_path) if existing and existing.csv_path else None)
+        if csv_path is None:
+            raise UsageError("--csv FILE is required", "or --resume --campaign NAME for a campaign started before")
+        name = request.campaign
+        if name is None:
+            name = campaign_name(csv_path, request.template, request.body)
+            existing = _find_campaign(session, name)
+        if request.resume and existing is None:
+            raise NotFoundError(f"no campaign {name!r} to resume", "start it without --resume")
+        number = messaging.sender(session, account, request.sender, rt.settings.region)
+        if existing is not None and request.sender is None:
+            number = _number_of(session, account, existing.phone_number_id) or number
+        content = _content(session, account, request, existing)
+        if existing is not None:
+            _same_campaign(existing, account, number, content)
+        session.expunge_all()
+    rate = request.rate if request.rate is not None else throughput_of(number.throughput_level)
+    if account.per_minute_limit:
+        cap = account.per_minute_limit / 60
+        rate = cap if rate <= 0 else min(rate, cap)
+    plan = Plan(
+        campaign=name,
+        account=account.name,
+        phone_number_id=number.phone_number_id,
+        kind=content.kind,
+        template=content.template.name if content.template else None,
+        language=content.template.language if content.template else None,
+        rate=rate,
+        concurrency=request.concurrency or default_concurrency(rate),
+        existing=existing is not None,
+    )
+    # resuming by name alone, the CSV may be gone: then only what was imported before is sent
+    rescan = request.csv_path is not None or existing is None or csv_path.exists()
+    scratch = _scan_file(csv_path, content, rt.settings.region, plan) if rescan else None
+    return Prepared(plan, account, number, content, request, csv_path, scratch)
+
+
+def _check_flags(request: BulkRequest) -> None:
+    if request.rate is not None and request.rate < 0:
+        raise ValidationError("--rate", "must be 0 (unpaced) or more messages per second")
+    if request.concurrency is not None and not 1 <= request.concurrency <= MAX_CONCURRENCY:
+        raise ValidationError("--concurrency", f"must be between 1 and {MAX_CONCURRENCY}")
+    if request.template and request.body is not None:
+        raise UsageError("give --template NAME or --body TEXT, not both")
+    if not request.template and request.body is None and not (request.resume and request.campaign):
+        raise UsageError("give --template NAME or --body TEXT")
+
+
+def _content(session: Session, account: Account, request: BulkRequest, existing: Campaign | None) -> _Content:
+    """The template (sendable) or text to send: from the flags, else from the campaign being resumed."""
+    from waba_cli.services import messaging, payloads
+
+    template_name, body = request.template, request.body
+    if not template_name and body is None and existing is not None:
+        template_name, body = existing.template_name, existing.body
+    if template_name:
+        language = request.language or (existing.language if existing else None)
+        return _Content("template", template=messaging.template_for_send(session, account, template_name, language))
+    text = body or ""
+    payloads.text(text)
+    return _Content("text", body=text)
+
+
+def _scan_file(csv_path: Path, content: _Content, region: str | None, plan: Plan) -> _Scratch:
+    handle, reader, header = _read_header(csv_path)
+    scratch: _Scratch | None = None
+    try:
+        phone_at = _phone_column(header, str(csv_path))
+        if content.template is not None:
+            content.columns = _template_columns(content.template, header, str(csv_path))
+            _check_template(content)
+        scratch = _Scratch()
+        _scan(csv_path, reader, phone_at, content, region, plan, scratch)
+    except BaseException:
+        if scratch is not None:
+            scratch.close()
+        raise
+    finally:
+        handle.close()
+    return scratch
+
+
+def _find_campaign(session: Session, name: str | None) -> Campaign | None:
+    if name is None:
+        return None
+    return session.exec(select_rows(Campaign).where(Campaign.name == name)).first()
+
+
+def _number_of(session: Session, account: Account, phone_number_id: str) -> PhoneNumber | None:
+    query = select_rows(PhoneNumber).where(
+        PhoneNumber.account_id == account.id, PhoneNumber.phone_number_id == phone_number_id
+    )
+    return session.exec(query).first()
+
+
+def _same_campaign(campaign: Campaign, account: Account, number: PhoneNumber, content: _Content) -> None:
+    """Refuse to continue a campaign with another message, account or number (exit 2)."""
+    template = content.template.name if content.template else None
+    language = content.template.language if content.template else None
+    started = (campaign.account_id, campaign.phone_number_id, campaign.kind, campaign.template_name, campaign.body)
+    now = (account.id, number.phone_number_id, content.kind, template, content.body)
+    if started != now or (language and campaign.language and language != campaign.language):
+        what = f"template {campaign.template_name}" if campaign.template_name else "a text body"
+        raise UsageError(
+            f"campaign {campaign.name!r} was started with {what} from number {campaign.phone_number_id}; "
+            "this run would send something else",
+            "give another --campaign NAME, or repeat the first command to resume it",
+        )
+
+
+def _check_template(content: _Content) -> None:
+    """Exit 2 when the template needs something a CSV row cannot give (a media header, a coupon ...)."""
+    from waba_cli.services.template_rules import variable_slots
+
+    assert content.template is not None
+    template = content.template
+    named = template.parameter_format.upper() == "NAMED"
+    slots = variable_slots(template.components, template.category)
+    sample = [f"{s.name(named=True)}=x" if named else "x" for s in slots]
+    try:
+        content.request("+15550000000", sample)
+    except ValidationError as exc:
+        if exc.field == "--param":
+            return  # a value problem: rows are checked one by one
+        raise UsageError(f"template {template.name!r} cannot be sent in bulk: {exc.problem}", exc.hint) from None
+
+
+# -- the plan against an earlier run (dry run) ----------------------------------------------------
+
+
+def dry_run(rt: Runtime, prepared: Prepared) -> Plan:
+    """Complete the plan: rows already sent or in doubt in an earlier run, contacts outside the window."""
+    plan = prepared.plan
+    if prepared.scratch is None:
+        return plan
+    with rt.db.session() as session:
+        campaign = _find_campaign(session, plan.campaign)
+        conn = session.connection()
+        for batch in prepared.scratch.batches(FETCH_BATCH):
+            phones = [phone for _, phone, _ in batch]
+            states: dict[str, str] = {}
+            if campaign is not None:
+                rows = conn.execute(
+                    select(RECIPIENT.c.phone, RECIPIENT.c.state).where(
+                        RECIPIENT.c.campaign_id == campaign.id, RECIPIENT.c.phone.in_(phones)
+                    )
+                )
+                states = dict(rows.tuples().all())
+            fresh = []
+            for phone in phones:
+                state = states.get(phone)
+                if state in ("accepted", "failed"):
+                    plan.already_sent += 1
+                elif state in ("in_doubt", "sending") and not prepared.request.resend_in_doubt:
+                    plan.in_doubt += 1
+                else:
+                    fresh.append(phone)
+            if prepared.content.kind == "text" and not prepared.request.force:
+                inside = _inside_window(conn, prepared.number.phone_number_id, fresh, datetime.now(UTC))
+                plan.outside_window += len(fresh) - len(inside)
+                fresh = [p for p in fresh if p in inside]
+            plan.to_send += len(fresh)
+            if plan.example is None and fresh:
+                line, phone, params = next(row for row in batch if row[1] == fresh[0])
+                plan.example = prepared.content.request(phone, params, _callback_data(0, line))
+    return plan
+
+
+def _inside_window(conn: Connection, phone_number_id: str, contacts: Sequence[str], now: datetime) -> set[str]:
+    """The contacts whose last message to the number is under 24 h old (one query for a batch)."""
+    from waba_cli.services.messaging import WINDOW
+
+    if not contacts:
+        return set()
+    m = MESSAGE.c
+    rows = conn.execute(
+        select(m.contact)
+        .where(
+            m.phone_number_id == phone_number_id,
+            m.direction == "in",
+            m.contact.in_(contacts),
+            m.created_at > now - WINDOW,
+        )
+        .distinct()
+    )
+    return {contact for (contact,) in rows}
+
+
+def _callback_data(campaign_id: int, recipient_id: int) -> str:
+    """``biz_opaque_callback_data`` of a campaign message: status webhooks echo it back (§2.1)."""
+    return f"waba-campaign:{campaign_id}:{recipient_id}"
+
+
+# -- starting a run: the campaign, its recipients, reconciliation ---------------------------------
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_alive(owner: str | None, heartbeat_at: datetime | None, now: datetime) -> bool:
+    """Whether the run recorded as ``owner`` may still be going."""
+    if not owner:
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    beat = _aware(heartbeat_at) if heartbeat_at else None
+    return beat is not None and now - beat < STALE_OWNER
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _insert_ignore(conn: Connection, table: Table, keys: Sequence[str]) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING on SQLite and PostgreSQL."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    raise OperationError(f"campaigns need SQLite or PostgreSQL, not {conn.dialect.name}")
+
+
+def _claim_campaign(conn: Connection, prepared: Prepared, now: datetime) -> tuple[int, bool]:
+    """Create or take over the campaign row; returns (id, whether a dead run's ``sending`` rows are in doubt)."""
+    plan, c = prepared.plan, CAMPAIGN.c
+    me = _owner()
+    row = conn.execute(select(CAMPAIGN).where(c.name == plan.campaign)).first()
+    if row is None:
+        template = prepared.content.template
+        values = {
+            "name": plan.campaign,
+            "account_id": prepared.account.id,
+            "phone_number_id": plan.phone_number_id,
+            "kind": plan.kind,
+            "template_name": template.name if template else None,
+            "language": template.language if template else None,
+            "body": prepared.content.body,
+            "csv_path": str(prepared.csv_path.resolve()) if prepared.csv_path else None,
+            "status": "running",
+            "owner": me,
+            "heartbeat_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        inserted = conn.execute(_insert_ignore(conn, CAMPAIGN, ["name"]).values(**values).returning(c.id)).first()
+        if inserted is not None:
+            return int(inserted[0]), False
+        row = conn.execute(select(CAMPAIGN).where(c.name == plan.campaign)).one()
+    if row.status == "running" and _owner_alive(row.owner, row.heartbeat_at, now):
+        raise UsageError(
+            f"campaign {plan.campaign!r} is being sent right now ({row.owner})",
+            "wait for that run to end; if it died on another host, retry in a few minutes",
+        )
+    # compare-and-set: of two runs taking over at once, one wins
+    taken = conn.execute(
+        update(CAMPAIGN)
+        .where(c.id == row.id, c.owner.is_(None) if row.owner is None else c.owner == row.owner, c.status == row.status)
+        .values(status="running", owner=me, heartbeat_at=now, updated_at=now, stop_reason=None)
+    )
+    if taken.rowcount != 1:
+        raise UsageError(f"campaign {plan.campaign!r} was just started by another run", "wait for it to end")
+    return int(row.id), True
+
+
+def _import(conn: Connection, campaign_id: int, scratch: _Scratch, now: datetime) -> None:
+    statement = _insert_ignore(conn, RECIPIENT, ["campaign_id", "phone"])
+    for batch in scratch.batches(IMPORT_BATCH):
+        conn.execute(
+            statement,
+            [
+                {
+                    "campaign_id": campaign_id,
+                    "line": line,
+                    "phone": phone,
+                    "params": params,
+                    "state": "pending",
+                    "attempts": 0,
+                    "updated_at": now,
+                }
+                for line, phone, params in batch
+            ],
+        )
+
+
+def _best_statuses(conn: Connection, wamids: Sequence[str]) -> dict[str, Any]:
+    """The furthest status reported for each wamid (statuses that arrived before the sender wrote)."""
+    best: dict[str, Any] = {}
+    s = MESSAGE_STATUS.c
+    for chunk in _chunks(list(wamids), 500):
+        for row in conn.execute(select(MESSAGE_STATUS).where(s.wamid.in_(chunk))):
+            rank = STATUS_RANK.get(row.status)
+            if rank is None:
+                continue
+            current = best.get(row.wamid)
+            if current is None or rank > STATUS_RANK[current.status]:
+                best[row.wamid] = row
+    return best
+
+
+def _reconcile(conn: Connection, campaign_id: int, now: datetime) -> int:
+    """Tie in-doubt recipients to the wamid a status webhook reported for their callback data."""
+    r, s = RECIPIENT.c, MESSAGE_STATUS.c
+    doubtful = conn.execute(select(r.id, r.message_id).where(r.campaign_id == campaign_id, r.state == "in_doubt")).all()
+    found = 0
+    for chunk in _chunks(list(doubtful), 500):
+        by_callback = {_callback_data(campaign_id, rid): (rid, mid) for rid, mid in chunk}
+        wamids: dict[str, tuple[int, int | None]] = {}
+        for biz, wamid in conn.execute(
+            select(s.biz_opaque_callback_data, s.wamid)
+            .where(s.biz_opaque_callback_data.in_(list(by_callback)))
+            .distinct()
+        ):
+            wamids[wamid] = by_callback[biz]
+        if not wamids:
+            continue
+        best = _best_statuses(conn, list(wamids))
+        for wamid, (rid, mid) in wamids.items():
+            conn.execute(update(RECIPIENT).where(r.id == rid).values(state="accepted", wamid=wamid, updated_at=now))
+            if mid is not None:
+                status = best.get(wamid)
+                if status is None:
+                    conn.execute(_MOVE_MESSAGE, _move(mid, "accepted", now, now, wamid=wamid))
+                else:
+                    at = status.status_at or status.received_at
+                    conn.execute(_MOVE_MESSAGE, _move(mid, status.status, at, now, wamid=wamid, error=status))
+            found += 1
+    return found
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _state_counts(conn: Connection, campaign_id: int) -> dict[str, int]:
+    r = RECIPIENT.c
+    rows = conn.execute(select(r.state, func.count()).where(r.campaign_id == campaign_id).group_by(r.state))
+    return {state: int(count) for state, count in rows}
+
+
+def _check_account_limits(session: Session, account: Account, planned: int) -> None:
+    """Refuse (exit 2) a campaign that would pass the account's daily or monthly limit.
+
+    The per-minute limit is kept by pacing instead (``prepare`` caps the rate).
+    """
+    from waba_cli.services.ratelimit import usage
+
+    if not planned or not (account.daily_limit or account.monthly_limit):
+        return
+    current = usage(session, account)
+    for used, limit, what in (
+        (current.today, account.daily_limit, "daily"),
+        (current.month, account.monthly_limit, "monthly"),
+    ):
+        if limit is not None and used + planned > limit:
+            raise UsageError(
+                f"account {account.name}: the campaign would pass the {what} limit of {limit} messages "
+                f"({used} sent, {planned} to send)",
+                f"send to fewer recipients, or raise it: waba account update {account.name} --set {what}_limit=N",
+            )
+
+
+def _move_message() -> Any:
+    """UPDATE message by id: status only forward (``STATUS_RANK``), errors only with a forward ``failed``."""
+    m = MESSAGE.c
+    ahead = case(STATUS_RANK, value=m.status, else_=-1) < bindparam("b_rank")
+    failed = and_(ahead, bindparam("b_failed", type_=Boolean))
+    return (
+        update(MESSAGE)
+        .where(m.id == bindparam("b_id"))
+        .values(
+            status=case((ahead, bindparam("b_status", type_=m.status.type)), else_=m.status),
+            status_at=case((ahead, bindparam("b_at", type_=m.status_at.type)), else_=m.status_at),
+            wamid=func.coalesce(m.wamid, bindparam("b_wamid", type_=m.wamid.type)),
+            error_code=case((failed, bindparam("b_code", type_=m.error_code.type)), else_=m.error_code),
+            error_title=case((failed, bindparam("b_title", type_=m.error_title.type)), else_=m.error_title),
+            error_details=case((failed, bindparam("b_details", type_=m.error_details.type)), else_=m.error_details),
+            updated_at=bindparam("b_now", type_=m.updated_at.type),
+        )
+    )
+
+
+_MOVE_MESSAGE = _move_message()
+
+
+def _move(
+    message_id: int, status: str, at: datetime, now: datetime, *, wamid: str | None = None, error: Any = None
+) -> dict[str, Any]:
+    """Parameters of ``_MOVE_MESSAGE``; ``error`` has ``error_code``, ``error_title``, ``error_details``."""
+    return {
+        "b_id": message_id,
+        "b_rank": STATUS_RANK[status],
+        "b_status": status,
+        "b_at": at,
+        "b_wamid": wamid,
+        "b_failed": status == "failed",
+        "b_code": getattr(error, "error_code", None),
+        "b_title": getattr(error, "error_title", None),
+        "b_details": getattr(error, "error_details", None),
+        "b_now": now,
+    }
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error_code: int | None
+    error_title: str | None
+    error_details: str | None
+
+
+def _recipient_update() -> Any:
+    r = RECIPIENT.c
+    return (
+        update(RECIPIENT)
+        .where(r.id == bindparam("b_id"))
+        .values(
+            state=bindparam("b_state", type_=r.state.type),
+            wamid=bindparam("b_wamid", type_=r.wamid.type),
+            error_code=bindparam("b_code", type_=r.error_code.type),
+            error_title=bindparam("b_title", type_=r.error_title.type),
+            not_before=bindparam("b_not_before", type_=r.not_before.type),
+            updated_at=bindparam("b_now", type_=r.updated_at.type),
+        )
+    )
+
+
+def _claim_update() -> Any:
+    r = RECIPIENT.c
+    return (
+        update(RECIPIENT)
+        .where(r.id == bindparam("b_id"))
+        .values(
+            state="sending",
+            message_id=bindparam("b_message", type_=r.message_id.type),
+            attempts=r.attempts + 1,
+            updated_at=bindparam("b_now", type_=r.updated_at.type),
+        )
+    )
+
+
+_RECIPIENT_UPDATE = _recipient_update()
+_CLAIM_UPDATE = _claim_update()
+
+
+# -- sending ---------------------------------------------------------------------------------------
+
+# seconds; tests make them small
+RETRY_DELAY = 1.0  # first backoff for retryable answers: 1, 2, 4 ... s (capped at 60)
+PAIR_BACKOFF_UNIT = 1.0  # 131056: 4^X units for the X-th time in a row
+
+
+@dataclass
+class _Item:
+    """A recipient in this run."""
+
+    id: int
+    phone: str
+    params: list[str]
+    message_id: int | None
+    pair_failures: int = 0
+    body: dict[str, Any] | None = None
+
+
+@dataclass
+class _Outcome:
+    item: _Item
+    kind: str  # accepted | failed | later | stop | doubt
+    wamid: str | None = None
+    error: Exception | None = None
+    delay: float = 0.0
+
+
+class _Run:
+    """The send loop of one campaign run; see the module docstring for the invariant it keeps."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        api: GraphAPI,
+        prepared: Prepared,
+        campaign_id: int,
+        calls: list[CallRecord],
+        progress: Progress,
+        on_progress: Callable[[Progress], None] | None,
+    ) -> None:
+        self.conn = conn
+        self.api = api
+        self.prepared = prepared
+        self.campaign_id = campaign_id
+        self.calls = calls
+        self.progress = progress
+        self.on_progress = on_progress
+        plan = prepared.plan
+        self.pacer = Pacer(plan.rate)
+        self.concurrency = plan.concurrency
+        self.check_window = prepared.content.kind == "text" and not prepared.request.force
+        self.queue: list[_Item] = []
+        self.queue_at = 0
+        self.last_id = 0
+        self.exhausted = False
+        self.delayed: list[tuple[float, int, _Item]] = []
+        self.inflight: set[asyncio.Future[_Outcome]] = set()
+        self.results: list[_Outcome] = []
+        self.wake = asyncio.Event()
+        self.stopping = False
+        self.reason: str | None = None
+        self.errors: dict[str, int] = {}
+        self.outside_window = 0
+        self.beat = time.monotonic()
+
+    # the loop --------------------------------------------------------------------------------
+    async def run(self) -> None:
+        try:
+            await self._loop()
+        except asyncio.CancelledError:
+            self.stopping = True
+            self.reason = "interrupted"
+            if self.inflight:
+                await asyncio.wait(self.inflight, timeout=10)
+            self._write([])
+            raise
+        except BaseException:
+            for task in self.inflight:
+                task.cancel()
+            raise
+
+    async def _loop(self) -> None:
+        while True:
+            claims = [] if self.stopping else self._take(self.concurrency - len(self.inflight))
+            if claims or self.results:
+                claims = self._write(claims)
+                for item in claims:
+                    task = asyncio.ensure_future(self._deliver(item))
+                    self.inflight.add(task)
+                    task.add_done_callback(self._done)
+                if self.on_progress is not None:
+                    self.on_progress(self.progress)
+                continue_now = bool(claims) is False and not self.inflight and self._claimable()
+                if continue_now:
+                    continue
+            if not self.inflight:
+                if self.stopping or (self.exhausted and not self.queue and not self.delayed):
+                    return
+                if self._claimable():
+                    continue
+                await asyncio.sleep(max(0.0, self.delayed[0][0] - time.monotonic()))
+                continue
+            await self.wake.wait()
+            self.wake.clear()
+            await asyncio.sleep(WRITE_INTERVAL)
+
+    def _done(self, task: asyncio.Future[_Outcome]) -> None:
+        self.inflight.discard(task)
+        if not task.cancelled() and task.exception() is None:
+            self.results.append(task.result())
+        self.wake.set()
+
+    def _claimable(self) -> bool:
+        if self.delayed and self.delayed[0][0] <= time.monotonic():
+            return True
+        if self.queue_at < len(self.queue):
+            return True
+        return not self.exhausted
+
+    def _take(self, free: int) -> list[_Item]:
+        taken: list[_Item] = []
+        now = time.monotonic()
+        while len(taken) < free and self.delayed and self.delayed[0][0] <= now:
+            taken.append(heapq.heappop(self.delayed)[2])
+        while len(taken) < free:
+            if self.queue_at >= len(self.queue):
+                if self.exhausted:
+                    break
+                self._fetch()
+                continue
+            taken.append(self.queue[self.queue_at])
+            self.queue_at += 1
+        return taken
+
+    def _fetch(self) -> None:
+        r = RECIPIENT.c
+        rows = self.conn.execute(
+            select(r.id, r.phone, r.params, r.message_id, r.not_before)
+            .where(r.campaign_id == self.campaign_id, r.state == "pending", r.id > self.last_id)
+            .order_by(r.id)
+            .limit(FETCH_BATCH)
+        ).all()
+        self.conn.commit()
+        self.queue, self.queue_at = [], 0
+        if not rows:
+            self.exhausted = True
+            return
+        self.last_id = rows[-1].id
+        now, wall = time.monotonic(), datetime.now(UTC)
+        for row in rows:
+            item = _Item(row.id, row.phone, list(row.params or []), row.message_id)
+            if row.not_before is not None and _aware(row.not_before) > wall:
+                wait = (_aware(row.not_before) - wall).total_seconds()
+                heapq.heappush(self.delayed, (now + wait, item.id, item))
+            else:
+                self.queue.append(item)
+
+    # one recipient -----------------------------------------------------------------------------
+    async def _deliver(self, item: _Item) -> _Outcome:
+        from waba_cli.graph.errors import GraphError, GraphNetworkError
+
+        assert item.body is not None
+        attempt = 0
+        while True:
+            await self.pacer.acquire()
+            try:
+                answer = await self.api.send_message(self.prepared.plan.phone_number_id, item.body, retry=False)
+            except (GraphError, GraphNetworkError) as exc:
+                outcome = self._after_error(item, exc, attempt)
+                if outcome is not None:
+                    return outcome
+                attempt += 1
+                # after 130429 the slowed bucket is the wait; anything else backs off 1, 2, 4 ... s
+                if getattr(exc, "code", None) != THROTTLE_CODE or self.pacer.rate <= 0:
+                    await asyncio.sleep(min(60.0, RETRY_DELAY * 2 ** (attempt - 1)))
+                continue
+            self.pacer.recover()
+            messages = answer.get("messages") or [{}]
+            wamid = messages[0].get("id") if isinstance(messages[0], dict) else None
+            if not wamid:
+                return _Outcome(item, "doubt", error=OperationError("Meta answered without a wamid"))
+            return _Outcome(item, "accepted", wamid=str(wamid))
+
+    def _after_error(self, item: _Item, exc: Exception, attempt: int) -> _Outcome | None:
+        """What a failed attempt comes to; None: try again."""
+        from waba_cli.graph.errors import GraphError
+
+        retry = bool(getattr(exc, "retryable", False)) and attempt < MAX_ATTEMPTS
+        if not isinstance(exc, GraphError):  # no answer: it may or may not have reached Meta
+            return None if retry else _Outcome(item, "doubt", error=exc)
+        if exc.code == PAIR_RATE_CODE:
+            item.pair_failures += 1
+            delay = PAIR_BACKOFF_UNIT * 4 ** (item.pair_failures - 1)
+            if delay > PAIR_BACKOFF_MAX * PAIR_BACKOFF_UNIT:
+                return _Outcome(item, "failed", error=exc)
+            return _Outcome(item, "later", error=exc, delay=delay)
+        if exc.code == SPAM_CODE:
+            return _Outcome(item, "stop", error=exc)
+        if exc.code == THROTTLE_CODE:
+            self.pacer.slow_down()
+        return None if retry else _Outcome(item, "failed", error=exc)
+
+    # the one write per loop -------------------------------------------------------------------
+    def _write(self, claims: list[_Item]) -> list[_Item]:
+        """Record what came back and claim ``claims`` in one transaction; returns the claims to send."""
+        now = datetime.now(UTC)
+        results, self.results = self.results, []
+        calls, self.calls[:] = list(self.calls), []
+        with self.conn.begin():
+            if results:
+                self._record(results, now)
+            if claims:
+                claims = self._claim(claims, now)
+            if calls:
+                self.conn.execute(
+                    insert(API_CALL),
+                    [
+                        {
+                            "account_id": self.prepared.account.id,
+                            "at": c.at,
+                            "method": c.method,
+                            "endpoint": c.endpoint,
+                            "status_code": c.status_code,
+                            "latency_ms": c.latency_ms,
+                            "error_code": c.error_code,
+                            "attempt": c.attempt,
+                        }
+                        for c in calls
+                    ],
+                )
+            if time.monotonic() - self.beat > 5 or self.stopping:
+                self.beat = time.monotonic()
+                self.conn.execute(update(CAMPAIGN).where(CAMPAIGN.c.id == self.campaign_id).values(heartbeat_at=now))
+        return claims
+
+    def _claim(self, items: list[_Item], now: datetime) -> list[_Item]:
+        from waba_cli.services.messaging import Outgoing
+
+        content, plan = self.prepared.content, self.prepared.plan
+        if self.check_window:
+            inside = _inside_window(self.conn, plan.phone_number_id, [i.phone for i in items], now)
+            outside = [i for i in items if i.phone not in inside]
+            if outside:
+                self.conn.execute(
+                    _RECIPIENT_UPDATE,
+                    [_recipient_row(i.id, "outside_window", now) for i in outside],
+                )
+                self.outside_window += len(outside)
+                self.progress.skipped += len(outside)
+                items = [i for i in items if i.phone in inside]
+        if not items:
+            return items
+        fresh: list[_Item] = []
+        rows: list[dict[str, Any]] = []
+        for item in items:
+            callback = _callback_data(self.campaign_id, item.id)
+            item.body = content.request(item.phone, item.params, callback)
+            if item.message_id is None:
+                outgoing = Outgoing(
+                    account_id=int(self.prepared.account.id or 0),
+                    account_name=plan.account,
+                    phone_number_id=plan.phone_number_id,
+                    to=item.phone,
+                    body=item.body,
+                    type=content.kind,
+                    text=content.text(item.params),
+                    template_name=plan.template,
+                    campaign=plan.campaign,
+                    callback_data=callback,
+                )
+                fresh.append(item)
+                rows.append(_message_row(outgoing, now))
+        if rows:
+            ids = self.conn.execute(insert(MESSAGE).returning(MESSAGE.c.id, sort_by_parameter_order=True), rows)
+            for item, (message_id,) in zip(fresh, ids, strict=True):
+                item.message_id = message_id
+        self.conn.execute(_CLAIM_UPDATE, [{"b_id": i.id, "b_message": i.message_id, "b_now": now} for i in items])
+        return items
+
+    def _record(self, results: list[_Outcome], now: datetime) -> None:
+        from waba_cli.graph.errors import GraphError
+
+        recipients: list[dict[str, Any]] = []
+        moves: list[dict[str, Any]] = []
+        accepted: dict[str, int] = {}
+        for outcome in results:
+            item, error = outcome.item, outcome.error
+            failure = _failure_of(error)
+            if outcome.kind == "accepted":
+                assert outcome.wamid is not None
+                assert item.message_id is not None
+                recipients.append(_recipient_row(item.id, "accepted", now, wamid=outcome.wamid))
+                moves.append(_move(item.message_id, "accepted", now, now, wamid=outcome.wamid))
+                accepted[outcome.wamid] = item.message_id
+                self.progress.sent += 1
+            elif outcome.kind == "failed":
+                recipients.append(_recipient_row(item.id, "failed", now, failure=failure))
+                if item.message_id is not None:
+                    moves.append(_move(item.message_id, "failed", now, now, error=failure))
+                self.progress.failed += 1
+                self._count_error(failure)
+            elif outcome.kind == "later":
+                due = now + timedelta(seconds=outcome.delay)
+                recipients.append(_recipient_row(item.id, "pending", now, failure=failure, not_before=due))
+                heapq.heappush(self.delayed, (time.monotonic() + outcome.delay, item.id, item))
+            elif outcome.kind == "stop":
+                recipients.append(_recipient_row(item.id, "pending", now, failure=failure))
+                if not self.stopping:
+                    self.stopping = True
+                    assert isinstance(error, GraphError)
+                    self.reason = str(error)
+            else:
+                recipients.append(_recipient_row(item.id, "in_doubt", now, failure=failure))
+                self.progress.in_doubt += 1
+        if recipients:
+            self.conn.execute(_RECIPIENT_UPDATE, recipients)
+        if accepted:
+            moves += self._caught_up(accepted, now)
+        if moves:
+            self.conn.execute(_MOVE_MESSAGE, moves)
+
+    def _caught_up(self, accepted: dict[str, int], now: datetime) -> list[dict[str, Any]]:
+        """Moves for statuses whose webhook came before the send was recorded (they wait in message_status)."""
+        moves = []
+        for wamid, status in _best_statuses(self.conn, list(accepted)).items():
+            if STATUS_RANK[status.status] > STATUS_RANK["accepted"]:
+                at = status.status_at or status.received_at
+                moves.append(_move(accepted[wamid], status.status, at, now, error=status))
+        return moves
+
+    def _count_error(self, failure: _Failure) -> None:
+        key = f"{failure.error_code} {failure.error_title or ''}".strip()
+        self.errors[key] = self.errors.get(key, 0) + 1
+
+
+def _failure_of(error: Exception | None) -> _Failure:
+    from waba_cli.graph.errors import GraphError
+
+    if isinstance(error, GraphError):
+        return _Failure(error.code, error.graph_message[:255], (error.details or "")[:1000] or None)
+    if error is not None:
+        return _Failure(None, None, f"in doubt: {error}"[:1000])
+    return _Failure(None, None, None)
+
+
+def _recipient_row(
+    recipient_id: int,
+    state: str,
+    now: datetime,
+    *,
+    wamid: str | None = None,
+    failure: _Failure | None = None,
+    not_before: datetime | None = None,
+) -> dict[str, Any]:
+    return {
+        "b_id": recipient_id,
+        "b_state": state,
+        "b_wamid": wamid,
+        "b_code": failure.error_code if failure else None,
+        "b_title": failure.error_title if failure else None,
+        "b_not_before": not_before,
+        "b_now": now,
+    }
+
+
+def _message_row(outgoing: Any, now: datetime) -> dict[str, Any]:
+    """The ``message`` row of a campaign message, as ``messaging.deliver`` records one: ``queued``."""
+    return {
+        "account_id": outgoing.account_id,
+        "phone_number_id": outgoing.phone_number_id,
+        "direction": "out",
+        "contact": outgoing.to,
+        "type": outgoing.type,
+        "text": outgoing.text,
+        "payload": outgoing.body,
+        "status": "queued",
+        "status_at": now,
+        "campaign": outgoing.campaign,
+        "template_name": outgoing.template_name,
+        "biz_opaque_callback_data": outgoing.callback_data,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+# -- a whole run -----------------------------------------------------------------------------------
+
+
+async def send(
+    rt: Runtime,
+    prepared: Prepared,
+    *,
+    on_start: Callable[[Plan], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> Summary:
+    """Import, reconcile and send; returns the summary (``stopped`` when it ended early)."""
+    from sqlmodel import Session as ORMSession
+
+    from waba_cli.graph.api import GraphAPI
+    from waba_cli.graph.client import GraphClient
+    from waba_cli.graph.transport import AiohttpTransport
+    from waba_cli.services.runtime import Runtime as RuntimeClass
+
+    plan = prepared.plan
+    started = time.monotonic()
+    now = datetime.now(UTC)
+    credentials = rt.credentials(prepared.account)
+    with rt.db.engine.connect() as conn:
+        with conn.begin():
+            campaign_id, took_over = _claim_campaign(conn, prepared, now)
+            if took_over:
+                r = RECIPIENT.c
+                conn.execute(
+                    update(RECIPIENT)
+                    .where(r.campaign_id == campaign_id, r.state == "sending")
+                    .values(state="in_doubt", updated_at=now)
+                )
+            if prepared.scratch is not None:
+                _import(conn, campaign_id, prepared.scratch, now)
+            reconciled = _reconcile(conn, campaign_id, now)
+            if prepared.request.resend_in_doubt:
+                r = RECIPIENT.c
+                conn.execute(
+                    update(RECIPIENT)
+                    .where(r.campaign_id == campaign_id, r.state == "in_doubt")
+                    .values(state="pending", message_id=None, updated_at=now)
+                )
+            counts = _state_counts(conn, campaign_id)
+            with ORMSession(bind=conn) as session:
+                _check_account_limits(session, prepared.account, counts.get("pending", 0))
+        plan.already_sent = counts.get("accepted", 0) + counts.get("failed", 0)
+        plan.in_doubt = counts.get("in_doubt", 0)
+        plan.to_send = counts.get("pending", 0) + counts.get("outside_window", 0)
+        if prepared.scratch is None:
+            plan.total = sum(counts.values())
+            plan.valid = plan.total
+        if on_start is not None:
+            on_start(plan)
+        progress = Progress(plan.to_send)
+        calls: list[CallRecord] = []
+        transport = RuntimeClass.transport or AiohttpTransport(max_connections=plan.concurrency)
+        client = GraphClient.from_settings(
+            rt.settings, credentials, transport=transport, on_call=calls.append, max_connections=plan.concurrency
+        )
+        run = _Run(conn, GraphAPI(client), prepared, campaign_id, calls, progress, on_progress)
+        # pending rows come back as outside_window or sent; outside_window ones are checked again
+        conn.execute(
+            update(RECIPIENT)
+            .where(RECIPIENT.c.campaign_id == campaign_id, RECIPIENT.c.state == "outside_window")
+            .values(state="pending")
+        )
+        conn.commit()
+        try:
+            async with client:
+                await run.run()
+        finally:
+            _finish(conn, campaign_id, run)
+        counts = _state_counts(conn, campaign_id)
+        conn.commit()
+    return Summary(
+        plan=plan,
+        sent=progress.sent,
+        failed=progress.failed,
+        in_doubt=counts.get("in_doubt", 0),
+        reconciled=reconciled,
+        pending=counts.get("pending", 0),
+        outside_window=run.outside_window,
+        stopped=run.stopping,
+        reason=run.reason,
+        elapsed=time.monotonic() - started,
+        errors=run.errors,
+    )
+
+
+def _finish(conn: Connection, campaign_id: int, run: _Run) -> None:
+    now = datetime.now(UTC)
+    if conn.in_transaction():
+        conn.rollback()
+    with conn.begin():
+        conn.execute(
+            update(CAMPAIGN)
+            .where(CAMPAIGN.c.id == campaign_id, CAMPAIGN.c.owner == _owner())
+            .values(
+                status="stopped" if run.stopping else "finished",
+                stop_reason=run.reason,
+                owner=None,
+                heartbeat_at=now,
+                updated_at=now,
+                finished_at=None if run.stopping else now,
+            )
+        )
