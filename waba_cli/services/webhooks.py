@@ -32,14 +32,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import JSON, Boolean, Connection, Table, and_, bindparam, case, func, insert, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import JSON, Boolean, Connection, Table, and_, bindparam, case, delete, func, insert, select, update
 
 from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.models.bot import AutoReply
@@ -47,7 +47,7 @@ from waba_cli.db.models.flows import Flow
 from waba_cli.db.models.logs import AccountHealthLog
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.webhooks import WebhookEvent, WebhookItem
-from waba_cli.errors import OperationError
+from waba_cli.errors import NotFoundError, OperationError
 
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
@@ -130,6 +130,10 @@ class Keys:
     @property
     def apps(self) -> int:
         return len(self._macs)
+
+    @property
+    def tokens(self) -> int:
+        return len(self._tokens)
 
     def verify(self, body: bytes, header: bytes | None) -> frozenset[int] | None:
         """The accounts whose app secret signed ``body``, or None when the signature is not valid."""
@@ -276,9 +280,38 @@ def headers_to_store(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     return kept
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# what json.loads lets through but no database stores: NUL, lone surrogates (escaped, or raw bytes
+# that Python's decoder passes through), NaN and the infinities are refused
+_UNSTORABLE = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
 def parse_body(body: bytes) -> Any:
-    """The JSON document in ``body``; ValueError when it is not JSON."""
-    return json.loads(body)
+    """The JSON document in ``body``; ValueError when it is not JSON.
+
+    Strings a database cannot store (NUL, lone surrogates) are cleaned here, once, so nothing
+    downstream has to think about them; the raw bytes stay as they came.
+    """
+    try:
+        payload = json.loads(body, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    if _UNSTORABLE.search(body):
+        payload = _storable(payload)
+    return payload
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
 
 
 # -- planning: the rows a batch of deliveries turns into ---------------------------------------
@@ -306,11 +339,14 @@ class _Plan:
     items: list[_Item] = field(default_factory=list)
     replies: dict[str, dict[str, Any]] = field(default_factory=dict)
     misses: int = 0
+    event_ids: list[int | None] = field(default_factory=list)
+    # business changes this plan applied first, by delivery index: their webhook_item rows name the event
+    claimed: list[tuple[str, int]] = field(default_factory=list)
 
 
 def plan(deliveries: Sequence[Delivery], directory: Directory, now: datetime | None = None) -> _Plan:
     """Turn deliveries into rows to write; pure Python, never raises on any JSON."""
-    result = _Plan(now or utcnow(), [Outcome() for _ in deliveries])
+    result = _Plan(now or utcnow(), [Outcome() for _ in deliveries], event_ids=[d.event_id for d in deliveries])
     for index, delivery in enumerate(deliveries):
         _plan_delivery(result, index, delivery, directory)
     return result
@@ -342,7 +378,7 @@ def _plan_delivery(result: _Plan, index: int, delivery: Delivery, directory: Dir
             _plan_change(result, index, delivery, directory, waba_id, entry.get("time"), name, value)
 
 
-def _plan_change(  # noqa: PLR0911 - one branch per kind of change
+def _plan_change(
     result: _Plan,
     index: int,
     delivery: Delivery,
@@ -429,7 +465,13 @@ def _plan_messages(
         rank = STATUS_RANK.get(history["status"])
         best = result.updates.get(history["wamid"])
         if rank is not None and (best is None or rank > best["rank"]):
-            result.updates[history["wamid"]] = {"rank": rank, **history}
+            # pricing and callback data come with one status only (sent, or delivered/read): keep them
+            carried = {k: best[k] for k in ("pricing", "biz_opaque_callback_data") if best and best[k] is not None}
+            result.updates[history["wamid"]] = {"rank": rank, **history, **carried}
+        elif best is not None:
+            for key in ("pricing", "biz_opaque_callback_data"):
+                if best[key] is None:
+                    best[key] = history[key]
     errors = value.get("errors")
     for error in errors if isinstance(errors, list) else ():
         if not isinstance(error, dict):
@@ -703,21 +745,27 @@ def _apply_item(conn: Connection, work: _Plan, item: _Item) -> None:
         with conn.begin_nested():
             claimed = conn.execute(
                 _insert_ignore(conn, WEBHOOK_ITEM, ["key"]).returning(WEBHOOK_ITEM.c.key),
-                {"key": item.key, "field": item.field[:64], "event_id": None, "applied_at": work.now},
+                {
+                    "key": item.key,
+                    "field": item.field[:64],
+                    "event_id": work.event_ids[item.delivery],
+                    "applied_at": work.now,
+                },
             ).first()
             if claimed is None:
                 outcome.notes.append(f"{item.field}: already applied")
                 return
+            work.claimed.append((item.key, item.delivery))
             note = _HANDLERS.get(item.field, _apply_template)(conn, work.now, item)
     except Exception as exc:  # noqa: BLE001 - one bad change must not stop the batch; replayable
-        outcome.error = f"{item.field}: {type(exc).__name__}: {_one_line(exc)}"[:_ERROR_LEN]
+        outcome.error = f"{item.field}: {type(exc).__name__}: {one_line(exc)}"[:_ERROR_LEN]
         outcome.notes.append(outcome.error)
         return
     if note:
         outcome.notes.append(note)
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else ""
 
@@ -792,7 +840,11 @@ def _apply_phone_name(conn: Connection, now: datetime, item: _Item) -> str:
     return detail
 
 
-_BAN_STATES = {"DISABLE": ("CRITICAL", "DISABLED"), "SCHEDULE_FOR_DISABLE": ("WARNING", None), "REINSTATE": ("OK", "ACTIVE")}
+_BAN_STATES = {
+    "DISABLE": ("CRITICAL", "DISABLED"),
+    "SCHEDULE_FOR_DISABLE": ("WARNING", None),
+    "REINSTATE": ("OK", "ACTIVE"),
+}
 _ACCOUNT_EVENTS = {
     "ACCOUNT_VIOLATION": "WARNING",
     "ACCOUNT_RESTRICTION": "WARNING",
@@ -932,7 +984,7 @@ def _event_row(delivery: Delivery, outcome: Outcome | None, now: datetime) -> di
     return {
         "account_id": outcome.account_id if outcome else None,
         "received_at": delivery.received_at,
-        "field": outcome.field_text if outcome else _fields_of(delivery.payload),
+        "field": outcome.field_text if outcome else fields_of(delivery.payload),
         "body": delivery.body,
         "headers": delivery.headers,
         "body_sha256": hashlib.sha256(delivery.body).hexdigest(),
@@ -943,7 +995,7 @@ def _event_row(delivery: Delivery, outcome: Outcome | None, now: datetime) -> di
     }
 
 
-def _fields_of(payload: Any) -> str | None:
+def fields_of(payload: Any) -> str | None:
     seen: list[str] = []
     entries = payload.get("entry") if isinstance(payload, dict) else None
     for entry in entries if isinstance(entries, list) else ():
@@ -969,6 +1021,7 @@ class BatchResult:
     """How a batch went: the outcomes (None for a delivery stored but not applied yet)."""
 
     outcomes: list[Outcome | None]
+    replies: int = 0  # auto-replies planned (rows inserted ``pending`` unless already there)
     deferred: bool = False  # applying the batch failed; its events were stored and wait for apply_stored
 
 
@@ -983,7 +1036,12 @@ def commit_batch(conn: Connection, deliveries: Sequence[Delivery], directory: Di
             work = plan(deliveries, directory, now)
             execute(conn, work)
             _store(conn, deliveries, work.outcomes, now)
-        return BatchResult(list(work.outcomes))
+            if work.claimed:
+                conn.execute(
+                    update(WEBHOOK_ITEM).where(WEBHOOK_ITEM.c.key == bindparam("k")).values(event_id=bindparam("e")),
+                    [{"k": key, "e": deliveries[index].event_id} for key, index in work.claimed],
+                )
+        return BatchResult(list(work.outcomes), replies=len(work.replies))
     except Exception:  # noqa: BLE001 - whatever went wrong, the raw events are stored below
         for delivery in deliveries:
             delivery.event_id = None
@@ -1002,7 +1060,7 @@ def apply_stored(conn: Connection, delivery: Delivery, directory: Directory) -> 
             outcome = work.outcomes[0]
             _mark(conn, delivery.event_id, outcome, now)
     except Exception as exc:  # noqa: BLE001 - recorded on the event, for `waba events replay`
-        outcome = Outcome(error=f"{type(exc).__name__}: {_one_line(exc)}"[:_ERROR_LEN])
+        outcome = Outcome(error=f"{type(exc).__name__}: {one_line(exc)}"[:_ERROR_LEN])
         with conn.begin():
             _mark(conn, delivery.event_id, outcome, now)
     return outcome
@@ -1044,3 +1102,75 @@ def unapplied_events(conn: Connection, *, include_failed: bool = False, limit: i
     if limit:
         query = query.limit(limit)
     return [stored_delivery(i, b, r) for i, b, r in conn.execute(query)]
+
+
+# -- the events commands -----------------------------------------------------------------------
+
+# webhook_item keys outlive their events by Meta's retry horizon: a delivery retried for up to
+# 7 days must still find its key after `events prune`
+RETRY_HORIZON = timedelta(days=8)
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    field: str | None = None
+    failed: bool = False
+    since: datetime | None = None
+    limit: int = 50
+    after_id: int | None = None
+    oldest_first: bool = False
+
+
+def list_events(conn: Connection, query: EventQuery) -> list[Any]:
+    """Stored events (without their bodies), newest first unless ``oldest_first``."""
+    e = WEBHOOK_EVENT.c
+    statement = select(e.id, e.received_at, e.field, e.status, e.summary, e.error, e.account_id)
+    if query.field:
+        # `field` holds the delivery's distinct fields, comma-separated
+        statement = statement.where(
+            (e.field == query.field)
+            | e.field.like(f"{query.field},%")
+            | e.field.like(f"%,{query.field}")
+            | e.field.like(f"%,{query.field},%")
+        )
+    if query.failed:
+        statement = statement.where(e.status == "failed")
+    if query.since is not None:
+        statement = statement.where(e.received_at >= query.since)
+    if query.after_id is not None:
+        statement = statement.where(e.id > query.after_id)
+    order = e.id.asc() if query.oldest_first else e.id.desc()
+    return list(conn.execute(statement.order_by(order).limit(query.limit)).all())
+
+
+def get_event(conn: Connection, event_id: int) -> Any:
+    """One stored event with its raw body and headers (NotFoundError when there is none)."""
+    row = conn.execute(select(WEBHOOK_EVENT).where(WEBHOOK_EVENT.c.id == event_id)).first()
+    if row is None:
+        raise NotFoundError(f"no event {event_id}", "see `waba events list`")
+    return row
+
+
+def events_to_replay(conn: Connection, event_id: int | None) -> list[Delivery]:
+    """The event ``event_id``, or (None) every failed or not yet applied event, oldest first."""
+    if event_id is None:
+        return unapplied_events(conn, include_failed=True)
+    row = get_event(conn, event_id)
+    return [stored_delivery(row.id, row.body, row.received_at)]
+
+
+def prune_events(conn: Connection, before: datetime) -> tuple[int, int]:
+    """Delete applied events received before ``before``; returns (events deleted, failed/unapplied kept).
+
+    Messages, statuses and health logs (what analytics and ``message list`` read) are separate rows
+    and stay; events not applied yet are kept whatever their age, so nothing is lost unapplied.
+    """
+    e = WEBHOOK_EVENT.c
+    with conn.begin():
+        deleted = conn.execute(delete(WEBHOOK_EVENT).where(e.received_at < before, e.status == "applied")).rowcount
+        kept = conn.execute(
+            select(func.count()).select_from(WEBHOOK_EVENT).where(e.received_at < before, e.status != "applied")
+        ).scalar_one()
+        keys_before = min(before, utcnow() - RETRY_HORIZON)
+        conn.execute(delete(WEBHOOK_ITEM).where(WEBHOOK_ITEM.c.applied_at < keys_before))
+    return deleted, kept

@@ -1,0 +1,225 @@
+"""`waba events`: the webhook deliveries as stored by serve-webhook: list, show, tail, replay, prune."""
+
+import time
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from waba_cli.cli.common import command, confirm, group, out, runtime
+
+if TYPE_CHECKING:
+    from waba_cli.ui.output import Output
+
+app = group("events", "Webhook deliveries as they arrived: list, show, tail, replay, prune.")
+
+FOLLOW_POLL_SECONDS = 1.0
+
+
+def _row_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "field": row.field,
+        "received_at": row.received_at,
+        "status": row.status,
+        "summary": row.summary,
+        "error": row.error,
+    }
+
+
+def _since(value: str | None, option: str) -> Any:
+    from waba_cli.errors import ValidationError
+    from waba_cli.services.messaging import since
+
+    if value is None:
+        return None
+    try:
+        return since(value)
+    except ValidationError as exc:
+        raise ValidationError(option, str(exc).split(": ", 1)[-1]) from None
+
+
+@command(app, "list", shared=("json",))
+def list_events(
+    field: Annotated[str | None, typer.Option("--field", help="Only deliveries with this field (messages...).")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Only deliveries that failed to apply.")] = False,
+    since: Annotated[str | None, typer.Option("--since", help="Received since: 7d, 12h, 30m or a date.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many, newest first.")] = 50,
+) -> None:
+    """List stored webhook deliveries, newest first.
+
+    \b
+    Example:
+        waba events list --failed
+        waba events list --field message_template_status_update --since 7d --json
+    """
+    from waba_cli.services.webhooks import EventQuery
+    from waba_cli.services.webhooks import list_events as query_events
+
+    query = EventQuery(field=field, failed=failed, since=_since(since, "--since"), limit=limit)
+    with runtime().db.engine.connect() as conn:
+        rows = query_events(conn, query)
+    o = out()
+    if o.json_mode:
+        o.json([_row_json(r) for r in rows])
+        return
+    o.table(
+        ["ID", "RECEIVED", "FIELD", "STATUS", "SUMMARY"],
+        [(r.id, r.received_at, r.field, r.status, r.error or r.summary) for r in rows],
+        status_column="STATUS",
+        empty="no events",
+    )
+
+
+@command(app, "show", shared=("json",))
+def show(event_id: Annotated[int, typer.Argument(metavar="ID", help="The event id (see `waba events list`).")]) -> None:
+    """Show one delivery: its body as pretty JSON (with --json, also its headers and how applying it went).
+
+    \b
+    Example:
+        waba events show 42
+        waba events show 42 --json | jq .body.entry
+    """
+    import json
+
+    from waba_cli.services.webhooks import get_event, parse_body
+
+    with runtime().db.engine.connect() as conn:
+        row = get_event(conn, event_id)
+    try:
+        body: Any = parse_body(row.body)
+    except ValueError:
+        body = row.body.decode("utf-8", "replace")
+    o = out()
+    if o.json_mode:
+        o.json({**_row_json(row), "account_id": row.account_id, "headers": row.headers, "body": body})
+        return
+    o.note(f"event {row.id}: {row.field or '-'}, received {row.received_at:%Y-%m-%d %H:%M:%S}, {row.status}")
+    if row.error or row.summary:
+        o.note(row.error or row.summary)
+    o.line(json.dumps(body, indent=2, ensure_ascii=False) if not isinstance(body, str) else body)
+
+
+def _print_event(o: "Output", row: Any, ndjson: bool) -> None:
+    if ndjson:
+        o.ndjson(_row_json(row))
+    else:
+        o.line(
+            f"{row.received_at:%Y-%m-%d %H:%M:%S}  #{row.id}  {row.field or '-'}  {row.status}"
+            + (f"  {row.error or row.summary}" if row.error or row.summary else "")
+        )
+
+
+@command(app, "tail", shared=("json",))
+def tail(
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new deliveries as they come.")] = False,
+    lines: Annotated[int, typer.Option("--lines", "-n", min=0, help="How many recent deliveries to start with.")] = 10,
+) -> None:
+    """Print the latest deliveries, oldest first; with --follow, new ones as they arrive (Ctrl-C stops).
+
+    One line per delivery on a terminal; NDJSON (one JSON object per line) when piped or with --json.
+
+    \b
+    Example:
+        waba events tail --follow
+        waba events tail -f | jq -r .field
+    """
+    from waba_cli.services.webhooks import EventQuery, list_events
+
+    o = out()
+    ndjson = o.json_mode or not o.is_tty
+    db = runtime().db
+    with db.engine.connect() as conn:
+        recent = list_events(conn, EventQuery(limit=lines)) if lines else []
+        latest = list_events(conn, EventQuery(limit=1))
+    last_id = latest[0].id if latest else 0
+    for row in reversed(recent):
+        _print_event(o, row, ndjson)
+    while follow:
+        time.sleep(FOLLOW_POLL_SECONDS)
+        with db.engine.connect() as conn:
+            rows = list_events(conn, EventQuery(after_id=last_id, limit=1000, oldest_first=True))
+        for row in rows:
+            _print_event(o, row, ndjson)
+            last_id = row.id
+
+
+@command(app, "replay", shared=("json",))
+def replay(
+    event_id: Annotated[int | None, typer.Argument(metavar="[ID]", help="The event to apply again.")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Every event that failed or was not applied yet.")] = False,
+) -> None:
+    """Apply stored deliveries again; what was applied before stays applied once.
+
+    Use it after fixing what made an event fail (`waba events list --failed`). Replaying an applied
+    event changes nothing: messages, statuses and business events are keyed in the database.
+
+    \b
+    Example:
+        waba events replay 42
+        waba events replay --failed
+    """
+    from waba_cli.errors import UsageError
+    from waba_cli.services import webhooks
+
+    if (event_id is None) == (not failed):
+        raise UsageError("give an event ID or --failed (not both)", "waba events replay 42, or --failed")
+    rt = runtime()
+    store = webhooks.open_store(rt.settings)
+    results: list[dict[str, Any]] = []
+    try:
+        with store.engine.connect() as conn:
+            directory = webhooks.Directory.load(conn)
+            conn.commit()
+            for delivery in webhooks.events_to_replay(conn, event_id):
+                outcome = webhooks.apply_stored(conn, delivery, directory)
+                results.append(
+                    {
+                        "id": delivery.event_id,
+                        "field": outcome.field_text,
+                        "status": "failed" if outcome.error else "applied",
+                        "summary": outcome.summary,
+                        "error": outcome.error,
+                    }
+                )
+    finally:
+        store.dispose()
+    o = out()
+    if o.json_mode:
+        o.json(results)
+    elif not results:
+        o.note("nothing to replay: no failed or unapplied events")
+    for result in results if not o.json_mode else ():
+        o.line(f"event {result['id']}: {result['status']}: {result['error'] or result['summary']}")
+    if any(r["error"] for r in results):
+        raise typer.Exit(1)
+
+
+@command(app, "prune", shared=("json", "yes", "no_input"))
+def prune(
+    older_than: Annotated[str, typer.Option("--older-than", help="Age of the events to delete: 30d, 12w, ...")],
+) -> None:
+    """Delete applied raw deliveries older than a given age.
+
+    Messages, statuses, template and account changes stay (analytics and `message list` read those);
+    events that failed or are not applied yet are kept whatever their age.
+
+    \b
+    Example:
+        waba events prune --older-than 30d --yes
+    """
+    from waba_cli.errors import ValidationError
+    from waba_cli.services.webhooks import prune_events
+
+    if not older_than.strip()[-1:].isalpha():
+        raise ValidationError("--older-than", f"{older_than!r} is not an age like 30d, 12h or 2w")
+    before = _since(older_than, "--older-than")
+    confirm(f"Delete applied webhook events received before {before:%Y-%m-%d %H:%M} UTC?")
+    with runtime().db.engine.connect() as conn:
+        deleted, kept = prune_events(conn, before)
+    o = out()
+    if o.json_mode:
+        o.json({"deleted": deleted, "kept_unapplied": kept, "before": before})
+        return
+    o.success(f"deleted {deleted} applied event(s) received before {before:%Y-%m-%d %H:%M} UTC")
+    if kept:
+        o.warn(f"kept {kept} older event(s) that failed or are not applied yet: `waba events list --failed`")

@@ -1,0 +1,56 @@
+"""`waba serve-webhook`: receive Meta's webhooks, store them durably, apply them once."""
+
+from typing import Annotated
+
+import typer
+
+from waba_cli.cli.common import command, out, runtime
+
+
+def register(app: typer.Typer) -> None:
+    command(app, "serve-webhook", shared=())(serve_webhook)
+
+
+def serve_webhook(
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default: webhook.host).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (default: webhook.port, 8080).")] = None,
+    path: Annotated[str | None, typer.Option("--path", help="Callback path (default: webhook.path).")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+    json_logs: Annotated[bool, typer.Option("--json-logs", help="One JSON object per delivery on stdout.")] = False,
+) -> None:
+    """Serve the webhook callback URL: verify, store, apply every delivery; one log line each.
+
+    GET answers Meta's verification with any configured account's verify token; POST is accepted only
+    when signed (X-Hub-Signature-256) with a configured account's app secret. A 200 means the raw
+    delivery is committed to the database; every message, status and business event in it is applied
+    once, whatever Meta repeats or reorders. Auto-replies go out after the answer, never before.
+    GET /healthz answers "ok". SIGTERM or Ctrl-C: in-flight requests finish, the queue is flushed, exit 0.
+    Several instances may share one PostgreSQL database behind a load balancer.
+
+    \b
+    Example:
+        waba serve-webhook --port 8080
+        waba serve-webhook --host 0.0.0.0 --workers 2 --json-logs
+    """
+    from waba_cli.errors import UsageError
+    from waba_cli.services import webhooks
+    from waba_cli.webhook.server import Options, serve
+
+    rt = runtime()
+    settings = rt.settings
+    route = path or settings.webhook_path
+    if not route.startswith("/"):
+        raise UsageError(f"--path {route!r} must start with /", "for example --path /webhook")
+    if port is not None and not 0 <= port <= 65535:
+        raise UsageError(f"--port {port} is not a TCP port (0-65535)")
+    keys = webhooks.load_keys(rt.db, rt.cipher())
+    if not keys.apps:
+        raise UsageError("no account is configured, so no delivery could be verified", "run `waba account setup` first")
+    bind_host, bind_port = host or settings.webhook_host, settings.webhook_port if port is None else port
+    o = out()
+    o.note(
+        f"waba: listening on http://{bind_host}:{bind_port}{route} "
+        f"({keys.apps} app secret(s), {keys.tokens} verify token(s), database {rt.db.url}); Ctrl-C to stop"
+    )
+    serve(rt, Options(path=route, json_logs=json_logs), host=bind_host, port=bind_port, workers=workers)
+    o.note("waba: stopped; every acknowledged delivery is stored")
