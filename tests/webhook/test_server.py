@@ -378,7 +378,12 @@ def test_other_paths_and_methods_are_404_and_405_and_healthz_answers(receiver: R
 
 
 def test_repeated_deliveries_change_nothing(receiver: Receiver) -> None:
-    samples = ("01-text.json", "15-statuses-lifecycle.json", "17-template-events.json", "18-account-and-phone-events.json")
+    samples = (
+        "01-text.json",
+        "15-statuses-lifecycle.json",
+        "17-template-events.json",
+        "18-account-and-phone-events.json",
+    )
     for _ in range(3):
         for name in samples:
             assert receiver.post(fixture_bytes(name)).status_code == 200
