@@ -90,13 +90,19 @@ class Receiver:
 
 
 @pytest.fixture
-def business(waba: Any, setup_file: Any) -> dict[str, Any]:
-    """The fixtures' business set up as an account (auto-replies off unless a test turns them on)."""
+def business_changes() -> dict[str, Any]:
+    """Setup values that differ from the seed's (a test module overrides this fixture)."""
+    return {"enable_auto_reply": False}
+
+
+@pytest.fixture
+def business(waba: Any, setup_file: Any, business_changes: dict[str, Any]) -> dict[str, Any]:
+    """The fixtures' business set up as an account (auto-replies off unless a module turns them on)."""
     result = waba(
         "account",
         "setup",
         "--from-file",
-        str(setup_file({"waba_id": WABA_ID, "enable_auto_reply": False})),
+        str(setup_file({"waba_id": WABA_ID, **business_changes})),
         "--no-verify",
         "--json",
     )

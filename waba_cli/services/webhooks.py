@@ -518,7 +518,7 @@ def _inbound_row(
         "phone_number_id": pnid,
         "direction": "in",
         "wamid": wamid,
-        "contact": f"+{digits}" if digits else (user_id or wa_id or "unknown"),
+        "contact": f"+{digits[:63]}" if digits else (user_id or wa_id or "unknown"),
         "contact_name": _str(profile.get("name"), 255) if isinstance(profile, dict) else None,
         "contact_user_id": user_id,
         "contact_username": _str(contact.get("username"), 64),
