@@ -22,6 +22,10 @@ def _share(value: float, flag: str) -> float:
     return value
 
 
+def _stop_before_serving(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
 def _say(line: str) -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
@@ -78,6 +82,12 @@ def serve(
         raise UsageError("--latency-ms, --review-delay and --status-delay must not be negative")
     if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
         raise UsageError(f"--webhook-url must be an http(s) URL, got {webhook_url!r}")
+
+    import signal
+
+    # a stop that comes before the server runs (a demo cleaning up early) is a normal stop too
+    signal.signal(signal.SIGTERM, _stop_before_serving)
+    signal.signal(signal.SIGINT, _stop_before_serving)
 
     from waba_cli.sandbox import fixtures
     from waba_cli.sandbox.api import Options
