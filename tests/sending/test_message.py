@@ -133,3 +133,13 @@ def test_message_show_of_an_unknown_wamid_is_exit_2(waba: Any, history: None) ->
 
     assert result.code == 2
     assert "waba message list" in result.err
+
+
+def test_message_show_of_a_wamid_known_only_from_webhooks(waba: Any, db: Database, account_id: int) -> None:
+    apply_webhook(db, status_webhook("wamid.ELSEWHERE", "sent", "delivered"))
+
+    result = waba("message", "show", "wamid.ELSEWHERE", "--json")
+
+    assert result.code == 0, result.err
+    shown = result.json()
+    assert (shown["status"], [h["status"] for h in shown["history"]]) == ("delivered", ["sent", "delivered"])

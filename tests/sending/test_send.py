@@ -589,3 +589,32 @@ def test_dry_run_of_a_local_file_uploads_nothing(
     assert "<media id of p.jpg>" in result.out
     assert not upload.called
     assert messages(db) == []
+
+
+def test_no_answer_from_meta_leaves_the_message_queued_and_in_doubt(
+    waba: Any, graph: Any, db: Database, in_window: None
+) -> None:
+    route = graph.post(MESSAGES_URL).mock(side_effect=httpx.ReadTimeout("timed out"))
+
+    result = waba("send", "text", "--to", CONTACT, "--body", "hi")
+
+    assert result.code == 1
+    assert "no answer from the Graph API" in result.err
+    assert route.call_count == 1  # a send that may have arrived is never retried blindly
+    [row] = messages(db)
+    assert row.status == "queued"
+    assert row.error_details is not None
+    assert row.error_details.startswith("in doubt")
+
+
+def test_send_interactive_needs_exactly_one_kind(waba: Any, graph: Any, in_window: None, tmp_path: Path) -> None:
+    route = graph.post(MESSAGES_URL).mock(return_value=httpx.Response(200, json=accepted()))
+
+    neither = waba("send", "interactive", "--to", CONTACT, "--body", "Pick")
+    both = waba("send", "interactive", "--to", CONTACT, "--body", "Pick", "--button", "a:A",
+                "--cta-url", "https://example.com", "--cta-text", "Go")  # fmt: skip
+
+    assert (neither.code, both.code) == (2, 2)
+    assert "exactly one of" in neither.err
+    assert "--button, --cta-url" in both.err
+    assert not route.called

@@ -905,7 +905,8 @@ class MessageView:
 
     def detail_json(self, wamid: str) -> dict[str, Any]:
         m = self.message
-        data = self.as_json() or {"wamid": wamid, "direction": None, "status": None}
+        furthest = max((h.status for h in self.history), key=lambda s: STATUS_RANK.get(s, -1), default=None)
+        data = self.as_json() or {"wamid": wamid, "direction": "out", "status": furthest}
         if m is not None:
             data |= {
                 "contact_name": m.contact_name,
