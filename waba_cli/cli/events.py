@@ -168,9 +168,10 @@ def replay(
     results: list[dict[str, Any]] = []
     try:
         with store.engine.connect() as conn:
-            directory = webhooks.Directory.load(conn)
-            conn.commit()
-            for delivery in webhooks.events_to_replay(conn, event_id):
+            with conn.begin():
+                directory = webhooks.Directory.load(conn)
+                deliveries = webhooks.events_to_replay(conn, event_id)
+            for delivery in deliveries:
                 outcome = webhooks.apply_stored(conn, delivery, directory)
                 results.append(
                     {
