@@ -1,0 +1,152 @@
+"""A 200 is a promise: SIGKILL under load loses no acknowledged delivery; SIGTERM flushes and exits 0."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, func, select
+
+from tests.webhook.conftest import PHONE_NUMBER_ID, WABA_ID, sign
+from waba_cli.db.models.messages import Message, MessageStatus
+from waba_cli.db.models.webhooks import WebhookEvent
+
+EVENTS = WebhookEvent.__table__  # type: ignore[attr-defined]
+MESSAGES = Message.__table__  # type: ignore[attr-defined]
+HISTORY = MessageStatus.__table__  # type: ignore[attr-defined]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start(port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "waba_cli", "serve-webhook", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=os.environ.copy(),
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.05)
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read().decode() if process.stderr else "exited")
+    process.kill()
+    raise AssertionError("serve-webhook did not start")
+
+
+def delivery(number: int) -> bytes:
+    """An inbound text and a status for an earlier one: what a busy number receives."""
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550134567", "phone_number_id": PHONE_NUMBER_ID},
+        "contacts": [{"profile": {"name": "Load"}, "wa_id": "5511987654321"}],
+        "messages": [
+            {
+                "from": "5511987654321",
+                "id": f"wamid.load-{number}",
+                "timestamp": "1750700001",
+                "type": "text",
+                "text": {"body": f"message {number}"},
+            }
+        ],
+        "statuses": [{"id": f"wamid.out-{number}", "status": "delivered", "timestamp": "1750700002"}],
+    }
+    entry = {"id": WABA_ID, "changes": [{"field": "messages", "value": value}]}
+    return json.dumps({"object": "whatsapp_business_account", "entry": [entry]}).encode()
+
+
+async def load(port: int, acknowledged: list[int], stop: asyncio.Event, start_at: int, connections: int = 16) -> None:
+    """POST deliveries until ``stop`` is set or the server is gone; record those answered 200."""
+    counter = iter(range(start_at, start_at + 10**7))
+    url = f"http://127.0.0.1:{port}/webhook"
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not stop.is_set():
+            number = next(counter)
+            body = delivery(number)
+            try:
+                response = await client.post(url, content=body, headers={"x-hub-signature-256": sign(body)})
+            except httpx.TransportError:
+                return
+            if response.status_code == 200:
+                acknowledged.append(number)
+
+    async with httpx.AsyncClient(timeout=10) as client:
+        await asyncio.gather(*(worker(client) for _ in range(connections)))
+
+
+def run_load_until(port: int, action: Any, after: float, start_at: int = 0) -> list[int]:
+    acknowledged: list[int] = []
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(load(port, acknowledged, stop, start_at))
+        await asyncio.sleep(after)
+        action()
+        await asyncio.sleep(0.3)
+        stop.set()
+        await task
+
+    asyncio.run(main())
+    return acknowledged
+
+
+def check_every_acknowledged_delivery_is_applied_once(database_url: str, acknowledged: list[int]) -> None:
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        stored = {h for (h,) in conn.execute(select(EVENTS.c.body_sha256))}
+        statuses = dict(conn.execute(select(EVENTS.c.status, func.count()).group_by(EVENTS.c.status)).all())
+        inbound = {w for (w,) in conn.execute(select(MESSAGES.c.wamid).where(MESSAGES.c.direction == "in"))}
+        history = conn.execute(select(func.count()).select_from(HISTORY)).scalar_one()
+        events = conn.execute(select(func.count()).select_from(EVENTS)).scalar_one()
+    engine.dispose()
+    assert acknowledged
+    missing = [n for n in acknowledged if hashlib.sha256(delivery(n)).hexdigest() not in stored]
+    assert missing == []
+    assert {f"wamid.load-{n}" for n in acknowledged} <= inbound
+    # applied exactly once: one message and one status row per stored delivery, all marked applied
+    assert set(statuses) == {"applied"}
+    assert len(inbound) == events
+    assert history == events
+
+
+def test_sigkill_under_load_loses_no_acknowledged_delivery(business: Any, database_url: str) -> None:
+    port = free_port()
+    server = start(port)
+    try:
+        acknowledged = run_load_until(port, lambda: server.send_signal(signal.SIGKILL), after=1.5)
+        server.wait(timeout=10)
+        assert server.returncode == -signal.SIGKILL
+        # the restarted server finds everything and applies what was left, once
+        server = start(port)
+        more = run_load_until(port, lambda: None, after=0.5, start_at=10**6)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    check_every_acknowledged_delivery_is_applied_once(database_url, acknowledged + more)
+
+
+def test_sigterm_under_load_finishes_in_flight_requests_and_exits_0(business: Any, database_url: str) -> None:
+    port = free_port()
+    server = start(port)
+    acknowledged = run_load_until(port, lambda: server.send_signal(signal.SIGTERM), after=1.0)
+    assert server.wait(timeout=30) == 0, server.stderr.read().decode() if server.stderr else ""
+    check_every_acknowledged_delivery_is_applied_once(database_url, acknowledged)
