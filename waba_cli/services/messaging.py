@@ -243,10 +243,21 @@ def template_for_send(session: Session, account: Account, name: str, language: s
     if sendable:
         return sendable[0]
     states = ", ".join(f"{r.language} {r.status}" for r in rows)
+    what_to_do = _NOT_SENDABLE_HINTS.get(rows[0].status.upper(), "see `waba template show NAME`")
     raise UsageError(
         f"template {name!r} cannot be sent ({states}); only APPROVED, FLAGGED or REINSTATED templates can",
-        "wait for Meta's review and run `waba template sync`, or `waba template submit NAME` for a draft",
+        f"{what_to_do.replace('NAME', name)}; if Meta's status has changed since, run `waba template sync`",
     )
+
+
+_NOT_SENDABLE_HINTS = {
+    "DRAFT": "submit it for review: `waba template submit NAME`",
+    "PENDING": "wait for Meta's review",
+    "IN_APPEAL": "wait for the appeal",
+    "REJECTED": "fix it (`waba template validate NAME`) and submit it again",
+    "PAUSED": "Meta paused it for low quality: edit it, or wait for the pause to end",
+    "DISABLED": "Meta disabled it for good: create a new template",
+}
 
 
 @dataclass(frozen=True)
@@ -290,8 +301,10 @@ def _bind(
         values = template_rules.bind(slots, params, named=named)
     except ValueError as exc:
         how = "--param name=value for each" if named else "--param V in order"
+        if url_slots and not url_suffixes:
+            how += " (a URL button's suffix may instead be given with --button-url-suffix)"
         raise ValidationError(
-            "--param", f"template {template.name!r}: {exc}", f"give {how}; `waba template show {template.name}`"
+            "--param", f"template {template.name!r}: {exc}", f"give {how}; see `waba template show {template.name}`"
         ) from None
     values.update(zip(url_slots, url_suffixes, strict=False))
     # in the template's order, whatever order name=value pairs came in
