@@ -21,6 +21,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 from waba_cli import __version__
 from waba_cli.cli import account, db, init, secrets, usage
 from waba_cli.cli import message as message_cli
+from waba_cli.cli import demo as demo_cli
 from waba_cli.cli import sandbox as sandbox_cli
 from waba_cli.cli import send as send_cli
 from waba_cli.cli.common import HELP_SETTINGS, STATE, apply_shared, env_flag
@@ -62,6 +63,7 @@ app.add_typer(secrets.app)
 app.add_typer(send_cli.app)
 app.add_typer(message_cli.app)
 app.add_typer(sandbox_cli.app)
+demo_cli.register(app)
 
 
 def _version(value: bool) -> None:

@@ -56,3 +56,22 @@ def sent(sandbox_url: str) -> dict[str, Any]:
     """The sandbox's count of accepted sends (``GET /_sandbox/sent``)."""
     answer: dict[str, Any] = httpx.get(f"{sandbox_url.rstrip('/')}/_sandbox/sent", timeout=5.0).json()
     return answer
+
+
+def subscribe_callback(sandbox_url: str, callback_url: str) -> dict[str, Any]:
+    """Set the sandbox app's webhook callback (``POST /{app-id}/subscriptions`` with the app token, §5.2).
+
+    The sandbox verifies ``callback_url`` first with a GET carrying the sandbox verify token.
+    """
+    params = {
+        "object": "whatsapp_business_account",
+        "callback_url": callback_url,
+        "verify_token": fixtures.VERIFY_TOKEN,
+        "fields": "messages,message_template_status_update,flows",
+        "access_token": f"{fixtures.APP_ID}|{fixtures.APP_SECRET}",
+    }
+    response = httpx.post(
+        f"{sandbox_url.rstrip('/')}/v23.0/{fixtures.APP_ID}/subscriptions", params=params, timeout=15.0
+    )
+    answer: dict[str, Any] = response.json()
+    return answer
