@@ -104,6 +104,7 @@ RULES = [
     ("header with two variables", _set("HEADER.text", "Order {{1}} for {{2}}"), "HEADER", "2388047"),
     ("header with an emoji", _set("HEADER.text", "Order {{1}} \N{PACKAGE}"), "HEADER", "2388047"),
     ("header variable without example", _set("HEADER.example", None), "HEADER", "100"),
+    ("header variable other than {{1}}", _set("HEADER.text", "Order {{2}}"), "HEADER", "2388047"),
     ("body longer than 1024", _set("BODY.text", "Hi {{1}}, order {{2}} shipped. " + "x" * 1024), "BODY", "2388040"),
     ("body missing", _set("BODY.text", ""), "BODY", "2388072"),
     ("variables with a gap", _set("BODY.text", "Hi {{1}}, your order {{3}} has shipped today."), "BODY", "100"),
@@ -249,6 +250,16 @@ def test_named_variables_take_letters_and_underscores_only() -> None:
     found = violations_of(request_for(data))
 
     assert [(v.component, v.meta_error) for v in found] == [("BODY", "2388072")]
+
+
+def test_misspelled_component_and_button_keys_are_warnings() -> None:
+    request = request_for(ORDER_UPDATE)
+    component(request, "FOOTER")["txt"] = "typo"
+    component(request, "BUTTONS")["buttons"][0]["payload"] = "x"
+
+    found = rules.validate(request)
+
+    assert [(v.component, v.severity) for v in found] == [("FOOTER", "warning"), ("BUTTONS[1] QUICK_REPLY", "warning")]
 
 
 def test_simple_form_reports_unknown_keys_and_bad_buttons() -> None:

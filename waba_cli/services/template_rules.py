@@ -52,6 +52,31 @@ BUTTON_TYPES = ("QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE", "FLOW", "OTP"
 SPECIALISED_BUTTONS = ("MPM", "SPM", "CATALOG", "VOICE_CALL", "CALL_PERMISSION_REQUEST", "REQUEST_CONTACT_INFO", "APP")
 BUTTON_ALIASES = {"PHONE": "PHONE_NUMBER", "CALL": "PHONE_NUMBER", "QR": "QUICK_REPLY", "REPLY": "QUICK_REPLY"}
 OTP_TYPES = ("COPY_CODE", "ONE_TAP", "ZERO_TAP")
+# the keys each component and button takes (reference §3.2-§3.3); others are reported as warnings
+COMPONENT_KEYS = {
+    "HEADER": ("type", "format", "text", "example"),
+    "BODY": ("type", "text", "example", "add_security_recommendation"),
+    "FOOTER": ("type", "text", "code_expiration_minutes"),
+    "BUTTONS": ("type", "buttons"),
+}
+BUTTON_KEYS = (
+    "type",
+    "text",
+    "url",
+    "example",
+    "phone_number",
+    "flow_id",
+    "flow_name",
+    "flow_json",
+    "flow_action",
+    "navigate_screen",
+    "otp_type",
+    "autofill_text",
+    "package_name",
+    "signature_hash",
+    "supported_apps",
+    "zero_tap_terms_accepted",
+)
 FLOW_ACTIONS = ("navigate", "data_exchange")
 
 NAME_MAX = 512
@@ -357,6 +382,9 @@ class _Checker:
                 self.add(kind, "appears twice", f"keep one {kind} component")
                 continue
             seen[kind] = component
+            unknown = [str(k)[:30] for k in component if k not in COMPONENT_KEYS[kind]]
+            if unknown:
+                self.warn(kind, f"has key(s) Meta does not know here: {', '.join(unknown)}", "check their spelling")
         self.variable_format(seen)
         if "HEADER" in seen:
             self.header(seen["HEADER"])
@@ -453,6 +481,13 @@ class _Checker:
         keys = distinct_keys(found)
         if len(keys) > 1:
             self.add("HEADER", f"has {len(keys)} variables; a header takes one", "keep one variable", ERR_HEADER)
+        elif keys and keys[0].isdigit() and keys[0] != "1":
+            self.add(
+                "HEADER",
+                f"variable {{{{{keys[0]}}}}} must be {{{{1}}}}",
+                "number the header variable {{1}}",
+                ERR_HEADER,
+            )
         example = header.get("example")
         if not keys:
             if example is not None:
@@ -665,6 +700,9 @@ class _Checker:
                 continue
             kind = _upper(button.get("type")) or "?"
             kinds.append(kind)
+            unknown = [str(k)[:30] for k in button if k not in BUTTON_KEYS]
+            if unknown and kind in BUTTON_TYPES:
+                self.warn(f"{where} {kind}", f"has key(s) Meta does not know: {', '.join(unknown)}", "check them")
             self.button(f"{where} {kind}", kind, button)
         self.button_counts(kinds)
 
