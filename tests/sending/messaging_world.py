@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from waba_cli.db.engine import Database, open_database
 from waba_cli.db.models.accounts import Account
@@ -74,7 +74,8 @@ def add_template(db: Database, account_id: int, name: str, components: list[dict
 
 def messages(db: Database) -> list[Message]:
     with db.session() as session:
-        return list(session.exec(select(Message).where(Message.direction == "out").order_by(Message.id)).all())  # type: ignore[arg-type]
+        query = select(Message).where(Message.direction == "out").order_by(col(Message.id))
+        return list(session.exec(query).all())
 
 
 def accepted(wamid: str = "wamid.OUT1") -> dict[str, Any]:

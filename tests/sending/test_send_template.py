@@ -23,7 +23,7 @@ from waba_cli.db.engine import Database
 
 __all__ = ["account_id", "db"]  # fixtures
 
-ORDER_UPDATE = [
+ORDER_UPDATE: list[dict[str, Any]] = [
     {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["4::aW1hZ2U="]}},
     {
         "type": "BODY",
