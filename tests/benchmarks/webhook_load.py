@@ -240,8 +240,9 @@ e = WebhookEvent.__table__
 with db.engine.connect() as conn:
     statuses = dict(conn.execute(select(e.c.status, func.count()).group_by(e.c.status)).all())
     history = conn.execute(select(func.count()).select_from(MessageStatus.__table__)).scalar_one()
-    read = conn.execute(select(func.count()).select_from(Message.__table__).where(Message.status == "read")).scalar_one()
-    inbound = conn.execute(select(func.count()).select_from(Message.__table__).where(Message.direction == "in")).scalar_one()
+    m = Message.__table__
+    read = conn.execute(select(func.count()).select_from(m).where(m.c.status == "read")).scalar_one()
+    inbound = conn.execute(select(func.count()).select_from(m).where(m.c.direction == "in")).scalar_one()
 print(json.dumps({"events": sum(statuses.values()), "applied": statuses.get("applied", 0),
                   "statuses": history, "messages_read": read, "inbound": inbound}))
 """
@@ -249,7 +250,7 @@ print(json.dumps({"events": sum(statuses.values()), "applied": statuses.get("app
     return dict(json.loads(result.stdout))
 
 
-def main() -> int:  # noqa: PLR0915 - one linear script
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
