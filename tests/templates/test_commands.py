@@ -586,3 +586,23 @@ def test_delete_refuses_a_disabled_template(waba: Any, account: dict[str, Any], 
     assert result.code == 2
     assert "does not delete disabled templates" in result.err
     assert not route.called
+
+
+def test_delete_dry_run_of_a_draft_prints_json_and_keeps_it(waba: Any, draft: None) -> None:
+    result = waba("template", "delete", "order_update", "--dry-run", "--json")
+
+    assert result.code == 0, result.err
+    assert result.json()["dry_run"] is True
+    assert [t["name"] for t in result.json()["local"]] == ["order_update"]
+    assert len(rows(waba)) == 1
+
+
+def test_sync_of_a_template_meta_lists_twice_keeps_one_row(waba: Any, account: dict[str, Any], graph: Any) -> None:
+    graph.get(TEMPLATES).mock(
+        return_value=listed(meta_template("order_update", "10"), meta_template("order_update", "10"))
+    )
+
+    result = waba("template", "sync", "--json")
+
+    assert result.code == 0, result.err
+    assert [t["name"] for t in rows(waba)] == ["order_update"]

@@ -537,7 +537,10 @@ def delete(name: NameArg, language: LanguageOpt = None) -> None:
         show_dry_run(exc.request)
         return
     if rt.dry_run:  # only local drafts: nothing would have been sent
-        o.note(f"dry run: the local draft(s) of {name} ({languages}) would be removed; nothing was changed")
+        if o.json_mode:
+            o.json({"dry_run": True, "request": None, "local": [_summary(r) for r in rows]})
+        else:
+            o.note(f"dry run: the local copies of {name} ({languages}) would be removed; nothing was changed")
         return
     if o.json_mode:
         o.json(

@@ -767,6 +767,8 @@ def reconcile(session: Session, account: Account, remote: Iterable[Mapping[str, 
     by_key = {(r.name, r.language): r for r in rows}
     seen: set[int] = set()
     now = utcnow()
+    # events are written after one flush has given the new rows their ids (a flush per row is slow)
+    changed: list[tuple[MessageTemplate, str, str | None]] = []
     for template in remote:
         result.fetched += 1
         name = _text(template.get("name"), _NAME_LEN)
@@ -779,32 +781,31 @@ def reconcile(session: Session, account: Account, remote: Iterable[Mapping[str, 
         if row is None:
             assert account.id is not None
             row = MessageTemplate(account_id=account.id, name=name, language=language, category="", status="")
-            session.add(row)
-            session.flush()
             by_key[(name, language)] = row
             _take_meta_copy(row, template, now)
-            session.add(_event(row, "sync", row.status or "SYNCED", now, reason=row.rejected_reason))
+            changed.append((row, row.status or "SYNCED", row.rejected_reason))
             result.added += 1
         else:
+            if row.id is not None:  # else listed twice by Meta, and new in this sync
+                seen.add(row.id)
             if row.status == "DRAFT":
                 result.drafts_matched += 1
             events = _take_meta_copy(row, template, now)
-            for event, reason in events:
-                session.add(_event(row, "sync", event, now, reason=reason))
+            changed += [(row, event, reason) for event, reason in events]
             result.status_changes += sum(1 for event, _ in events if event not in _CHANGE_EVENTS)
             if events:
                 result.updated += 1
             else:
                 result.unchanged += 1
-        assert row.id is not None
-        seen.add(row.id)
         session.add(row)
     for row in rows:
         if row.template_id and row.id not in seen and row.status not in GONE_STATUSES:
             row.status, row.status_updated_at, row.updated_at = "DELETED", now, now
             session.add(row)
-            session.add(_event(row, "sync", "DELETED", now, reason="no longer listed by Meta"))
+            changed.append((row, "DELETED", "no longer listed by Meta"))
             result.gone += 1
+    session.flush()
+    session.add_all(_event(row, "sync", event, now, reason=reason) for row, event, reason in changed)
     session.flush()
     return result
 
@@ -838,11 +839,12 @@ def _take_meta_copy(row: MessageTemplate, template: Mapping[str, Any], now: date
     components = template.get("components")
     if isinstance(components, list):
         fresh = rules.normalize_components(components)
-        before = rules.comparable(row.category, row.parameter_format, row.components)["components"]
-        after = rules.comparable(row.category, template.get("parameter_format"), fresh)["components"]
-        if row.components and before != after and not was_draft:
-            events.append(("COMPONENTS_CHANGE", None))
-        row.components = fresh
+        if fresh != row.components:
+            before = rules.comparable(row.category, row.parameter_format, row.components)["components"]
+            after = rules.comparable(row.category, template.get("parameter_format"), fresh)["components"]
+            if row.components and before != after and not was_draft:
+                events.append(("COMPONENTS_CHANGE", None))
+            row.components = fresh
     row.parameter_format = _enum(template.get("parameter_format"), 16) or row.parameter_format
     row.sub_category = _enum(template.get("sub_category")) or row.sub_category
     row.previous_category = _enum(template.get("previous_category")) or row.previous_category
@@ -891,10 +893,12 @@ async def delete_templates(
             await api.delete_template(account.waba_id, name)
     now = utcnow()
     result = [Deleted(r.name, r.language, r.template_id, r.status, r in at_meta) for r in rows]
+    if api.client.dry_run:  # only drafts, so nothing was shown instead of sent: change nothing either
+        return result
     with db.transaction() as session:
         for row in rows:
             fresh = session.get(MessageTemplate, row.id)
-            if fresh is None:
+            if fresh is None or fresh.status in GONE_STATUSES:
                 continue
             if fresh.template_id:
                 fresh.status, fresh.status_updated_at, fresh.updated_at = "DELETED", now, now
