@@ -44,7 +44,7 @@ def test_demo_runs_the_whole_loop_until_messages_are_read(tmp_path: Path) -> Non
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert time.monotonic() - started < 60  # 30 s on an idle machine; CI shares its cores
+    assert time.monotonic() - started < 90  # under 30 s on an idle machine; CI runs tests beside it
     steps = re.findall(r"^Step (\d+)/(\d+) ", result.stdout, re.MULTILINE)
     assert len(steps) == int(steps[0][1]) >= 8
     assert "every step passed" in result.stdout

@@ -171,6 +171,10 @@ class DemoRun:
             ("The customer taps a button (waba sandbox inbound --button)", self.customer_taps),
             ("Wait for the receipts: sent, delivered, read (waba message list)", self.wait_for_read),
         ]
+        if ("events", "list") in self.commands:
+            self.steps.append(("What the webhook receiver stored (waba events list)", self.events))
+        if ("usage",) in self.commands:
+            self.steps.append(("Messages against the account's limits (waba usage)", self.usage))
         if ("analytics", "report") in self.commands:
             self.steps.append(("Analytics report (waba analytics report)", self.analytics))
         if ("health", "check") in self.commands:
@@ -203,6 +207,8 @@ class DemoRun:
             code = run(list(args))
         finally:
             sys.stdout, sys.stderr = saved
+        if code == 130:  # Ctrl-C arrived while the command ran
+            raise KeyboardInterrupt
         if code not in accept:
             problem = err.getvalue().strip().splitlines()
             raise OperationError(f"`waba {' '.join(args)}` exited {code}: {problem[-1] if problem else 'no message'}")
@@ -242,6 +248,14 @@ class DemoRun:
         raise OperationError(f"{what} did not happen within {timeout:.0f} s")
 
     def stop_servers(self) -> None:
+        """SIGTERM to each server, then wait; a second Ctrl-C meanwhile must not leave one running."""
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self._stop_servers()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _stop_servers(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
                 with suppress(ProcessLookupError):
@@ -262,16 +276,24 @@ class DemoRun:
     # -- the steps -------------------------------------------------------------------------------
 
     def start_sandbox(self) -> str:
-        log = self.home / "sandbox.log"
+        port = _free_port()
         state = str(self.home / "sandbox.json")
         self.spawn(
             "sandbox",
-            *("sandbox", "serve", "--port", "0", "--status-delay", "0.1", "--review-delay", "0.5", "--state", state),
+            *("sandbox", "serve", "--port", str(port), "--state", state),
+            *("--status-delay", "0.1", "--review-delay", "0.5"),
         )
-        self.wait_for("the sandbox start", lambda: "Graph API at " in log.read_text(errors="replace"))
-        self.sandbox_url = log.read_text().split("Graph API at ")[1].split()[0]
+        self.sandbox_url = f"http://127.0.0.1:{port}"
         self.env["WABA_GRAPH_BASE_URL"] = os.environ["WABA_GRAPH_BASE_URL"] = self.sandbox_url
+        # it starts while the home is created; the account setup waits for it
         return f"a local Graph API at {self.sandbox_url}, with a seeded WABA, two numbers and seven templates"
+
+    def wait_for_sandbox(self) -> None:
+        from waba_cli.sandbox import client
+
+        self.wait_for(
+            "the sandbox start", lambda: client.wait_until_up(f"{self.sandbox_url}/_sandbox/sent", timeout=0.5)
+        )
 
     def init(self) -> str:
         self.waba("init")
@@ -286,6 +308,7 @@ class DemoRun:
         self.webhook_url = f"http://127.0.0.1:{port}/webhook"
         setup = self.home / "setup.json"
         setup.write_text(json.dumps(setup_document(self.webhook_url), indent=2), encoding="utf-8")
+        self.wait_for_sandbox()
         account = self.waba_json("account", "setup", "--from-file", str(setup))
         return (
             f"account {account['name']}: WABA {account['waba_id']}, number {', '.join(account['phone_numbers'])}, "
@@ -381,7 +404,7 @@ class DemoRun:
             "keep:No, keep it",
         )
         self.sent = [text["wamid"], template["wamid"], buttons["wamid"]]
-        return f"3 messages accepted by the Graph API: {', '.join('…' + w[-12:] for w in self.sent)}"
+        return "the Graph API accepted a text, the template order_update and a message with 2 reply buttons"
 
     def customer_taps(self) -> str:
         answer = self.waba_json(
@@ -415,6 +438,23 @@ class DemoRun:
             raise OperationError(f"the replies are {shown}, not all read") from None
         inbound = sum(1 for status in statuses.values() if status == "received")
         return f"all 3 replies read (status webhooks applied by serve-webhook); {inbound} inbound messages stored"
+
+    def events(self) -> str:
+        events = self.waba_json("events", "list", "--limit", "200")
+        fields: dict[str, int] = {}
+        for event in events:
+            fields[event["field"]] = fields.get(event["field"], 0) + 1
+        failed = sum(1 for event in events if event.get("status") == "failed")
+        if failed:
+            from waba_cli.errors import OperationError
+
+            raise OperationError(f"{failed} stored webhook event(s) failed to apply")
+        shown = ", ".join(f"{count} {field}" for field, count in sorted(fields.items()))
+        return f"{len(events)} signed deliveries stored and applied: {shown}"
+
+    def usage(self) -> str:
+        usage = self.waba_json("usage")
+        return f"{usage['today']} outbound messages today, {usage['month']} this month (no limits set)"
 
     def analytics(self) -> str:
         report = self.waba_json("analytics", "report", "--since", "1d")
