@@ -467,3 +467,20 @@ def test_an_unknown_field_is_kept_as_an_event_and_crashes_nothing(receiver: Rece
     event = rows(receiver, WebhookEvent.__table__)[0]  # type: ignore[attr-defined]
     assert (event.field, event.status) == ("calls", "applied")
     assert "unknown" in event.summary
+
+
+def test_json_logs_give_one_object_per_delivery(business: Any) -> None:
+    app, uvicorn_server, thread, log = start_receiver(json_logs=True)
+    port = uvicorn_server.servers[0].sockets[0].getsockname()[1]
+    try:
+        receiver = Receiver(f"http://127.0.0.1:{port}", httpx.Client(timeout=10), app, log)
+        assert receiver.post(fixture_bytes("01-text.json")).status_code == 200
+        assert receiver.post(b"{}", secret="wrong").status_code == 401
+    finally:
+        uvicorn_server.should_exit = True
+        thread.join(timeout=15)
+    applied, refused = (json.loads(line) for line in log.lines())
+    assert (applied["status"], applied["result"], applied["field"]) == (200, "applied", "messages")
+    assert applied["ids"] == ["wamid.HBgLMTY1MDU1NTAxMjMVAgASGBQ0ODA1NDc4MTczRkZBQzYyNEIxNwA="]
+    assert isinstance(applied["event_id"], int)
+    assert (refused["status"], refused["result"]) == (401, "invalid signature")
