@@ -18,7 +18,7 @@ ORDER_UPDATE: dict[str, Any] = {
     "name": "order_update",
     "category": "UTILITY",
     "language": "en_US",
-    "header_text": "Order {{1}}",
+    "header_text": "Order {{1}} update",
     "header_example": "8812",
     "body_text": "Hi {{1}}, your order {{2}} has shipped and arrives soon.",
     "examples": ["Ana", "8812"],
@@ -101,10 +101,11 @@ RULES = [
     ("category retired", _set("category", "TRANSACTIONAL"), "category", "100"),
     ("language not a locale code", _set("language", "english"), "language", "100"),
     ("header longer than 60", _set("HEADER.text", "Order {{1}} " + "x" * 60), "HEADER", "2388040"),
-    ("header with two variables", _set("HEADER.text", "Order {{1}} for {{2}}"), "HEADER", "2388047"),
+    ("header with two variables", _set("HEADER.text", "Order {{1}} for {{2}} now"), "HEADER", "2388047"),
     ("header with an emoji", _set("HEADER.text", "Order {{1}} \N{PACKAGE}"), "HEADER", "2388047"),
     ("header variable without example", _set("HEADER.example", None), "HEADER", "100"),
-    ("header variable other than {{1}}", _set("HEADER.text", "Order {{2}}"), "HEADER", "2388047"),
+    ("header variable other than {{1}}", _set("HEADER.text", "Order {{2}} news"), "HEADER", "2388047"),
+    ("header ending with its variable", _set("HEADER.text", "Order {{1}}"), "HEADER", "2388299"),
     ("body longer than 1024", _set("BODY.text", "Hi {{1}}, order {{2}} shipped. " + "x" * 1024), "BODY", "2388040"),
     ("body missing", _set("BODY.text", ""), "BODY", "2388072"),
     ("variables with a gap", _set("BODY.text", "Hi {{1}}, your order {{3}} has shipped today."), "BODY", "100"),
@@ -273,7 +274,7 @@ def test_simple_form_becomes_metas_create_request() -> None:
 
     assert request["parameter_format"] == "positional"
     assert request["components"] == [
-        {"type": "HEADER", "format": "TEXT", "text": "Order {{1}}", "example": {"header_text": ["8812"]}},
+        {"type": "HEADER", "format": "TEXT", "text": "Order {{1}} update", "example": {"header_text": ["8812"]}},
         {
             "type": "BODY",
             "text": "Hi {{1}}, your order {{2}} has shipped and arrives soon.",
@@ -299,7 +300,7 @@ def test_preview_fills_header_body_and_url_suffix_in_order() -> None:
         request["components"], "UTILITY", rules.bind(slots, ["77", "Bob", "77", "x77"], named=False)
     )
 
-    assert rendered.header == "Order 77"
+    assert rendered.header == "Order 77 update"
     assert rendered.body == "Hi Bob, your order 77 has shipped and arrives soon."
     assert rendered.buttons[1] == {"type": "URL", "text": "Track it", "target": "https://example.com/track/x77"}
 
@@ -459,7 +460,12 @@ def valid_templates(draw: st.DrawFn) -> dict[str, Any]:
             else {"header_text": [draw(example_values)]}
         )
         components.append(
-            {"type": "HEADER", "format": "TEXT", "text": f"{draw(words)} {{{{{key}}}}}", "example": header_example}
+            {
+                "type": "HEADER",
+                "format": "TEXT",
+                "text": f"{draw(words)} {{{{{key}}}}} {draw(words)}",
+                "example": header_example,
+            }
         )
     elif header == "location":
         components.append({"type": "HEADER", "format": "LOCATION"})

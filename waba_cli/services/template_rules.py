@@ -480,7 +480,14 @@ class _Checker:
         keys = distinct_keys(found)
         if len(keys) > 1:
             self.add("HEADER", f"has {len(keys)} variables; a header takes one", "keep one variable", ERR_HEADER)
-        elif keys and keys[0].isdigit() and keys[0] != "1":
+        if found and (not text[: found[0].start].strip() or not text[found[-1].end :].strip()):
+            self.add(
+                "HEADER",
+                "starts or ends with a variable",
+                "put some text before and after the variable",
+                ERR_START_END,
+            )
+        if len(keys) == 1 and keys[0].isdigit() and keys[0] != "1":
             self.add(
                 "HEADER",
                 f"variable {{{{{keys[0]}}}}} must be {{{{1}}}}",
