@@ -641,7 +641,7 @@ class Sandbox:
         }
         number.requested_name = None
         self.state.dirty = True
-        self._emit_management(number.waba_id, "phone_number_name_update", value)
+        self.emit_management(number.waba_id, "phone_number_name_update", value)
 
     async def _register(self, call: Call) -> dict[str, Any]:
         self._scope(call, MANAGEMENT)
@@ -920,7 +920,7 @@ class Sandbox:
     def _app_wants(self, field_name: str) -> bool:
         return self.state.app.fields is None or field_name in self.state.app.fields
 
-    def _emit_management(self, waba_id: str, field_name: str, value: dict[str, Any]) -> None:
+    def emit_management(self, waba_id: str, field_name: str, value: dict[str, Any]) -> None:
         url = self.management_url(waba_id, field_name)
         if url is not None:
             self.emitter.emit(url, waba_id, field_name, value, at=int(time.time()))
@@ -974,10 +974,10 @@ class Sandbox:
             template.quality_score = {"score": "UNKNOWN", "date": int(time.time())}
         self.state.dirty = True
         self.log(f"    template {template.name} ({template.language}): {decision.status} ({decision.reason})")
-        value = _template_event(template, decision.status, decision.reason)
+        value = template_event(template, decision.status, decision.reason)
         if decision.rejection_info:
             value["rejection_info"] = dict(decision.rejection_info)
-        self._emit_management(template.waba_id, "message_template_status_update", value)
+        self.emit_management(template.waba_id, "message_template_status_update", value)
         if decision.pause_later:
             self._later(self.options.review_delay, self._pause, template_id)
 
@@ -988,12 +988,12 @@ class Sandbox:
         template.status = "PAUSED"
         template.quality_score = {"score": "RED", "date": int(time.time())}
         self.state.dirty = True
-        value = _template_event(template, "PAUSED", "NONE")
+        value = template_event(template, "PAUSED", "NONE")
         value["other_info"] = {
             "title": "FIRST_PAUSE",
             "description": "Your template was paused for 3 hours: low quality.",
         }
-        self._emit_management(template.waba_id, "message_template_status_update", value)
+        self.emit_management(template.waba_id, "message_template_status_update", value)
 
     async def _delete_templates(self, call: Call) -> dict[str, Any]:
         self._scope(call, MANAGEMENT)
@@ -1016,8 +1016,8 @@ class Sandbox:
             raise bad_param("A DISABLED template cannot be deleted.", user_title="Template cannot be deleted")
         for template in doomed:
             del self.state.templates[template.id]
-            self._emit_management(
-                template.waba_id, "message_template_status_update", _template_event(template, "DELETED", "NONE")
+            self.emit_management(
+                template.waba_id, "message_template_status_update", template_event(template, "DELETED", "NONE")
             )
         return {"success": True}
 
@@ -1070,9 +1070,9 @@ class Sandbox:
         if template.status != "PAUSED":
             return {"success": False, "reason": f"The template is {template.status}, not PAUSED."}
         template.status = "APPROVED"
-        value = _template_event(template, "APPROVED", "NONE")
+        value = template_event(template, "APPROVED", "NONE")
         value["other_info"] = {"title": "UNPAUSE", "description": "Your template was unpaused."}
-        self._emit_management(template.waba_id, "message_template_status_update", value)
+        self.emit_management(template.waba_id, "message_template_status_update", value)
         return {"success": True, "reason": None}
 
     # -- analytics (§5.4) ----------------------------------------------------------------------
@@ -1476,17 +1476,17 @@ class Sandbox:
             raise GraphFailure(139002, f"The Flow JSON has {len(flow.validation_errors)} validation error(s).")
         if flow.data_api_version and not flow.endpoint_uri:
             raise GraphFailure(139002, "The Flow uses an endpoint (data_api_version) but has no endpoint_uri.")
-        self._flow_status(flow, "PUBLISHED")
+        self.flow_status(flow, "PUBLISHED")
 
     async def _deprecate_flow(self, call: Call) -> dict[str, Any]:
         self._scope(call, MANAGEMENT)
         flow: Flow = call.obj
         if flow.status not in ("PUBLISHED", "THROTTLED", "BLOCKED"):
             raise GraphFailure(139003, f"Only published Flows can be deprecated; this one is {flow.status}.")
-        self._flow_status(flow, "DEPRECATED")
+        self.flow_status(flow, "DEPRECATED")
         return {"success": True}
 
-    def _flow_status(self, flow: Flow, status: str) -> None:
+    def flow_status(self, flow: Flow, status: str) -> None:
         old, flow.status = flow.status, status
         value = {
             "event": "FLOW_STATUS_CHANGE",
@@ -1495,7 +1495,7 @@ class Sandbox:
             "old_status": old,
             "new_status": status,
         }
-        self._emit_management(flow.waba_id, "flows", value)
+        self.emit_management(flow.waba_id, "flows", value)
 
     # -- media (§7) and resumable uploads (§3.3) -----------------------------------------------
 
@@ -1593,7 +1593,7 @@ class Sandbox:
 
     # -- the sandbox's own endpoints -----------------------------------------------------------
 
-    async def _internal(self, request: Request, segments: list[str]) -> dict[str, Any] | Raw:
+    async def _internal(self, request: Request, segments: list[str]) -> dict[str, Any] | Raw:  # noqa: PLR0911 - per route
         route = "/".join(segments)
         if route == "sent" and request.method == "GET":
             return {"total": self.sent.total, "by_recipient": dict(self.sent.by_recipient)}
@@ -1607,6 +1607,10 @@ class Sandbox:
         if route == "idle" and request.method == "GET":
             await self.emitter.idle()
             return {"delivered": self.emitter.delivered, "failed": self.emitter.failed}
+        if request.method == "POST" and segments and segments[0] in ("tokens", "phone_numbers", "templates", "flows"):
+            from waba_cli.sandbox.controls import control
+
+            return control(self, segments, read_params({}, "application/json", request.body))
         if len(segments) == 2 and segments[0] == "media" and request.method == "GET":
             self._authenticate(request, dict(request.query))
             media = self.state.media.get(segments[1])
@@ -1699,7 +1703,7 @@ def _template_matches(template: Template, params: dict[str, Any]) -> bool:
     return True
 
 
-def _template_event(template: Template, event: str, reason: str) -> dict[str, Any]:
+def template_event(template: Template, event: str, reason: str) -> dict[str, Any]:
     """A ``message_template_status_update`` value (§8.7); the template id is a JSON number."""
     return {
         "event": event,

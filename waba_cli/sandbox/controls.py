@@ -1,0 +1,171 @@
+"""The sandbox's test controls (``POST /_sandbox/...``): make happen what Meta decides on its own.
+
+Like Stripe's test clocks, these let tests and operators produce the situations waba must handle:
+a token that expires soon or was revoked, a number whose quality drops, a paused template, a Flow
+whose endpoint degrades. Each change emits the webhook Meta would send.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import TYPE_CHECKING, Any
+
+from waba_cli.sandbox import fixtures
+from waba_cli.sandbox.rules import GraphFailure, bad_param, not_found
+from waba_cli.sandbox.state import Token
+
+if TYPE_CHECKING:
+    from waba_cli.sandbox.api import Sandbox
+
+QUALITY = ("GREEN", "YELLOW", "RED", "UNKNOWN", "NA")
+NUMBER_STATUSES = ("CONNECTED", "DISCONNECTED", "PENDING", "FLAGGED", "RESTRICTED", "RATE_LIMITED", "UNVERIFIED")
+LIMITS = ("TIER_250", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED")
+TEMPLATE_STATUSES = ("APPROVED", "PAUSED", "DISABLED", "FLAGGED", "REINSTATED", "REJECTED", "IN_APPEAL")
+FLOW_HEALTH = ("PUBLISHED", "THROTTLED", "BLOCKED")
+
+
+def control(sandbox: Sandbox, segments: list[str], params: dict[str, Any]) -> dict[str, Any]:
+    """Apply ``POST /_sandbox/<kind>[/<id>]``; the changed object's new values."""
+    kind, object_id = segments[0], (segments[1] if len(segments) > 1 else None)
+    if kind == "tokens" and object_id is None:
+        return _new_token(sandbox, params)
+    if kind == "tokens" and object_id is not None:
+        return _revoke_token(sandbox, object_id)
+    if kind == "phone_numbers" and object_id is not None:
+        return _change_number(sandbox, object_id, params)
+    if kind == "templates" and object_id is not None:
+        return _change_template(sandbox, object_id, params)
+    if kind == "flows" and object_id is not None:
+        return _change_flow(sandbox, object_id, params)
+    raise GraphFailure(2500, message=f"Unknown path components: /_sandbox/{'/'.join(segments)}")
+
+
+def _choice(params: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    if str(value).upper() not in allowed:
+        raise bad_param(f"{name} must be one of {', '.join(allowed)}.")
+    return str(value).upper()
+
+
+def _new_token(sandbox: Sandbox, params: dict[str, Any]) -> dict[str, Any]:
+    """A new system-user token of the sandbox app: ``expires_in`` seconds (none: never), ``scopes``."""
+    expires_in = params.get("expires_in")
+    scopes = params.get("scopes") or list(fixtures.SCOPES)
+    if not isinstance(scopes, list):
+        raise bad_param("scopes must be a list of permission names.")
+    now = int(time.time())
+    token = Token(
+        token="EAAGsbx" + secrets.token_urlsafe(48).replace("-", "A").replace("_", "B"),
+        type="SYSTEM_USER",
+        app_id=sandbox.state.app.id,
+        user_id=fixtures.SYSTEM_USER_ID,
+        scopes=[str(s) for s in scopes],
+        target_ids=[str(t) for t in params.get("target_ids") or [fixtures.WABA_ID]],
+        issued_at=now,
+        expires_at=now + int(expires_in) if expires_in else 0,
+    )
+    sandbox.state.tokens[token.token] = token
+    sandbox.state.dirty = True
+    return {"access_token": token.token, "expires_at": token.expires_at, "scopes": token.scopes}
+
+
+def _revoke_token(sandbox: Sandbox, value: str) -> dict[str, Any]:
+    token = sandbox.state.tokens.get(value)
+    if token is None:
+        raise not_found("token", "POST")
+    token.valid = False
+    sandbox.state.dirty = True
+    return {"success": True}
+
+
+def _change_number(sandbox: Sandbox, phone_number_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    number = sandbox.state.phone_numbers.get(phone_number_id)
+    if number is None:
+        raise not_found(phone_number_id, "POST")
+    quality = _choice(params, "quality_rating", QUALITY)
+    status = _choice(params, "status", NUMBER_STATUSES)
+    limit = _choice(params, "messaging_limit", LIMITS)
+    throughput = _choice(params, "throughput_level", ("STANDARD", "HIGH"))
+    event: str | None = None
+    if quality is not None and quality != number.quality_rating:
+        worse = QUALITY.index(quality) > QUALITY.index(number.quality_rating) if quality in QUALITY[:3] else False
+        event = "FLAGGED" if worse else "UNFLAGGED"
+        number.quality_rating = quality
+    if status is not None:
+        number.status = status
+    old_limit = number.messaging_limit
+    if limit is not None and limit != old_limit:
+        event = "UPGRADE" if LIMITS.index(limit) > LIMITS.index(old_limit) else "DOWNGRADE"
+        number.messaging_limit = limit
+    if throughput is not None and throughput != number.throughput_level:
+        number.throughput_level = throughput
+        if throughput == "HIGH":
+            event = "THROUGHPUT_UPGRADE"
+    sandbox.state.dirty = True
+    if event is not None:
+        value: dict[str, Any] = {
+            "display_phone_number": number.digits,
+            "event": event,
+            "current_limit": number.messaging_limit,
+            "max_daily_conversations_per_business": number.messaging_limit,
+        }
+        if limit is not None and limit != old_limit:
+            value["old_limit"] = old_limit
+        sandbox.emit_management(number.waba_id, "phone_number_quality_update", value)
+    return {
+        "id": number.id,
+        "quality_rating": number.quality_rating,
+        "status": number.status,
+        "messaging_limit": number.messaging_limit,
+        "throughput_level": number.throughput_level,
+    }
+
+
+def _change_template(sandbox: Sandbox, template_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    from waba_cli.sandbox.api import template_event
+
+    template = sandbox.state.templates.get(template_id)
+    if template is None:
+        raise not_found(template_id, "POST")
+    status = _choice(params, "status", TEMPLATE_STATUSES)
+    quality = _choice(params, "quality_score", QUALITY[:4])
+    if quality is not None and quality != template.quality_score.get("score"):
+        previous = str(template.quality_score.get("score", "UNKNOWN"))
+        template.quality_score = {"score": quality, "date": int(time.time())}
+        value = {
+            "previous_quality_score": previous,
+            "new_quality_score": quality,
+            "message_template_id": int(template.id),
+            "message_template_name": template.name,
+            "message_template_language": template.language,
+        }
+        sandbox.emit_management(template.waba_id, "message_template_quality_update", value)
+    if status is not None and status != template.status:
+        template.status = status
+        reason = str(params.get("reason") or ("INVALID_FORMAT" if status == "REJECTED" else "NONE"))
+        template.rejected_reason = reason
+        event = template_event(template, status, reason)
+        if status == "PAUSED":
+            event["other_info"] = {"title": "FIRST_PAUSE", "description": "Paused for 3 hours: low quality."}
+        if status == "DISABLED":
+            event["disable_info"] = {"disable_date": int(time.time())}
+        sandbox.emit_management(template.waba_id, "message_template_status_update", event)
+    sandbox.state.dirty = True
+    return {"id": template.id, "status": template.status, "quality_score": template.quality_score}
+
+
+def _change_flow(sandbox: Sandbox, flow_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    flow = sandbox.state.flows.get(flow_id)
+    if flow is None:
+        raise not_found(flow_id, "POST")
+    status = _choice(params, "status", FLOW_HEALTH)
+    if status is None:
+        raise bad_param(f"status must be one of {', '.join(FLOW_HEALTH)}.")
+    if flow.status not in FLOW_HEALTH:
+        raise bad_param(f"Only published Flows change health; this one is {flow.status}.")
+    sandbox.flow_status(flow, status)
+    sandbox.state.dirty = True
+    return {"id": flow.id, "status": flow.status}
