@@ -110,7 +110,7 @@ def test_create_from_a_toml_file_with_named_variables(waba: Any, account: dict[s
     path = tmp_path / "welcome.toml"
     path.write_text(
         'name = "welcome"\ncategory = "marketing"\nlanguage = "pt-br"\n'
-        'header_text = "Hello {{first_name}}"\nheader_example = "Ana"\n'
+        'header_text = "Hello {{first_name}}, welcome"\nheader_example = "Ana"\n'
         'body_text = "Welcome {{first_name}}, your code {{code}} gives you a discount today."\n'
         'footer_text = "Reply STOP to opt out"\nbuttons = ["QUICK_REPLY:Stop promos"]\n'
         '[examples]\nfirst_name = "Ana"\ncode = "SAVE20"\n'
