@@ -7,19 +7,19 @@ sandbox as the Graph API. The servers run in their own sessions and are stopped 
 nothing is left behind, also after Ctrl-C or SIGTERM.
 """
 
-import io
 import os
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    import subprocess
 
 from waba_cli.cli.common import command
 
@@ -56,6 +56,8 @@ def demo(
         waba demo
         waba demo --keep
     """
+    import tempfile
+
     from waba_cli.errors import OperationError
 
     home = Path(tempfile.mkdtemp(prefix="waba-demo-"))
@@ -197,6 +199,8 @@ class DemoRun:
 
     def waba(self, *args: str, accept: tuple[int, ...] = (0,)) -> tuple[int, str]:
         """Run a waba command in this process; its exit code and stdout (a failure raises)."""
+        import io
+
         from waba_cli.app import run
         from waba_cli.errors import OperationError
 
@@ -220,7 +224,9 @@ class DemoRun:
         _code, text = self.waba(*args, "--json", accept=accept)
         return json.loads(text)
 
-    def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def spawn(self, name: str, *args: str) -> "subprocess.Popen[bytes]":
+        import subprocess
+
         log = self.home / f"{name}.log"
         self.logs[name] = log
         with log.open("wb") as handle:
@@ -256,6 +262,8 @@ class DemoRun:
             signal.signal(signal.SIGINT, previous)
 
     def _stop_servers(self) -> None:
+        import subprocess
+
         for process in self.processes.values():
             if process.poll() is None:
                 with suppress(ProcessLookupError):

@@ -203,8 +203,8 @@ class Sandbox:
             return failure.http_status, failure.envelope()
         except Exception as exc:  # noqa: BLE001 - a sandbox bug must still answer like Graph, and be seen
             self.log(f"    sandbox error on {request.method} {request.path}: {type(exc).__name__}: {exc}")
-            failure = GraphFailure(1, f"The sandbox failed: {type(exc).__name__}.", http_status=500, is_transient=False)
-            return failure.http_status, failure.envelope()
+            bug = GraphFailure(1, f"The sandbox failed: {type(exc).__name__}.", http_status=500, is_transient=False)
+            return bug.http_status, bug.envelope()
 
     async def _dispatch(self, request: Request) -> dict[str, Any] | Raw:
         segments = [s for s in request.path.split("/") if s]
