@@ -80,7 +80,6 @@ def bulk(
         waba send bulk --csv customers.csv --template order_update --rate 40 --json
     """
     from waba_cli.services import campaigns
-    from waba_cli.services.runtime import run
 
     rt = runtime()
     o = out()
@@ -112,7 +111,7 @@ def bulk(
             return
         bar = _Bar(o)
         try:
-            summary = run(lambda: campaigns.send(rt, prepared, on_start=bar.start, on_progress=bar.update))
+            summary = campaigns.run(rt, prepared, on_start=bar.start, on_progress=bar.update)
         finally:
             bar.stop()
     finally:

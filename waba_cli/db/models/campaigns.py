@@ -70,7 +70,6 @@ class CampaignRecipient(SQLModel, table=True):
     state: str = Field(default="pending", max_length=16)
     attempts: int = 0
     not_before: datetime | None = None  # 131056 backoff for this recipient only
-    message_id: int | None = foreign_key("message", nullable=True, on_delete="SET NULL")
     wamid: str | None = Field(default=None, max_length=255)
     error_code: int | None = None
     error_title: str | None = None

@@ -53,18 +53,15 @@ def upgrade() -> None:
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("not_before", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.Column("message_id", sa.Integer(), nullable=True),
         sa.Column("wamid", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("error_code", sa.Integer(), nullable=True),
         sa.Column("error_title", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["campaign_id"], ["campaign.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["message_id"], ["message.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("campaign_id", "phone", name="uq_campaign_recipient_phone"),
     )
     with op.batch_alter_table("campaign_recipient", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_campaign_recipient_message_id"), ["message_id"], unique=False)
         batch_op.create_index("ix_campaign_recipient_state", ["campaign_id", "state", "id"], unique=False)
 
     with op.batch_alter_table("message_status", schema=None) as batch_op:
@@ -77,7 +74,6 @@ def downgrade() -> None:
 
     with op.batch_alter_table("campaign_recipient", schema=None) as batch_op:
         batch_op.drop_index("ix_campaign_recipient_state")
-        batch_op.drop_index(batch_op.f("ix_campaign_recipient_message_id"))
 
     op.drop_table("campaign_recipient")
     with op.batch_alter_table("campaign", schema=None) as batch_op:

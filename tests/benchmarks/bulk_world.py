@@ -1,0 +1,168 @@
+"""What the `send bulk` benchmarks share: a sandbox in bench mode, a waba home set up against it, CSVs.
+
+Everything runs on 127.0.0.1 and is stopped and removed at the end. waba runs as separate
+processes (`python -m waba_cli ...`), as an operator would run it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+PY = sys.executable
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# the sandbox's seeded world (waba_cli/sandbox/fixtures.py)
+SANDBOX_SETUP = {
+    "name": "sandbox",
+    "waba_id": "104839201938475",
+    "app_id": "670843887433847",
+    "app_secret": "5a9d0c3e7b1f4a6d8e2c9b0a7f3e1d4c",
+    "phone_number_id": "109283746501928",
+    "phone_number": "+15550134567",
+    "access_token": "EAAGsbx0WABAsandboxZCpsBAKZCyZBqZAt3vZBZCpLmnOpQrStUvWxYz0123456789",
+}
+# order_update: body {{1}} {{2}} {{3}} and a URL button with a suffix: four values per row
+TEMPLATE = "order_update"
+CSV_HEADER = "phone,1,2,3,4"
+
+
+class Sandbox:
+    """`waba sandbox serve --bench` on a free loopback port."""
+
+    def __init__(self, extra: tuple[str, ...] = ()) -> None:
+        self.extra = extra
+        self.process: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    def __enter__(self) -> Sandbox:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("WABA_", "WHATSAPP_"))}
+        self.process = subprocess.Popen(
+            [PY, "-m", "waba_cli", "sandbox", "serve", "--port", "0", "--bench", *self.extra],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            cwd=REPO_ROOT,
+        )
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + 30
+        for line in self.process.stdout:
+            match = re.search(r"Graph API at (http://\S+)", line)
+            if match:
+                self.url = match.group(1)
+                break
+            if time.monotonic() > deadline:
+                break
+        if not self.url:
+            self.__exit__()
+            raise RuntimeError("the sandbox did not start")
+        return self
+
+    def sent(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self.url}/_sandbox/sent", timeout=10) as answer:  # noqa: S310 - loopback
+            data: dict[str, Any] = json.loads(answer.read())
+            return data
+
+    def __exit__(self, *_: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class Home:
+    """A temporary WABA_HOME with the sandbox account and its templates synced."""
+
+    def __init__(self, sandbox: Sandbox, database_url: str | None = None) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="waba-bench-"))
+        from cryptography.fernet import Fernet
+
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("WABA_", "WHATSAPP_"))}
+        self.env |= {
+            "WABA_HOME": str(self.dir),
+            "WABA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "WABA_GRAPH_BASE_URL": sandbox.url,
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+            "NO_COLOR": "1",
+        }
+        if database_url:
+            self.env["WABA_DATABASE_URL"] = database_url
+        setup = self.dir / "setup.json"
+        setup.write_text(json.dumps(SANDBOX_SETUP), encoding="utf-8")
+        self.waba("init")
+        self.waba("account", "setup", "--from-file", str(setup), "--no-verify")
+        self.waba("template", "sync")
+
+    @property
+    def database(self) -> Path:
+        return self.dir / "waba.db"
+
+    def waba(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [PY, "-m", "waba_cli", *args], capture_output=True, text=True, env=self.env, cwd=REPO_ROOT, check=False
+        )
+        if check and result.returncode != 0:
+            raise RuntimeError(f"waba {' '.join(args)} exited {result.returncode}: {result.stderr.strip()[-500:]}")
+        return result
+
+    def bulk_command(self, csv_path: Path, *flags: str) -> list[str]:
+        return [PY, "-m", "waba_cli", "send", "bulk", "--csv", str(csv_path), "--template", TEMPLATE, *flags]
+
+    def close(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def write_csv(path: Path, count: int, *, start: int = 0) -> Path:
+    """``count`` distinct recipients in Meta's +1 555 test range, four template values each."""
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(CSV_HEADER + "\n")
+        for i in range(start, start + count):
+            handle.write(f"+1555{i:07d},Customer {i},{8000 + i},Friday,{8000 + i}\n")
+    return path
+
+
+@contextmanager
+def world(database_url: str | None = None, sandbox_flags: tuple[str, ...] = ()) -> Iterator[tuple[Sandbox, Home]]:
+    with Sandbox(sandbox_flags) as sandbox:
+        home = Home(sandbox, database_url)
+        try:
+            yield sandbox, home
+        finally:
+            home.close()
+
+
+def outbound_counts(home: Home, campaign: str) -> dict[str, int]:
+    """Recipient states of a campaign and its message rows, read straight from the SQLite file."""
+    import sqlite3
+
+    conn = sqlite3.connect(home.database)
+    try:
+        states = dict(
+            conn.execute(
+                "SELECT r.state, count(*) FROM campaign_recipient r JOIN campaign c ON c.id = r.campaign_id "
+                "WHERE c.name = ? GROUP BY r.state",
+                (campaign,),
+            ).fetchall()
+        )
+        states["messages"] = conn.execute("SELECT count(*) FROM message WHERE campaign = ?", (campaign,)).fetchone()[0]
+        states["messages_with_wamid"] = conn.execute(
+            "SELECT count(*) FROM message WHERE campaign = ? AND wamid IS NOT NULL", (campaign,)
+        ).fetchone()[0]
+        return states
+    finally:
+        conn.close()
