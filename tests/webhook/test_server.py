@@ -484,3 +484,34 @@ def test_json_logs_give_one_object_per_delivery(business: Any) -> None:
     assert applied["ids"] == ["wamid.HBgLMTY1MDU1NTAxMjMVAgASGBQ0ODA1NDc4MTczRkZBQzYyNEIxNwA="]
     assert isinstance(applied["event_id"], int)
     assert (refused["status"], refused["result"]) == (401, "invalid signature")
+
+
+def test_two_instances_on_one_database_apply_each_change_once(receiver: Receiver) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    app, uvicorn_server, thread, log = start_receiver()
+    port = uvicorn_server.servers[0].sockets[0].getsockname()[1]
+    other = Receiver(f"http://127.0.0.1:{port}", httpx.Client(timeout=10), app, log)
+    sent_message(receiver, "wamid.both")
+    bodies = [fixture_bytes(name) for name in SAMPLES] + [
+        envelope(statuses(status("wamid.both", name, at))) for name, at in (("sent", 1), ("read", 3), ("delivered", 2))
+    ]
+    try:
+        # Meta retries reach whichever instance the load balancer picks: here, both at once
+        with ThreadPoolExecutor(8) as pool:
+            jobs = [(r, b) for b in bodies for r in (receiver, other)]
+            answers = list(pool.map(lambda job: job[0].post(job[1]).status_code, jobs))
+    finally:
+        uvicorn_server.should_exit = True
+        thread.join(timeout=15)
+    assert set(answers) == {200}
+    inbound = rows(receiver, Message.__table__, Message.direction == "in")  # type: ignore[attr-defined]
+    assert len(inbound) == len({m.wamid for m in inbound})
+    assert message(receiver, "wamid.both").status == "read"
+    # every business event was applied by exactly one of them: no health-log entry twice
+    logged = [(h.check, h.detail) for h in rows(receiver, AccountHealthLog.__table__)]  # type: ignore[attr-defined]
+    assert logged
+    assert len(logged) == len(set(logged))
+    assert count(receiver, MessageStatus.__table__) == len(  # type: ignore[attr-defined]
+        {(h.wamid, h.status) for h in rows(receiver, MessageStatus.__table__)}  # type: ignore[attr-defined]
+    )
