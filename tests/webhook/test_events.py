@@ -95,3 +95,28 @@ def test_prune_deletes_old_applied_events_and_keeps_failed_ones_and_messages(rec
     assert sorted(e["id"] for e in waba("events", "list", "--json").json()) == ids[1:]
     assert len(waba("message", "list", "--json").json()) == 3
     assert waba("events", "prune", "--older-than", "2024-01-01", "--yes").code == 2
+
+
+def test_events_tail_follow_prints_new_deliveries_as_they_arrive(receiver: Receiver) -> None:
+    import os
+    import subprocess
+    import sys
+
+    post_samples(receiver, "01-text.json")
+    tail = subprocess.Popen(
+        [sys.executable, "-m", "waba_cli", "events", "tail", "--follow", "-n", "1"],
+        stdout=subprocess.PIPE,
+        env=os.environ.copy(),
+        text=True,
+    )
+    try:
+        assert tail.stdout is not None
+        first = json.loads(tail.stdout.readline())
+        post_samples(receiver, "15-statuses-lifecycle.json")
+        second = json.loads(tail.stdout.readline())
+    finally:
+        tail.terminate()
+        tail.wait(timeout=10)
+    assert (first["field"], second["field"]) == ("messages", "messages")
+    assert second["id"] > first["id"]
+    assert second["summary"].startswith("4 statuses")
