@@ -219,3 +219,22 @@ def test_plan_allows_ten_edits_of_an_approved_template_in_30_days() -> None:
 def test_plan_keeps_to_100_creations_per_hour() -> None:
     assert _plan_for([], recent_creations=99)["new_one"] == "create"
     assert _plan_for([], recent_creations=100)["new_one"] == "refused"
+
+
+def test_templates_exported_with_show_apply_back_unchanged(
+    waba: Any, graph: Any, account: dict[str, Any], tmp_path: Path
+) -> None:
+    from tests.templates.test_rules import LOGIN_CODE_AS_LISTED
+
+    order_update = meta_template("order_update", "10")
+    order_update["components"][1]["buttons"][0]["example"] = ["https://example.com/track/8812"]
+    login_code = meta_template("login_code", "20", category="AUTHENTICATION", components=LOGIN_CODE_AS_LISTED)
+    graph.get(TEMPLATES).mock(return_value=listed(order_update, login_code))
+    assert waba("template", "sync").code == 0
+    path = tmp_path / "exported.json"
+    path.write_text(json.dumps([shown(waba, "order_update"), shown(waba, "login_code")]))
+
+    result = waba("template", "apply", str(path), "--dry-run", "--json")
+
+    assert result.code == 0, result.err
+    assert result.json()["counts"]["unchanged"] == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ def meta_template(name: str, template_id: str, status: str = "APPROVED", **extra
         "status": status,
         "category": "UTILITY",
         "parameter_format": "POSITIONAL",
-        "components": ORDER_UPDATE_COMPONENTS,
+        "components": copy.deepcopy(ORDER_UPDATE_COMPONENTS),
         "id": template_id,
         **extra,
     }

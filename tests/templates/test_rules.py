@@ -525,3 +525,46 @@ def test_validator_accepts_every_valid_authentication_template(
     }
 
     assert rules.validate(request) == []
+
+
+# -- Meta's listing shape ---------------------------------------------------------------------------
+
+LOGIN_CODE_AS_LISTED = [
+    {
+        "type": "BODY",
+        "text": "*{{1}}* is your verification code. For your security, do not share this code.",
+        "example": {"body_text": [["123456"]]},
+    },
+    {"type": "FOOTER", "text": "This code expires in 5 minutes."},
+    {
+        "type": "BUTTONS",
+        "buttons": [
+            {
+                "type": "URL",
+                "text": "Copy code",
+                "url": "https://www.whatsapp.com/otp/code/?otp_type=COPY_CODE&code={{1}}",
+                "example": ["https://www.whatsapp.com/otp/code/?otp_type=COPY_CODE&code=123456"],
+            }
+        ],
+    },
+]
+
+
+def test_an_authentication_template_as_meta_lists_it_reads_back_in_the_create_shape() -> None:
+    shape = rules.as_create_shape("AUTHENTICATION", LOGIN_CODE_AS_LISTED)
+
+    assert shape == LOGIN_CODE["components"]
+    assert rules.validate({**LOGIN_CODE, "components": shape}) == []
+
+
+def test_url_examples_listed_as_whole_urls_compare_as_their_suffix() -> None:
+    request = request_for(ORDER_UPDATE)
+    listed = copy.deepcopy(request["components"])
+    component({"components": listed}, "BUTTONS")["buttons"][1]["example"] = ["https://example.com/track/8812"]
+
+    mine = rules.comparable("UTILITY", "positional", request["components"])
+    metas = rules.comparable("UTILITY", "POSITIONAL", listed)
+
+    assert mine == metas
+    values = rules.example_values(listed, "UTILITY")
+    assert rules.render(listed, "UTILITY", values).buttons[1]["target"] == "https://example.com/track/8812"

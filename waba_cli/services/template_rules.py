@@ -159,6 +159,10 @@ READ_ONLY_KEYS = (
     "sub_category",
     "library_template_name",
     "history",
+    "rejection_detail",
+    "preview",
+    "updated_at",
+    "synced_at",
 )
 ACCOUNT_KEY = "waba_account"
 FILE_HANDLE_PREFIX = "file:"
@@ -951,6 +955,9 @@ def to_request(data: Any) -> TemplateInput:
                 )
             )
         components = normalize_components(components)
+        if data.get("id") is not None:
+            # a copy of Meta's template (`template show --json`): Meta's listing shape to the create shape
+            components = as_create_shape(data.get("category"), components)
     else:
         components = _simple_components(data, violations)
     request: dict[str, Any] = {}
@@ -1214,15 +1221,73 @@ def examples_from_values(values: Sequence[str], body_text: Any) -> list[str] | d
 # -- comparing (template apply) ------------------------------------------------------------------
 
 
+def url_example_suffix(url: Any, example: Any) -> Any:
+    """A URL button's example as the suffix that fills its ``{{1}}``.
+
+    Meta takes the suffix at creation but lists the whole URL (``https://host/track/8812``).
+    """
+    if isinstance(url, str) and isinstance(example, str):
+        prefix = url.split("{{", 1)[0]
+        if prefix and example.startswith(prefix) and example != prefix:
+            return example[len(prefix) :]
+    return example
+
+
+_OTP_URL_RE = re.compile(r"[?&]otp_type=([A-Za-z_]+)")
+_EXPIRY_RE = re.compile(r"expires in (\d+) minutes?")
+
+
+def as_create_shape(category: Any, components: Any) -> Any:
+    """Components as Meta's list shows them, in the shape a create request takes.
+
+    Only authentication templates differ: Meta writes their body and footer texts and lists the
+    OTP button as a URL button (``...otp/code/?otp_type=COPY_CODE...``).
+    """
+    if _upper(category) != "AUTHENTICATION" or not isinstance(components, list):
+        return components
+    return [_as_create_component(c) for c in normalize_components(components)]
+
+
+def _as_create_component(component: Any) -> Any:
+    kind = component.get("type") if isinstance(component, dict) else None
+    if kind == "BODY":
+        text = component.get("text")
+        flag = component.get("add_security_recommendation")
+        secure = flag if isinstance(flag, bool) else isinstance(text, str) and "for your security" in text.lower()
+        return {"type": "BODY", "add_security_recommendation": secure}
+    if kind == "FOOTER" and component.get("text") is not None:
+        minutes = component.get("code_expiration_minutes")
+        found = _EXPIRY_RE.search(str(component.get("text")))
+        if minutes is None and found:
+            minutes = int(found.group(1))
+        return {"type": "FOOTER", "code_expiration_minutes": minutes}
+    if kind == "BUTTONS" and isinstance(component.get("buttons"), list):
+        return {**component, "buttons": [_as_otp_button(b) for b in component["buttons"]]}
+    return component
+
+
+def _as_otp_button(button: Any) -> Any:
+    if not isinstance(button, dict) or button.get("type") != "URL":
+        return button
+    found = _OTP_URL_RE.search(str(button.get("url") or ""))
+    if not found:
+        return button
+    otp: dict[str, Any] = {"type": "OTP", "otp_type": found.group(1).upper()}
+    if button.get("text") is not None:
+        otp["text"] = button["text"]
+    return otp
+
+
 def comparable(category: Any, parameter_format: Any, components: Any, ttl: Any = None) -> dict[str, Any]:
     """What decides whether two copies of a template differ, in one spelling.
 
-    Media header examples are left out: Meta answers with CDN URLs, never the uploaded handle.
-    Authentication bodies are compared by their flags only: Meta writes their text.
+    Media header examples are left out: Meta answers with CDN URLs, never the uploaded handle. URL
+    button examples are compared as suffixes, authentication templates in the create shape (Meta
+    writes their texts).
     """
     upper_category = _upper(category)
-    auth = upper_category == "AUTHENTICATION"
     result: list[Any] = []
+    components = as_create_shape(category, components)
     for component in normalize_components(components) if isinstance(components, list) else []:
         if not isinstance(component, dict):
             result.append(component)
@@ -1231,8 +1296,6 @@ def comparable(category: Any, parameter_format: Any, components: Any, ttl: Any =
         item = {k: v for k, v in component.items() if v is not None}
         if kind == "HEADER" and item.get("format") in MEDIA_FORMATS:
             item.pop("example", None)
-        if kind == "BODY" and auth:
-            item = {"type": "BODY", "add_security_recommendation": bool(item.get("add_security_recommendation"))}
         if kind == "BODY" and isinstance(item.get("example"), dict):
             params = item["example"].get("body_text_named_params")
             if isinstance(params, list):
@@ -1241,6 +1304,8 @@ def comparable(category: Any, parameter_format: Any, components: Any, ttl: Any =
                         (p for p in params if isinstance(p, dict)), key=lambda p: str(p.get("param_name"))
                     )
                 }
+        if kind == "BUTTONS" and isinstance(item.get("buttons"), list):
+            item["buttons"] = [_comparable_button(b) for b in item["buttons"]]
         if isinstance(item.get("text"), str):
             item["text"] = item["text"].strip()
         result.append(item)
@@ -1250,6 +1315,12 @@ def comparable(category: Any, parameter_format: Any, components: Any, ttl: Any =
         "components": result,
         "message_send_ttl_seconds": ttl,
     }
+
+
+def _comparable_button(button: Any) -> Any:
+    if not isinstance(button, dict) or button.get("type") != "URL" or not isinstance(button.get("example"), list):
+        return button
+    return {**button, "example": [url_example_suffix(button.get("url"), e) for e in button["example"]]}
 
 
 # -- preview ------------------------------------------------------------------------------------
@@ -1427,7 +1498,7 @@ def example_values(components: Any, category: Any) -> dict[Slot, str]:
         elif slot.component == "BUTTON" and buttons is not None and slot.button_index is not None:
             button = (buttons.get("buttons") or [None] * (slot.button_index + 1))[slot.button_index]
             if isinstance(button, Mapping) and isinstance(button.get("example"), list) and button["example"]:
-                value = button["example"][0]
+                value = url_example_suffix(button.get("url"), button["example"][0])
         if isinstance(value, str):
             values[slot] = value
     return values

@@ -503,7 +503,7 @@ def request_of(row: MessageTemplate) -> dict[str, Any]:
         "language": row.language,
         "category": row.category,
         "parameter_format": row.parameter_format.lower(),
-        "components": json.loads(json.dumps(row.components)),
+        "components": rules.plain_copy(rules.as_create_shape(row.category, row.components)),
     }
     if row.message_send_ttl_seconds is not None:
         request["message_send_ttl_seconds"] = row.message_send_ttl_seconds
