@@ -68,8 +68,8 @@ def read_params(query: dict[str, str], content_type: str, body: bytes) -> dict[s
         return params
     if content_type.startswith("application/json"):
         try:
-            document = json.loads(body)
-        except ValueError:
+            document = json.loads(body.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError included
             raise bad_param("The request body is not valid JSON.") from None
         if not isinstance(document, dict):
             raise bad_param("The request body must be a JSON object.")

@@ -14,6 +14,7 @@ import secrets
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -98,7 +99,7 @@ class PhoneNumber:
     def digits(self) -> str:
         return self.phone_number.lstrip("+")
 
-    @property
+    @cached_property
     def country_dial_code(self) -> str:
         from waba_cli.sandbox.rules import country_of
 
