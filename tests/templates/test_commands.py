@@ -607,3 +607,26 @@ def test_sync_of_a_template_meta_lists_twice_keeps_one_row(waba: Any, account: d
 
     assert result.code == 0, result.err
     assert [t["name"] for t in rows(waba)] == ["order_update"]
+
+
+def test_create_reports_an_example_file_under_an_unknown_home(waba: Any, account: dict[str, Any]) -> None:
+    result = waba(
+        "template", "create", "--name", "promo", "--category", "MARKETING",
+        "--header-file", "~nosuchuser/banner.png", "--body", "Spring sale starts now.",
+    )  # fmt: skip
+
+    assert result.code == 2
+    assert "banner.png does not exist" in result.err
+
+
+def test_create_from_a_file_of_several_templates_points_to_apply(
+    waba: Any, account: dict[str, Any], tmp_path: Path
+) -> None:
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps([{"name": "a"}, {"name": "b"}]))
+
+    result = waba("template", "create", "--from-file", str(path))
+
+    assert result.code == 2
+    assert "holds 2 templates" in result.err
+    assert "waba template apply" in result.err

@@ -9,6 +9,7 @@ category, quality or components is a ``TemplateEvent``: the history ``template s
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import tomllib
@@ -434,7 +435,9 @@ def resolve_media_files(request: Mapping[str, Any], base_dir: Path) -> None:
     handles = _header_handles(request)
     for index, handle in enumerate(handles):
         if isinstance(handle, str) and handle.startswith(FILE_HANDLE_PREFIX):
-            path = Path(handle[len(FILE_HANDLE_PREFIX) :]).expanduser()
+            path = Path(handle[len(FILE_HANDLE_PREFIX) :])
+            with contextlib.suppress(RuntimeError):  # an unknown ~user: reported as a missing file
+                path = path.expanduser()
             handles[index] = FILE_HANDLE_PREFIX + str(path if path.is_absolute() else (base_dir / path).resolve())
 
 
