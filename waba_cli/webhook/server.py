@@ -521,6 +521,7 @@ def config(app: Any, host: str, port: int, **extra: Any) -> Any:
         access_log=False,
         log_level="warning",
         server_header=False,
+        proxy_headers=False,  # client addresses are neither logged nor trusted: no need to rewrite them
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         backlog=4096,
         **extra,
