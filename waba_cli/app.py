@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from waba_cli import __version__
-from waba_cli.cli import account, db, init, secrets, template, usage
+from waba_cli.cli import account, db, events, init, secrets, serve, template, usage
 from waba_cli.cli import message as message_cli
 from waba_cli.cli import demo as demo_cli
 from waba_cli.cli import sandbox as sandbox_cli
@@ -57,9 +57,11 @@ app = typer.Typer(
 )
 init.register(app)
 usage.register(app)
+serve.register(app)
 app.add_typer(account.app)
 app.add_typer(db.app)
 app.add_typer(secrets.app)
+app.add_typer(events.app)
 app.add_typer(template.app)
 app.add_typer(send_cli.app)
 app.add_typer(message_cli.app)
