@@ -154,6 +154,7 @@ class SandboxProcess:
             env=env,
         )
         self.lines: list[str] = []
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
         self.url = self._wait_for_address()
         self.client = httpx.Client(base_url=f"{self.url}/v23.0", headers={"Authorization": f"Bearer {TOKEN}"})
 
@@ -167,7 +168,7 @@ class SandboxProcess:
             self.lines.append(line)
             if "Graph API at " in line:
                 url = line.split("Graph API at ")[1].split()[0]
-                threading.Thread(target=self._drain, daemon=True).start()
+                self._drainer.start()
                 return url
         self.process.kill()
         raise AssertionError("the sandbox did not start:\n" + "".join(self.lines))
@@ -181,10 +182,16 @@ class SandboxProcess:
         return self.client.post(f"/{phone_number_id}/messages", json={"messaging_product": "whatsapp", **body})
 
     def stop(self) -> int:
-        self.client.close()
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=15)
+        return self.wait()
+
+    def wait(self) -> int:
+        """Its exit code, once it has exited and everything it printed is in ``lines``."""
+        self.client.close()
+        code = self.process.wait(timeout=15)
+        self._drainer.join(timeout=5)
+        return code
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -95,9 +96,11 @@ def test_bench_mode_counts_sends_and_sends_no_webhooks(start_sandbox: Any, recei
     assert receiver.deliveries.empty()
 
 
-def test_sigterm_stops_gracefully_with_exit_0(start_sandbox: Any) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_ends_it_gracefully_with_exit_0(start_sandbox: Any, stop: signal.Signals) -> None:
     sandbox = start_sandbox()
-    assert sandbox.stop() == 0
+    sandbox.process.send_signal(stop)
+    assert sandbox.wait() == 0
     assert "waba sandbox: stopped" in "".join(sandbox.lines)
 
 
