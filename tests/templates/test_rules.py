@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -568,3 +569,19 @@ def test_url_examples_listed_as_whole_urls_compare_as_their_suffix() -> None:
     assert mine == metas
     values = rules.example_values(listed, "UTILITY")
     assert rules.render(listed, "UTILITY", values).buttons[1]["target"] == "https://example.com/track/8812"
+
+
+@settings(max_examples=200)
+@given(
+    template_like,
+    st.one_of(st.text(max_size=20), json_values),
+    st.sampled_from(["IMAGE", "VIDEO", "DOCUMENT", "GIF", None]),
+)
+def test_checking_a_file_entry_with_any_header_file_never_crashes(data: Any, header_file: Any, fmt: Any) -> None:
+    from waba_cli.services import templates
+
+    entry = {**data, "header_file": header_file, "header_format": fmt} if isinstance(data, dict) else data
+    template = rules.to_request(entry)
+    templates.resolve_media_files(template.request, Path("/nonexistent"))
+
+    assert all(isinstance(v, Violation) for v in templates.check(template))

@@ -421,7 +421,8 @@ def load_templates(path: Path) -> list[TemplateInput]:
 
 def _header_handles(request: Mapping[str, Any]) -> list[str]:
     """The ``header_handle`` list of the request's media header, as stored (changed in place by callers)."""
-    for component in request.get("components") or []:
+    components = request.get("components")
+    for component in components if isinstance(components, list) else []:
         if isinstance(component, dict) and component.get("type") == "HEADER":
             example = component.get("example")
             handles = example.get("header_handle") if isinstance(example, dict) else None
