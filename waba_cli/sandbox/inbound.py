@@ -135,8 +135,8 @@ async def deliver_inbound(sandbox: Sandbox, params: dict[str, Any]) -> dict[str,
             "(POST /{app-id}/subscriptions), or pass webhook_url.",
         )
     contact = {"profile": {"name": str(params.get("name") or "Sandbox Customer")}, "wa_id": sender}
-    value_ = messages_value(number.digits, number.id, contacts=[contact], messages=[body])
-    payload = envelope(number.waba_id, [{"value": value_, "field": "messages"}])
+    change = messages_value(number.digits, number.id, contacts=[contact], messages=[body])
+    payload = envelope(number.waba_id, [{"value": change, "field": "messages"}])
     try:
         status = await send_once(str(url), payload, state.app.secret)
     except Exception as exc:  # noqa: BLE001 - any failure to reach the receiver is reported, not raised
@@ -149,23 +149,20 @@ async def deliver_inbound(sandbox: Sandbox, params: dict[str, Any]) -> dict[str,
 def standalone_payload(
     to: str, sender: str, kind: str, value: str, *, name: str = "Sandbox Customer"
 ) -> dict[str, Any]:
-    """The delivery of one customer message to the seeded sandbox number, without a sandbox."""
-    number_digits = fixtures.PHONE_NUMBER.lstrip("+")
-    known = {
+    """The delivery of one customer message to a seeded sandbox number, without a sandbox."""
+    numbers = {
         fixtures.PHONE_NUMBER_ID: fixtures.PHONE_NUMBER,
         fixtures.SECOND_PHONE_NUMBER_ID: fixtures.SECOND_PHONE_NUMBER,
     }
-    phone = known.get(to, to)
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    ids = {v.lstrip("+"): k for k, v in known.items()}
-    if digits not in ids:
+    digits = "".join(ch for ch in numbers.get(to, to) if ch.isdigit())
+    phone_number_id = next((pnid for pnid, phone in numbers.items() if phone.lstrip("+") == digits), None)
+    if phone_number_id is None:
         raise bad_param(f"{to} is not a sandbox number ({fixtures.PHONE_NUMBER} or {fixtures.SECOND_PHONE_NUMBER}).")
-    number_digits = digits
     wa_id = rules.wa_id_of(sender, "1")
     if wa_id is None:
         raise bad_param(f"--from {sender} is not a phone number.")
     kind, value = _kind_and_value({kind: value})
-    body = customer_message(kind, value, wa_id, rules.wamid(wa_id, inbound=True), business_digits=number_digits)
+    body = customer_message(kind, value, wa_id, rules.wamid(wa_id, inbound=True), business_digits=digits)
     contact = {"profile": {"name": name}, "wa_id": wa_id}
-    value_ = messages_value(number_digits, ids[digits], contacts=[contact], messages=[body])
-    return envelope(fixtures.WABA_ID, [{"value": value_, "field": "messages"}])
+    change = messages_value(digits, phone_number_id, contacts=[contact], messages=[body])
+    return envelope(fixtures.WABA_ID, [{"value": change, "field": "messages"}])
