@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from sqlmodel import select
+
 from tests.campaigns.world import (
+    PNID,
     FakeMeta,
     account_id,
+    add_inbound,
     db,
     meta,
     outbound,
@@ -18,21 +25,41 @@ from tests.campaigns.world import (
     write_csv,
 )
 from waba_cli.db.engine import Database
+from waba_cli.db.models.accounts import PhoneNumber
+from waba_cli.db.models.campaigns import Campaign
+from waba_cli.db.models.messages import MessageStatus
+from waba_cli.services import campaigns
 
 __all__ = ["account_id", "db", "meta", "quick_backoff", "templates"]  # fixtures
+
+SUMMARY_KEYS = ("campaign", "total", "sent", "failed", "skipped", "in_doubt")
+
+
+def summary_of(result: Any) -> dict[str, Any]:
+    data = result.json()
+    return {key: data[key] for key in SUMMARY_KEYS}
+
+
+def order_csv(tmp_path: Path, numbers: list[str], name: str = "customers.csv") -> Path:
+    return write_csv(tmp_path / name, "phone,1,2", [f"{n},Ana{i},88{i}" for i, n in enumerate(numbers)])
+
+
+def bulk(waba: Any, csv_path: Path, *extra: str) -> Any:
+    return waba("send", "bulk", "--csv", str(csv_path), "--template", "order_update", "--rate", "0", "--json", *extra)
+
+
+# -- sending ---------------------------------------------------------------------------------------
 
 
 def test_bulk_template_sends_one_request_per_row_and_records_each(
     waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
 ) -> None:
     numbers = phones(5)
-    csv_path = write_csv(tmp_path / "customers.csv", "phone,1,2", [f"{n},Ana{i},88{i}" for i, n in enumerate(numbers)])
 
-    result = waba("send", "bulk", "--csv", str(csv_path), "--template", "order_update", "--rate", "0", "--json")
+    result = bulk(waba, order_csv(tmp_path, numbers))
 
     assert result.code == 0, result.err
-    summary = result.json()
-    assert {k: summary[k] for k in ("campaign", "total", "sent", "failed", "skipped", "in_doubt")} == {
+    assert summary_of(result) == {
         "campaign": "customers-order_update",
         "total": 5,
         "sent": 5,
@@ -45,12 +72,470 @@ def test_bulk_template_sends_one_request_per_row_and_records_each(
     assert first["template"] == {
         "name": "order_update",
         "language": {"code": "en_US"},
-        "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana0"}, {"type": "text", "text": "880"}]}],
+        "components": [
+            {"type": "body", "parameters": [{"type": "text", "text": "Ana0"}, {"type": "text", "text": "880"}]}
+        ],
     }
+    assert first["messaging_product"] == "whatsapp"
     assert first["biz_opaque_callback_data"].startswith("waba-campaign:")
     rows = recipients(db, "customers-order_update")
     assert [r.state for r in rows] == ["accepted"] * 5
     messages = outbound(db)
     assert {m.status for m in messages} == {"accepted"}
     assert {m.campaign for m in messages} == {"customers-order_update"}
+    assert messages[0].text == "Order update\n\nHi Ana0, your order 880 has shipped."
     assert sorted(m.wamid or "" for m in messages) == sorted(r.wamid or "" for r in rows)
+
+
+def test_bulk_named_template_takes_columns_by_variable_name(
+    waba: Any, meta: FakeMeta, templates: None, tmp_path: Path
+) -> None:
+    csv_path = write_csv(tmp_path / "vip.csv", "code,phone,first_name", ["WELCOME25,+15550001111,Jessica"])
+
+    result = waba("send", "bulk", "--csv", str(csv_path), "--template", "welcome", "--rate", "0", "--json")
+
+    assert result.code == 0, result.err
+    assert meta.requests[0]["template"]["components"] == [
+        {
+            "type": "body",
+            "parameters": [
+                {"type": "text", "parameter_name": "first_name", "text": "Jessica"},
+                {"type": "text", "parameter_name": "code", "text": "WELCOME25"},
+            ],
+        }
+    ]
+
+
+def test_bulk_text_skips_contacts_outside_the_window_unless_forced(
+    waba: Any, meta: FakeMeta, db: Database, account_id: int, tmp_path: Path
+) -> None:
+    inside, outside, stale = phones(3)
+    add_inbound(db, account_id, inside)
+    add_inbound(db, account_id, stale, age=timedelta(hours=30))
+    csv_path = write_csv(tmp_path / "helpdesk.csv", "phone", [inside, outside, stale])
+    command = ("send", "bulk", "--csv", str(csv_path), "--body", "We are open today", "--rate", "0", "--json")
+
+    first = waba(*command)
+
+    assert first.code == 0, first.err
+    assert meta.to() == [inside]
+    assert meta.requests[0]["text"] == {"preview_url": False, "body": "We are open today"}
+    assert first.json()["outside_window"] == 2
+    assert summary_of(first) | {"campaign": "-"} == {
+        "campaign": "-",
+        "total": 3,
+        "sent": 1,
+        "failed": 0,
+        "skipped": 2,
+        "in_doubt": 0,
+    }
+
+    forced = waba(*command, "--force")
+
+    assert forced.code == 0, forced.err
+    assert sorted(meta.to()) == sorted([inside, outside, stale])
+    assert forced.json()["sent"] == 2
+
+
+# -- the CSV: line numbers, duplicates, invalid rows, dry run --------------------------------------
+
+
+def test_dry_run_reports_the_plan_with_line_numbers_and_sends_nothing(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    numbers = phones(3)
+    csv_path = write_csv(
+        tmp_path / "spring.csv",
+        "phone,1,2",
+        [
+            f"{numbers[0]},Ana,8801",  # line 2
+            "not a number,Bo,8802",  # line 3
+            f"{numbers[1]},Cy,8803",  # line 4
+            "+1 (555) 000-0000,Di,8804",  # line 5: same number as line 2, other notation
+            f"{numbers[2]},,8805",  # line 6: empty value
+        ],
+    )
+
+    result = bulk(waba, csv_path, "--dry-run")
+
+    assert result.code == 0, result.err
+    plan = result.json()
+    assert plan["dry_run"] is True
+    assert {k: plan[k] for k in ("total", "valid", "invalid", "duplicate", "already_sent", "to_send", "sent")} == {
+        "total": 5,
+        "valid": 2,
+        "invalid": 2,
+        "duplicate": 1,
+        "already_sent": 0,
+        "to_send": 2,
+        "sent": 0,
+    }
+    by_line = {p["line"]: p for p in plan["problems"]}
+    assert sorted(by_line) == [3, 5, 6]
+    assert by_line[5]["first_line"] == 2
+    assert "duplicate of line 2" in by_line[5]["reason"]
+    assert "empty" in by_line[6]["reason"]
+    assert plan["example_request"]["to"] == numbers[0]
+    assert meta.requests == []
+    with db.session() as session:
+        assert session.exec(select(Campaign)).all() == []
+
+
+def test_dry_run_after_a_run_counts_recipients_already_sent(
+    waba: Any, meta: FakeMeta, templates: None, tmp_path: Path
+) -> None:
+    numbers = phones(4)
+    assert bulk(waba, order_csv(tmp_path, numbers[:3])).code == 0
+
+    plan = bulk(waba, order_csv(tmp_path, numbers), "--dry-run").json()
+
+    assert (plan["already_sent"], plan["to_send"], plan["skipped"]) == (3, 1, 3)
+    assert len(meta.requests) == 3
+
+
+def test_human_output_lists_skipped_rows_by_line(waba: Any, meta: FakeMeta, templates: None, tmp_path: Path) -> None:
+    csv_path = write_csv(tmp_path / "c.csv", "phone,1,2", ["+15550000001,A,1", "12,B,2", "+15550000001,C,3"])
+
+    result = waba("send", "bulk", "--csv", str(csv_path), "--template", "order_update", "--rate", "0")
+
+    assert result.code == 0, result.err
+    assert "line 3: 12:" in result.err
+    assert "line 4: +15550000001: duplicate of line 2" in result.err
+    assert "campaign c-order_update" in result.out
+
+
+def test_missing_template_column_is_refused_before_anything_is_written(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    csv_path = write_csv(tmp_path / "c.csv", "phone,1", ["+15550000001,Ana"])
+
+    result = bulk(waba, csv_path)
+
+    assert result.code == 2
+    assert "no column for the template's variable(s) 2" in result.err
+    assert meta.requests == []
+    with db.session() as session:
+        assert session.exec(select(Campaign)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("header", "rows", "expected"),
+    [
+        ("name,1,2", ["Ana,1,2"], "no phone column"),
+        ("phone,1,2", ["nobody,1,2", "12,3,4"], "no valid recipient"),
+        ("", [], "is empty"),
+    ],
+)
+def test_unusable_csv_exits_2_and_sends_nothing(
+    waba: Any, meta: FakeMeta, templates: None, tmp_path: Path, header: str, rows: list[str], expected: str
+) -> None:
+    csv_path = tmp_path / "c.csv"
+    csv_path.write_text("\n".join([header, *rows]) if header else "", encoding="utf-8")
+
+    result = bulk(waba, csv_path)
+
+    assert result.code == 2
+    assert expected in result.err
+    assert meta.requests == []
+
+
+def test_template_that_is_not_approved_is_refused(
+    waba: Any, meta: FakeMeta, db: Database, account_id: int, tmp_path: Path
+) -> None:
+    from tests.campaigns.world import ORDER_UPDATE, add_template
+
+    add_template(db, account_id, "order_update", ORDER_UPDATE, status="PENDING")
+
+    result = bulk(waba, order_csv(tmp_path, phones(1)))
+
+    assert result.code == 2
+    assert "cannot be sent" in result.err
+    assert meta.requests == []
+
+
+def test_missing_csv_file_exits_2(waba: Any, templates: None, tmp_path: Path) -> None:
+    result = bulk(waba, tmp_path / "nowhere.csv")
+
+    assert result.code == 2
+    assert "cannot read" in result.err
+
+
+# -- pacing ----------------------------------------------------------------------------------------
+
+
+def test_rate_paces_requests_with_the_token_bucket(waba: Any, meta: FakeMeta, templates: None, tmp_path: Path) -> None:
+    stamps: list[float] = []
+    meta.hook = lambda _body: stamps.append(time.monotonic())
+
+    result = waba(
+        "send", "bulk", "--csv", str(order_csv(tmp_path, phones(11))), "--template", "order_update",
+        "--rate", "50", "--json",
+    )  # fmt: skip
+
+    assert result.code == 0, result.err
+    assert result.json()["rate_limit"] == 50
+    # 11 requests at 50/s: 10 intervals of 20 ms
+    assert stamps[-1] - stamps[0] >= 10 * 0.02 * 0.9
+
+
+def test_default_rate_is_the_numbers_throughput(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    csv_path = order_csv(tmp_path, phones(1))
+    unknown = waba("send", "bulk", "--csv", str(csv_path), "--template", "order_update", "--dry-run", "--json")
+    with db.transaction() as session:
+        number = session.exec(select(PhoneNumber).where(PhoneNumber.phone_number_id == PNID)).one()
+        number.throughput_level = "HIGH"
+    upgraded = waba("send", "bulk", "--csv", str(csv_path), "--template", "order_update", "--dry-run", "--json")
+
+    assert unknown.json()["rate_limit"] == 80
+    assert upgraded.json()["rate_limit"] == 1000
+
+
+def test_throttling_130429_slows_down_and_retries_the_same_recipient(
+    waba: Any, meta: FakeMeta, templates: None, tmp_path: Path
+) -> None:
+    numbers = phones(4)
+    meta.fail(numbers[1], 130429, 130429)
+
+    result = waba(
+        "send", "bulk", "--csv", str(order_csv(tmp_path, numbers)), "--template", "order_update",
+        "--rate", "200", "--json",
+    )  # fmt: skip
+
+    assert result.code == 0, result.err
+    assert summary_of(result)["sent"] == 4
+    assert meta.to().count(numbers[1]) == 3
+
+
+def test_pair_rate_limit_131056_backs_off_that_recipient_only(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(campaigns, "PAIR_BACKOFF_UNIT", 0.3)  # 0.3 s, then 1.2 s: long enough for the others
+    numbers = phones(6)
+    meta.fail(numbers[0], 131056, 131056)
+
+    result = bulk(waba, order_csv(tmp_path, numbers), "--concurrency", "1")
+
+    assert result.code == 0, result.err
+    assert summary_of(result)["sent"] == 6
+    sent_to = meta.to()
+    assert sent_to.count(numbers[0]) == 3
+    # with one request at a time, the others went out while the first one waited
+    assert sent_to[:6] == [numbers[0], *numbers[1:]]
+    assert sent_to[6:] == [numbers[0], numbers[0]]
+
+
+def test_spam_limit_131048_stops_the_campaign_and_a_rerun_finishes_it_without_duplicates(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    numbers = phones(8)
+    csv_path = order_csv(tmp_path, numbers)
+    meta.fail(numbers[2], 131048)
+
+    stopped = bulk(waba, csv_path, "--concurrency", "1")
+
+    assert stopped.code == 1
+    data = stopped.json()
+    assert data["stopped"] is True
+    assert "131048" in data["reason"]
+    assert data["sent"] == 2
+    assert data["pending"] == 6
+    assert "campaign stopped" in stopped.err
+
+    resumed = bulk(waba, csv_path)
+
+    assert resumed.code == 0, resumed.err
+    assert summary_of(resumed) | {"campaign": "-"} == {
+        "campaign": "-",
+        "total": 8,
+        "sent": 6,
+        "failed": 0,
+        "skipped": 2,
+        "in_doubt": 0,
+    }
+    accepted_to = [m.contact for m in outbound(db) if m.status == "accepted"]
+    assert sorted(accepted_to) == numbers
+
+
+def test_a_refused_recipient_is_failed_with_metas_code_and_the_campaign_goes_on(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    numbers = phones(3)
+    meta.fail(numbers[1], 131026)
+
+    result = bulk(waba, order_csv(tmp_path, numbers))
+
+    assert result.code == 0
+    assert (result.json()["sent"], result.json()["failed"]) == (2, 1)
+    failed = [m for m in outbound(db) if m.status == "failed"]
+    assert [(m.contact, m.error_code) for m in failed] == [(numbers[1], 131026)]
+    assert {r.phone: r.state for r in recipients(db, "customers-order_update")}[numbers[1]] == "failed"
+
+
+# -- resuming --------------------------------------------------------------------------------------
+
+
+class PowerCut(Exception):  # noqa: N818 - what happens to the process
+    pass
+
+
+def crash_after(meta: FakeMeta, requests: int) -> None:
+    """The process dies while the request number ``requests`` is in flight (Meta got it)."""
+
+    def hook(_body: dict[str, Any]) -> None:
+        if len(meta.requests) == requests:
+            raise PowerCut
+
+    meta.hook = hook
+
+
+def test_rerun_after_a_crash_sends_only_to_recipients_never_attempted(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    numbers = phones(10)
+    csv_path = order_csv(tmp_path, numbers)
+    crash_after(meta, 4)
+
+    crashed = bulk(waba, csv_path, "--concurrency", "1")
+    assert crashed.code == 1
+    meta.hook = None
+
+    resumed = bulk(waba, csv_path, "--concurrency", "1")
+
+    assert resumed.code == 0, resumed.err
+    assert summary_of(resumed) | {"campaign": "-"} == {
+        "campaign": "-",
+        "total": 10,
+        "sent": 6,
+        "failed": 0,
+        "skipped": 3,
+        "in_doubt": 1,
+    }
+    # the in-doubt recipient got its one request before the crash and none after
+    assert sorted(meta.to()) == numbers
+    states = {r.phone: r.state for r in recipients(db, "customers-order_update")}
+    assert states[numbers[3]] == "in_doubt"
+    queued = [m for m in outbound(db) if m.contact == numbers[3]]
+    assert [m.status for m in queued] == ["queued"]
+    assert "in doubt" in resumed.err
+
+
+def test_in_doubt_recipient_is_tied_to_its_wamid_by_a_status_webhook(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    numbers = phones(3)
+    csv_path = order_csv(tmp_path, numbers)
+    crash_after(meta, 2)
+    assert bulk(waba, csv_path, "--concurrency", "1").code == 1
+    meta.hook = None
+    callback = meta.requests[1]["biz_opaque_callback_data"]
+    with db.transaction() as session:  # what serve-webhook stores for Meta's "delivered"
+        session.add(
+            MessageStatus(
+                wamid="wamid.LATE",
+                status="delivered",
+                status_at=datetime.now(UTC),
+                recipient_id=numbers[1].lstrip("+"),
+                biz_opaque_callback_data=callback,
+            )
+        )
+
+    resumed = bulk(waba, csv_path, "--concurrency", "1")
+
+    assert resumed.code == 0, resumed.err
+    assert (resumed.json()["in_doubt"], resumed.json()["reconciled"]) == (0, 1)
+    assert meta.to().count(numbers[1]) == 1
+    states = {r.phone: (r.state, r.wamid) for r in recipients(db, "customers-order_update")}
+    assert states[numbers[1]] == ("accepted", "wamid.LATE")
+    message = next(m for m in outbound(db) if m.contact == numbers[1])
+    assert (message.wamid, message.status) == ("wamid.LATE", "delivered")
+
+
+def test_resend_in_doubt_sends_once_more_to_in_doubt_recipients(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    numbers = phones(3)
+    csv_path = order_csv(tmp_path, numbers)
+    crash_after(meta, 2)
+    assert bulk(waba, csv_path, "--concurrency", "1").code == 1
+    meta.hook = None
+    assert bulk(waba, csv_path).json()["in_doubt"] == 1
+
+    resent = bulk(waba, csv_path, "--resend-in-doubt")
+
+    assert resent.code == 0, resent.err
+    assert (resent.json()["sent"], resent.json()["in_doubt"]) == (1, 0)
+    assert meta.to().count(numbers[1]) == 2
+
+
+def test_resume_by_campaign_name_needs_no_csv_or_template(
+    waba: Any, meta: FakeMeta, templates: None, tmp_path: Path
+) -> None:
+    numbers = phones(5)
+    csv_path = order_csv(tmp_path, numbers)
+    meta.fail(numbers[1], 131048)
+    assert bulk(waba, csv_path, "--campaign", "spring", "--concurrency", "1").code == 1
+
+    resumed = waba("send", "bulk", "--resume", "--campaign", "spring", "--rate", "0", "--json")
+
+    assert resumed.code == 0, resumed.err
+    assert sorted(meta.to()) == sorted([numbers[0], numbers[1], *numbers[1:]])
+
+
+def test_resume_of_an_unknown_campaign_is_refused(waba: Any, templates: None, tmp_path: Path) -> None:
+    result = waba("send", "bulk", "--resume", "--campaign", "never", "--json")
+
+    assert result.code == 2
+    assert "no campaign 'never'" in result.err
+
+
+def test_the_same_command_after_the_end_sends_nothing_more(
+    waba: Any, meta: FakeMeta, templates: None, tmp_path: Path
+) -> None:
+    csv_path = order_csv(tmp_path, phones(3))
+    assert bulk(waba, csv_path).code == 0
+
+    again = bulk(waba, csv_path)
+
+    assert again.code == 0
+    assert summary_of(again)["sent"] == 0
+    assert again.json()["already_sent"] == 3
+    assert len(meta.requests) == 3
+
+
+def test_a_campaign_name_cannot_be_reused_for_another_message(
+    waba: Any, meta: FakeMeta, templates: None, tmp_path: Path
+) -> None:
+    csv_path = order_csv(tmp_path, phones(2))
+    assert bulk(waba, csv_path, "--campaign", "june").code == 0
+
+    other = waba("send", "bulk", "--csv", str(csv_path), "--body", "hi", "--campaign", "june", "--json")
+
+    assert other.code == 2
+    assert "was started with template order_update" in other.err
+
+
+# -- statuses that overtake the sender --------------------------------------------------------------
+
+
+def test_a_status_webhook_that_came_before_the_answer_is_not_overwritten(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    def delivered_first(body: dict[str, Any]) -> None:
+        with db.transaction() as session:
+            session.add(
+                MessageStatus(
+                    wamid=f"wamid.C{len(meta.requests)}",
+                    status="delivered",
+                    status_at=datetime.now(UTC),
+                    biz_opaque_callback_data=body["biz_opaque_callback_data"],
+                )
+            )
+
+    meta.hook = delivered_first
+
+    result = bulk(waba, order_csv(tmp_path, phones(2)))
+
+    assert result.code == 0, result.err
+    assert {m.status for m in outbound(db)} == {"delivered"}

@@ -29,6 +29,7 @@ is ``in_doubt``; anything else is ``failed`` with Meta's code and title.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import hashlib
 import heapq
@@ -567,6 +568,8 @@ def prepare(rt: Runtime, request: BulkRequest) -> Prepared:
     with rt.db.session() as session:
         account = resolve_account(session, rt.settings.account)
         existing = _find_campaign(session, request.campaign)
+        if request.resume and request.campaign and existing is None:
+            raise NotFoundError(f"no campaign {request.campaign!r} to resume", "start it without --resume")
         csv_path = request.csv_path or (Path(existing.csv_path) if existing and existing.csv_path else None)
         if csv_path is None:
             raise UsageError("--csv FILE is required", "or --resume --campaign NAME for a campaign started before")
@@ -717,7 +720,7 @@ def dry_run(rt: Runtime, prepared: Prepared) -> Plan:
                         RECIPIENT.c.campaign_id == campaign.id, RECIPIENT.c.phone.in_(phones)
                     )
                 )
-                states = dict(rows.tuples().all())
+                states = {phone: state for phone, state in rows}  # noqa: C416 - rows are not pairs to dict()
             fresh = []
             for phone in phones:
                 state = states.get(phone)
@@ -1124,6 +1127,7 @@ class _Run:
         self.results: list[_Outcome] = []
         self.wake = asyncio.Event()
         self.stopping = False
+        self.crash: BaseException | None = None
         self.reason: str | None = None
         self.errors: dict[str, int] = {}
         self.outside_window = 0
@@ -1133,38 +1137,38 @@ class _Run:
     async def run(self) -> None:
         try:
             await self._loop()
-        except asyncio.CancelledError:
-            self.stopping = True
-            self.reason = "interrupted"
+        except asyncio.CancelledError:  # Ctrl-C: let what is in flight come back and record it
+            self.stopping, self.reason = True, "interrupted"
             if self.inflight:
                 await asyncio.wait(self.inflight, timeout=10)
             self._write([])
             raise
         except BaseException:
+            # what is still in flight stays `sending`: the next run reports it in doubt
+            self.stopping = True
             for task in self.inflight:
                 task.cancel()
+            with contextlib.suppress(Exception):
+                self._write([])
             raise
 
     async def _loop(self) -> None:
         while True:
+            if self.crash is not None:
+                raise self.crash
             claims = [] if self.stopping else self._take(self.concurrency - len(self.inflight))
             if claims or self.results:
-                claims = self._write(claims)
-                for item in claims:
+                for item in self._write(claims):
                     task = asyncio.ensure_future(self._deliver(item))
                     self.inflight.add(task)
                     task.add_done_callback(self._done)
                 if self.on_progress is not None:
                     self.on_progress(self.progress)
-                continue_now = bool(claims) is False and not self.inflight and self._claimable()
-                if continue_now:
-                    continue
             if not self.inflight:
-                if self.stopping or (self.exhausted and not self.queue and not self.delayed):
+                if self.stopping or (self.exhausted and self.queue_at >= len(self.queue) and not self.delayed):
                     return
-                if self._claimable():
-                    continue
-                await asyncio.sleep(max(0.0, self.delayed[0][0] - time.monotonic()))
+                if not self._claimable():  # only recipients backing off (131056) are left
+                    await asyncio.sleep(max(0.0, self.delayed[0][0] - time.monotonic()))
                 continue
             await self.wake.wait()
             self.wake.clear()
@@ -1172,8 +1176,13 @@ class _Run:
 
     def _done(self, task: asyncio.Future[_Outcome]) -> None:
         self.inflight.discard(task)
-        if not task.cancelled() and task.exception() is None:
+        if task.cancelled():
+            return
+        failure = task.exception()
+        if failure is None:
             self.results.append(task.result())
+        elif self.crash is None:
+            self.crash = failure
         self.wake.set()
 
     def _claimable(self) -> bool:
@@ -1275,6 +1284,8 @@ class _Run:
         with self.conn.begin():
             if results:
                 self._record(results, now)
+            if self.stopping:
+                claims = []
             if claims:
                 claims = self._claim(claims, now)
             if calls:
