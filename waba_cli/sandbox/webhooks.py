@@ -128,9 +128,14 @@ class Emitter:
             batch = [first]
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            for url, payload, summary in _group(batch):
-                await self._deliver(url, payload, summary)
-            self._busy = False
+            try:
+                for url, payload, summary in _group(batch):
+                    await self._deliver(url, payload, summary)
+            except Exception as exc:  # noqa: BLE001 - one bad batch must not stop every later webhook
+                self.failed += 1
+                self.describe(f"--> a webhook batch could not be sent: {type(exc).__name__}: {exc}")
+            finally:
+                self._busy = False
 
     async def _deliver(self, url: str, payload: dict[str, Any], summary: str) -> None:
         assert self._client is not None
