@@ -515,3 +515,30 @@ def test_two_instances_on_one_database_apply_each_change_once(receiver: Receiver
     assert count(receiver, MessageStatus.__table__) == len(  # type: ignore[attr-defined]
         {(h.wamid, h.status) for h in rows(receiver, MessageStatus.__table__)}  # type: ignore[attr-defined]
     )
+
+
+def test_an_event_stored_but_not_applied_when_the_server_died_is_applied_at_start(business: Any) -> None:
+    import hashlib
+
+    from waba_cli.services import webhooks
+    from waba_cli.settings import load_settings
+
+    body = fixture_bytes("01-text.json")
+    store = webhooks.open_store(load_settings())
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(WebhookEvent.__table__),  # type: ignore[attr-defined]
+            {"body": body, "body_sha256": hashlib.sha256(body).hexdigest(), "status": "received", "headers": {}},
+        )
+    store.dispose()
+    app, uvicorn_server, thread, log = start_receiver()
+    try:
+        receiver = Receiver("", httpx.Client(), app, log)
+        deadline = time.monotonic() + 10
+        while count(receiver, WebhookEvent.__table__, WebhookEvent.status == "applied") == 0:  # type: ignore[attr-defined]
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert count(receiver, Message.__table__) == 1  # type: ignore[attr-defined]
+    finally:
+        uvicorn_server.should_exit = True
+        thread.join(timeout=15)

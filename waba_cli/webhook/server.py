@@ -189,7 +189,9 @@ class Intake:
             return [self._queue.popleft() for _ in range(count)]
 
     def _run(self) -> None:
-        conn: Connection | None = None
+        conn = self._connect()
+        if conn is not None:
+            self._recover(conn)
         while True:
             batch = self._take()
             if not batch:
@@ -199,10 +201,26 @@ class Intake:
                 continue
             if conn is None or conn.closed:
                 conn = self._connect()
-            conn = self._commit(conn, batch)
+            try:
+                conn = self._commit(conn, batch)
+            except Exception as exc:  # noqa: BLE001 - the writer must outlive any one batch
+                self._resolve([f for _, f in batch], exc)
+                self._log.write([self._log.line(0, "writer error", detail=webhooks.one_line(exc))])
             self._refresh(conn)
         if conn is not None:
             conn.close()
+
+    def _recover(self, conn: Connection) -> None:
+        """Apply events stored but not applied when a previous run stopped (stored alone, then killed)."""
+        try:
+            with conn.begin():
+                waiting = webhooks.unapplied_events(conn)
+            lines = [self._describe(d, webhooks.apply_stored(conn, d, self._directory)) for d in waiting]
+        except Exception as exc:  # noqa: BLE001 - they stay stored; `waba events replay --failed` applies them
+            lines = [self._log.line(0, "recovery failed", detail=webhooks.one_line(exc))]
+        self._log.write(lines)
+        if lines:
+            self._on_replies()
 
     def _connect(self) -> Connection | None:
         try:
