@@ -20,8 +20,8 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from waba_cli import __version__
 from waba_cli.cli import account, db, events, init, secrets, serve, template, usage
-from waba_cli.cli import message as message_cli
 from waba_cli.cli import demo as demo_cli
+from waba_cli.cli import message as message_cli
 from waba_cli.cli import sandbox as sandbox_cli
 from waba_cli.cli import send as send_cli
 from waba_cli.cli.common import HELP_SETTINGS, STATE, apply_shared, env_flag
