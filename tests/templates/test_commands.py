@@ -630,3 +630,25 @@ def test_create_from_a_file_of_several_templates_points_to_apply(
     assert result.code == 2
     assert "holds 2 templates" in result.err
     assert "waba template apply" in result.err
+
+
+def test_create_from_flags_with_named_examples(waba: Any, account: dict[str, Any]) -> None:
+    result = waba(
+        "template", "create", "--name", "welcome", "--category", "MARKETING",
+        "--body", "Hi {{first_name}}, use {{code}} for a discount today.",
+        "--example", "code=SAVE20", "--example", "first_name=Ana",
+    )  # fmt: skip
+
+    assert result.code == 0, result.err
+    assert waba("template", "preview", "welcome").out.strip() == "Hi Ana, use SAVE20 for a discount today."
+
+
+def test_create_refuses_a_url_example_without_a_url_variable(waba: Any, account: dict[str, Any]) -> None:
+    result = waba(
+        "template", "create", "--name", "help_desk", "--category", "UTILITY",
+        "--body", "Our help desk is open all week.", "--url-example", "8812",
+    )  # fmt: skip
+
+    assert result.code == 2
+    assert "--url-example: 1 value(s) for no URL button with a variable" in result.err
+    assert rows(waba) == []

@@ -262,7 +262,12 @@ def _from_flags(
     left = rules.add_url_examples(template.request.get("components"), url_examples)
     if left:
         template.violations.append(
-            Violation("--url-example", f"{len(left)} value(s) for no URL button with a variable", "remove them", "100")
+            Violation(
+                "--url-example",
+                f"{len(left)} value(s) for no URL button with a variable",
+                "remove them",
+                rules.ERR_PARAMETER,
+            )
         )
     return template
 
