@@ -238,3 +238,19 @@ def test_templates_exported_with_show_apply_back_unchanged(
 
     assert result.code == 0, result.err
     assert result.json()["counts"]["unchanged"] == 2
+
+
+def test_plan_keeps_to_the_wabas_template_limit() -> None:
+    full = [meta_template(f"t_{i}", str(1000 + i)) for i in range(6000)]
+    almost = full[:250]
+    new = [rules.to_request(simple("new_one"))]
+
+    refused = plan_changes(new, full, edits={}, recent_creations=0, now=NOW)[0]
+    noted = plan_changes(new, almost, edits={}, recent_creations=0, now=NOW)[0]
+
+    assert (refused.action, refused.reason) == (
+        "refused",
+        "the WABA holds Meta's maximum of 6000 templates; delete some first",
+    )
+    assert noted.action == "create"
+    assert "over 250 needs a verified business" in noted.reason

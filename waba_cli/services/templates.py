@@ -344,6 +344,8 @@ def _merge_buttons(components: list[dict[str, Any]], updates: list[dict[str, Any
 # -- template files ------------------------------------------------------------------------------
 
 CREATIONS_PER_HOUR = 100  # per WABA (reference §3.1)
+TEMPLATES_MAX = 6000  # per WABA, verified business (reference §3.7)
+TEMPLATES_UNVERIFIED_MAX = 250
 APPROVED_EDITS_PER_DAY = 1  # reference §3.6
 APPROVED_EDITS_PER_30_DAYS = 10
 EDITABLE_STATUSES = ("APPROVED", "REJECTED", "PAUSED")
@@ -996,6 +998,7 @@ def plan_changes(
         if name and language:
             by_key[(name, normalize_language(language))] = copy_at_meta
     creations_left = CREATIONS_PER_HOUR - recent_creations
+    room = TEMPLATES_MAX - sum(1 for t in by_key.values() if _enum(t.get("status")) not in GONE_STATUSES)
     items: list[PlanItem] = []
     wanted: set[tuple[str, str]] = set()
     for template in templates:
@@ -1007,17 +1010,16 @@ def plan_changes(
         item = PlanItem("create", template.name, template.language, status=status, template_id=template_id)
         if current is None or status in GONE_STATUSES:
             item.request = template.request
-            if status in GONE_STATUSES:
-                item.action, item.reason = (
-                    "refused",
-                    f"Meta is deleting this template ({status}); its name may be blocked for 30 days",
-                )
-            elif creations_left <= 0:
-                item.action = "refused"
-                item.reason = f"Meta allows {CREATIONS_PER_HOUR} new templates per WABA per hour; apply again later"
+            refusal = _creation_refusal(status, room, creations_left)
+            if refusal:
+                item.action, item.reason = "refused", refusal
             else:
-                creations_left -= 1
+                creations_left, room = creations_left - 1, room - 1
                 item.reason = "not at Meta yet"
+                if TEMPLATES_MAX - room > TEMPLATES_UNVERIFIED_MAX:
+                    item.reason += (
+                        f" (template {TEMPLATES_MAX - room}: over {TEMPLATES_UNVERIFIED_MAX} needs a verified business)"
+                    )
             items.append(item)
             continue
         item.changes = _differences(template.request, current)
@@ -1045,6 +1047,16 @@ def plan_changes(
                 )
             )
     return items
+
+
+def _creation_refusal(status: str | None, room: int, creations_left: int) -> str | None:
+    if status in GONE_STATUSES:
+        return f"Meta is deleting this template ({status}); its name may be blocked for 30 days"
+    if room <= 0:
+        return f"the WABA holds Meta's maximum of {TEMPLATES_MAX} templates; delete some first"
+    if creations_left <= 0:
+        return f"Meta allows {CREATIONS_PER_HOUR} new templates per WABA per hour; apply again later"
+    return None
 
 
 def _differences(request: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
