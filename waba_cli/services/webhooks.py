@@ -290,6 +290,10 @@ _ESCAPED_UNSTORABLE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 _RAW_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
 
 
+# one decoder for every delivery: json.loads with any option builds a new one per call
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def parse_body(body: bytes) -> Any:
     """The JSON document in ``body``; ValueError when it is not JSON.
 
@@ -297,7 +301,7 @@ def parse_body(body: bytes) -> Any:
     downstream has to think about them; the raw bytes stay as they came.
     """
     try:
-        payload = json.loads(body, parse_constant=_reject_constant)
+        payload = _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
     # the substring tests are fast scans that spare most bodies the regular expressions

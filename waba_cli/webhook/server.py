@@ -55,6 +55,7 @@ GRACEFUL_SHUTDOWN_SECONDS = 30
 CHECKPOINT_SECONDS = 1.0
 _OPTIONS_ENV = "WABA_SERVE_WEBHOOK_OPTIONS"  # how --workers children learn the command's options
 _TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
+_JSON_LINE = json.JSONEncoder(ensure_ascii=False)  # json.dumps with an option builds an encoder per call
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class DeliveryLog:
     ) -> str:
         now = datetime.now(UTC)
         if self._json:
-            return json.dumps(
+            return _JSON_LINE.encode(
                 {
                     "time": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                     "event_id": event_id,
@@ -105,8 +106,7 @@ class DeliveryLog:
                     "status": status,
                     "result": result,
                     "detail": detail,
-                },
-                ensure_ascii=False,
+                }
             )
         shown = ids or []
         id_text = f" [{', '.join(shown[:3])}{f', +{len(shown) - 3} more' if len(shown) > 3 else ''}]" if shown else ""
