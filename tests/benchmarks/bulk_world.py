@@ -18,6 +18,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ class Sandbox:
         return self
 
     def sent(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.url}/_sandbox/sent", timeout=10) as answer:  # noqa: S310 - loopback
+        with urllib.request.urlopen(f"{self.url}/_sandbox/sent", timeout=10) as answer:
             data: dict[str, Any] = json.loads(answer.read())
             return data
 
@@ -144,6 +145,83 @@ def world(database_url: str | None = None, sandbox_flags: tuple[str, ...] = ()) 
             yield sandbox, home
         finally:
             home.close()
+
+
+@dataclass
+class CrashCheck:
+    """What the sandbox received for a campaign killed with SIGKILL and run again."""
+
+    recipients: int
+    concurrency: int
+    received_before_kill: int
+    received: int
+    in_doubt: int
+    duplicates: list[str]  # recipients not in doubt with other than exactly one request
+    in_doubt_twice: list[str]  # in-doubt recipients with more than one request
+    exit_codes: tuple[int, int]
+    summary: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.duplicates
+            and not self.in_doubt_twice
+            and self.in_doubt <= self.concurrency
+            and self.exit_codes[1] == 0
+        )
+
+
+def crash_and_resume(
+    sandbox: Sandbox, home: Home, count: int, *, concurrency: int, rate: float, kill_at: float = 0.4
+) -> CrashCheck:
+    """Start a campaign of ``count``, SIGKILL it once ``kill_at`` of it reached the sandbox, run it again."""
+    csv_path = write_csv(home.dir / "crash.csv", count)
+    command = home.bulk_command(csv_path, "--rate", str(rate), "--concurrency", str(concurrency), "--json")
+    before = sandbox.sent()["total"]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=home.env)
+    received = 0
+    while first.poll() is None:
+        received = sandbox.sent()["total"] - before
+        if received >= count * kill_at:
+            first.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    first_code = first.wait()
+    second = subprocess.run(command, capture_output=True, text=True, env=home.env, check=False)
+    summary = json.loads(second.stdout) if second.stdout.strip() else {}
+    in_doubt = set(_states(home, summary.get("campaign", ""), "in_doubt"))
+    by_recipient = sandbox.sent()["by_recipient"]
+    numbers = [f"1555{i:07d}" for i in range(count)]
+    return CrashCheck(
+        recipients=count,
+        concurrency=concurrency,
+        received_before_kill=received,
+        received=sum(by_recipient.get(n, 0) for n in numbers),
+        in_doubt=len(in_doubt),
+        duplicates=[n for n in numbers if n not in in_doubt and by_recipient.get(n, 0) != 1],
+        in_doubt_twice=[n for n in in_doubt if by_recipient.get(n, 0) > 1],
+        exit_codes=(first_code, second.returncode),
+        summary=summary,
+    )
+
+
+def _states(home: Home, campaign: str, state: str) -> list[str]:
+    """E.164 digits of the campaign's recipients in ``state`` (any database waba can use)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(home.env.get("WABA_DATABASE_URL") or f"sqlite:///{home.database}")
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT r.phone FROM campaign_recipient r JOIN campaign c ON c.id = r.campaign_id "
+                    "WHERE c.name = :name AND r.state = :state"
+                ),
+                {"name": campaign, "state": state},
+            )
+            return [phone.lstrip("+") for (phone,) in rows]
+    finally:
+        engine.dispose()
 
 
 def outbound_counts(home: Home, campaign: str) -> dict[str, int]:
