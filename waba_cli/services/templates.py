@@ -701,6 +701,11 @@ async def create_at_meta(api: GraphAPI, account: Account, request: Mapping[str, 
     """Upload header examples and post the template (reference §3.2); the body sent and Meta's answer."""
     body = await with_uploaded_media(api, account, request)
     answer = await api.create_template(account.waba_id, body)
+    if not template_id_of(answer.get("id")):
+        raise OperationError(
+            f"Meta accepted template {body.get('name')} but returned no id",
+            "run `waba template sync` to fetch it",
+        )
     return body, answer
 
 
