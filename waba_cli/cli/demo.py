@@ -432,20 +432,25 @@ class DemoRun:
     def wait_for_read(self) -> str:
         from waba_cli.errors import OperationError
 
-        statuses: dict[str, str] = {}
+        messages: list[dict[str, Any]] = []
 
         def all_read() -> bool:
-            for message in self.waba_json("message", "list", "--limit", "20"):
-                statuses[message["wamid"]] = message["status"]
+            messages[:] = self.waba_json("message", "list", "--limit", "20")
+            statuses = {m["wamid"]: m["status"] for m in messages}
             return all(statuses.get(w) == "read" for w in self.sent)
 
         try:
             self.wait_for("every reply to be read", all_read, timeout=20)
         except OperationError:
-            shown = ", ".join(f"{statuses.get(w, 'unknown')}" for w in self.sent)
-            raise OperationError(f"the replies are {shown}, not all read") from None
-        inbound = sum(1 for status in statuses.values() if status == "received")
-        return f"all 3 replies read (status webhooks applied by serve-webhook); {inbound} inbound messages stored"
+            shown = ", ".join(m["status"] for m in messages if m["wamid"] in self.sent)
+            raise OperationError(f"the replies are {shown or 'not recorded'}, not all read") from None
+        for message in sorted(messages, key=lambda m: int(m.get("id") or 0)):  # the order they were stored
+            first_line = str(message.get("text") or f"({message['type']})").splitlines()[0]
+            if message["direction"] == "in":
+                _say(f"      Ana  > {first_line}")
+            else:
+                _say(f"      shop > {first_line}   [{message['status']}]")
+        return "every reply went sent -> delivered -> read, by status webhooks that serve-webhook applied"
 
     def events(self) -> str:
         events = self.waba_json("events", "list", "--limit", "200")
