@@ -652,3 +652,26 @@ def test_create_refuses_a_url_example_without_a_url_variable(waba: Any, account:
     assert result.code == 2
     assert "--url-example: 1 value(s) for no URL button with a variable" in result.err
     assert rows(waba) == []
+
+
+def test_a_broken_upload_resumes_from_the_offset_meta_reports(
+    waba: Any, account: dict[str, Any], graph: Any, tmp_path: Path, isolated: Path
+) -> None:
+    (isolated / "config.toml").write_text("[graph]\nmax_retries = 0\n")
+    content = bytes(range(256)) * 4
+    (tmp_path / "banner.jpg").write_bytes(content)
+    graph.post(f"/{APP}/uploads").respond(200, json={"id": "upload:S1"})
+    upload = graph.post("/upload:S1")
+    upload.side_effect = [httpx.ConnectError("connection reset"), httpx.Response(200, json={"h": "4::resumed"})]
+    graph.get("/upload:S1").respond(200, json={"id": "upload:S1", "file_offset": 600})
+    create = graph.post(TEMPLATES).respond(200, json={"id": "78", "status": "PENDING"})
+
+    result = waba(
+        "template", "create", "--name", "promo", "--category", "MARKETING", "--header-file",
+        str(tmp_path / "banner.jpg"), "--body", "Spring sale starts now.", "--submit",
+    )  # fmt: skip
+
+    assert result.code == 0, result.err
+    resumed = upload.calls[1].request
+    assert (resumed.headers["file_offset"], resumed.content) == ("600", content[600:])
+    assert body_of(create)["components"][0]["example"] == {"header_handle": ["4::resumed"]}
