@@ -622,13 +622,13 @@ def _item_key(scope: str | None, entry_time: Any, name: str, value: Any) -> str:
 
 
 def _str(value: Any, limit: int | None = None) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    """A string value (numbers as text), cut to ``limit``; parse_body has already made it storable."""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        text = str(value)
+    else:
         return None
-    text = str(value)
-    if not text:
-        return None
-    # lone surrogates (a "\\ud800" escape) cannot be stored; NUL cannot be stored in PostgreSQL text
-    text = text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
     return (text[:limit] if limit else text) or None
 
 
