@@ -675,3 +675,33 @@ def test_a_broken_upload_resumes_from_the_offset_meta_reports(
     resumed = upload.calls[1].request
     assert (resumed.headers["file_offset"], resumed.content) == ("600", content[600:])
     assert body_of(create)["components"][0]["example"] == {"header_handle": ["4::resumed"]}
+
+
+def test_create_an_authentication_template_from_the_simple_form(
+    waba: Any, account: dict[str, Any], graph: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "login_code.toml"
+    path.write_text(
+        'name = "login_code"\ncategory = "AUTHENTICATION"\nlanguage = "en_US"\n'
+        "add_security_recommendation = true\ncode_expiration_minutes = 5\nmessage_send_ttl_seconds = 60\n"
+        'buttons = ["OTP:Copy code"]\n'
+    )
+    create = graph.post(TEMPLATES).respond(200, json={"id": "90", "status": "PENDING", "category": "AUTHENTICATION"})
+
+    result = waba("template", "create", "--from-file", str(path), "--submit")
+
+    assert result.code == 0, result.err
+    assert body_of(create) == {
+        "name": "login_code",
+        "language": "en_US",
+        "category": "AUTHENTICATION",
+        "parameter_format": "positional",
+        "message_send_ttl_seconds": 60,
+        "components": [
+            {"type": "BODY", "add_security_recommendation": True},
+            {"type": "FOOTER", "code_expiration_minutes": 5},
+            {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE", "text": "Copy code"}]},
+        ],
+    }
+    preview = waba("template", "preview", "login_code", "--param", "481516").out
+    assert preview.splitlines()[0] == "481516 is your verification code. For your security, do not share this code."
