@@ -132,7 +132,8 @@ def serve(
     ):
         _say(line)
     run_server(graph_app, sock)
-    _say("waba sandbox: stopped")
+    emitter = graph_app.sandbox.emitter
+    _say(f"waba sandbox: stopped ({emitter.delivered} webhook deliveries, {emitter.failed} given up)")
 
 
 @command(app, "inbound", shared=("json",))

@@ -1597,7 +1597,7 @@ class Sandbox:
 
     # -- the sandbox's own endpoints -----------------------------------------------------------
 
-    async def _internal(self, request: Request, segments: list[str]) -> dict[str, Any] | Raw:  # noqa: PLR0911 - per route
+    async def _internal(self, request: Request, segments: list[str]) -> dict[str, Any] | Raw:
         route = "/".join(segments)
         if route == "sent" and request.method == "GET":
             return {"total": self.sent.total, "by_recipient": dict(self.sent.by_recipient)}
@@ -1608,9 +1608,6 @@ class Sandbox:
             from waba_cli.sandbox.inbound import deliver_inbound
 
             return await deliver_inbound(self, read_params({}, "application/json", request.body))
-        if route == "idle" and request.method == "GET":
-            await self.emitter.idle()
-            return {"delivered": self.emitter.delivered, "failed": self.emitter.failed}
         if request.method == "POST" and segments and segments[0] in ("tokens", "phone_numbers", "templates", "flows"):
             from waba_cli.sandbox.controls import control
 

@@ -45,19 +45,6 @@ def wait_until_up(url: str, *, timeout: float = 10.0) -> bool:
     return False
 
 
-def wait_for_webhooks(sandbox_url: str, *, timeout: float = 10.0) -> dict[str, Any]:
-    """Wait until the sandbox has handed over every queued webhook; its delivered/failed counts."""
-    response = httpx.get(f"{sandbox_url.rstrip('/')}/_sandbox/idle", timeout=timeout)
-    answer: dict[str, Any] = response.json()
-    return answer
-
-
-def sent(sandbox_url: str) -> dict[str, Any]:
-    """The sandbox's count of accepted sends (``GET /_sandbox/sent``)."""
-    answer: dict[str, Any] = httpx.get(f"{sandbox_url.rstrip('/')}/_sandbox/sent", timeout=5.0).json()
-    return answer
-
-
 def subscribe_callback(sandbox_url: str, callback_url: str) -> dict[str, Any]:
     """Set the sandbox app's webhook callback (``POST /{app-id}/subscriptions`` with the app token, §5.2).
 

@@ -94,7 +94,6 @@ class Emitter:
     _queue: asyncio.Queue[_Change] = field(default_factory=asyncio.Queue)
     _worker: asyncio.Task[None] | None = None
     _client: httpx.AsyncClient | None = None
-    _busy: bool = False
 
     def start(self) -> None:
         self._client = httpx.AsyncClient(timeout=10.0)
@@ -115,15 +114,9 @@ class Emitter:
     def emit(self, url: str, waba_id: str, field_name: str, value: dict[str, Any], *, at: int | None = None) -> None:
         self._queue.put_nowait(_Change(url, waba_id, field_name, value, at))
 
-    async def idle(self) -> None:
-        """Wait until every queued change was handed over (tests and the demo)."""
-        while not self._queue.empty() or self._busy:
-            await asyncio.sleep(0.01)
-
     async def _run(self) -> None:
         while True:
             first = await self._queue.get()
-            self._busy = True
             await asyncio.sleep(self.linger)
             batch = [first]
             while len(batch) < MAX_BATCH and not self._queue.empty():
@@ -134,8 +127,6 @@ class Emitter:
             except Exception as exc:  # noqa: BLE001 - one bad batch must not stop every later webhook
                 self.failed += 1
                 self.describe(f"--> a webhook batch could not be sent: {type(exc).__name__}: {exc}")
-            finally:
-                self._busy = False
 
     async def _deliver(self, url: str, payload: dict[str, Any], summary: str) -> None:
         assert self._client is not None
