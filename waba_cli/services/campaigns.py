@@ -1083,6 +1083,7 @@ class _Item:
     params: list[str]
     pair_failures: int = 0
     body: dict[str, Any] | None = None
+    status_mark: int = 0  # the highest message_status id when it was claimed
 
 
 @dataclass
@@ -1131,7 +1132,8 @@ class _Run:
         self.reason: str | None = None
         self.errors: dict[str, int] = {}
         self.outside_window = 0
-        self.beat = time.monotonic()
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.status_mark = 0  # the highest message_status id when the last write began
 
     # the loop --------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -1282,6 +1284,12 @@ class _Run:
         results, self.results = self.results, []
         calls, self.calls[:] = list(self.calls), []
         with self.conn.begin():
+            # a write first: SQLite takes its write lock now (a deferred transaction that read first
+            # could not upgrade if a webhook committed meanwhile), and the reads below see every
+            # status committed before it (the watermark of _caught_up)
+            self.conn.execute(update(CAMPAIGN).where(CAMPAIGN.c.id == self.campaign_id).values(heartbeat_at=now))
+            if self.sqlite:
+                self.status_mark = self.conn.execute(select(func.max(MESSAGE_STATUS.c.id))).scalar() or 0
             if results:
                 self._record(results, now)
             if self.stopping:
@@ -1305,9 +1313,6 @@ class _Run:
                         for c in calls
                     ],
                 )
-            if time.monotonic() - self.beat > 5 or self.stopping:
-                self.beat = time.monotonic()
-                self.conn.execute(update(CAMPAIGN).where(CAMPAIGN.c.id == self.campaign_id).values(heartbeat_at=now))
         return claims
 
     def _claim(self, items: list[_Item], now: datetime) -> list[_Item]:
@@ -1337,6 +1342,8 @@ class _Run:
             claimed.append(item)
         if refused:
             self.conn.execute(_RECIPIENT_UPDATE, refused)
+        for item in claimed:
+            item.status_mark = self.status_mark
         if claimed:
             self.conn.execute(_CLAIM_UPDATE, [{"b_id": i.id, "b_now": now} for i in claimed])
         return claimed
@@ -1347,6 +1354,7 @@ class _Run:
         recipients: list[dict[str, Any]] = []
         messages: list[dict[str, Any]] = []
         accepted: list[str] = []
+        since = min((o.item.status_mark for o in results), default=0)
         for outcome in results:
             item, error = outcome.item, outcome.error
             failure = _failure_of(error)
@@ -1378,7 +1386,8 @@ class _Run:
             self.conn.execute(_RECIPIENT_UPDATE, recipients)
         if messages:
             self.conn.execute(insert(MESSAGE), messages)
-        if accepted:
+        # on SQLite ids follow commit order: no status newer than the claims, none to catch up with
+        if accepted and not (self.sqlite and self.status_mark <= since):
             moves = self._caught_up(accepted, now)
             if moves:
                 self.conn.execute(_MOVE_BY_WAMID, moves)
@@ -1515,6 +1524,10 @@ async def send(
     credentials = rt.credentials(prepared.account)
     with rt.db.engine.connect() as conn:
         with conn.begin():
+            # a write first, for SQLite's write lock (see _Run._write); it changes nothing
+            conn.execute(
+                update(CAMPAIGN).where(CAMPAIGN.c.name == plan.campaign).values(updated_at=CAMPAIGN.c.updated_at)
+            )
             campaign_id, took_over = _claim_campaign(conn, prepared, now)
             if took_over:
                 _mark_in_doubt(conn, prepared, campaign_id, now)
