@@ -92,7 +92,6 @@ def bulk(
         sender=from_number,
         rate=rate,
         concurrency=concurrency,
-        dry_run=STATE.dry_run,
         resume=resume,
         resend_in_doubt=resend_in_doubt,
         force=force,

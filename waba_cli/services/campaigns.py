@@ -14,11 +14,12 @@ The run of ``waba send bulk``, in order:
    not idempotent); each is tied back to its wamid when a status webhook carrying its
    ``biz_opaque_callback_data`` has arrived. ``--resend-in-doubt`` hands the rest back for sending.
 5. **Send**: a loop keeps ``concurrency`` requests in flight, each paced by the number's token
-   bucket. Every database write is batched: one transaction records the results that came in and
-   claims (``sending``, message ``queued``) exactly as many recipients as slots were freed, before
+   bucket. Every database write is batched: one transaction records the answers that came in
+   (recipient ``accepted``/``failed``/``in_doubt`` and its ``message`` row, as ``messaging.deliver``
+   records one) and claims (``sending``) exactly as many recipients as slots were freed, before
    their requests start. So at any committed moment at most ``concurrency`` recipients are
-   ``sending``: a crash leaves at most that many in doubt, and every other recipient is either
-   untouched or recorded.
+   ``sending``: a crash leaves at most that many in doubt (they get a ``queued`` message row on
+   the next run), and every other recipient is either untouched or recorded with its outcome.
 
 Graph errors, per reference §1.7: 130429 halves the bucket's rate and retries; 131056 hands the
 recipient back with a 4^X s backoff (others go on); 131048 stops the campaign (exit 1); other
@@ -70,7 +71,6 @@ MESSAGE = Message.__table__  # type: ignore[attr-defined]
 MESSAGE_STATUS = MessageStatus.__table__  # type: ignore[attr-defined]
 API_CALL = ApiCall.__table__  # type: ignore[attr-defined]
 
-WINDOW = timedelta(hours=24)
 PROBLEMS_SHOWN = 1000  # invalid / duplicate rows listed one by one; beyond that only counted
 IMPORT_BATCH = 2000
 FETCH_BATCH = 1000
@@ -96,7 +96,6 @@ class BulkRequest:
     sender: str | None = None  # --from: phone-number id or E.164
     rate: float | None = None  # None: the number's throughput; 0: unpaced
     concurrency: int | None = None
-    dry_run: bool = False
     resume: bool = False
     resend_in_doubt: bool = False
     force: bool = False  # --body to contacts outside the 24-hour window
@@ -273,7 +272,6 @@ class _Form:
     def __init__(self, template: MessageTemplate) -> None:
         from waba_cli.services import messaging, template_rules
 
-        self.template = template
         self.named = template.parameter_format.upper() == "NAMED"
         self.auth = str(template.category).upper() == "AUTHENTICATION"
         slots = template_rules.variable_slots(template.components, template.category)

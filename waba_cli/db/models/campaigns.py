@@ -8,7 +8,8 @@ A recipient's ``state`` is what makes a campaign resumable without duplicates or
     sending         its request may be on the wire; written before the request goes out
     accepted        Meta answered with a wamid
     failed          Meta refused it (code and title kept)
-    in_doubt        was ``sending`` when a run died: Meta may or may not have it; resent only on request
+    in_doubt        its request may have reached Meta, but no answer was recorded (the run died, or the
+                    connection broke after sending); resent only on request
 
 A campaign is keyed by its name; ``owner`` (host:pid) keeps two processes from running one
 campaign at once.
@@ -25,8 +26,6 @@ from sqlmodel import Field, SQLModel
 import waba_cli.db.models.accounts  # noqa: F401 - the account table that foreign keys name
 from waba_cli.db.models.base import foreign_key, json_column, utcnow
 from waba_cli.db.models.messages import MessageStatus
-
-RECIPIENT_STATES = ("pending", "outside_window", "sending", "accepted", "failed", "in_doubt")
 
 
 class Campaign(SQLModel, table=True):
