@@ -542,3 +542,16 @@ def test_an_event_stored_but_not_applied_when_the_server_died_is_applied_at_star
     finally:
         uvicorn_server.should_exit = True
         thread.join(timeout=15)
+
+
+def test_absent_json_values_are_stored_as_sql_null(receiver: Receiver) -> None:
+    from sqlalchemy import text
+
+    assert receiver.post(fixture_bytes("01-text.json")).status_code == 200
+    assert receiver.post(envelope(statuses(status("wamid.no-pricing", "delivered", 5)))).status_code == 200
+    with receiver.connect() as conn:
+        inbound = conn.execute(text("SELECT count(*) FROM message WHERE pricing IS NULL")).scalar_one()
+        history = conn.execute(
+            text("SELECT count(*) FROM message_status WHERE pricing IS NULL AND errors IS NULL")
+        ).scalar_one()
+    assert (inbound, history) == (1, 1)

@@ -669,17 +669,32 @@ def _get(value: Any, *path: str) -> Any:
 # -- executing a plan --------------------------------------------------------------------------
 
 
+def _json_null(table: Table) -> dict[str, Any]:
+    """Bind parameters that store None in the table's JSON columns as SQL NULL.
+
+    Core statements would otherwise store the JSON text 'null' (SQLAlchemy's default for JSON),
+    which reads back as None but is not ``IS NULL`` to SQL, and costs a json.dumps per value.
+    """
+    return {c.name: bindparam(c.name, type_=JSON(none_as_null=True)) for c in table.c if isinstance(c.type, JSON)}
+
+
 def _insert_ignore(conn: Connection, table: Table, keys: Sequence[str]) -> Any:
-    """INSERT ... ON CONFLICT (keys) DO NOTHING for SQLite and PostgreSQL."""
+    """INSERT ... ON CONFLICT (keys) DO NOTHING for SQLite and PostgreSQL (None in JSON columns: NULL)."""
     dialect = conn.dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(table).on_conflict_do_nothing(index_elements=list(keys))
+        statement = pg_insert(table)
+        json_columns = _json_null(table)
+        return (statement.values(json_columns) if json_columns else statement).on_conflict_do_nothing(
+            index_elements=list(keys)
+        )
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        return sqlite_insert(table).on_conflict_do_nothing(index_elements=list(keys))
+        lite = sqlite_insert(table)
+        json_columns = _json_null(table)
+        return (lite.values(json_columns) if json_columns else lite).on_conflict_do_nothing(index_elements=list(keys))
     raise OperationError(f"the webhook store needs SQLite or PostgreSQL, not {dialect}")
 
 

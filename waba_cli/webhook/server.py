@@ -475,7 +475,8 @@ class WebhookApp:
         except Exception:  # noqa: BLE001 - logged by the writer; Meta delivers again after a non-200
             await _respond(send, 503, b"not stored, try again\n")
             return
-        await _respond(send, 200, b"ok\n")
+        # no body: uvicorn writes the headers at once and skips an empty body, one send() per delivery
+        await _respond(send, 200, b"")
 
     async def _read(self, receive: Receive) -> bytes | None:
         chunks: list[bytes] = []
