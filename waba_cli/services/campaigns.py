@@ -35,6 +35,7 @@ import csv
 import hashlib
 import heapq
 import json
+import math
 import os
 import re
 import socket
@@ -523,10 +524,17 @@ def campaign_name(csv_path: Path, template: str | None, body: str | None) -> str
 
 
 def default_concurrency(rate: float) -> int:
-    """Requests in flight: a quarter of a second's worth at the rate (8-256); 64 unpaced."""
+    """Requests in flight: half a second's worth at the rate (16-512), so that round trips of up to
+    half a second never hold the pace back; 64 unpaced."""
     if rate <= 0:
         return 64
-    return max(8, min(256, int(rate / 4 + 0.999)))
+    return max(16, min(512, math.ceil(rate / 2)))
+
+
+def pacing_burst(rate: float) -> int:
+    """Sends the bucket may save up: 50 ms worth, so a short stall (a slow write, a busy CPU) is made
+    up for instead of lowering the average rate."""
+    return max(1, round(rate / 20))
 
 
 @dataclass
@@ -1114,7 +1122,7 @@ class _Run:
         self.progress = progress
         self.on_progress = on_progress
         plan = prepared.plan
-        self.pacer = Pacer(plan.rate)
+        self.pacer = Pacer(plan.rate, burst=pacing_burst(plan.rate))
         self.concurrency = plan.concurrency
         self.check_window = prepared.content.kind == "text" and not prepared.request.force
         self.queue: list[_Item] = []
