@@ -127,3 +127,10 @@ def test_state_file_keeps_the_world_across_restarts(start_sandbox: Any, tmp_path
 def test_serve_refuses_bad_flags(waba: Any) -> None:
     assert waba("sandbox", "serve", "--error-rate", "1.5").code == 2
     assert waba("sandbox", "serve", "--webhook-url", "ftp://x").code == 2
+
+
+def test_verbose_logs_one_line_per_request_with_the_error_code(start_sandbox: Any) -> None:
+    sandbox = start_sandbox("--verbose")
+    sandbox.send({"type": "text", "text": {"body": "no recipient"}})
+    assert sandbox.stop() == 0
+    assert f"<-- POST /v23.0/{PNID}/messages [400 (#131008)]" in "".join(sandbox.lines)

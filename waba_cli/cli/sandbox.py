@@ -56,6 +56,9 @@ def serve(
         float, typer.Option(help="Seconds until sent; delivered follows after 2x, read after 4x.")
     ] = 0.2,
     seed: Annotated[int | None, typer.Option(help="Seed for the fault-injection dice (repeatable runs).")] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="One line per Graph request: method, path, status, error code.")
+    ] = False,
 ) -> None:
     """Run a local Graph API: the seeded sandbox WABA, Meta's checks and error codes, signed webhooks.
 
@@ -106,7 +109,7 @@ def serve(
         seed=seed,
     )
     try:
-        graph_app = make_app(options, state_file=state, log=_say)
+        graph_app = make_app(options, state_file=state, log=_say, log_requests=verbose)
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read the sandbox state {state}: {exc}", "remove the file to start afresh") from None
     try:

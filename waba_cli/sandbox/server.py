@@ -32,9 +32,10 @@ _READ_HEADERS = frozenset({b"authorization", b"content-type", b"host", b"file_of
 class GraphApp:
     """ASGI: HTTP requests to ``Sandbox.handle``; lifespan starts and stops its background work."""
 
-    def __init__(self, sandbox: Sandbox, *, state_file: Path | None = None) -> None:
+    def __init__(self, sandbox: Sandbox, *, state_file: Path | None = None, log_requests: bool = False) -> None:
         self.sandbox = sandbox
         self.state_file = state_file
+        self.log_requests = log_requests
         self._saver: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -63,6 +64,10 @@ class GraphApp:
             origin=f"{scope.get('scheme', 'http')}://{host}",
         )
         status, answer = await self.sandbox.handle(request)
+        if self.log_requests:
+            error = answer.get("error") if isinstance(answer, dict) else None
+            code = f" (#{error['code']})" if isinstance(error, dict) else ""
+            self.sandbox.log(f"<-- {request.method} {request.path} [{status}{code}]")
         if isinstance(answer, Raw):
             body, response_headers = answer.body, [(b"content-type", answer.content_type.encode())]
         else:
@@ -156,6 +161,13 @@ class _QuietServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def make_app(options: Options, *, state_file: Path | None = None, log: Callable[[str], None] = print) -> GraphApp:
-    """The sandbox's ASGI app over the saved or seeded world."""
-    return GraphApp(Sandbox(load_state(state_file), options, log=log), state_file=state_file)
+def make_app(
+    options: Options,
+    *,
+    state_file: Path | None = None,
+    log: Callable[[str], None] = print,
+    log_requests: bool = False,
+) -> GraphApp:
+    """The sandbox's ASGI app over the saved or seeded world; ``log_requests``: one line per request."""
+    sandbox = Sandbox(load_state(state_file), options, log=log)
+    return GraphApp(sandbox, state_file=state_file, log_requests=log_requests)
