@@ -32,7 +32,16 @@ STATUS_STYLES = {
     "YELLOW": "yellow",
     "FLAGGED": "yellow",
     "PAUSED": "yellow",
+    "IN_APPEAL": "yellow",
+    "PENDING_DELETION": "yellow",
+    "queued": "yellow",
+    "sending": "yellow",
+    "in_doubt": "yellow",
+    "REINSTATED": "green",
     "DRAFT": "blue",
+    "DELETED": "dim",
+    "ARCHIVED": "dim",
+    "LOCKED": "red",
     "CRITICAL": "red",
     "REJECTED": "red",
     "RED": "red",
@@ -130,17 +139,17 @@ class Output:
                 self.stdout.write("\t".join(_cell(v).replace("\t", " ").replace("\n", " ") for v in row) + "\n")
             return
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(title=title, header_style="bold", title_justify="left")
+        # cells are Text, never markup: "[bold]" in a customer's message is shown, not obeyed
+        table = Table(title=Text(title) if title else None, header_style="bold", title_justify="left")
         for column in columns:
-            table.add_column(column)
+            table.add_column(Text(column))
         status_at = columns.index(status_column) if status_column in columns else -1
         for row in rows:
-            cells = [_cell(v) for v in row]
+            cells = [Text(_cell(v)) for v in row]
             if status_at >= 0 and self.color:
-                style = STATUS_STYLES.get(cells[status_at])
-                if style:
-                    cells[status_at] = f"[{style}]{cells[status_at]}[/{style}]"
+                cells[status_at].stylize(STATUS_STYLES.get(cells[status_at].plain, ""))
             table.add_row(*cells)
         self._rich().print(table)
 
@@ -153,13 +162,14 @@ class Output:
             return
         from rich.panel import Panel
         from rich.table import Table
+        from rich.text import Text
 
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold")
         grid.add_column()
         for label, value in pairs:
-            grid.add_row(label, _cell(value))
-        self._rich().print(Panel(grid, title=title, title_align="left", expand=False))
+            grid.add_row(Text(label), Text(_cell(value)))
+        self._rich().print(Panel(grid, title=Text(title), title_align="left", expand=False))
 
     def line(self, text: str) -> None:
         """A line of data on stdout."""
