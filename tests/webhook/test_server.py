@@ -555,3 +555,17 @@ def test_absent_json_values_are_stored_as_sql_null(receiver: Receiver) -> None:
             text("SELECT count(*) FROM message_status WHERE pricing IS NULL AND errors IS NULL")
         ).scalar_one()
     assert (inbound, history) == (1, 1)
+
+
+def test_pricing_from_a_status_lands_on_a_message_sent_with_waba_send(receiver: Receiver) -> None:
+    from waba_cli.services.messaging import Outgoing, _queue
+
+    outgoing = Outgoing(1, "My Business WhatsApp", PHONE_NUMBER_ID, "+" + CUSTOMER, {"type": "text"}, "text", "hi")
+    message_id = _queue(receiver.db(), outgoing, datetime.now(UTC))  # recorded as `waba send` records it
+    with receiver.connect() as conn, conn.begin():
+        conn.execute(
+            Message.__table__.update().where(Message.__table__.c.id == message_id).values(wamid="wamid.orm")  # type: ignore[attr-defined]
+        )
+    pricing = {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "utility"}
+    assert receiver.post(envelope(statuses(status("wamid.orm", "sent", 1, pricing=pricing)))).status_code == 200
+    assert message(receiver, "wamid.orm").pricing == pricing

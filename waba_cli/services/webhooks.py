@@ -39,7 +39,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import JSON, Boolean, Connection, Table, and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 
 from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.models.bot import AutoReply
@@ -712,7 +728,14 @@ def _status_update() -> Any:
             error_code=case((failed, bindparam("code", type_=m.error_code.type)), else_=m.error_code),
             error_title=case((failed, bindparam("title", type_=m.error_title.type)), else_=m.error_title),
             error_details=case((failed, bindparam("details", type_=m.error_details.type)), else_=m.error_details),
-            pricing=func.coalesce(m.pricing, bindparam("pricing", type_=JSON(none_as_null=True))),
+            # rows written through the ORM hold the JSON text 'null' where nothing is known yet
+            pricing=case(
+                (
+                    or_(m.pricing.is_(None), sql_cast(m.pricing, Text) == "null"),
+                    bindparam("pricing", type_=JSON(none_as_null=True)),
+                ),
+                else_=m.pricing,
+            ),
             biz_opaque_callback_data=func.coalesce(
                 m.biz_opaque_callback_data, bindparam("biz", type_=m.biz_opaque_callback_data.type)
             ),
