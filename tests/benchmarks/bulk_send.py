@@ -9,6 +9,10 @@ sending, every message recorded), the send phase's own rate as waba reports it, 
 the sandbox received exactly one request per recipient and that every message is recorded
 accepted with its wamid. Target: at least 1,500 messages/s end to end (on SQLite).
 
+Also prints the CPU time of the waba process (wait4) and of the sandbox (/proc), per message: on
+a machine shared with other work the wall-clock rate says little, and waba's CPU per message gives
+the rate it would reach with a core of its own.
+
 Exit status: 0; 2 if something failed; with --strict, 1 if the target is missed.
 """
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -41,13 +46,20 @@ def main() -> int:
         command = home.bulk_command(csv_path, "--rate", "0", "--json")
         if args.concurrency:
             command += ["--concurrency", str(args.concurrency)]
+        out_path, err_path = home.dir / "summary.json", home.dir / "stderr.txt"
+        sandbox_cpu = sandbox.cpu_seconds()
         started = time.perf_counter()
-        result = subprocess.run(command, capture_output=True, text=True, env=home.env, check=False)
+        with out_path.open("w") as out_file, err_path.open("w") as err_file:
+            process = subprocess.Popen(command, stdout=out_file, stderr=err_file, env=home.env)
+            _pid, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
-        if result.returncode != 0:
-            print(f"send bulk exited {result.returncode}: {result.stderr.strip()[-800:]}")
+        sandbox_cpu = sandbox.cpu_seconds() - sandbox_cpu
+        waba_cpu = usage.ru_utime + usage.ru_stime
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            print(f"send bulk exited {code}: {err_path.read_text().strip()[-800:]}")
             return 2
-        summary = json.loads(result.stdout)
+        summary = json.loads(out_path.read_text())
         received = sandbox.sent()
         counts = outbound_counts(home, summary["campaign"]) if args.database_url is None else {}
 
@@ -57,6 +69,12 @@ def main() -> int:
     print(f"  end to end            {wall:.2f} s  ->  {n / wall:,.0f} messages/s (process start to exit)")
     send_rate = summary["messages_per_second"]
     print(f"  send phase            {summary['elapsed_seconds']:.2f} s  ->  {send_rate:,.0f} messages/s")
+    print(
+        f"  CPU                   waba {waba_cpu:.2f} s ({waba_cpu / n * 1000:.2f} ms/message), "
+        f"sandbox {sandbox_cpu:.2f} s ({sandbox_cpu / n * 1000:.2f} ms/request)"
+    )
+    if waba_cpu:
+        print(f"  waba's CPU ceiling    {n / waba_cpu:,.0f} messages/s with a core of its own")
     print(f"  summary               sent {summary['sent']}, failed {summary['failed']}, in doubt {summary['in_doubt']}")
     print(f"  sandbox received      {received['total']} requests, {len(received['by_recipient'])} recipients")
     if counts:

@@ -76,6 +76,15 @@ class Sandbox:
             data: dict[str, Any] = json.loads(answer.read())
             return data
 
+    def cpu_seconds(self) -> float:
+        """CPU time the sandbox process has used so far (Linux /proc; 0 elsewhere)."""
+        assert self.process is not None
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def __exit__(self, *_: object) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
