@@ -500,7 +500,8 @@ class Sandbox:
     async def _list_numbers(self, call: Call) -> dict[str, Any]:
         self._scope(call, MANAGEMENT)
         numbers = self._numbers_of(call.obj)
-        if "sort" in call.params and "ascending" in str(call.params["sort"]).replace(".asc", "ascending"):
+        sort = str(call.params.get("sort", ""))
+        if "ascending" in sort or ".asc" in sort:  # both syntaxes of §4.1; newest first otherwise
             numbers.reverse()
         mode = _account_mode_filter(call.params.get("filtering"))
         if mode:
