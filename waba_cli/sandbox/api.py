@@ -735,6 +735,7 @@ class Sandbox:
         return {"success": True}
 
     async def _get_encryption(self, call: Call) -> dict[str, Any]:
+        self._scope(call, MANAGEMENT)
         number: PhoneNumber = call.obj
         if number.business_public_key is None:
             return {"data": []}
@@ -745,6 +746,7 @@ class Sandbox:
         }
 
     async def _set_encryption(self, call: Call) -> dict[str, Any]:
+        self._scope(call, MANAGEMENT)
         key = call.params.get("business_public_key")
         if not key:
             raise missing("business_public_key")
