@@ -694,9 +694,21 @@ def _json_null(table: Table) -> dict[str, Any]:
     return {c.name: bindparam(c.name, type_=JSON(none_as_null=True)) for c in table.c if isinstance(c.type, JSON)}
 
 
+# statements are built once and reused: SQLAlchemy memoizes a statement's cache key on the object, and
+# generating it again for a freshly built INSERT cost more than executing it
+_STATEMENTS: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+
+
 def _insert_ignore(conn: Connection, table: Table, keys: Sequence[str]) -> Any:
     """INSERT ... ON CONFLICT (keys) DO NOTHING for SQLite and PostgreSQL (None in JSON columns: NULL)."""
-    dialect = conn.dialect.name
+    cache_key = (conn.dialect.name, table.name, tuple(keys))
+    statement = _STATEMENTS.get(cache_key)
+    if statement is None:
+        statement = _STATEMENTS[cache_key] = _build_insert_ignore(conn.dialect.name, table, keys)
+    return statement
+
+
+def _build_insert_ignore(dialect: str, table: Table, keys: Sequence[str]) -> Any:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -745,6 +757,8 @@ def _status_update() -> Any:
 
 
 _STATUS_UPDATE = _status_update()
+_EVENT_INSERT = insert(WEBHOOK_EVENT).returning(WEBHOOK_EVENT.c.id, WEBHOOK_EVENT.c.body_sha256)
+_ITEM_CLAIM: dict[str, Any] = {}
 
 
 def execute(conn: Connection, work: _Plan) -> None:
@@ -788,7 +802,9 @@ def _apply_item(conn: Connection, work: _Plan, item: _Item) -> None:
     try:
         with conn.begin_nested():
             claimed = conn.execute(
-                _insert_ignore(conn, WEBHOOK_ITEM, ["key"]).returning(WEBHOOK_ITEM.c.key),
+                _ITEM_CLAIM.setdefault(
+                    conn.dialect.name, _insert_ignore(conn, WEBHOOK_ITEM, ["key"]).returning(WEBHOOK_ITEM.c.key)
+                ),
                 {
                     "key": item.key,
                     "field": item.field[:64],
@@ -1055,7 +1071,7 @@ def _store(conn: Connection, deliveries: Sequence[Delivery], outcomes: Sequence[
     rows = [_event_row(d, outcomes[i] if outcomes else None, now) for i, d in enumerate(deliveries)]
     # RETURNING in parameter order makes SQLAlchemy insert SQLite rows one statement at a time;
     # matching the returned ids by body hash keeps it one statement (identical bodies are interchangeable)
-    returned = conn.execute(insert(WEBHOOK_EVENT).returning(WEBHOOK_EVENT.c.id, WEBHOOK_EVENT.c.body_sha256), rows)
+    returned = conn.execute(_EVENT_INSERT, rows)
     ids: dict[str, list[int]] = {}
     for event_id, digest in sorted(returned.all()):
         ids.setdefault(digest, []).append(event_id)
