@@ -74,6 +74,8 @@ class DeliveryLog:
         self._stream = stream
         self._json = json_lines
         self._lock = threading.Lock()
+        self._second = -1
+        self._stamp = ""
 
     def write(self, lines: list[str]) -> None:
         if not lines:
@@ -108,10 +110,13 @@ class DeliveryLog:
                     "detail": detail,
                 }
             )
+        second = int(now.timestamp())
+        if second != self._second:  # formatting the time is the dearest part of a line; once a second
+            self._second, self._stamp = second, f"{now:%Y-%m-%d %H:%M:%S}"
         shown = ids or []
         id_text = f" [{', '.join(shown[:3])}{f', +{len(shown) - 3} more' if len(shown) > 3 else ''}]" if shown else ""
         event = f" event {event_id}" if event_id is not None else ""
-        return f"{now:%Y-%m-%d %H:%M:%S}  --> {field or '-'}{id_text}  <-- [{status}] {result}{event}" + (
+        return f"{self._stamp}  --> {field or '-'}{id_text}  <-- [{status}] {result}{event}" + (
             f": {detail}" if detail else ""
         )
 
