@@ -27,7 +27,7 @@ from tests.campaigns.world import (
 from waba_cli.db.engine import Database
 from waba_cli.db.models.accounts import PhoneNumber
 from waba_cli.db.models.campaigns import Campaign
-from waba_cli.db.models.messages import MessageStatus
+from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.services import campaigns
 
 __all__ = ["account_id", "db", "meta", "quick_backoff", "templates"]  # fixtures
@@ -85,6 +85,38 @@ def test_bulk_template_sends_one_request_per_row_and_records_each(
     assert {m.campaign for m in messages} == {"customers-order_update"}
     assert messages[0].text == "Order update\n\nHi Ana0, your order 880 has shipped."
     assert sorted(m.wamid or "" for m in messages) == sorted(r.wamid or "" for r in rows)
+
+
+def test_each_message_is_recorded_queued_before_its_request_goes_out(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    def recorded_first(body: dict[str, Any]) -> None:
+        with db.session() as session:
+            row = session.exec(
+                select(Message).where(Message.biz_opaque_callback_data == body["biz_opaque_callback_data"])
+            ).one()
+            seen.append((row.status, row.wamid))
+
+    meta.hook = recorded_first
+
+    assert bulk(waba, order_csv(tmp_path, phones(4))).code == 0
+
+    assert seen == [("queued", None)] * 4
+    assert {m.status for m in outbound(db)} == {"accepted"}
+
+
+def test_a_recipient_backed_off_by_131056_keeps_the_refused_attempt_on_record(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    numbers = phones(2)
+    meta.fail(numbers[0], 131056)
+
+    assert bulk(waba, order_csv(tmp_path, numbers)).code == 0
+
+    attempts = [(m.status, m.error_code) for m in outbound(db) if m.contact == numbers[0]]
+    assert attempts == [("failed", 131056), ("accepted", None)]
 
 
 def test_bulk_named_template_takes_columns_by_variable_name(

@@ -15,11 +15,12 @@ The run of ``waba send bulk``, in order:
    ``biz_opaque_callback_data`` has arrived. ``--resend-in-doubt`` hands the rest back for sending.
 5. **Send**: a loop keeps ``concurrency`` requests in flight, each paced by the number's token
    bucket. Every database write is batched: one transaction records the answers that came in
-   (recipient ``accepted``/``failed``/``in_doubt`` and its ``message`` row, as ``messaging.deliver``
-   records one) and claims (``sending``) exactly as many recipients as slots were freed, before
+   (recipient ``accepted``/``failed``/``in_doubt``, its attempt's ``message`` row moved forward)
+   and claims exactly as many recipients as slots were freed: ``sending``, with a ``queued``
+   message row as ``messaging.deliver`` writes one, keyed by the attempt's callback data, before
    their requests start. So at any committed moment at most ``concurrency`` recipients are
-   ``sending``: a crash leaves at most that many in doubt (they get a ``queued`` message row on
-   the next run), and every other recipient is either untouched or recorded with its outcome.
+   ``sending``: a crash leaves at most that many in doubt, and every other recipient is either
+   untouched or recorded with its outcome.
 
 Graph errors, per reference §1.7: 130429 halves the bucket's rate and retries; 131056 hands the
 recipient back with a 4^X s backoff (others go on); 131048 stops the campaign (exit 1); other
@@ -743,7 +744,7 @@ def dry_run(rt: Runtime, prepared: Prepared) -> Plan:
             plan.to_send += len(fresh)
             if plan.example is None and fresh:
                 line, phone, params = next(row for row in batch if row[1] == fresh[0])
-                plan.example = prepared.content.request(phone, params, _callback_data(0, line))
+                plan.example = prepared.content.request(phone, params, _callback_data(0, line, 1))
     return plan
 
 
@@ -767,9 +768,12 @@ def _inside_window(conn: Connection, phone_number_id: str, contacts: Sequence[st
     return {contact for (contact,) in rows}
 
 
-def _callback_data(campaign_id: int, recipient_id: int) -> str:
-    """``biz_opaque_callback_data`` of a campaign message: status webhooks echo it back (§2.1)."""
-    return f"waba-campaign:{campaign_id}:{recipient_id}"
+def _callback_data(campaign_id: int, recipient_id: int, attempt: int) -> str:
+    """``biz_opaque_callback_data`` of one attempt to send to a recipient: status webhooks echo it (§2.1).
+
+    It keys the attempt's ``message`` row until Meta's wamid is known.
+    """
+    return f"waba-campaign:{campaign_id}:{recipient_id}:{attempt}"
 
 
 # -- starting a run: the campaign, its recipients, reconciliation ---------------------------------
@@ -890,13 +894,13 @@ def _best_statuses(conn: Connection, wamids: Sequence[str]) -> dict[str, Any]:
     return best
 
 
-def _reconcile(conn: Connection, campaign_id: int, campaign: str, now: datetime) -> int:
+def _reconcile(conn: Connection, campaign_id: int, now: datetime) -> int:
     """Tie in-doubt recipients to the wamid a status webhook reported for their callback data."""
-    r, s, m = RECIPIENT.c, MESSAGE_STATUS.c, MESSAGE.c
-    doubtful = conn.execute(select(r.id).where(r.campaign_id == campaign_id, r.state == "in_doubt")).scalars().all()
+    r, s = RECIPIENT.c, MESSAGE_STATUS.c
+    doubtful = conn.execute(select(r.id, r.attempts).where(r.campaign_id == campaign_id, r.state == "in_doubt")).all()
     found = 0
     for chunk in _chunks(list(doubtful), 500):
-        by_callback = {_callback_data(campaign_id, rid): rid for rid in chunk}
+        by_callback = {_callback_data(campaign_id, rid, attempts): rid for rid, attempts in chunk}
         wamids: dict[str, str] = {}  # callback data -> wamid
         for biz, wamid in conn.execute(
             select(s.biz_opaque_callback_data, s.wamid).where(s.biz_opaque_callback_data.in_(list(by_callback)))
@@ -905,30 +909,15 @@ def _reconcile(conn: Connection, campaign_id: int, campaign: str, now: datetime)
         if not wamids:
             continue
         best = _best_statuses(conn, list(wamids.values()))
-        rows = conn.execute(
-            select(m.id, m.biz_opaque_callback_data).where(
-                m.campaign == campaign, m.biz_opaque_callback_data.in_(list(wamids)), m.wamid.is_(None)
-            )
-        ).all()
         moves = []
-        for message_id, biz in rows:
-            wamid = wamids[biz]
+        for biz, wamid in wamids.items():
             status = best.get(wamid)
             if status is None:
-                moves.append(_move(message_id, "accepted", now, now, wamid=wamid))
+                moves.append(_move(biz, "accepted", now, now, wamid=wamid))
             else:
-                moves.append(
-                    _move(
-                        message_id,
-                        status.status,
-                        status.status_at or status.received_at,
-                        now,
-                        wamid=wamid,
-                        error=status,
-                    )
-                )
-        if moves:
-            conn.execute(_MOVE_BY_ID, moves)
+                at = status.status_at or status.received_at
+                moves.append(_move(biz, status.status, at, now, wamid=wamid, error=status))
+        conn.execute(_MOVE_MESSAGE, moves)
         conn.execute(
             _RECIPIENT_UPDATE,
             [_recipient_row(by_callback[biz], "accepted", now, wamid=wamid) for biz, wamid in wamids.items()],
@@ -937,14 +926,10 @@ def _reconcile(conn: Connection, campaign_id: int, campaign: str, now: datetime)
     return found
 
 
-def _mark_in_doubt(conn: Connection, prepared: Prepared, campaign_id: int, now: datetime) -> None:
-    """Recipients a dead run left ``sending`` become ``in_doubt``, each with a ``queued`` message row.
-
-    A run writes a recipient's message row together with its outcome; for these no outcome came,
-    so the row says what is known: the request may have gone out.
-    """
+def _mark_in_doubt(conn: Connection, campaign_id: int, now: datetime) -> None:
+    """Recipients a dead run left ``sending`` become ``in_doubt``; their ``queued`` message rows say so."""
     r = RECIPIENT.c
-    left = conn.execute(select(r.id, r.phone, r.params).where(r.campaign_id == campaign_id, r.state == "sending")).all()
+    left = conn.execute(select(r.id, r.attempts).where(r.campaign_id == campaign_id, r.state == "sending")).all()
     if not left:
         return
     conn.execute(
@@ -952,13 +937,14 @@ def _mark_in_doubt(conn: Connection, prepared: Prepared, campaign_id: int, now: 
         .where(r.campaign_id == campaign_id, r.state == "sending")
         .values(state="in_doubt", updated_at=now)
     )
-    note = _Failure(None, None, "in doubt: the run sending it ended before Meta's answer was recorded")
-    rows = []
-    for rid, phone, params in left:
-        item = _Item(rid, phone, list(params or []))
-        item.body = prepared.content.request(phone, item.params, _callback_data(campaign_id, rid))
-        rows.append(_message_row(prepared, item, "queued", now, failure=note))
-    conn.execute(insert(MESSAGE), rows)
+    note = "in doubt: the run sending it ended before Meta's answer was recorded"
+    conn.execute(
+        _NOTE_MESSAGE,
+        [
+            {"b_biz": _callback_data(campaign_id, rid, attempts), "b_details": note, "b_now": now}
+            for rid, attempts in left
+        ],
+    )
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -999,7 +985,7 @@ def _move_message(key: str) -> Any:
     m = MESSAGE.c
     ahead = case(STATUS_RANK, value=m.status, else_=-1) < bindparam("b_rank")
     failed = and_(ahead, bindparam("b_failed", type_=Boolean))
-    match = m.id == bindparam("b_id") if key == "id" else m.wamid == bindparam("b_wamid")
+    match = m.biz_opaque_callback_data == bindparam("b_biz") if key == "biz" else m.wamid == bindparam("b_wamid")
     return (
         update(MESSAGE)
         .where(match)
@@ -1015,16 +1001,25 @@ def _move_message(key: str) -> Any:
     )
 
 
-_MOVE_BY_ID = _move_message("id")
+_MOVE_MESSAGE = _move_message("biz")
 _MOVE_BY_WAMID = _move_message("wamid")
+# a request that may have reached Meta without an answer: the row stays queued, with a note
+_NOTE_MESSAGE = (
+    update(MESSAGE)
+    .where(MESSAGE.c.biz_opaque_callback_data == bindparam("b_biz"))
+    .values(
+        error_details=bindparam("b_details", type_=MESSAGE.c.error_details.type),
+        updated_at=bindparam("b_now", type_=MESSAGE.c.updated_at.type),
+    )
+)
 
 
 def _move(
-    message_id: int | None, status: str, at: datetime, now: datetime, *, wamid: str | None = None, error: Any = None
+    callback_data: str | None, status: str, at: datetime, now: datetime, *, wamid: str | None = None, error: Any = None
 ) -> dict[str, Any]:
-    """Parameters of ``_MOVE_BY_ID`` / ``_MOVE_BY_WAMID``; ``error`` carries error_code, _title, _details."""
+    """Parameters of ``_MOVE_MESSAGE`` / ``_MOVE_BY_WAMID``; ``error`` carries error_code, _title, _details."""
     return {
-        "b_id": message_id,
+        "b_biz": callback_data,
         "b_rank": STATUS_RANK[status],
         "b_status": status,
         "b_at": at,
@@ -1087,6 +1082,7 @@ class _Item:
     id: int
     phone: str
     params: list[str]
+    attempts: int  # attempts recorded so far, this claim included once claimed
     pair_failures: int = 0
     body: dict[str, Any] | None = None
     status_mark: int = 0  # the highest message_status id when it was claimed
@@ -1218,7 +1214,7 @@ class _Run:
     def _fetch(self) -> None:
         r = RECIPIENT.c
         rows = self.conn.execute(
-            select(r.id, r.phone, r.params, r.not_before)
+            select(r.id, r.phone, r.params, r.attempts, r.not_before)
             .where(r.campaign_id == self.campaign_id, r.state == "pending", r.id > self.last_id)
             .order_by(r.id)
             .limit(FETCH_BATCH)
@@ -1231,7 +1227,7 @@ class _Run:
         self.last_id = rows[-1].id
         now, wall = time.monotonic(), datetime.now(UTC)
         for row in rows:
-            item = _Item(row.id, row.phone, list(row.params or []))
+            item = _Item(row.id, row.phone, list(row.params or []), row.attempts)
             if row.not_before is not None and _aware(row.not_before) > wall:
                 wait = (_aware(row.not_before) - wall).total_seconds()
                 heapq.heappush(self.delayed, (now + wait, item.id, item))
@@ -1336,9 +1332,8 @@ class _Run:
         refused: list[dict[str, Any]] = []
         for item in items:
             try:
-                item.body = self.prepared.content.request(
-                    item.phone, item.params, _callback_data(self.campaign_id, item.id)
-                )
+                callback = _callback_data(self.campaign_id, item.id, item.attempts + 1)
+                item.body = self.prepared.content.request(item.phone, item.params, callback)
             except ValidationError as exc:  # only on the slow path: the scan checked the values already
                 failure = _Failure(None, exc.problem[:255], None)
                 refused.append(_recipient_row(item.id, "failed", now, failure=failure))
@@ -1350,53 +1345,62 @@ class _Run:
             self.conn.execute(_RECIPIENT_UPDATE, refused)
         for item in claimed:
             item.status_mark = self.status_mark
+            item.attempts += 1
         if claimed:
+            self.conn.execute(insert(MESSAGE), [_message_row(self.prepared, i, now) for i in claimed])
             self.conn.execute(_CLAIM_UPDATE, [{"b_id": i.id, "b_now": now} for i in claimed])
         return claimed
 
     def _record(self, results: list[_Outcome], now: datetime) -> None:
-        from waba_cli.graph.errors import GraphError
-
+        """Each answer: the recipient's new state, and its attempt's message row moved forward."""
         recipients: list[dict[str, Any]] = []
-        messages: list[dict[str, Any]] = []
+        moves: list[dict[str, Any]] = []
+        notes: list[dict[str, Any]] = []
         accepted: list[str] = []
         since = min((o.item.status_mark for o in results), default=0)
         for outcome in results:
             item, error = outcome.item, outcome.error
             failure = _failure_of(error)
+            callback = _callback_data(self.campaign_id, item.id, item.attempts)
             if outcome.kind == "accepted":
                 recipients.append(_recipient_row(item.id, "accepted", now, wamid=outcome.wamid))
-                messages.append(_message_row(self.prepared, item, "accepted", now, wamid=outcome.wamid))
+                moves.append(_move(callback, "accepted", now, now, wamid=outcome.wamid))
                 accepted.append(str(outcome.wamid))
                 self.progress.sent += 1
-            elif outcome.kind == "failed":
-                recipients.append(_recipient_row(item.id, "failed", now, failure=failure))
-                messages.append(_message_row(self.prepared, item, "failed", now, failure=failure))
-                self.progress.failed += 1
-                self._count_error(failure)
-            elif outcome.kind == "later":
-                due = now + timedelta(seconds=outcome.delay)
-                recipients.append(_recipient_row(item.id, "pending", now, failure=failure, not_before=due))
-                heapq.heappush(self.delayed, (time.monotonic() + outcome.delay, item.id, item))
-            elif outcome.kind == "stop":
-                recipients.append(_recipient_row(item.id, "pending", now, failure=failure))
-                if not self.stopping:
-                    self.stopping = True
-                    assert isinstance(error, GraphError)
-                    self.reason = str(error)
-            else:
+            elif outcome.kind == "doubt":
                 recipients.append(_recipient_row(item.id, "in_doubt", now, failure=failure))
-                messages.append(_message_row(self.prepared, item, "queued", now, failure=failure))
+                notes.append({"b_biz": callback, "b_details": failure.error_details, "b_now": now})
                 self.progress.in_doubt += 1
+                continue
+            else:  # Meta refused this attempt
+                moves.append(_move(callback, "failed", now, now, error=failure))
+                recipients.append(self._refused(outcome, failure, now))
         if recipients:
             self.conn.execute(_RECIPIENT_UPDATE, recipients)
-        if messages:
-            self.conn.execute(insert(MESSAGE), messages)
+        if moves:
+            self.conn.execute(_MOVE_MESSAGE, moves)
+        if notes:
+            self.conn.execute(_NOTE_MESSAGE, notes)
         # on SQLite ids follow commit order: no status newer than the claims, none to catch up with
         if accepted and not (self.sqlite and self.status_mark <= since):
-            moves = self._caught_up(accepted, now)
-            if moves:
-                self.conn.execute(_MOVE_BY_WAMID, moves)
+            caught_up = self._caught_up(accepted, now)
+            if caught_up:
+                self.conn.execute(_MOVE_BY_WAMID, caught_up)
+
+    def _refused(self, outcome: _Outcome, failure: _Failure, now: datetime) -> dict[str, Any]:
+        """The recipient's row after Meta refused an attempt: failed, or pending again (131056, 131048)."""
+        item = outcome.item
+        if outcome.kind == "later":  # 131056: this recipient again after its backoff
+            heapq.heappush(self.delayed, (time.monotonic() + outcome.delay, item.id, item))
+            due = now + timedelta(seconds=outcome.delay)
+            return _recipient_row(item.id, "pending", now, failure=failure, not_before=due)
+        if outcome.kind == "stop":  # 131048: not sent, left for the next run
+            if not self.stopping:
+                self.stopping, self.reason = True, str(outcome.error)
+            return _recipient_row(item.id, "pending", now, failure=failure)
+        self.progress.failed += 1
+        self._count_error(failure)
+        return _recipient_row(item.id, "failed", now, failure=failure)
 
     def _caught_up(self, wamids: list[str], now: datetime) -> list[dict[str, Any]]:
         """Moves for statuses whose webhook came before the send was recorded (they wait in message_status)."""
@@ -1442,16 +1446,8 @@ def _recipient_row(
     }
 
 
-def _message_row(
-    prepared: Prepared,
-    item: _Item,
-    status: str,
-    now: datetime,
-    *,
-    wamid: str | None = None,
-    failure: _Failure | None = None,
-) -> dict[str, Any]:
-    """The ``message`` row of a campaign message, shaped as ``messaging.deliver`` records one."""
+def _message_row(prepared: Prepared, item: _Item, now: datetime) -> dict[str, Any]:
+    """The ``queued`` message row of an attempt, written with its claim: as ``messaging.deliver`` records one."""
     from waba_cli.services.messaging import Outgoing
 
     plan, content = prepared.plan, prepared.content
@@ -1472,16 +1468,12 @@ def _message_row(
         "account_id": outgoing.account_id,
         "phone_number_id": outgoing.phone_number_id,
         "direction": "out",
-        "wamid": wamid,
         "contact": outgoing.to,
         "type": outgoing.type,
         "text": outgoing.text,
         "payload": outgoing.body,
-        "status": status,
+        "status": "queued",
         "status_at": now,
-        "error_code": failure.error_code if failure else None,
-        "error_title": failure.error_title if failure else None,
-        "error_details": failure.error_details if failure else None,
         "campaign": outgoing.campaign,
         "template_name": outgoing.template_name,
         "biz_opaque_callback_data": outgoing.callback_data,
@@ -1536,10 +1528,10 @@ async def send(
             )
             campaign_id, took_over = _claim_campaign(conn, prepared, now)
             if took_over:
-                _mark_in_doubt(conn, prepared, campaign_id, now)
+                _mark_in_doubt(conn, campaign_id, now)
             if prepared.scratch is not None:
                 _import(conn, campaign_id, prepared.scratch, now)
-            reconciled = _reconcile(conn, campaign_id, plan.campaign, now)
+            reconciled = _reconcile(conn, campaign_id, now)
             if prepared.request.resend_in_doubt:
                 r = RECIPIENT.c
                 conn.execute(

@@ -25,7 +25,7 @@ from sqlmodel import Field, SQLModel
 
 import waba_cli.db.models.accounts  # noqa: F401 - the account table that foreign keys name
 from waba_cli.db.models.base import foreign_key, json_column, utcnow
-from waba_cli.db.models.messages import MessageStatus
+from waba_cli.db.models.messages import Message, MessageStatus
 
 
 class Campaign(SQLModel, table=True):
@@ -78,3 +78,6 @@ class CampaignRecipient(SQLModel, table=True):
 # An in-doubt recipient is tied back to its wamid through the biz_opaque_callback_data that a status
 # webhook echoes; without this index each reconciliation would scan every status ever received.
 Index("ix_message_status_biz_opaque_callback_data", MessageStatus.biz_opaque_callback_data)  # type: ignore[arg-type]
+# A campaign writes each attempt's message row before its request, keyed by its callback data until
+# Meta's wamid is known; the answer updates the row through this index.
+Index("ix_message_biz_opaque_callback_data", Message.biz_opaque_callback_data)  # type: ignore[arg-type]

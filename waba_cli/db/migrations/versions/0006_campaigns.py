@@ -64,11 +64,17 @@ def upgrade() -> None:
     with op.batch_alter_table("campaign_recipient", schema=None) as batch_op:
         batch_op.create_index("ix_campaign_recipient_state", ["campaign_id", "state", "id"], unique=False)
 
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.create_index("ix_message_biz_opaque_callback_data", ["biz_opaque_callback_data"], unique=False)
+
     with op.batch_alter_table("message_status", schema=None) as batch_op:
         batch_op.create_index("ix_message_status_biz_opaque_callback_data", ["biz_opaque_callback_data"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.drop_index("ix_message_biz_opaque_callback_data")
+
     with op.batch_alter_table("message_status", schema=None) as batch_op:
         batch_op.drop_index("ix_message_status_biz_opaque_callback_data")
 
