@@ -743,8 +743,9 @@ def dry_run(rt: Runtime, prepared: Prepared) -> Plan:
                 fresh = [p for p in fresh if p in inside]
             plan.to_send += len(fresh)
             if plan.example is None and fresh:
-                line, phone, params = next(row for row in batch if row[1] == fresh[0])
-                plan.example = prepared.content.request(phone, params, _callback_data(0, line, 1))
+                _line, phone, params = next(row for row in batch if row[1] == fresh[0])
+                # the callback data is known once the recipient is stored: shown by its parts
+                plan.example = prepared.content.request(phone, params, "waba-campaign:<id>:<recipient>:<attempt>")
     return plan
 
 
