@@ -38,7 +38,7 @@ from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.templates import MessageTemplate
 from waba_cli.errors import DryRunRequest, NotFoundError, UsageError, ValidationError
 from waba_cli.services import payloads, template_rules, validation
-from waba_cli.services.webhooks import STATUS_RANK
+from waba_cli.services.webhooks import STATUS_RANK, lock_wamids
 
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
@@ -782,26 +782,36 @@ def _forward(status: str, values: dict[str, Any]) -> Any:
 
 
 def _record_accepted(db: Database, message_id: int, wamid: str, now: datetime) -> str:
-    """Store the wamid and the furthest status known for it: ``accepted``, or a webhook's that came first."""
+    """Store the wamid and the furthest status known for it: ``accepted``, or a webhook's that came first.
+
+    The write comes before the read of ``message_status``: on SQLite it takes the write lock, so
+    the read sees every status serve-webhook committed until then (a read first could miss one
+    committed between the two, whose UPDATE found no row with this wamid yet). On PostgreSQL the
+    wamid lock does the same (``webhooks.lock_wamids``).
+    """
     with db.transaction() as session:
+        lock_wamids(session.connection(), [wamid])
+        session.execute(
+            _forward("accepted", {"status_at": now})
+            .where(_MESSAGE.c.id == message_id)
+            .values(wamid=wamid, updated_at=now)
+        )
         history = session.exec(select(MessageStatus).where(MessageStatus.wamid == wamid)).all()
         known = [h for h in history if h.status in STATUS_RANK]
         best = max(known, key=lambda h: STATUS_RANK[h.status], default=None)
-        status, at = "accepted", now
-        values: dict[str, Any] = {"status_at": now}
-        if best is not None and STATUS_RANK[best.status] > STATUS_RANK["accepted"]:
-            status, at = best.status, best.status_at or best.received_at
-            values = {"status_at": at}
-            if best.status == "failed":
-                values |= {"error_code": best.error_code, "error_title": best.error_title}
-                values["error_details"] = best.error_details
         # nothing else can have priced this row: webhooks find it by wamid, set only now
         pricing = next((h.pricing for h in known if h.pricing), None)
         extra = {"pricing": pricing} if pricing else {}
-        session.execute(
-            _forward(status, values).where(_MESSAGE.c.id == message_id).values(wamid=wamid, updated_at=now, **extra)
-        )
-        return status
+        if best is None or STATUS_RANK[best.status] <= STATUS_RANK["accepted"]:
+            if extra:
+                session.execute(update(_MESSAGE).where(_MESSAGE.c.id == message_id).values(**extra))
+            return "accepted"
+        values: dict[str, Any] = {"status_at": best.status_at or best.received_at}
+        if best.status == "failed":
+            values |= {"error_code": best.error_code, "error_title": best.error_title}
+            values["error_details"] = best.error_details
+        session.execute(_forward(best.status, values).where(_MESSAGE.c.id == message_id).values(**extra))
+        return best.status
 
 
 async def deliver(db: Database, api: GraphAPI, outgoing: Outgoing, *, raise_errors: bool = True) -> Sent:

@@ -53,6 +53,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy import cast as sql_cast
@@ -757,6 +758,26 @@ def _status_update() -> Any:
 
 
 _STATUS_UPDATE = _status_update()
+# PostgreSQL advisory locks in their own two-key space ("wa", hash of the wamid)
+_WAMID_LOCK_SPACE = 0x7761
+_LOCK_WAMIDS = text(
+    "SELECT pg_advisory_xact_lock(:space, hashtext(w)) FROM unnest(CAST(:wamids AS text[])) AS w"
+).bindparams(space=_WAMID_LOCK_SPACE)
+
+
+def lock_wamids(conn: Connection, wamids: Iterable[str]) -> None:
+    """Serialise status writes per wamid until the transaction ends (PostgreSQL; SQLite has one writer).
+
+    A status webhook may race the sender recording the wamid Meta just returned: the webhook's
+    UPDATE finds no row with that wamid yet, and the sender's read of ``message_status`` does not
+    see the webhook's uncommitted row, so the status would be lost. Both take this lock first;
+    whichever comes second then sees what the first committed. Locks are taken in sorted order, so
+    two batches never wait on each other in a cycle.
+    """
+    if conn.dialect.name == "postgresql":
+        ordered = sorted(set(wamids))
+        if ordered:
+            conn.execute(_LOCK_WAMIDS, {"wamids": ordered})
 _EVENT_INSERT = insert(WEBHOOK_EVENT).returning(WEBHOOK_EVENT.c.id, WEBHOOK_EVENT.c.body_sha256)
 _ITEM_CLAIM: dict[str, Any] = {}
 
@@ -766,6 +787,8 @@ def execute(conn: Connection, work: _Plan) -> None:
     if work.inbound:
         rows = [work.inbound[k] for k in sorted(work.inbound)]
         conn.execute(_insert_ignore(conn, MESSAGE, ["wamid"]), rows)
+    if work.updates:
+        lock_wamids(conn, work.updates)
     if work.history:
         rows = [work.history[k] for k in sorted(work.history)]
         conn.execute(_insert_ignore(conn, MESSAGE_STATUS, ["wamid", "status"]), rows)
