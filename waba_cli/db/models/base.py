@@ -25,4 +25,5 @@ def json_column(default: Any = None) -> Any:
     factory = (lambda: list(default)) if isinstance(default, list) else None
     if factory:
         return Field(default_factory=factory, sa_column=Column(JSON, nullable=False))
-    return Field(default=default, sa_column=Column(JSON, nullable=True))
+    # None is SQL NULL, not the JSON text 'null', so "IS NULL" finds what is not known yet
+    return Field(default=default, sa_column=Column(JSON(none_as_null=True), nullable=True))
