@@ -572,3 +572,37 @@ def test_a_status_webhook_that_came_before_the_answer_is_not_overwritten(
 
     assert result.code == 0, result.err
     assert {m.status for m in outbound(db)} == {"delivered"}
+
+
+# -- the account's limits --------------------------------------------------------------------------
+
+
+def set_limits(db: Database, **limits: int) -> None:
+    from waba_cli.db.models.accounts import Account
+
+    with db.transaction() as session:
+        account = session.exec(select(Account)).one()
+        for name, value in limits.items():
+            setattr(account, name, value)
+
+
+def test_a_campaign_that_would_pass_the_daily_limit_is_refused_and_nothing_is_kept(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    set_limits(db, daily_limit=2)
+
+    result = bulk(waba, order_csv(tmp_path, phones(3)))
+
+    assert result.code == 2
+    assert "daily limit of 2" in result.err
+    assert meta.requests == []
+    with db.session() as session:
+        assert session.exec(select(Campaign)).all() == []
+
+
+def test_the_per_minute_limit_caps_the_rate(waba: Any, db: Database, templates: None, tmp_path: Path) -> None:
+    set_limits(db, per_minute_limit=120)
+
+    plan = bulk(waba, order_csv(tmp_path, phones(1)), "--dry-run").json()
+
+    assert plan["rate_limit"] == 2.0
