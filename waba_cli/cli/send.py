@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from waba_cli.cli import send_bulk
 from waba_cli.cli.common import STATE, command, group, out, runtime, show_dry_run
 
 if TYPE_CHECKING:
@@ -305,3 +306,6 @@ def media(
     kind, source = given[0]
     composer = messaging.media_message(kind, source, caption=caption, filename=filename)
     _send(composer, to, from_number, reply_to, force=force)
+
+
+send_bulk.register(app)
