@@ -115,7 +115,7 @@ def recipient(value: str, region: str | None = None) -> str:
     try:
         return validation.phone_number(value, region)
     except ValueError as exc:
-        raise ValidationError("--to", str(exc), "write the number as +<country code><number>") from None
+        raise ValidationError("--to", str(exc)) from None
 
 
 def sender(session: Session, account: Account, ref: str | None = None, region: str | None = None) -> PhoneNumber:

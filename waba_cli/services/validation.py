@@ -108,7 +108,7 @@ def phone_number(value: str, region: str | None = None) -> str:
     if not text.startswith("+") and text.startswith("00"):
         text = "+" + text[2:]
     if not text.startswith("+") and not region:
-        raise ValueError(f"{value!r} has no country code; write it as +<country code><number> or set defaults.region")
+        raise ValueError(f"{value!r} has no country code (write +<country code><number>, or set defaults.region)")
     try:
         parsed = phonenumbers.parse(text, None if text.startswith("+") else region)
     except phonenumbers.NumberParseException as exc:
