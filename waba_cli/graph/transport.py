@@ -6,6 +6,11 @@ transport), but httpx's own connection pool rescans every connection per request
 flight, exactly where it degrades. aiohttp's connector costs ~0.25 ms per call. Campaigns and other
 bulk paths pass ``AiohttpTransport()`` to ``GraphClient``; single commands use httpx's default.
 
+Even over this transport, building an ``httpx.Request`` and ``httpx.Response`` around each call
+(URL parsing, header models, byte streams) costs as much CPU again as aiohttp itself, so
+``GraphClient`` hands its plain requests straight to ``exchange`` and keeps the httpx path for the
+rest (uploads, odd bodies). Both go through ``exchange``: one error mapping for both.
+
 Errors are mapped to httpx's exception types so the client's retry rules apply unchanged; in
 particular only failures before the request left this machine become ``httpx.ConnectError``
 (safe to retry a send), everything after is a read error (not retried for POSTs).
@@ -13,15 +18,26 @@ particular only failures before the request left this machine become ``httpx.Con
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 import httpx
 
 if TYPE_CHECKING:
     import aiohttp
+    from multidict import CIMultiDictProxy
 
 # hop-by-hop or computed by aiohttp itself
 _SKIP_REQUEST_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+
+
+class Answer(NamedTuple):
+    """What came back: status, headers (case-insensitive) as parsed and as sent, the raw body."""
+
+    status: int
+    headers: CIMultiDictProxy[str]
+    raw_headers: tuple[tuple[bytes, bytes], ...]
+    content: bytes  # still content-encoded, if the server encoded it
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -31,6 +47,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._max_connections = max_connections
         self._max_per_host = max_per_host
         self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
     def _get_session(self) -> aiohttp.ClientSession:
         import aiohttp
@@ -45,45 +62,68 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         return self._session
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    def _timeout(self, pool: float | None, connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
+        key = (pool, connect, read)
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            import aiohttp
+
+            timeout = aiohttp.ClientTimeout(total=None, connect=pool, sock_connect=connect, sock_read=read)
+            self._timeouts[key] = timeout
+        return timeout
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | Sequence[tuple[str, str]],
+        body: bytes | None,
+        timeout: httpx.Timeout,
+    ) -> Answer:
+        """One request and its whole answer; failures raised as httpx's exceptions (see the module docstring)."""
         import aiohttp
 
         session = self._get_session()
-        timeouts: dict[str, Any] = request.extensions.get("timeout", {})
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=timeouts.get("pool"),
-            sock_connect=timeouts.get("connect"),
-            sock_read=timeouts.get("read"),
+        try:
+            async with session.request(
+                method,
+                url,
+                headers=headers,
+                data=body,
+                timeout=self._timeout(timeout.pool, timeout.connect, timeout.read),
+                allow_redirects=False,
+            ) as response:
+                content = await response.read()
+                return Answer(response.status, response.headers, response.raw_headers, content)
+        except aiohttp.ClientConnectorError as exc:
+            raise httpx.ConnectError(str(exc)) from exc
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise httpx.ConnectTimeout(str(exc) or "connect timeout") from exc
+        except (TimeoutError, aiohttp.SocketTimeoutError) as exc:
+            raise httpx.ReadTimeout(str(exc) or "read timeout") from exc
+        except aiohttp.ServerDisconnectedError as exc:
+            raise httpx.RemoteProtocolError(str(exc) or "server disconnected") from exc
+        except aiohttp.ClientError as exc:
+            raise httpx.ReadError(f"{type(exc).__name__}: {exc}") from exc
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeouts = request.extensions.get("timeout", {})
+        timeout = httpx.Timeout(
+            connect=timeouts.get("connect"), read=timeouts.get("read"), write=None, pool=timeouts.get("pool")
         )
         headers = [(k, v) for k, v in request.headers.multi_items() if k.lower() not in _SKIP_REQUEST_HEADERS]
         body = await request.aread()
         try:
-            async with session.request(
-                request.method,
-                str(request.url),
-                headers=headers,
-                data=body or None,
-                timeout=timeout,
-                allow_redirects=False,
-            ) as response:
-                content = await response.read()
-                return httpx.Response(
-                    status_code=response.status,
-                    headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers],
-                    content=content,
-                    request=request,
-                )
-        except aiohttp.ClientConnectorError as exc:
-            raise httpx.ConnectError(str(exc), request=request) from exc
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise httpx.ConnectTimeout(str(exc) or "connect timeout", request=request) from exc
-        except (TimeoutError, aiohttp.SocketTimeoutError) as exc:
-            raise httpx.ReadTimeout(str(exc) or "read timeout", request=request) from exc
-        except aiohttp.ServerDisconnectedError as exc:
-            raise httpx.RemoteProtocolError(str(exc) or "server disconnected", request=request) from exc
-        except aiohttp.ClientError as exc:
-            raise httpx.ReadError(f"{type(exc).__name__}: {exc}", request=request) from exc
+            answer = await self.exchange(request.method, str(request.url), headers, body or None, timeout)
+        except httpx.RequestError as exc:
+            exc.request = request
+            raise
+        return httpx.Response(
+            status_code=answer.status,
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in answer.raw_headers],
+            content=answer.content,
+            request=request,
+        )
 
     async def aclose(self) -> None:
         if self._session is not None:
