@@ -165,8 +165,16 @@ def free_port() -> int:
         return port
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of a process."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def event_loop_seconds(pid: int) -> float:
+    """CPU seconds of the process's main thread: uvicorn's event loop, where requests are read and answered."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -259,6 +267,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=0, help="distinct deliveries (default: 7,000 per second)")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--strict", action="store_true")
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="profile the server under load with py-spy: an .svg flame graph, else collapsed stacks (text)",
+    )
+    parser.add_argument("--native", action="store_true", help="with --profile: C frames too (SQLite, the GC, uvloop)")
     args = parser.parse_args()
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -313,7 +327,30 @@ def main() -> int:
                 return 2
             time.sleep(0.1)
         pids = tree_pids(server.pid)
-        cpu_before = sum(cpu_seconds(p) for p in pids)
+        user_before = sum(cpu_seconds(p)[0] for p in pids)
+        system_before = sum(cpu_seconds(p)[1] for p in pids)
+        loop_before = sum(event_loop_seconds(p) for p in pids)
+        spy = None
+        if args.profile:
+            spy = subprocess.Popen(
+                [
+                    "py-spy",
+                    "record",
+                    "--pid",
+                    str(server.pid),
+                    "--subprocesses",
+                    "--threads",
+                    "--nonblocking",
+                    "--duration",
+                    str(args.duration),
+                    "--output",
+                    args.profile,
+                    "--format",
+                    "flamegraph" if args.profile.endswith(".svg") else "raw",
+                    *(["--native"] if args.native else []),
+                ],
+                stdout=subprocess.DEVNULL,
+            )
         wall = time.monotonic()
         result = subprocess.run(
             [
@@ -334,8 +371,13 @@ def main() -> int:
             check=True,
         )
         wall = time.monotonic() - wall
+        if spy is not None:
+            spy.wait(timeout=60)
         pids = tree_pids(server.pid)
-        cpu = sum(cpu_seconds(p) for p in pids) - cpu_before
+        user = sum(cpu_seconds(p)[0] for p in pids) - user_before
+        system = sum(cpu_seconds(p)[1] for p in pids) - system_before
+        cpu = user + system
+        loop = sum(event_loop_seconds(p) for p in pids) - loop_before
         peak = max(memory(p).get("VmHWM", 0) for p in pids)
         server.send_signal(signal.SIGTERM)
         exit_code = server.wait(timeout=60)
@@ -359,7 +401,14 @@ def main() -> int:
         f"p99 {figures.get('p99', 0):.1f}  max {figures.get('max', 0):.1f}"
     )
     print(f"non-2xx / socket    {int(figures['non2xx'])} / {int(figures['socket_errors'])}")
-    print(f"server CPU          {cpu:.1f} s -> {figures['requests'] / cpu if cpu else 0:.0f} requests per CPU-second")
+    print(
+        f"server CPU          {cpu:.1f} s -> {figures['requests'] / cpu if cpu else 0:.0f} requests per CPU-second, "
+        f"{cpu / figures['requests'] * 1e6 if figures['requests'] else 0:.0f} µs per delivery "
+        f"({user:.1f} s user, {system:.1f} s system)"
+    )
+    print(
+        f"event loop threads  {loop:.1f} s CPU ({loop / cpu * 100 if cpu else 0:.0f}%; the rest: the writer and SQLite)"
+    )
     print(f"server peak RSS     {peak} MB")
     print(f"SIGTERM exit code   {exit_code}")
     print(f"database check      {stored}")

@@ -39,12 +39,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
+import orjson
 from sqlalchemy import (
     JSON,
     Boolean,
     Connection,
+    DateTime,
     Table,
     Text,
+    TypeDecorator,
     and_,
     bindparam,
     case,
@@ -318,9 +321,14 @@ def parse_body(body: bytes) -> Any:
     downstream has to think about them; the raw bytes stay as they came.
     """
     try:
-        payload = _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
-    except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
+        payload = orjson.loads(body)  # about 3 times as fast as the standard library on Meta's bodies
+    except orjson.JSONDecodeError:
+        # what orjson refuses but JSON allows (UTF-16/32, a BOM, lone surrogates, integers beyond
+        # 64 bits) or what is not JSON at all: the standard library decides
+        try:
+            payload = _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
     # the substring tests are fast scans that spare most bodies the regular expressions
     if (b"\\u" in body and _ESCAPED_UNSTORABLE.search(body)) or (b"\xed" in body and _RAW_SURROGATE.search(body)):
         payload = _storable(payload)
@@ -778,40 +786,150 @@ def lock_wamids(conn: Connection, wamids: Iterable[str]) -> None:
         ordered = sorted(set(wamids))
         if ordered:
             conn.execute(_LOCK_WAMIDS, {"wamids": ordered})
+
+
 _EVENT_INSERT = insert(WEBHOOK_EVENT).returning(WEBHOOK_EVENT.c.id, WEBHOOK_EVENT.c.body_sha256)
 _ITEM_CLAIM: dict[str, Any] = {}
 
 
+# -- SQLite: the hot statements on the driver's cursor -----------------------------------------
+#
+# Per row, SQLAlchemy's executemany builds a parameter dict and runs every bind processor (the
+# datetime one formats through a dict; JSON goes through json.dumps): about half the writer's time
+# under load. On SQLite the statements of every delivery (inbound message, status history, status
+# update, raw event) are compiled once by SQLAlchemy and run on the driver's cursor with the values
+# converted here to what those processors produce: UTC datetimes as SQLAlchemy's SQLite text,
+# JSON as text (None stays NULL), booleans as 0/1. PostgreSQL keeps the Core statements.
+
+
+# the batch's clock is bound many times per batch: formatted once (one tuple, swapped whole: thread-safe)
+_LAST_DATETIME: list[tuple[datetime | None, str | None]] = [(None, None)]
+
+
+def _sqlite_datetime(value: datetime | None) -> str | None:
+    """What SQLAlchemy stores for an aware datetime on SQLite: UTC, "YYYY-MM-DD HH:MM:SS.ffffff"."""
+    if value is None:
+        return None
+    last, text = _LAST_DATETIME[0]
+    if value is last:
+        return text
+    text = (value if value.tzinfo is UTC else value.astimezone(UTC)).isoformat(" ", "microseconds")[:26]
+    _LAST_DATETIME[0] = (value, text)
+    return text
+
+
+def _sqlite_json(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # integers beyond 64 bits, lone surrogates: the standard library escapes them
+        return json.dumps(value)
+
+
+def _sqlite_bool(value: Any) -> int | None:
+    return None if value is None else int(bool(value))
+
+
+def _converter(type_: Any) -> Any:
+    impl = type_.impl if isinstance(type_, TypeDecorator) else type_
+    if isinstance(type_, JSON) or isinstance(impl, JSON):
+        return _sqlite_json
+    if isinstance(impl, DateTime):
+        return _sqlite_datetime
+    if isinstance(impl, Boolean):
+        return _sqlite_bool
+    return None
+
+
+class _DriverStatement:
+    """A Core statement compiled once for SQLite; rows (dicts of its parameters) become driver tuples."""
+
+    def __init__(self, conn: Connection, statement: Any, keys: Sequence[str]) -> None:
+        compiled = statement.compile(dialect=conn.dialect, column_keys=list(keys))
+        self.sql: str = compiled.string
+        wanted = set(keys)
+        self._slots: list[tuple[str | None, Any, Any]] = []  # (parameter, converter, constant)
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            if name in wanted:
+                self._slots.append((name, _converter(bind.type), None))
+            else:  # a literal of the statement itself (the status ranks of the CASE)
+                process = bind.type.bind_processor(conn.dialect)
+                self._slots.append((None, None, process(bind.value) if process else bind.value))
+
+    def values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            [
+                (convert(row[name]) if convert else row[name]) if name else constant
+                for name, convert, constant in self._slots
+            ]
+        )
+
+    def run(self, cursor: Any, rows: Iterable[Mapping[str, Any]]) -> None:
+        cursor.executemany(self.sql, [self.values(row) for row in rows])
+
+
+_DRIVER: dict[str, _DriverStatement] = {}
+
+
+def _driver(conn: Connection, name: str, statement: Any, keys: Sequence[str]) -> _DriverStatement:
+    found = _DRIVER.get(name)
+    if found is None:
+        found = _DRIVER[name] = _DriverStatement(conn, statement, keys)
+    return found
+
+
+_INBOUND_KEYS = [c.name for c in MESSAGE.c if c.name != "id"]
+_HISTORY_KEYS = [c.name for c in MESSAGE_STATUS.c if c.name != "id"]
+_EVENT_KEYS = [c.name for c in WEBHOOK_EVENT.c if c.name != "id"]
+_UPDATE_KEYS = ["w", "rank", "s", "at", "failed", "code", "title", "details", "pricing", "biz", "now"]
+
+
+def _update_rows(work: _Plan) -> list[dict[str, Any]]:
+    return [
+        {
+            "w": wamid,
+            "rank": u["rank"],
+            "s": u["status"],
+            "at": u["status_at"] or work.now,
+            "failed": u["status"] == "failed",
+            "code": u["error_code"],
+            "title": u["error_title"],
+            "details": u["error_details"],
+            "pricing": u["pricing"],
+            "biz": u["biz_opaque_callback_data"],
+            "now": work.now,
+        }
+        for wamid, u in sorted(work.updates.items())
+    ]
+
+
 def execute(conn: Connection, work: _Plan) -> None:
     """Write a plan inside the caller's transaction (sorted keys keep PostgreSQL's lock order stable)."""
-    if work.inbound:
-        rows = [work.inbound[k] for k in sorted(work.inbound)]
-        conn.execute(_insert_ignore(conn, MESSAGE, ["wamid"]), rows)
-    if work.updates:
-        lock_wamids(conn, work.updates)
-    if work.history:
-        rows = [work.history[k] for k in sorted(work.history)]
-        conn.execute(_insert_ignore(conn, MESSAGE_STATUS, ["wamid", "status"]), rows)
-    if work.updates:
-        conn.execute(
-            _STATUS_UPDATE,
-            [
-                {
-                    "w": wamid,
-                    "rank": u["rank"],
-                    "s": u["status"],
-                    "at": u["status_at"] or work.now,
-                    "failed": u["status"] == "failed",
-                    "code": u["error_code"],
-                    "title": u["error_title"],
-                    "details": u["error_details"],
-                    "pricing": u["pricing"],
-                    "biz": u["biz_opaque_callback_data"],
-                    "now": work.now,
-                }
-                for wamid, u in sorted(work.updates.items())
-            ],
-        )
+    inbound = [work.inbound[k] for k in sorted(work.inbound)]
+    history = [work.history[k] for k in sorted(work.history)]
+    if conn.dialect.name == "sqlite":
+        cursor = conn.connection.cursor()
+        try:
+            if inbound:
+                _driver(conn, "inbound", _insert_ignore(conn, MESSAGE, ["wamid"]), _INBOUND_KEYS).run(cursor, inbound)
+            if history:
+                statement = _insert_ignore(conn, MESSAGE_STATUS, ["wamid", "status"])
+                _driver(conn, "history", statement, _HISTORY_KEYS).run(cursor, history)
+            if work.updates:
+                _driver(conn, "update", _STATUS_UPDATE, _UPDATE_KEYS).run(cursor, _update_rows(work))
+        finally:
+            cursor.close()
+    else:
+        if inbound:
+            conn.execute(_insert_ignore(conn, MESSAGE, ["wamid"]), inbound)
+        if work.updates:
+            lock_wamids(conn, work.updates)
+        if history:
+            conn.execute(_insert_ignore(conn, MESSAGE_STATUS, ["wamid", "status"]), history)
+        if work.updates:
+            conn.execute(_STATUS_UPDATE, _update_rows(work))
     if work.replies:
         rows = [work.replies[k] for k in sorted(work.replies)]
         conn.execute(_insert_ignore(conn, AUTO_REPLY, ["inbound_wamid"]), rows)
@@ -1092,7 +1210,18 @@ def fields_of(payload: Any) -> str | None:
 
 def _store(conn: Connection, deliveries: Sequence[Delivery], outcomes: Sequence[Outcome] | None, now: datetime) -> None:
     rows = [_event_row(d, outcomes[i] if outcomes else None, now) for i, d in enumerate(deliveries)]
-    # RETURNING in parameter order makes SQLAlchemy insert SQLite rows one statement at a time;
+    if conn.dialect.name == "sqlite":
+        # one INSERT per event for its rowid: the driver runs a cached statement, no RETURNING needed
+        statement = _driver(conn, "event", insert(WEBHOOK_EVENT), _EVENT_KEYS)
+        cursor = conn.connection.cursor()
+        try:
+            for delivery, row in zip(deliveries, rows, strict=True):
+                cursor.execute(statement.sql, statement.values(row))
+                delivery.event_id = cursor.lastrowid
+        finally:
+            cursor.close()
+        return
+    # RETURNING in parameter order makes SQLAlchemy insert rows one statement at a time;
     # matching the returned ids by body hash keeps it one statement (identical bodies are interchangeable)
     returned = conn.execute(_EVENT_INSERT, rows)
     ids: dict[str, list[int]] = {}
