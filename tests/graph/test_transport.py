@@ -12,7 +12,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from waba_cli.graph.client import Credentials, GraphClient
+from waba_cli.graph.client import CallRecord, Credentials, GraphClient
 from waba_cli.graph.errors import GraphNetworkError, RateLimited
 from waba_cli.graph.transport import AiohttpTransport
 
@@ -44,10 +44,23 @@ async def _messages(request: web.Request) -> web.Response:
             "messaging_product": "whatsapp",
             "contacts": [{"input": body["to"], "wa_id": body["to"]}],
             "messages": [
-                {"id": "wamid.X", "echo_auth": request.headers["Authorization"], "echo_query": dict(request.query)}
+                {
+                    "id": "wamid.X",
+                    "echo_auth": request.headers["Authorization"],
+                    "echo_query": dict(request.query),
+                    "echo_type": request.headers.get("Content-Type"),
+                    "echo_agent": request.headers.get("User-Agent"),
+                    "echo_body": body,
+                }
             ],
         }
     )
+
+
+async def _dropped(request: web.Request) -> web.Response:
+    assert request.transport is not None
+    request.transport.close()  # the request arrived; the answer never leaves
+    return web.Response()
 
 
 async def _gzipped(request: web.Request) -> web.Response:
@@ -59,6 +72,7 @@ async def _gzipped(request: web.Request) -> web.Response:
 async def server() -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_post("/v23.0/{phone}/messages", _messages)
+    app.router.add_post("/v23.0/{phone}/dropped", _dropped)
     app.router.add_get("/v23.0/zipped", _gzipped)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -110,3 +124,33 @@ async def test_a_refused_connection_is_a_connect_error() -> None:
     ) as client:
         with pytest.raises(GraphNetworkError):
             await client.get("/x")
+
+
+async def test_plain_sends_skip_httpx_but_send_what_httpx_sends(server: str) -> None:
+    calls: list[CallRecord] = []
+    body = {"to": "15550001111", "type": "text", "text": {"body": "Grüße 👋"}}
+    async with GraphClient(
+        Credentials(TOKEN, "1", "0" * 32), base_url=server, transport=AiohttpTransport(), on_call=calls.append
+    ) as client:
+        plain: dict[str, Any] = await client.post("/1234/messages", json=body)
+        # extra headers take the general route, through httpx's request and response models
+        general: dict[str, Any] = await client.post("/1234/messages", json=body, headers={"X-Trace": "1"})
+    echoed = [answer["messages"][0] for answer in (plain, general)]
+    for key in ("echo_auth", "echo_query", "echo_agent", "echo_body"):
+        assert echoed[0][key] == echoed[1][key]
+    assert echoed[0]["echo_body"] == body
+    assert echoed[0]["echo_type"].startswith("application/json")
+    assert [(c.method, c.endpoint, c.status_code, c.attempt) for c in calls] == [("POST", "/{id}/messages", 200, 1)] * 2
+
+
+@pytest.mark.parametrize("extra", [None, {"X-Trace": "1"}], ids=["plain", "through-httpx"])
+async def test_an_answer_lost_after_sending_is_not_retried(server: str, extra: dict[str, str] | None) -> None:
+    calls: list[CallRecord] = []
+    async with GraphClient(
+        Credentials(TOKEN), base_url=server, transport=AiohttpTransport(), sleep=no_sleep, on_call=calls.append
+    ) as client:
+        with pytest.raises(GraphNetworkError) as caught:
+            await client.post("/1234/dropped", json={"to": "1"}, headers=extra)
+    assert not caught.value.retryable  # Meta may have sent it: resending could duplicate the message
+    assert [(c.status_code, c.attempt) for c in calls] == [(None, 1)]
+    assert TOKEN not in str(caught.value)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json as jsonlib
 import logging
 import random
 import re
@@ -26,6 +25,7 @@ from typing import Any, Self
 from urllib.parse import unquote
 
 import httpx
+import orjson
 
 from waba_cli import __version__
 from waba_cli.errors import DryRunRequest, OperationError
@@ -232,7 +232,7 @@ class GraphClient:
         if json is None:
             body, headers = None, auth.headers
         else:
-            body = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+            body = orjson.dumps(json)
             headers = auth.json_headers
         direct = self._direct
 
@@ -255,6 +255,8 @@ class GraphClient:
             self._report(CallRecord(at, method, endpoint, answer.status, _since(started), None, number))
             return payload
 
+        if not retry:  # a campaign's sends: one coroutine less per message
+            return await attempt(1)
         return await self._retrying(attempt, retry)
 
     async def _retrying(self, attempt: Callable[[int], Awaitable[dict[str, Any]]], retry: bool) -> dict[str, Any]:
@@ -506,8 +508,8 @@ def _payload(status: int, content: bytes, content_type: str | None, redact: Call
     if not content.strip():
         return {}
     try:
-        payload = jsonlib.loads(content)
-    except ValueError:
+        payload = orjson.loads(content)
+    except ValueError:  # orjson.JSONDecodeError is one
         payload = None
     if not isinstance(payload, dict):
         raise GraphError(

@@ -31,6 +31,23 @@ if TYPE_CHECKING:
 _SKIP_REQUEST_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 
 
+def _as_httpx(exc: Exception) -> httpx.RequestError | None:
+    """The httpx exception for an aiohttp failure (None: not one)."""
+    import aiohttp
+
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(str(exc))
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(str(exc) or "connect timeout")
+    if isinstance(exc, TimeoutError | aiohttp.SocketTimeoutError):
+        return httpx.ReadTimeout(str(exc) or "read timeout")
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return httpx.RemoteProtocolError(str(exc) or "server disconnected")
+    if isinstance(exc, aiohttp.ClientError):
+        return httpx.ReadError(f"{type(exc).__name__}: {exc}")
+    return None
+
+
 class Answer(NamedTuple):
     """What came back: status, headers (case-insensitive) as parsed and as sent, the raw body."""
 
@@ -81,9 +98,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         timeout: httpx.Timeout,
     ) -> Answer:
         """One request and its whole answer; failures raised as httpx's exceptions (see the module docstring)."""
-        import aiohttp
-
-        session = self._get_session()
+        session = self._session
+        if session is None or session.closed:
+            session = self._get_session()
         try:
             async with session.request(
                 method,
@@ -95,16 +112,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             ) as response:
                 content = await response.read()
                 return Answer(response.status, response.headers, response.raw_headers, content)
-        except aiohttp.ClientConnectorError as exc:
-            raise httpx.ConnectError(str(exc)) from exc
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise httpx.ConnectTimeout(str(exc) or "connect timeout") from exc
-        except (TimeoutError, aiohttp.SocketTimeoutError) as exc:
-            raise httpx.ReadTimeout(str(exc) or "read timeout") from exc
-        except aiohttp.ServerDisconnectedError as exc:
-            raise httpx.RemoteProtocolError(str(exc) or "server disconnected") from exc
-        except aiohttp.ClientError as exc:
-            raise httpx.ReadError(f"{type(exc).__name__}: {exc}") from exc
+        except Exception as exc:
+            mapped = _as_httpx(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeouts = request.extensions.get("timeout", {})
