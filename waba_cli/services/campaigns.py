@@ -48,6 +48,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import Boolean, Connection, Table, and_, bindparam, case, func, insert, select, update
 from sqlmodel import select as select_rows
 
@@ -300,12 +301,12 @@ class _Form:
         def value(match: re.Match[str]) -> str:
             key = match.group(1)
             found = to if key == "to" else values[int(key)]
-            return json.dumps(found, ensure_ascii=False)[1:-1] if quote else found
+            return orjson.dumps(found).decode()[1:-1] if quote else found
 
         return _MARK.sub(value, text)
 
     def request(self, to: str, params: Sequence[str]) -> dict[str, Any]:
-        body: dict[str, Any] = json.loads(self._fill(self.body_json, self.values(params), to, quote=True))
+        body: dict[str, Any] = orjson.loads(self._fill(self.body_json, self.values(params), to, quote=True))
         return body
 
     def rendered_text(self, params: Sequence[str]) -> str:
