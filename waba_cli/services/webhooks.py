@@ -802,19 +802,21 @@ _ITEM_CLAIM: dict[str, Any] = {}
 # JSON as text (None stays NULL), booleans as 0/1. PostgreSQL keeps the Core statements.
 
 
-# the batch's clock is bound many times per batch: formatted once (one tuple, swapped whole: thread-safe)
-_LAST_DATETIME: list[tuple[datetime | None, str | None]] = [(None, None)]
+# a batch binds its clock in almost every row and a status's time twice: each is formatted once
+_DATETIME_TEXT: dict[datetime, str] = {}
 
 
 def _sqlite_datetime(value: datetime | None) -> str | None:
     """What SQLAlchemy stores for an aware datetime on SQLite: UTC, "YYYY-MM-DD HH:MM:SS.ffffff"."""
     if value is None:
         return None
-    last, text = _LAST_DATETIME[0]
-    if value is last:
-        return text
-    text = (value if value.tzinfo is UTC else value.astimezone(UTC)).isoformat(" ", "microseconds")[:26]
-    _LAST_DATETIME[0] = (value, text)
+    text = _DATETIME_TEXT.get(value)
+    if text is None:
+        if len(_DATETIME_TEXT) >= 4096:
+            _DATETIME_TEXT.clear()
+        text = _DATETIME_TEXT[value] = (value if value.tzinfo is UTC else value.astimezone(UTC)).isoformat(
+            " ", "microseconds"
+        )[:26]
     return text
 
 
