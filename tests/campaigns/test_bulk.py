@@ -27,6 +27,7 @@ from tests.campaigns.world import (
 from waba_cli.db.engine import Database
 from waba_cli.db.models.accounts import PhoneNumber
 from waba_cli.db.models.campaigns import Campaign
+from waba_cli.db.models.logs import ApiCall
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.services import campaigns
 
@@ -85,6 +86,29 @@ def test_bulk_template_sends_one_request_per_row_and_records_each(
     assert {m.campaign for m in messages} == {"customers-order_update"}
     assert messages[0].text == "Order update\n\nHi Ana0, your order 880 has shipped."
     assert sorted(m.wamid or "" for m in messages) == sorted(r.wamid or "" for r in rows)
+
+
+def test_the_batched_writes_read_back_as_the_orm_writes_them(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    # the send loop writes through the driver's executemany: dates, JSON and NULLs must come back whole
+    numbers = phones(3)
+    before = datetime.now(UTC)
+
+    assert bulk(waba, order_csv(tmp_path, numbers)).code == 0
+
+    sent = {r["to"]: r for r in meta.requests}
+    for message in outbound(db):
+        request = sent[message.contact]
+        assert message.payload == request
+        assert message.biz_opaque_callback_data == request["biz_opaque_callback_data"]
+        assert before <= message.created_at <= message.updated_at <= datetime.now(UTC)
+        assert message.error_code is None and message.error_details is None
+    with db.session() as session:
+        calls = session.exec(select(ApiCall).where(ApiCall.endpoint == "/{id}/messages")).all()
+    assert [(c.method, c.status_code, c.error_code, c.attempt) for c in calls] == [("POST", 200, None, 1)] * 3
+    assert all(before <= c.at <= datetime.now(UTC) and c.latency_ms >= 0 for c in calls)
+    assert {r.state for r in recipients(db, "customers-order_update")} == {"accepted"}
 
 
 def test_each_message_is_recorded_queued_before_its_request_goes_out(
