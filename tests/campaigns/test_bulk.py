@@ -237,6 +237,26 @@ def test_dry_run_reports_the_plan_with_line_numbers_and_sends_nothing(
         assert session.exec(select(Campaign)).all() == []
 
 
+def test_a_row_whose_filled_in_body_is_too_long_is_reported_with_its_length(
+    waba: Any, meta: FakeMeta, templates: None, tmp_path: Path
+) -> None:
+    # "Hi {{1}}, your order {{2}} has shipped.": 29 characters besides the values
+    numbers = phones(3)
+    csv_path = write_csv(
+        tmp_path / "long.csv",
+        "phone,1,2",
+        [f"{numbers[0]},{'A' * 992},883", f"{numbers[1]},{'B' * 993},883", f"{numbers[2]},Cy,8803"],
+    )
+
+    plan = bulk(waba, csv_path, "--dry-run").json()
+
+    assert (plan["valid"], plan["invalid"]) == (2, 1)
+    [problem] = plan["problems"]
+    assert problem["line"] == 3
+    assert "the filled-in body is 1025 characters" in problem["reason"]
+    assert meta.requests == []
+
+
 def test_dry_run_after_a_run_counts_recipients_already_sent(
     waba: Any, meta: FakeMeta, templates: None, tmp_path: Path
 ) -> None:

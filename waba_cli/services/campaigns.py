@@ -289,7 +289,8 @@ class _Form:
         rendered = template_rules.render(
             template.components, template.category, template_rules.bind(slots, marks, named=self.named)
         )
-        self.rendered_header, self.rendered_body = rendered.header, rendered.body
+        self.body_size = _Size(rendered.body)
+        self.header_size = _Size(rendered.header) if rendered.header is not None else None
 
     def params(self, values: Sequence[str]) -> list[str]:
         """The values as ``--param`` takes them (``name=value`` for named templates)."""
@@ -325,14 +326,25 @@ class _Form:
                 return f"the value for {name} is empty; Meta refuses it"
         if self.auth and values and len(values[0]) > AUTH_CODE_MAX:
             return f"the code is {len(values[0])} characters; Meta allows {AUTH_CODE_MAX}"
-        body = self._fill(self.rendered_body, values, "", quote=False)
-        if len(body) > BODY_MAX:
-            return f"the filled-in body is {len(body)} characters; Meta refuses more than {BODY_MAX} (132005)"
-        if self.rendered_header is not None:
-            header = self._fill(self.rendered_header, values, "", quote=False)
-            if len(header) > HEADER_MAX:
-                return f"the filled-in header is {len(header)} characters; Meta refuses more than {HEADER_MAX} (132005)"
+        body = self.body_size.filled(values)
+        if body > BODY_MAX:
+            return f"the filled-in body is {body} characters; Meta refuses more than {BODY_MAX} (132005)"
+        header = self.header_size.filled(values) if self.header_size is not None else 0
+        if header > HEADER_MAX:
+            return f"the filled-in header is {header} characters; Meta refuses more than {HEADER_MAX} (132005)"
         return None
+
+
+class _Size:
+    """The length of a rendered text with markers once filled in, counted without building it (every row's check)."""
+
+    def __init__(self, text: str) -> None:
+        self.fixed = len(_MARK.sub("", text))
+        found = [int(key) for key in _MARK.findall(text) if key != "to"]
+        self.uses = [(index, found.count(index)) for index in sorted(set(found))]
+
+    def filled(self, values: Sequence[str]) -> int:
+        return self.fixed + sum(len(values[index]) * times for index, times in self.uses)
 
 
 @dataclass
