@@ -1529,36 +1529,22 @@ def _recipient_row(
 
 
 def _message_row(prepared: Prepared, item: _Item, now: datetime) -> dict[str, Any]:
-    """The ``queued`` message row of an attempt, written with its claim: as ``messaging.deliver`` records one."""
-    from waba_cli.services.messaging import Outgoing
-
-    plan, content = prepared.plan, prepared.content
+    """The ``queued`` message row of an attempt, written with its claim: the columns ``messaging.deliver`` writes."""
+    plan = prepared.plan
     assert item.body is not None
-    outgoing = Outgoing(
-        account_id=int(prepared.account.id or 0),
-        account_name=plan.account,
-        phone_number_id=plan.phone_number_id,
-        to=item.phone,
-        body=item.body,
-        type=content.kind,
-        text=content.text(item.params),
-        template_name=plan.template,
-        campaign=plan.campaign,
-        callback_data=item.body.get("biz_opaque_callback_data"),
-    )
     return {
-        "account_id": outgoing.account_id,
-        "phone_number_id": outgoing.phone_number_id,
+        "account_id": prepared.account.id,
+        "phone_number_id": plan.phone_number_id,
         "direction": "out",
-        "contact": outgoing.to,
-        "type": outgoing.type,
-        "text": outgoing.text,
-        "payload": outgoing.body,
+        "contact": item.phone,
+        "type": prepared.content.kind,
+        "text": prepared.content.text(item.params),
+        "payload": item.body,
         "status": "queued",
         "status_at": now,
-        "campaign": outgoing.campaign,
-        "template_name": outgoing.template_name,
-        "biz_opaque_callback_data": outgoing.callback_data,
+        "campaign": plan.campaign,
+        "template_name": plan.template,
+        "biz_opaque_callback_data": item.body.get("biz_opaque_callback_data"),
         "created_at": now,
         "updated_at": now,
     }
