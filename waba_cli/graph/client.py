@@ -260,18 +260,37 @@ class GraphClient:
         return await self._retrying(attempt, retry)
 
     async def _retrying(self, attempt: Callable[[int], Awaitable[dict[str, Any]]], retry: bool) -> dict[str, Any]:
-        """``attempt(1)``, ``attempt(2)`` ... while the failure is retryable (§1.7), at most ``max_retries`` again."""
-        number = 1
-        while True:
-            try:
-                return await attempt(number)
-            except (GraphError, GraphNetworkError) as exc:
-                if not (retry and exc.retryable and number <= self.max_retries):
-                    raise
-                await self._sleep(self._wait(exc, number))
-            number += 1
+        """``attempt(1)``, then, while the failure is retryable (§1.7), up to ``max_retries`` more.
 
-    def _wait(self, failure: Exception, attempt: int) -> float:
+        The first attempt runs bare: nearly every call succeeds at once, and a campaign should not
+        pay for retry machinery per message. Retries are tenacity's, waiting as ``_wait`` says.
+        """
+        try:
+            return await attempt(1)
+        except (GraphError, GraphNetworkError) as exc:
+            if not (retry and exc.retryable and self.max_retries > 0):
+                raise
+            first = exc
+        from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+        def wait(state: RetryCallState) -> float:
+            failure = state.outcome.exception() if state.outcome else None
+            return self._wait(failure or first, state.attempt_number + 1)
+
+        await self._sleep(self._wait(first, 1))
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(lambda exc: isinstance(exc, GraphError | GraphNetworkError) and exc.retryable),
+            stop=stop_after_attempt(self.max_retries),
+            wait=wait,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        async for try_ in retrying:
+            with try_:
+                answer = await attempt(try_.retry_state.attempt_number + 1)
+        return answer
+
+    def _wait(self, failure: BaseException, attempt: int) -> float:
         """Seconds before the next attempt: 4^X after a pair rate limit (§9.2), else 2^X plus up to 1 s."""
         ceiling = self.retry_max_wait
         if isinstance(failure, PairRateLimited):
