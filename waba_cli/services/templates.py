@@ -439,9 +439,11 @@ def resolve_media_files(request: Mapping[str, Any], base_dir: Path) -> None:
     for index, handle in enumerate(handles):
         if isinstance(handle, str) and handle.startswith(FILE_HANDLE_PREFIX):
             path = Path(handle[len(FILE_HANDLE_PREFIX) :])
-            with contextlib.suppress(RuntimeError):  # an unknown ~user: reported as a missing file
+            # an unknown ~user or a NUL in the name: left as written, reported as a missing file
+            with contextlib.suppress(RuntimeError, ValueError):
                 path = path.expanduser()
-            handles[index] = FILE_HANDLE_PREFIX + str(path if path.is_absolute() else (base_dir / path).resolve())
+                path = path if path.is_absolute() else (base_dir / path).resolve()
+            handles[index] = FILE_HANDLE_PREFIX + str(path)
 
 
 def media_file_violations(request: Mapping[str, Any]) -> list[Violation]:
