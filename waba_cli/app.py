@@ -47,7 +47,8 @@ app = typer.Typer(
     help=(
         "Administer WhatsApp Business Accounts from the terminal: accounts, numbers, templates, "
         "messages, campaigns, webhooks, analytics and health.\n\n"
-        "Start with `waba init`, then `waba account setup --from-file setup.json`."
+        "Try everything on this machine with `waba demo` (no Meta account needed). "
+        "Start for real with `waba init`, then `waba account setup --from-file setup.json`."
     ),
     no_args_is_help=True,
     rich_markup_mode=None,
