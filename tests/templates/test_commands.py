@@ -705,3 +705,14 @@ def test_create_an_authentication_template_from_the_simple_form(
     }
     preview = waba("template", "preview", "login_code", "--param", "481516").out
     assert preview.splitlines()[0] == "481516 is your verification code. For your security, do not share this code."
+
+
+def test_list_refuses_a_malformed_status_or_an_unknown_category(waba: Any, account: Any) -> None:
+    bad_status = waba("template", "list", "--status", "APPROVED;DROP")
+    bad_category = waba("template", "list", "--category", "PROMO")
+
+    assert (bad_status.code, bad_category.code) == (2, 2)
+    assert "--status" in bad_status.err
+    assert "--category" in bad_category.err
+    assert "MARKETING, UTILITY, AUTHENTICATION" in bad_category.err
+    assert waba("template", "list", "--status", "in_appeal").code == 0  # any word: Meta adds statuses

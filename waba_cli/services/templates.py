@@ -557,12 +557,23 @@ def find_template(session: Session, account: Account, name: str, language: str |
 def list_templates(
     session: Session, account: Account, *, status: str | None = None, category: str | None = None, limit: int = 50
 ) -> list[MessageTemplate]:
-    """The account's templates, most recently changed first."""
+    """The account's templates, most recently changed first.
+
+    A status is any word (Meta adds statuses, so unknown ones are allowed); a category must be one
+    of Meta's three.
+    """
     query = select(MessageTemplate).where(MessageTemplate.account_id == account.id)
     if status:
-        query = query.where(MessageTemplate.status == status.strip().upper())
+        wanted = status.strip().upper()
+        if not wanted.replace("_", "").isalpha() or not wanted.isascii():
+            raise ValidationError("--status", f"{status!r} is not a template status", "e.g. APPROVED or PENDING")
+        query = query.where(MessageTemplate.status == wanted)
     if category:
-        query = query.where(MessageTemplate.category == category.strip().upper())
+        kind = category.strip().upper()
+        if kind not in rules.CATEGORIES:
+            choices = ", ".join(rules.CATEGORIES)
+            raise ValidationError("--category", f"{category!r} is not a category", f"one of {choices}")
+        query = query.where(MessageTemplate.category == kind)
     query = query.order_by(col(MessageTemplate.updated_at).desc(), col(MessageTemplate.id).desc()).limit(limit)
     return list(session.exec(query).all())
 
