@@ -23,9 +23,11 @@ import pytest
 from cryptography.fernet import Fernet
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
+from sqlmodel import select
 
 from waba_cli.app import run
-from waba_cli.db.engine import open_database
+from waba_cli.db.engine import Database, open_database
+from waba_cli.db.models.accounts import Account
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_SERVER_URL = os.environ.get("WABA_TEST_DATABASE_URL")
@@ -256,6 +258,26 @@ def account(waba: Any, setup_file: Any) -> dict[str, Any]:
     assert result.code == 0, result.err
     data: dict[str, Any] = result.json()
     return data
+
+
+# -- the database of the test, and the account in it -------------------------------------------
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """The test's database, opened as waba opens it."""
+    database = open_database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def account_id(account: dict[str, Any], db: Database) -> int:
+    """The row id of the ``account`` fixture's account."""
+    with db.session() as session:
+        row = session.exec(select(Account)).one()
+        assert row.id is not None
+        return row.id
 
 
 # -- a mocked Graph API for commands -----------------------------------------------------------

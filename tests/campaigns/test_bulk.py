@@ -13,9 +13,7 @@ from sqlmodel import select
 from tests.campaigns.world import (
     PNID,
     FakeMeta,
-    account_id,
     add_inbound,
-    db,
     meta,
     outbound,
     phones,
@@ -31,7 +29,7 @@ from waba_cli.db.models.logs import ApiCall
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.services import campaigns
 
-__all__ = ["account_id", "db", "meta", "quick_backoff", "templates"]  # fixtures
+__all__ = ["meta", "quick_backoff", "templates"]  # fixtures
 
 SUMMARY_KEYS = ("campaign", "total", "sent", "failed", "skipped", "in_doubt")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,8 +13,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from waba_cli.db.engine import Database, open_database
-from waba_cli.db.models.accounts import Account
+from waba_cli.db.engine import Database
 from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
 from waba_cli.db.models.messages import Message
 from waba_cli.db.models.templates import MessageTemplate
@@ -28,21 +27,6 @@ ORDER_UPDATE = [
 ]
 WELCOME_NAMED = [{"type": "BODY", "text": "Welcome {{first_name}}! Use {{code}} at checkout."}]
 _inbound = itertools.count(1)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = open_database(database_url)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def account_id(account: dict[str, Any], db: Database) -> int:
-    with db.session() as session:
-        row = session.exec(select(Account)).one()
-        assert row.id is not None
-        return row.id
 
 
 @pytest.fixture(autouse=True)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlmodel import col, select
 
-from waba_cli.db.engine import Database, open_database
-from waba_cli.db.models.accounts import Account
+from waba_cli.db.engine import Database
 from waba_cli.db.models.messages import Message
 from waba_cli.db.models.templates import MessageTemplate
 
@@ -21,21 +18,6 @@ BUSINESS = "+15550134567"
 CONTACT = "+16505550123"
 MESSAGES_URL = f"{PNID}/messages"
 _inbound_ids = itertools.count(1)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = open_database(database_url)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def account_id(account: dict[str, Any], db: Database) -> int:
-    with db.session() as session:
-        row = session.exec(select(Account)).one()
-        assert row.id is not None
-        return row.id
 
 
 def add_inbound(db: Database, account_id: int, contact: str = CONTACT, *, age: timedelta = timedelta(hours=1)) -> None:

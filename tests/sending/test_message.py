@@ -14,16 +14,12 @@ from tests.sending.messaging_world import (
     MESSAGES_URL,
     PNID,
     accepted,
-    account_id,
     add_inbound,
     apply_webhook,
-    db,
     status_webhook,
 )
 from waba_cli.db.engine import Database
 from waba_cli.db.models.messages import Message
-
-__all__ = ["account_id", "db"]  # fixtures
 
 OTHER = "+16505550177"
 LIST_KEYS = {"wamid", "direction", "status", "to", "from", "type", "text", "created_at", "error_code"}

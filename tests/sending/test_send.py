@@ -16,17 +16,13 @@ from tests.sending.messaging_world import (
     MESSAGES_URL,
     PNID,
     accepted,
-    account_id,
     add_inbound,
     apply_webhook,
-    db,
     messages,
     status_webhook,
 )
 from waba_cli.db.engine import Database
 from waba_cli.db.models.flows import Flow
-
-__all__ = ["account_id", "db"]  # fixtures
 
 
 @pytest.fixture

@@ -14,14 +14,10 @@ from tests.sending.messaging_world import (
     MESSAGES_URL,
     PNID,
     accepted,
-    account_id,
     add_template,
-    db,
     messages,
 )
 from waba_cli.db.engine import Database
-
-__all__ = ["account_id", "db"]  # fixtures
 
 ORDER_UPDATE: list[dict[str, Any]] = [
     {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["4::aW1hZ2U="]}},

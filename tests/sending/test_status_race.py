@@ -16,12 +16,10 @@ from typing import Any
 
 from sqlmodel import select
 
-from tests.sending.messaging_world import CONTACT, PNID, account_id, db, status_webhook
+from tests.sending.messaging_world import CONTACT, PNID, status_webhook
 from waba_cli.db.engine import Database, open_database
 from waba_cli.db.models.messages import Message
 from waba_cli.services import messaging, webhooks
-
-__all__ = ["account_id", "db"]  # fixtures
 
 
 def test_a_sent_webhook_committed_during_the_senders_write_is_kept(

@@ -9,17 +9,10 @@ import pytest
 
 from tests.conftest import FIXTURES
 from tests.templates.test_commands import ORDER_UPDATE_FLAGS, TEMPLATES, shown
-from waba_cli.db.engine import Database, open_database
+from waba_cli.db.engine import Database
 from waba_cli.services.templates import apply_template_webhook
 
 FIXTURE = FIXTURES / "webhooks" / "17-template-events.json"
-
-
-@pytest.fixture
-def db(database_url: str) -> Any:
-    database = open_database(database_url)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture
