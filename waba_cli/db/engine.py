@@ -34,6 +34,7 @@ REVISIONS: tuple[str, ...] = (
     "0004_webhooks",
     "0005_templates",
     "0006_campaigns",
+    "0007_lean_write_indexes",
 )
 SCHEMA_REVISION = REVISIONS[-1]
 SQLITE_BUSY_TIMEOUT_MS = 5000

@@ -14,10 +14,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def foreign_key(table: str, *, nullable: bool = False, on_delete: str = "CASCADE") -> Any:
+def foreign_key(table: str, *, nullable: bool = False, on_delete: str = "CASCADE", index: bool = True) -> Any:
+    """An integer column referencing ``table.id``; indexed unless a composite index starts with it."""
     return Field(
         default=None if nullable else ...,
-        sa_column=Column(Integer, ForeignKey(f"{table}.id", ondelete=on_delete), nullable=nullable, index=True),
+        sa_column=Column(Integer, ForeignKey(f"{table}.id", ondelete=on_delete), nullable=nullable, index=index),
     )
 
 

@@ -17,14 +17,17 @@ class Message(SQLModel, table=True):
 
     __tablename__ = "message"
     __table_args__ = (
+        # also the account_id index the foreign key needs (its leading column)
         Index("ix_message_account_created", "account_id", "created_at"),
         # the 24-hour window: the contact's last inbound message to a business number
         Index("ix_message_window", "phone_number_id", "contact", "direction", "created_at"),
-        Index("ix_message_status_created", "status", "created_at"),
+        # no index on status: every status webhook moves the row's status, and an index on it would
+        # be one more random B-tree write per delivery (migration 0007); status filters ride on the
+        # account index
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    account_id: int | None = foreign_key("account", nullable=True)
+    account_id: int | None = foreign_key("account", nullable=True, index=False)
     phone_number_id: str | None = Field(default=None, max_length=32)  # the business number's id
     direction: str = Field(max_length=3)  # "out" | "in"
     wamid: str | None = Field(default=None, unique=True, max_length=255)
