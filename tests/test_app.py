@@ -73,16 +73,20 @@ def probe() -> Iterator[typer.Typer]:
     app.registered_groups.pop()
 
 
-@pytest.mark.parametrize(("path", "code", "text"), [
-    (("usage",), 2, "waba: phone: is not a phone number"),
-    (("remote",), 1, "waba: Meta did not answer"),
-    (("crash",), 1, "waba: unexpected error: RuntimeError: boom (run again with --debug for the traceback)"),
-    (("interrupt",), 130, "waba: interrupted"),
-    (("nagios",), 3, "waba: failed 1"),
-    (("nagios", "--count", "x"), 3, "Invalid value for '--count'"),
-])
-def test_each_failure_is_one_line_with_its_exit_code(waba: Any, probe: typer.Typer, path: tuple[str, ...],
-                                                     code: int, text: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "code", "text"),
+    [
+        (("usage",), 2, "waba: phone: is not a phone number"),
+        (("remote",), 1, "waba: Meta did not answer"),
+        (("crash",), 1, "waba: unexpected error: RuntimeError: boom (run again with --debug for the traceback)"),
+        (("interrupt",), 130, "waba: interrupted"),
+        (("nagios",), 3, "waba: failed 1"),
+        (("nagios", "--count", "x"), 3, "Invalid value for '--count'"),
+    ],
+)
+def test_each_failure_is_one_line_with_its_exit_code(
+    waba: Any, probe: typer.Typer, path: tuple[str, ...], code: int, text: str
+) -> None:
     result = waba("probe", *path)
     assert result.code == code
     assert result.err.count("\n") == 1
@@ -95,8 +99,9 @@ def test_debug_shows_the_traceback(waba: Any, probe: typer.Typer, capsys: pytest
         waba("probe", "crash", "--debug")
 
 
-def test_waba_debug_variable_shows_traceback_of_expected_errors(waba: Any, probe: typer.Typer,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_waba_debug_variable_shows_traceback_of_expected_errors(
+    waba: Any, probe: typer.Typer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WABA_DEBUG", "1")
     result = waba("probe", "remote")
     assert result.code == 1

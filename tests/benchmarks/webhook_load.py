@@ -20,9 +20,10 @@ Needs `wrk` (Debian/Ubuntu: `sudo apt-get install wrk`; macOS: `brew install wrk
    wrk runs for --duration seconds at --connections connections with --latency.
 4. Printed: requests/s, latency p50/p90/p99 and max, non-2xx answers, the server's CPU seconds and
    requests per CPU-second and CPU microseconds per delivery, user and system (the meaningful
-   figures on a busy machine), the share of the event loop's thread (the rest is the writer
-   thread: planning, SQLite, fsync), its peak resident memory (VmHWM), and a check of the database:
-   every 2xx answer is a stored event, all applied.
+   figures on a busy machine), how that CPU splits between the HTTP side (uvicorn's process) and
+   the writer process (planning, SQLite, fsync), the peak resident memory (VmHWM) of each process
+   and their sum (the figure judged), and a check of the database: every 2xx answer is a stored
+   event, all applied.
 5. With --profile, py-spy samples the server for the run: an .svg flame graph, or collapsed stacks
    (one line per stack and its sample count) for any other name; --native adds C frames (and
    pauses the server for each sample, so its figures are lower).
@@ -178,10 +179,9 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     return int(fields[11]) / tick, int(fields[12]) / tick
 
 
-def event_loop_seconds(pid: int) -> float:
-    """CPU seconds of the process's main thread: uvicorn's event loop, where requests are read and answered."""
-    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def is_writer(pid: int) -> bool:
+    """The writer process serve-webhook starts beside each uvicorn process (``waba_cli.webhook.writer``)."""
+    return b"waba_cli.webhook.writer" in Path(f"/proc/{pid}/cmdline").read_bytes()
 
 
 def memory(pid: int) -> dict[str, int]:
@@ -335,7 +335,8 @@ def main() -> int:
         pids = tree_pids(server.pid)
         user_before = sum(cpu_seconds(p)[0] for p in pids)
         system_before = sum(cpu_seconds(p)[1] for p in pids)
-        loop_before = sum(event_loop_seconds(p) for p in pids)
+        writers = [p for p in pids if is_writer(p)]
+        writer_before = sum(sum(cpu_seconds(p)) for p in writers)
         spy = None
         if args.profile:
             spy = subprocess.Popen(
@@ -383,8 +384,9 @@ def main() -> int:
         user = sum(cpu_seconds(p)[0] for p in pids) - user_before
         system = sum(cpu_seconds(p)[1] for p in pids) - system_before
         cpu = user + system
-        loop = sum(event_loop_seconds(p) for p in pids) - loop_before
-        peak = max(memory(p).get("VmHWM", 0) for p in pids)
+        writer_cpu = sum(sum(cpu_seconds(p)) for p in writers) - writer_before
+        peaks = [memory(p).get("VmHWM", 0) for p in pids]
+        peak = sum(peaks)
         server.send_signal(signal.SIGTERM)
         exit_code = server.wait(timeout=60)
         server = None
@@ -413,9 +415,10 @@ def main() -> int:
         f"({user:.1f} s user, {system:.1f} s system)"
     )
     print(
-        f"event loop threads  {loop:.1f} s CPU ({loop / cpu * 100 if cpu else 0:.0f}%; the rest: the writer and SQLite)"
+        f"CPU by process      HTTP (uvicorn) {cpu - writer_cpu:.1f} s, writer {writer_cpu:.1f} s "
+        f"({writer_cpu / figures['requests'] * 1e6 if figures['requests'] else 0:.0f} µs per delivery)"
     )
-    print(f"server peak RSS     {peak} MB")
+    print(f"server peak RSS     {peak} MB (sum of {len(peaks)} processes: {' + '.join(map(str, peaks))})")
     print(f"SIGTERM exit code   {exit_code}")
     print(f"database check      {stored}")
     ok = stored["events"] >= acknowledged and stored["applied"] == stored["events"] and exit_code == 0

@@ -128,19 +128,72 @@ def check_every_acknowledged_delivery_is_applied_once(database_url: str, acknowl
     assert history == events
 
 
+def writer_pid(server: subprocess.Popen[bytes]) -> int:
+    """The writer process serve-webhook started beside it (``waba_cli.webhook.writer``)."""
+    children = open(f"/proc/{server.pid}/task/{server.pid}/children").read().split()  # noqa: PTH123, SIM115
+    found = [int(c) for c in children if b"waba_cli.webhook.writer" in open(f"/proc/{c}/cmdline", "rb").read()]  # noqa: PTH123, SIM115
+    assert len(found) == 1, children
+    return found[0]
+
+
+def wait_gone(pid: int, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        if open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z":  # noqa: PTH123, SIM115
+            return  # exited, waiting for its parent to reap it
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} is still running")
+
+
 def test_sigkill_under_load_loses_no_acknowledged_delivery(business: Any, database_url: str) -> None:
     port = free_port()
     server = start(port)
     try:
+        writer = writer_pid(server)
         acknowledged = run_load_until(port, lambda: server.send_signal(signal.SIGKILL), after=1.5)
         server.wait(timeout=10)
         assert server.returncode == -signal.SIGKILL
+        # the writer stores what it had read, then exits: its input ended with the server
+        wait_gone(writer)
         # the restarted server finds everything and applies what was left, once
         server = start(port)
         more = run_load_until(port, lambda: None, after=0.5, start_at=10**6)
     finally:
         server.terminate()
         server.wait(timeout=30)
+    check_every_acknowledged_delivery_is_applied_once(database_url, acknowledged + more)
+
+
+def test_a_killed_writer_process_loses_no_acknowledged_delivery_and_is_replaced(
+    business: Any, database_url: str
+) -> None:
+    port = free_port()
+    server = start(port)
+    try:
+        writer = writer_pid(server)
+        acknowledged = run_load_until(port, lambda: os.kill(writer, signal.SIGKILL), after=1.5)
+        # the server answered 503 for what the dead writer had not acknowledged, and started another
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            body = delivery(10**7)
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/webhook", content=body, headers={"x-hub-signature-256": sign(body)}
+            )
+            if response.status_code == 200:
+                acknowledged.append(10**7)
+                break
+            assert response.status_code == 503
+            time.sleep(0.1)
+        assert writer_pid(server) != writer
+        more = run_load_until(port, lambda: None, after=0.5, start_at=10**6)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert server.returncode == 0
     check_every_acknowledged_delivery_is_applied_once(database_url, acknowledged + more)
 
 

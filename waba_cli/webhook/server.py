@@ -6,11 +6,11 @@ Starlette). The path of a POST:
 
 1. the body is read up to ``webhook.max_body_bytes`` (413 beyond), the signature checked against
    every configured app secret (401), the JSON parsed (400);
-2. the delivery joins the queue of the writer thread, which stores and applies everything queued
-   in one transaction (``services.webhooks.commit_batch``): a group commit, so one fsync covers
-   every delivery that arrived while the previous one ran;
-3. the 200 goes out only when the commit containing the delivery is done. If the store fails,
-   the answer is 503 and Meta delivers again later.
+2. the delivery goes over a socket to the writer process (``writer.py``), which stores and applies
+   everything queued in one transaction (``services.webhooks.commit_batch``): a group commit, so
+   one fsync covers every delivery that arrived while the previous one ran;
+3. the 200 goes out only when the writer acknowledges the commit containing the delivery. If the
+   store fails, or the writer dies first, the answer is 503 and Meta delivers again later.
 
 Auto-replies are sent by their own thread (``Replier``) after the commit, never on the request path.
 Several instances (``--workers``, or other hosts on one PostgreSQL database) can run at once:
@@ -23,22 +23,24 @@ import asyncio
 import contextlib
 import json
 import os
+import pickle
+import socket
+import subprocess
 import sys
 import threading
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Generator, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import parse_qs
 
+import orjson
+
 from waba_cli.errors import OperationError
 from waba_cli.services import webhooks
+from waba_cli.webhook import writer
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
     from waba_cli.db.engine import Database
     from waba_cli.services.runtime import Runtime
 
@@ -47,12 +49,9 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-# the writer stores at most this many deliveries per transaction (Meta's batches are separate POSTs)
-MAX_BATCH = 1000
-# accounts, numbers, app secrets and auto-reply switches changed by other commands are picked up this often
+# app secrets and verify tokens changed by other commands are picked up this often
 REFRESH_SECONDS = 30.0
 GRACEFUL_SHUTDOWN_SECONDS = 30
-CHECKPOINT_SECONDS = 1.0
 _OPTIONS_ENV = "WABA_SERVE_WEBHOOK_OPTIONS"  # how --workers children learn the command's options
 _TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
 _JSON_LINE = json.JSONEncoder(ensure_ascii=False)  # json.dumps with an option builds an encoder per call
@@ -72,7 +71,7 @@ class DeliveryLog:
 
     def __init__(self, stream: TextIO, *, json_lines: bool) -> None:
         self._stream = stream
-        self._json = json_lines
+        self.json_lines = json_lines
         self._lock = threading.Lock()
         self._second = -1
         self._stamp = ""
@@ -98,7 +97,7 @@ class DeliveryLog:
         detail: str = "",
     ) -> str:
         now = datetime.now(UTC)
-        if self._json:
+        if self.json_lines:
             return _JSON_LINE.encode(
                 {
                     "time": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -121,201 +120,166 @@ class DeliveryLog:
         )
 
 
-# -- the writer: group commit ------------------------------------------------------------------
+# -- the writer process: group commit -----------------------------------------------------------
 
 
 class Intake:
-    """Deliveries queue here; one thread stores and applies each batch in one transaction."""
+    """The server's side of the writer process (``writer.py``): deliveries out, acknowledgements back.
+
+    ``submit`` returns a future that resolves once the delivery is committed (or fails, and the
+    request is answered 503). If the writer process dies, what it had not acknowledged fails and a
+    new one is started.
+    """
+
+    RESTART_SECONDS = 1.0
 
     def __init__(self, runtime: Runtime, log: DeliveryLog, on_replies: Callable[[], None]) -> None:
         self._runtime = runtime
         self._log = log
         self._on_replies = on_replies
-        self._queue: deque[tuple[webhooks.Delivery, asyncio.Future[webhooks.Outcome | None]]] = deque()
-        self._ready = threading.Condition()
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="waba-webhook-writer", daemon=True)
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._store: Database = webhooks.open_store(runtime.settings)
         self.keys = webhooks.load_keys(self._store, runtime.cipher())
-        with self._store.engine.connect() as conn:
-            self._directory = webhooks.Directory.load(conn)
-        self._refreshed = time.monotonic()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: dict[int, asyncio.Future[None]] = {}
+        self._seq = 0
+        self._transport: asyncio.Transport | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._ready: asyncio.Future[None] | None = None
+        self._closed: asyncio.Future[None] | None = None
+        self._refresher: asyncio.Task[None] | None = None
+        self._stopping = False
         self.stored = 0
 
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._thread.start()
-        if self._store.engine.dialect.name == "sqlite":
-            threading.Thread(target=self._checkpoints, name="waba-webhook-checkpoints", daemon=True).start()
+    @property
+    def store(self) -> Database:
+        return self._store
 
-    def _checkpoints(self) -> None:
-        """Copy SQLite's write-ahead log into the database file beside the writer, not inside its commits.
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await self._spawn()
+        self._refresher = self._loop.create_task(self._refresh_keys())
 
-        The writer's connection has automatic checkpoints off: a checkpoint inside a commit (with
-        synchronous=FULL it fsyncs the database file too) added ~5 ms to one batch in every few.
-        A passive checkpoint never blocks the writer; what it cannot copy yet, it copies next time.
-        """
-        while not self._stopping:
-            time.sleep(CHECKPOINT_SECONDS)
-            try:
-                raw = self._store.engine.raw_connection()
-                try:
-                    raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
-                finally:
-                    raw.close()
-            except Exception as exc:  # noqa: BLE001 - the next round tries again; SQLite checkpoints at close
-                self._log.write([self._log.line(0, "checkpoint failed", detail=webhooks.one_line(exc))])
-
-    def submit(self, delivery: webhooks.Delivery) -> asyncio.Future[webhooks.Outcome | None]:
+    async def _spawn(self) -> None:
         assert self._loop is not None
-        future: asyncio.Future[webhooks.Outcome | None] = self._loop.create_future()
-        with self._ready:
-            self._queue.append((delivery, future))
-            self._ready.notify()
+        ours, theirs = socket.socketpair()
+        try:
+            self._process = subprocess.Popen(  # noqa: S603 - this interpreter, this package
+                [sys.executable, "-m", "waba_cli.webhook.writer", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # a terminal's Ctrl-C reaches the server, which then closes the socket
+            )
+        finally:
+            theirs.close()
+        self._ready = self._loop.create_future()
+        self._closed = self._loop.create_future()
+        self._transport, _ = await self._loop.connect_accepted_socket(lambda: _WriterProtocol(self), ours)
+        self._transport.write(writer.frame(pickle.dumps((self._runtime.settings, self._log.json_lines))))
+        await self._ready
+
+    def submit(self, delivery: webhooks.Delivery) -> asyncio.Future[None]:
+        assert self._loop is not None
+        future: asyncio.Future[None] = self._loop.create_future()
+        if self._transport is None or self._transport.is_closing() or not self._ready or not self._ready.done():
+            future.set_exception(OperationError("the writer process is not running"))
+            return future
+        self._seq += 1
+        self._pending[self._seq] = future
+        self._transport.write(writer.delivery_frame(self._seq, delivery))
         return future
 
-    def close(self) -> None:
-        """Store what is queued, then stop the thread."""
-        with self._ready:
-            self._stopping = True
-            self._ready.notify()
-        if self._thread.is_alive():
-            self._thread.join()
+    async def close(self) -> None:
+        """Let the writer store and acknowledge everything sent, then wait for it to exit."""
+        self._stopping = True
+        if self._refresher is not None:
+            self._refresher.cancel()
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write_eof()
+        if self._closed is not None:
+            await self._closed
+        if self._process is not None:
+            await asyncio.to_thread(self._wait_for_exit, self._process)
         self._store.dispose()
 
-    def _take(self) -> list[tuple[webhooks.Delivery, asyncio.Future[webhooks.Outcome | None]]]:
-        with self._ready:
-            while not self._queue and not self._stopping:
-                self._ready.wait(timeout=REFRESH_SECONDS)
-                if not self._queue:
-                    return []
-            count = min(len(self._queue), MAX_BATCH)
-            return [self._queue.popleft() for _ in range(count)]
-
-    def _run(self) -> None:
-        conn = self._connect()
-        if conn is not None:
-            self._recover(conn)
-        while True:
-            batch = self._take()
-            if not batch:
-                if self._stopping:
-                    break
-                self._refresh(conn)
-                continue
-            if conn is None or conn.closed:
-                conn = self._connect()
-            try:
-                conn = self._commit(conn, batch)
-            except Exception as exc:  # noqa: BLE001 - the writer must outlive any one batch
-                self._resolve([f for _, f in batch], exc)
-                self._log.write([self._log.line(0, "writer error", detail=webhooks.one_line(exc))])
-            self._refresh(conn)
-        if conn is not None:
-            conn.close()
-
-    def _recover(self, conn: Connection) -> None:
-        """Apply events stored but not applied when a previous run stopped (stored alone, then killed)."""
+    @staticmethod
+    def _wait_for_exit(process: subprocess.Popen[bytes]) -> None:
         try:
-            with conn.begin():
-                waiting = webhooks.unapplied_events(conn)
-            lines = [self._describe(d, webhooks.apply_stored(conn, d, self._directory)) for d in waiting]
-        except Exception as exc:  # noqa: BLE001 - they stay stored; `waba events replay --failed` applies them
-            lines = [self._log.line(0, "recovery failed", detail=webhooks.one_line(exc))]
-        self._log.write(lines)
+            process.wait(timeout=GRACEFUL_SHUTDOWN_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    # what the writer says
+
+    def received(self, message: dict[str, Any]) -> None:
+        lines = message.get("lines")
         if lines:
-            self._on_replies()
-
-    def _connect(self) -> Connection | None:
-        try:
-            conn = self._store.engine.connect()
-            if conn.dialect.name == "sqlite":
-                conn.connection.driver_connection.execute("PRAGMA wal_autocheckpoint=0")  # type: ignore[union-attr]
-        except Exception as exc:  # noqa: BLE001 - reported per delivery (503), retried on the next batch
-            self._log.write([self._log.line(503, "database unavailable", detail=webhooks.one_line(exc))])
-            return None
-        return conn
-
-    def _commit(
-        self, conn: Connection | None, batch: list[tuple[webhooks.Delivery, asyncio.Future[webhooks.Outcome | None]]]
-    ) -> Connection | None:
-        deliveries = [d for d, _ in batch]
-        futures = [f for _, f in batch]
-        try:
-            conn = _connected(conn)
-            result = webhooks.commit_batch(conn, deliveries, self._directory)
-        except Exception as exc:  # noqa: BLE001 - nothing stored: answer 503, Meta delivers again
-            self._resolve(futures, exc)
-            reason = webhooks.one_line(exc)
-            self._log.write([self._log.line(503, "not stored", field=_fields(d), detail=reason) for d in deliveries])
-            if conn is not None:
-                conn.close()
-            return None
-        self.stored += len(deliveries)
-        self._resolve(futures, result.outcomes)
-        self._log.write([self._describe(d, o) for d, o in zip(deliveries, result.outcomes, strict=True)])
-        if result.deferred:
-            # stored, acknowledged, but the batch did not apply as a whole: apply them one by one
-            lines = []
-            for delivery in deliveries:
-                outcome = webhooks.apply_stored(conn, delivery, self._directory)
-                lines.append(self._describe(delivery, outcome))
             self._log.write(lines)
+        for seq, status, reason in message.get("acks", ()):
+            future = self._pending.pop(seq, None)
+            if future is None or future.done():
+                continue
+            if status == 200:
+                self.stored += 1
+                future.set_result(None)
+            else:
+                future.set_exception(OperationError(reason or "not stored"))
+        if message.get("replies"):
             self._on_replies()
-        elif result.replies:
-            self._on_replies()
-        return conn
+        if message.get("ready") and self._ready is not None and not self._ready.done():
+            self._ready.set_result(None)
 
-    def _describe(self, delivery: webhooks.Delivery, outcome: webhooks.Outcome | None) -> str:
-        if outcome is None:
-            return self._log.line(
-                200, "stored, applying one by one", field=_fields(delivery), event_id=delivery.event_id
-            )
-        return self._log.line(
-            200,
-            "failed" if outcome.error else "applied",
-            field=outcome.field_text,
-            ids=outcome.ids,
-            event_id=delivery.event_id,
-            detail=outcome.summary,
-        )
-
-    def _resolve(self, futures: list[asyncio.Future[webhooks.Outcome | None]], result: Any) -> None:
-        assert self._loop is not None
-
-        def resolve() -> None:
-            for index, future in enumerate(futures):
-                if future.done():
-                    continue
-                if isinstance(result, BaseException):
-                    future.set_exception(result)
-                else:
-                    future.set_result(result[index])
-
-        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits for the answers
-            self._loop.call_soon_threadsafe(resolve)
-
-    def _refresh(self, conn: Connection | None) -> None:
-        if conn is None or time.monotonic() - self._refreshed < REFRESH_SECONDS:
+    def lost(self) -> None:
+        """The writer's socket closed: fail what it did not acknowledge; start another unless stopping."""
+        pending, self._pending = self._pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(OperationError("the writer process stopped before storing it"))
+        self._transport = None
+        code = self._process.poll() if self._process is not None else None
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_exception(OperationError(f"the writer process did not start (exit code {code})"))
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
+        if self._stopping or self._loop is None:
             return
-        self._refreshed = time.monotonic()
+        self._log.write([self._log.line(0, "writer process stopped", detail=f"exit code {code}; starting another")])
+        self._loop.call_later(self.RESTART_SECONDS, lambda: asyncio.ensure_future(self._restart()))
+
+    async def _restart(self) -> None:
+        if self._stopping:
+            return
+        if self._process is not None:
+            await asyncio.to_thread(self._wait_for_exit, self._process)
         try:
-            with conn.begin():
-                self._directory = webhooks.Directory.load(conn)
-            self.keys = webhooks.load_keys(self._store, self._runtime.cipher())
-        except Exception as exc:  # noqa: BLE001 - keep serving with what was loaded before
-            self._log.write([self._log.line(0, "refresh failed", detail=webhooks.one_line(exc))])
+            await self._spawn()
+        except Exception as exc:  # noqa: BLE001 - lost() schedules the next try
+            self._log.write([self._log.line(0, "writer process failed to start", detail=webhooks.one_line(exc))])
+
+    async def _refresh_keys(self) -> None:
+        """App secrets and verify tokens changed by other commands are picked up every REFRESH_SECONDS."""
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            try:
+                self.keys = await asyncio.to_thread(webhooks.load_keys, self._store, self._runtime.cipher())
+            except Exception as exc:  # noqa: BLE001 - keep serving with what was loaded before
+                self._log.write([self._log.line(0, "refresh failed", detail=webhooks.one_line(exc))])
 
 
-def _connected(conn: Connection | None) -> Connection:
-    if conn is None:
-        raise OperationError("no database connection")
-    return conn
+class _WriterProtocol(asyncio.Protocol):
+    def __init__(self, intake: Intake) -> None:
+        self._intake = intake
+        self._frames = writer.FrameBuffer()
 
+    def data_received(self, data: bytes) -> None:
+        for payload in self._frames.feed(data):
+            self._intake.received(orjson.loads(payload))
 
-def _fields(delivery: webhooks.Delivery) -> str | None:
-    return webhooks.fields_of(delivery.payload)
+    def eof_received(self) -> bool:
+        return False  # close the transport: the writer has said everything
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._intake.lost()
 
 
 # -- auto-replies, off the request path --------------------------------------------------------
@@ -398,24 +362,29 @@ class WebhookApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.start(asyncio.get_running_loop())
+                try:
+                    await self.start()
+                except Exception as exc:  # noqa: BLE001 - uvicorn reports it and exits non-zero
+                    await send({"type": "lifespan.startup.failed", "message": webhooks.one_line(exc)})
+                    return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await asyncio.to_thread(self.stop)
+                await self.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+    async def start(self) -> None:
+        """Start the writer process (it applies what a previous run left unapplied first) and the replier."""
         if not self._started:
             self._started = True
-            self.intake.start(loop)
             self.replier.start()
+            await self.intake.start()
 
-    def stop(self) -> None:
-        """Flush the queue to the database, finish the auto-replies in flight."""
+    async def stop(self) -> None:
+        """Let the writer store everything received, then finish the auto-replies in flight."""
         if self._started:
-            self.intake.close()
-            self.replier.close()
+            await self.intake.close()
+            await asyncio.to_thread(self.replier.close)
             self._started = False
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:

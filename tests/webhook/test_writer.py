@@ -1,0 +1,104 @@
+"""The writer process: its wire format, and how it lives and dies beside the server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.webhook.conftest import Receiver, fixture_bytes, sign, start_receiver
+from waba_cli.services import webhooks
+from waba_cli.webhook import writer
+
+
+def _delivery(body: bytes, signed_for: frozenset[int] = frozenset({3, 1})) -> webhooks.Delivery:
+    return webhooks.Delivery(
+        body=body,
+        payload=webhooks.parse_body(body),
+        headers={"content-type": "application/json", "user-agent": "facebookexternalua"},
+        signed_for=signed_for,
+        received_at=datetime(2026, 11, 30, 22, 15, 1, 123456, tzinfo=UTC),
+    )
+
+
+def test_a_delivery_crosses_the_socket_byte_for_byte() -> None:
+    body = fixture_bytes("15-statuses-lifecycle.json")
+    frames = writer.FrameBuffer().feed(writer.delivery_frame(41, _delivery(body)))
+    assert len(frames) == 1
+    seq, received = writer.read_delivery(frames[0])
+    assert seq == 41
+    assert received is not None
+    assert received.body == body
+    assert received.payload == json.loads(body)
+    assert received.headers == {"content-type": "application/json", "user-agent": "facebookexternalua"}
+    assert received.signed_for == frozenset({1, 3})
+    assert received.received_at == datetime(2026, 11, 30, 22, 15, 1, 123456, tzinfo=UTC)
+
+
+def test_an_unreadable_frame_keeps_its_sequence_number_to_be_answered_503() -> None:
+    frame = writer.delivery_frame(7, _delivery(b'{"entry": []}'))
+    broken = frame[writer.LENGTH.size :].replace(b'{"entry": []}', b'{"entry": [}')
+    assert writer.read_delivery(broken) == (7, None)
+
+
+@given(st.lists(st.binary(max_size=300), max_size=20), st.data())
+def test_frames_come_out_whole_however_the_bytes_are_split(payloads: list[bytes], data: Any) -> None:
+    stream = b"".join(writer.frame(p) for p in payloads)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=10)))
+    buffer = writer.FrameBuffer()
+    out: list[bytes] = []
+    for start, end in zip([0, *cuts], [*cuts, len(stream)], strict=True):
+        out += buffer.feed(stream[start:end])
+    assert out == payloads
+    assert buffer.pending == 0
+
+
+def _writer(receiver: Receiver) -> Any:
+    process = receiver.app.intake._process
+    assert process is not None
+    return process
+
+
+def test_the_writer_ignores_sigterm_and_sigint_and_leaves_with_the_server(business: Any) -> None:
+    app, uvicorn_server, thread, _log = start_receiver()
+    port = uvicorn_server.servers[0].sockets[0].getsockname()[1]
+    process = app.intake._process
+    # systemd and terminals signal the whole group: the server shuts down, then closes the socket
+    os.kill(process.pid, signal.SIGTERM)
+    os.kill(process.pid, signal.SIGINT)
+    body = fixture_bytes("15-statuses-lifecycle.json")
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/webhook",
+        content=body,
+        headers={"x-hub-signature-256": sign(body), "content-type": "application/json"},
+    )
+    assert response.status_code == 200
+    assert process.poll() is None
+    uvicorn_server.should_exit = True
+    thread.join(timeout=15)
+    assert not thread.is_alive()
+    assert process.poll() == 0  # stopped with the server, after storing what it had
+
+
+def test_a_writer_that_dies_is_replaced_and_the_server_says_so(receiver: Receiver) -> None:
+    first = _writer(receiver)
+    first.kill()
+    body = fixture_bytes("01-text.json")
+    deadline = time.monotonic() + 15
+    codes = []
+    while time.monotonic() < deadline:
+        codes.append(receiver.post(body).status_code)
+        if codes[-1] == 200:
+            break
+        time.sleep(0.05)
+    assert codes[-1] == 200
+    assert set(codes) <= {200, 503}
+    assert _writer(receiver).pid != first.pid
+    assert any("writer process stopped" in line for line in receiver.log.lines())
