@@ -59,6 +59,7 @@ class Receiver:
     client: httpx.Client
     app: Any
     log: LogStream
+    store: Any = None
 
     def post(self, body: bytes, *, secret: str | None = APP_SECRET, **headers: str) -> httpx.Response:
         sent = {"content-type": "application/json", **headers}
@@ -67,7 +68,13 @@ class Receiver:
         return self.client.post(self.url + "/webhook", content=body, headers=sent)
 
     def db(self) -> Any:
-        return self.app.intake._store
+        """The database as the writer process opens it (the server process itself holds none)."""
+        if self.store is None:
+            from waba_cli.services import webhooks
+            from waba_cli.settings import load_settings
+
+            self.store = webhooks.open_store(load_settings())
+        return self.store
 
     def connect(self) -> Connection:
         conn: Connection = self.db().engine.connect()
@@ -112,12 +119,11 @@ def business(waba: Any, setup_file: Any, business_changes: dict[str, Any]) -> di
 
 
 def start_receiver(**options: Any) -> tuple[Any, Any, threading.Thread, LogStream]:
-    from waba_cli.services.runtime import Runtime
     from waba_cli.settings import load_settings
     from waba_cli.webhook.server import Options, WebhookApp, server
 
     log = LogStream()
-    app = WebhookApp(Runtime(load_settings()), Options(**options), stream=log)
+    app = WebhookApp(load_settings(), Options(**options), stream=log)
     uvicorn_server = server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=uvicorn_server.run, daemon=True)
     thread.start()
@@ -134,7 +140,10 @@ def receiver(business: dict[str, Any]) -> Iterator[Receiver]:
     app, uvicorn_server, thread, log = start_receiver()
     port = uvicorn_server.servers[0].sockets[0].getsockname()[1]
     with httpx.Client(timeout=10) as client:
-        yield Receiver(f"http://127.0.0.1:{port}", client, app, log)
+        receiver = Receiver(f"http://127.0.0.1:{port}", client, app, log)
+        yield receiver
     uvicorn_server.should_exit = True
     thread.join(timeout=15)
     assert not thread.is_alive()
+    if receiver.store is not None:
+        receiver.store.dispose()

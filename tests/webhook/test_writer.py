@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.webhook.conftest import Receiver, fixture_bytes, sign, start_receiver
 from waba_cli.services import webhooks
-from waba_cli.webhook import writer
+from waba_cli.webhook import wire
 
 
 def _delivery(body: bytes, signed_for: frozenset[int] = frozenset({3, 1})) -> webhooks.Delivery:
@@ -30,9 +30,9 @@ def _delivery(body: bytes, signed_for: frozenset[int] = frozenset({3, 1})) -> we
 
 def test_a_delivery_crosses_the_socket_byte_for_byte() -> None:
     body = fixture_bytes("15-statuses-lifecycle.json")
-    frames = writer.FrameBuffer().feed(writer.delivery_frame(41, _delivery(body)))
+    frames = wire.FrameBuffer().feed(wire.delivery_frame(41, _delivery(body)))
     assert len(frames) == 1
-    seq, received = writer.read_delivery(frames[0])
+    seq, received = wire.read_delivery(frames[0])
     assert seq == 41
     assert received is not None
     assert received.body == body
@@ -43,16 +43,16 @@ def test_a_delivery_crosses_the_socket_byte_for_byte() -> None:
 
 
 def test_an_unreadable_frame_keeps_its_sequence_number_to_be_answered_503() -> None:
-    frame = writer.delivery_frame(7, _delivery(b'{"entry": []}'))
-    broken = frame[writer.LENGTH.size :].replace(b'{"entry": []}', b'{"entry": [}')
-    assert writer.read_delivery(broken) == (7, None)
+    frame = wire.delivery_frame(7, _delivery(b'{"entry": []}'))
+    broken = frame[wire.LENGTH.size :].replace(b'{"entry": []}', b'{"entry": [}')
+    assert wire.read_delivery(broken) == (7, None)
 
 
 @given(st.lists(st.binary(max_size=300), max_size=20), st.data())
 def test_frames_come_out_whole_however_the_bytes_are_split(payloads: list[bytes], data: Any) -> None:
-    stream = b"".join(writer.frame(p) for p in payloads)
+    stream = b"".join(wire.frame(p) for p in payloads)
     cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=10)))
-    buffer = writer.FrameBuffer()
+    buffer = wire.FrameBuffer()
     out: list[bytes] = []
     for start, end in zip([0, *cuts], [*cuts, len(stream)], strict=True):
         out += buffer.feed(stream[start:end])
@@ -102,3 +102,18 @@ def test_a_writer_that_dies_is_replaced_and_the_server_says_so(receiver: Receive
     assert set(codes) <= {200, 503}
     assert _writer(receiver).pid != first.pid
     assert any("writer process stopped" in line for line in receiver.log.lines())
+
+
+def test_the_http_side_imports_no_database_stack() -> None:
+    """What `waba serve-webhook` execs into: uvicorn, the app and the wire; the writer owns the rest."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, waba_cli.webhook.server as s, uvicorn.protocols.http.httptools_impl;"
+        "s.worker_app;"
+        "print(','.join(m for m in ('sqlalchemy', 'sqlmodel', 'cryptography', 'keyring', 'typer', 'rich', 'httpx')"
+        " if m in sys.modules))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert found == ""

@@ -52,5 +52,5 @@ def serve_webhook(
         f"waba: listening on http://{bind_host}:{bind_port}{route} "
         f"({keys.apps} app secret(s), {keys.tokens} verify token(s), database {rt.db.url}); Ctrl-C to stop"
     )
-    serve(rt, Options(path=route, json_logs=json_logs), host=bind_host, port=bind_port, workers=workers)
-    o.note("waba: stopped; every acknowledged delivery is stored")
+    rt.close()  # the database is the writer process's from here on
+    serve(settings, Options(path=route, json_logs=json_logs), host=bind_host, port=bind_port, workers=workers)

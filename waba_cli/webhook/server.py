@@ -31,26 +31,24 @@ import threading
 from collections.abc import Awaitable, Callable, Generator, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from urllib.parse import parse_qs
 
 import orjson
 
 from waba_cli.errors import OperationError
-from waba_cli.services import webhooks
-from waba_cli.webhook import writer
+from waba_cli.services.webhook_intake import Delivery, Keys, headers_to_store, one_line, parse_body
+from waba_cli.webhook import wire
 
 if TYPE_CHECKING:
-    from waba_cli.db.engine import Database
     from waba_cli.services.runtime import Runtime
+    from waba_cli.settings import Settings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-# app secrets and verify tokens changed by other commands are picked up this often
-REFRESH_SECONDS = 30.0
 GRACEFUL_SHUTDOWN_SECONDS = 30
 _OPTIONS_ENV = "WABA_SERVE_WEBHOOK_OPTIONS"  # how --workers children learn the command's options
 _TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
@@ -133,12 +131,12 @@ class Intake:
 
     RESTART_SECONDS = 1.0
 
-    def __init__(self, runtime: Runtime, log: DeliveryLog, on_replies: Callable[[], None]) -> None:
-        self._runtime = runtime
+    def __init__(self, settings: Settings, log: DeliveryLog, on_replies: Callable[[], None]) -> None:
+        self._settings = settings
         self._log = log
         self._on_replies = on_replies
-        self._store: Database = webhooks.open_store(runtime.settings)
-        self.keys = webhooks.load_keys(self._store, runtime.cipher())
+        # the app secrets and verify tokens, decrypted by the writer (no key or database here)
+        self.keys = Keys({}, [])
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[int, asyncio.Future[None]] = {}
         self._seq = 0
@@ -146,18 +144,12 @@ class Intake:
         self._process: subprocess.Popen[bytes] | None = None
         self._ready: asyncio.Future[None] | None = None
         self._closed: asyncio.Future[None] | None = None
-        self._refresher: asyncio.Task[None] | None = None
         self._stopping = False
         self.stored = 0
-
-    @property
-    def store(self) -> Database:
-        return self._store
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         await self._spawn()
-        self._refresher = self._loop.create_task(self._refresh_keys())
 
     async def _spawn(self) -> None:
         assert self._loop is not None
@@ -174,10 +166,10 @@ class Intake:
         self._ready = self._loop.create_future()
         self._closed = self._loop.create_future()
         self._transport, _ = await self._loop.connect_accepted_socket(lambda: _WriterProtocol(self), ours)
-        self._transport.write(writer.frame(pickle.dumps((self._runtime.settings, self._log.json_lines))))
+        self._transport.write(wire.frame(pickle.dumps((self._settings, self._log.json_lines))))
         await self._ready
 
-    def submit(self, delivery: webhooks.Delivery) -> asyncio.Future[None]:
+    def submit(self, delivery: Delivery) -> asyncio.Future[None]:
         assert self._loop is not None
         future: asyncio.Future[None] = self._loop.create_future()
         if self._transport is None or self._transport.is_closing() or not self._ready or not self._ready.done():
@@ -185,21 +177,18 @@ class Intake:
             return future
         self._seq += 1
         self._pending[self._seq] = future
-        self._transport.write(writer.delivery_frame(self._seq, delivery))
+        self._transport.write(wire.delivery_frame(self._seq, delivery))
         return future
 
     async def close(self) -> None:
         """Let the writer store and acknowledge everything sent, then wait for it to exit."""
         self._stopping = True
-        if self._refresher is not None:
-            self._refresher.cancel()
         if self._transport is not None and not self._transport.is_closing():
             self._transport.write_eof()
         if self._closed is not None:
             await self._closed
         if self._process is not None:
             await asyncio.to_thread(self._wait_for_exit, self._process)
-        self._store.dispose()
 
     @staticmethod
     def _wait_for_exit(process: subprocess.Popen[bytes]) -> None:
@@ -212,6 +201,8 @@ class Intake:
     # what the writer says
 
     def received(self, message: dict[str, Any]) -> None:
+        if "keys" in message:
+            self.keys = Keys.from_wire(message["keys"])
         lines = message.get("lines")
         if lines:
             self._log.write(lines)
@@ -254,22 +245,13 @@ class Intake:
         try:
             await self._spawn()
         except Exception as exc:  # noqa: BLE001 - lost() schedules the next try
-            self._log.write([self._log.line(0, "writer process failed to start", detail=webhooks.one_line(exc))])
-
-    async def _refresh_keys(self) -> None:
-        """App secrets and verify tokens changed by other commands are picked up every REFRESH_SECONDS."""
-        while True:
-            await asyncio.sleep(REFRESH_SECONDS)
-            try:
-                self.keys = await asyncio.to_thread(webhooks.load_keys, self._store, self._runtime.cipher())
-            except Exception as exc:  # noqa: BLE001 - keep serving with what was loaded before
-                self._log.write([self._log.line(0, "refresh failed", detail=webhooks.one_line(exc))])
+            self._log.write([self._log.line(0, "writer process failed to start", detail=one_line(exc))])
 
 
 class _WriterProtocol(asyncio.Protocol):
     def __init__(self, intake: Intake) -> None:
         self._intake = intake
-        self._frames = writer.FrameBuffer()
+        self._frames = wire.FrameBuffer()
 
     def data_received(self, data: bytes) -> None:
         for payload in self._frames.feed(data):
@@ -286,14 +268,18 @@ class _WriterProtocol(asyncio.Protocol):
 
 
 class Replier:
-    """Sends pending auto-replies from its own thread and event loop, woken after each commit."""
+    """Sends pending auto-replies from its own thread and event loop, when the writer says some wait.
 
-    POLL_SECONDS = 5.0
+    The writer says so after a commit that planned replies, at start when replies were left
+    pending, and every few seconds while any are (a failed send, another instance's crash). Until
+    then nothing of the database or Graph stack is imported into the HTTP process.
+    """
 
-    def __init__(self, runtime: Runtime, log: DeliveryLog) -> None:
-        self._runtime = runtime
+    def __init__(self, settings: Settings, log: DeliveryLog) -> None:
+        self._settings = settings
         self._log = log
         self._wake = threading.Event()
+        self._wanted = False
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="waba-auto-replies", daemon=True)
 
@@ -301,6 +287,7 @@ class Replier:
         self._thread.start()
 
     def wake(self) -> None:
+        self._wanted = True
         self._wake.set()
 
     def close(self) -> None:
@@ -314,26 +301,34 @@ class Replier:
         asyncio.run(self._main())
 
     async def _main(self) -> None:
-        from waba_cli.services import bot
-
+        runtime: Runtime | None = None
         while True:
-            try:
-                results = await bot.send_pending_replies(self._runtime)
-            except Exception as exc:  # noqa: BLE001 - the next wake-up tries again
-                results = []
-                self._log.write([self._log.line(0, "auto-replies failed", detail=webhooks.one_line(exc))])
-            self._log.write(
-                [
-                    self._log.line(
-                        0, f"auto-reply {r.status}", field="auto_reply", ids=[r.inbound_wamid], detail=r.detail
-                    )
-                    for r in results
-                ]
-            )
-            if self._stopping:
-                return
-            await asyncio.to_thread(self._wake.wait, self.POLL_SECONDS)
+            await asyncio.to_thread(self._wake.wait)
             self._wake.clear()
+            if self._wanted:
+                self._wanted = False
+                from waba_cli.services import bot
+                from waba_cli.services.runtime import Runtime
+
+                runtime = runtime or Runtime(self._settings)
+                await self._send(bot, runtime)
+            if self._stopping:
+                if runtime is not None:
+                    runtime.close()
+                return
+
+    async def _send(self, bot: Any, runtime: Runtime) -> None:
+        try:
+            results = await bot.send_pending_replies(runtime)
+        except Exception as exc:  # noqa: BLE001 - the writer's next poll wakes this again
+            results = []
+            self._log.write([self._log.line(0, "auto-replies failed", detail=one_line(exc))])
+        self._log.write(
+            [
+                self._log.line(0, f"auto-reply {r.status}", field="auto_reply", ids=[r.inbound_wamid], detail=r.detail)
+                for r in results
+            ]
+        )
 
 
 # -- the ASGI app ------------------------------------------------------------------------------
@@ -342,12 +337,12 @@ class Replier:
 class WebhookApp:
     """GET verification and signed POSTs on one path, ``/healthz`` beside it."""
 
-    def __init__(self, runtime: Runtime, options: Options, stream: TextIO | None = None) -> None:
+    def __init__(self, settings: Settings, options: Options, stream: TextIO | None = None) -> None:
         self.options = options
         self.log = DeliveryLog(stream or sys.stdout, json_lines=options.json_logs)
-        self.replier = Replier(runtime, self.log)
-        self.intake = Intake(runtime, self.log, self.replier.wake)
-        self._max_body = runtime.settings.webhook_max_body_bytes
+        self.replier = Replier(settings, self.log)
+        self.intake = Intake(settings, self.log, self.replier.wake)
+        self._max_body = settings.webhook_max_body_bytes
         self._paths = {options.path, options.path.rstrip("/") or "/", options.path.rstrip("/") + "/"}
         self._started = False
 
@@ -365,7 +360,7 @@ class WebhookApp:
                 try:
                     await self.start()
                 except Exception as exc:  # noqa: BLE001 - uvicorn reports it and exits non-zero
-                    await send({"type": "lifespan.startup.failed", "message": webhooks.one_line(exc)})
+                    await send({"type": "lifespan.startup.failed", "message": one_line(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -437,13 +432,11 @@ class WebhookApp:
             await self._refuse(send, 401, "invalid signature", "no configured app secret signed it")
             return
         try:
-            payload = webhooks.parse_body(body)
+            payload = parse_body(body)
         except ValueError as exc:
-            await self._refuse(send, 400, "malformed JSON", webhooks.one_line(exc))
+            await self._refuse(send, 400, "malformed JSON", one_line(exc))
             return
-        delivery = webhooks.Delivery(
-            body=body, payload=payload, headers=webhooks.headers_to_store(raw_headers), signed_for=signed_for
-        )
+        delivery = Delivery(body=body, payload=payload, headers=headers_to_store(raw_headers), signed_for=signed_for)
         try:
             await self.intake.submit(delivery)
         except Exception:  # noqa: BLE001 - logged by the writer; Meta delivers again after a non-200
@@ -526,29 +519,62 @@ def server(app: WebhookApp, host: str, port: int) -> Any:
     return _server_class()(config(app, host, port))
 
 
-def serve(runtime: Runtime, options: Options, *, host: str, port: int, workers: int = 1) -> None:
-    """Serve until SIGTERM/SIGINT; the queue is flushed before this returns."""
-    if workers <= 1:
-        app = WebhookApp(runtime, options)
-        server(app, host, port).run()
-        return
-    from uvicorn.supervisors import Multiprocess
+def serve(settings: Settings, options: Options, *, host: str, port: int, workers: int = 1) -> NoReturn:
+    """Replace this process (the CLI, its checks done) by the lean server: ``python -m waba_cli.webhook.server``.
 
+    The CLI has imported the database stack, the models and Typer; the HTTP side needs none of them
+    (the writer process owns the database), and an imported module cannot be unloaded. exec keeps
+    the process id, so a supervisor's signals and a shell's ``$!`` still reach the server.
+    """
     os.environ[_OPTIONS_ENV] = json.dumps(
-        {"path": options.path, "json_logs": options.json_logs, "config": str(runtime.settings.config_path)}
+        {
+            "path": options.path,
+            "json_logs": options.json_logs,
+            "config": str(settings.config_path),
+            "host": host,
+            "port": port,
+            "workers": workers,
+        }
     )
-    settings = config("waba_cli.webhook.server:worker_app", host, port, factory=True, workers=workers)
-    sock = settings.bind_socket()
-    Multiprocess(settings, sockets=[sock]).run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "waba_cli.webhook.server"])  # noqa: S606 - this interpreter
+
+
+def _options_from_env() -> tuple[Settings, Options, dict[str, Any]]:
+    from pathlib import Path
+
+    from waba_cli.settings import load_settings
+
+    given = json.loads(os.environ[_OPTIONS_ENV])
+    settings = load_settings(config_path=Path(given["config"]))
+    return settings, Options(path=given["path"], json_logs=given["json_logs"]), given
 
 
 def worker_app() -> WebhookApp:
     """The app in a ``--workers`` child process (uvicorn imports this factory)."""
-    from pathlib import Path
+    settings, options, _ = _options_from_env()
+    return WebhookApp(settings, options)
 
-    from waba_cli.services.runtime import Runtime
-    from waba_cli.settings import load_settings
 
-    options = json.loads(os.environ[_OPTIONS_ENV])
-    settings = load_settings(config_path=Path(options["config"]))
-    return WebhookApp(Runtime(settings), Options(path=options["path"], json_logs=options["json_logs"]))
+def main() -> int:
+    """Serve until SIGTERM/SIGINT; the writer has stored every acknowledged delivery when this returns 0."""
+    settings, options, given = _options_from_env()
+    if given["workers"] <= 1:
+        running = server(WebhookApp(settings, options), given["host"], given["port"])
+        running.run()
+        if not running.started:
+            return 1  # uvicorn logged why (the port is taken, the writer did not start)
+    else:
+        from uvicorn.supervisors import Multiprocess
+
+        workers = config(
+            "waba_cli.webhook.server:worker_app", given["host"], given["port"], factory=True, workers=given["workers"]
+        )
+        Multiprocess(workers, sockets=[workers.bind_socket()]).run()
+    print("waba: stopped; every acknowledged delivery is stored", file=sys.stderr)  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - exec'd by `waba serve-webhook`
+    sys.exit(main())

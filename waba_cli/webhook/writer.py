@@ -10,13 +10,10 @@ HTTP request does, and in one process the two halves took turns on the GIL. Meas
 (``tests/benchmarks/webhook_load.py``), each with a core of its own is what lifts serve-webhook
 past 5,000 deliveries/s.
 
-The wire, both ways: frames of a 4-byte little-endian length, then the payload.
-
-- server -> writer: first one frame with the pickled ``(Settings, json_logs)``, then one frame per
-  delivery: ``<QdI`` (sequence number, received-at timestamp, length of the metadata), the metadata
-  as JSON (``{"h": stored headers, "s": account ids that signed it}``), then the raw body;
-- writer -> server: JSON objects: ``{"ready": true}`` once it can take deliveries, then
-  ``{"acks": [[seq, 200 | 503, reason], ...], "lines": [log lines], "replies": bool}``.
+The socket's frames are in ``wire.py``. Besides the acknowledgements, the writer tells the server
+the app secrets and verify tokens it must check requests with (decrypted here, at start and when
+they change) and when auto-replies are waiting: the HTTP process holds no database connection and
+loads none of the database stack unless it has replies to send.
 
 The writer exits when its input ends (the server closed its side, or died): it stores and
 acknowledges what it has read first. It ignores SIGINT and SIGTERM, which a terminal or systemd
@@ -29,95 +26,35 @@ import contextlib
 import pickle
 import signal
 import socket
-import struct
 import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from waba_cli.errors import OperationError
 from waba_cli.services import webhooks
+from waba_cli.services.webhook_intake import Delivery, one_line
+from waba_cli.webhook import wire
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from waba_cli.db.engine import Database
+    from waba_cli.services.runtime import Runtime
     from waba_cli.settings import Settings
     from waba_cli.webhook.server import DeliveryLog
 
 # the writer stores at most this many deliveries per transaction (Meta's batches are separate POSTs)
 MAX_BATCH = 1000
-# accounts and numbers changed by other commands are picked up this often
+# accounts, numbers, app secrets and verify tokens changed by other commands are picked up this often
 REFRESH_SECONDS = 30.0
+# how often the writer looks for auto-replies left pending (a failed send, another instance's crash)
+REPLY_POLL_SECONDS = 5.0
 CHECKPOINT_SECONDS = 1.0
 READ_SIZE = 1 << 20
-
-LENGTH = struct.Struct("<I")
-DELIVERY = struct.Struct("<QdI")
-
-
-# -- framing -----------------------------------------------------------------------------------
-
-
-def frame(payload: bytes) -> bytes:
-    return LENGTH.pack(len(payload)) + payload
-
-
-def delivery_frame(seq: int, delivery: webhooks.Delivery) -> bytes:
-    """A delivery as the server sends it (the parsed payload stays behind: the writer parses again)."""
-    meta = orjson.dumps({"h": delivery.headers, "s": sorted(delivery.signed_for or ())})
-    head = DELIVERY.pack(seq, delivery.received_at.timestamp(), len(meta))
-    return LENGTH.pack(len(head) + len(meta) + len(delivery.body)) + head + meta + delivery.body
-
-
-def read_delivery(payload: bytes) -> tuple[int, webhooks.Delivery | None]:
-    """(sequence number, delivery); None when the frame cannot be read (then it is answered 503)."""
-    seq, received, meta_length = DELIVERY.unpack_from(payload)
-    start = DELIVERY.size
-    try:
-        meta = orjson.loads(payload[start : start + meta_length])
-        body = payload[start + meta_length :]
-        return seq, webhooks.Delivery(
-            body=body,
-            payload=webhooks.parse_body(body),
-            headers=meta["h"],
-            signed_for=frozenset(meta["s"]),
-            received_at=datetime.fromtimestamp(received, UTC),
-        )
-    except (ValueError, KeyError, TypeError):
-        return seq, None
-
-
-class FrameBuffer:
-    """Bytes in, whole frames out."""
-
-    def __init__(self) -> None:
-        self._data = bytearray()
-
-    def feed(self, data: bytes) -> list[bytes]:
-        self._data += data
-        frames: list[bytes] = []
-        position = 0
-        size = len(self._data)
-        while size - position >= LENGTH.size:
-            (length,) = LENGTH.unpack_from(self._data, position)
-            end = position + LENGTH.size + length
-            if end > size:
-                break
-            frames.append(bytes(self._data[position + LENGTH.size : end]))
-            position = end
-        if position:
-            del self._data[:position]
-        return frames
-
-    @property
-    def pending(self) -> int:
-        return len(self._data)
-
 
 # -- the writer process ------------------------------------------------------------------------
 
@@ -125,34 +62,36 @@ class FrameBuffer:
 @dataclass
 class _Queued:
     seq: int
-    delivery: webhooks.Delivery | None
+    delivery: Delivery | None
 
 
 class Writer:
     """Reads deliveries from the socket, stores each batch in one transaction, acknowledges it."""
 
-    def __init__(self, sock: socket.socket, store: Database, log: DeliveryLog) -> None:
+    def __init__(self, sock: socket.socket, store: Database, runtime: Runtime, log: DeliveryLog) -> None:
         self._sock = sock
         self._store = store
+        self._runtime = runtime
         self._log = log
         self._send_lock = threading.Lock()
-        self._buffer = FrameBuffer()
+        self._buffer = wire.FrameBuffer()
         self._stopping = False
         self._eof = False
         with store.engine.connect() as conn:
             self._directory = webhooks.Directory.load(conn)
-        self._refreshed = time.monotonic()
+        self._keys = webhooks.load_keys(store, runtime.cipher())
+        self._refreshed = self._polled = time.monotonic()
 
     # the socket
 
     def send(self, message: dict[str, Any]) -> None:
         with self._send_lock:
-            self._sock.sendall(frame(orjson.dumps(message)))
+            self._sock.sendall(wire.frame(orjson.dumps(message)))
 
     def _read(self) -> list[_Queued]:
-        """Block for the next deliveries (up to REFRESH_SECONDS), then take whatever else is waiting."""
+        """Block for the next deliveries (up to REPLY_POLL_SECONDS), then take whatever else is waiting."""
         frames: list[bytes] = []
-        self._sock.settimeout(REFRESH_SECONDS)
+        self._sock.settimeout(REPLY_POLL_SECONDS)
         try:
             frames += self._receive()
             self._sock.settimeout(0.0)
@@ -162,7 +101,7 @@ class Writer:
             pass
         finally:
             self._sock.settimeout(None)
-        return [_Queued(*read_delivery(f)) for f in frames]
+        return [_Queued(*wire.read_delivery(f)) for f in frames]
 
     def _receive(self) -> list[bytes]:
         data = self._sock.recv(READ_SIZE)
@@ -177,8 +116,8 @@ class Writer:
         conn = self._connect()
         if self._store.engine.dialect.name == "sqlite":
             threading.Thread(target=self._checkpoints, name="waba-webhook-checkpoints", daemon=True).start()
-        replies = self._recover(conn) if conn is not None else False
-        self.send({"ready": True, "replies": replies})
+        recovered = self._recover(conn) if conn is not None else False
+        self.send({"ready": True, "keys": self._keys.to_wire(), "replies": recovered or self._replies_pending(conn)})
         while not self._eof:
             queued = self._read()
             for start in range(0, len(queued), MAX_BATCH):
@@ -186,6 +125,10 @@ class Writer:
                     conn = self._connect()
                 conn = self._commit(conn, queued[start : start + MAX_BATCH])
             self._refresh(conn)
+            if time.monotonic() - self._polled >= REPLY_POLL_SECONDS:
+                self._polled = time.monotonic()
+                if self._replies_pending(conn):
+                    self.send({"replies": True})
         self._stopping = True
         if conn is not None:
             conn.close()
@@ -198,7 +141,7 @@ class Writer:
                 # checkpoints run beside the commits (_checkpoints), never inside one
                 conn.connection.driver_connection.execute("PRAGMA wal_autocheckpoint=0")  # type: ignore[union-attr]
         except Exception as exc:  # noqa: BLE001 - reported per delivery (503), retried on the next batch
-            self.send({"lines": [self._log.line(503, "database unavailable", detail=webhooks.one_line(exc))]})
+            self.send({"lines": [self._log.line(503, "database unavailable", detail=one_line(exc))]})
             return None
         return conn
 
@@ -219,7 +162,7 @@ class Writer:
                     raw.close()
             except Exception as exc:  # noqa: BLE001 - the next round tries again; SQLite checkpoints at close
                 with contextlib.suppress(OSError):
-                    self.send({"lines": [self._log.line(0, "checkpoint failed", detail=webhooks.one_line(exc))]})
+                    self.send({"lines": [self._log.line(0, "checkpoint failed", detail=one_line(exc))]})
 
     def _recover(self, conn: Connection) -> bool:
         """Apply events stored but not applied when a previous run stopped (stored alone, then killed)."""
@@ -228,7 +171,7 @@ class Writer:
                 waiting = webhooks.unapplied_events(conn)
             lines = [self._describe(d, webhooks.apply_stored(conn, d, self._directory)) for d in waiting]
         except Exception as exc:  # noqa: BLE001 - they stay stored; `waba events replay --failed` applies them
-            lines = [self._log.line(0, "recovery failed", detail=webhooks.one_line(exc))]
+            lines = [self._log.line(0, "recovery failed", detail=one_line(exc))]
         if lines:
             self.send({"lines": lines})
         return bool(lines)
@@ -244,7 +187,7 @@ class Writer:
         try:
             result = webhooks.commit_batch(_connected(conn), deliveries, self._directory)
         except Exception as exc:  # noqa: BLE001 - nothing stored: answer 503, Meta delivers again
-            reason = webhooks.one_line(exc)
+            reason = one_line(exc)
             acks += [[q.seq, 503, reason] for q in batch]
             lines = [
                 self._log.line(503, "not stored", field=webhooks.fields_of(d.payload), detail=reason)
@@ -264,7 +207,7 @@ class Writer:
             self.send({"lines": lines, "replies": True})
         return conn
 
-    def _describe(self, delivery: webhooks.Delivery, outcome: webhooks.Outcome | None) -> str:
+    def _describe(self, delivery: Delivery, outcome: webhooks.Outcome | None) -> str:
         if outcome is None:
             return self._log.line(
                 200,
@@ -288,8 +231,22 @@ class Writer:
         try:
             with conn.begin():
                 self._directory = webhooks.Directory.load(conn)
+            keys = webhooks.load_keys(self._store, self._runtime.cipher())
         except Exception as exc:  # noqa: BLE001 - keep serving with what was loaded before
-            self.send({"lines": [self._log.line(0, "refresh failed", detail=webhooks.one_line(exc))]})
+            self.send({"lines": [self._log.line(0, "refresh failed", detail=one_line(exc))]})
+            return
+        if keys != self._keys:
+            self._keys = keys
+            self.send({"keys": keys.to_wire()})
+
+    def _replies_pending(self, conn: Connection | None) -> bool:
+        if conn is None:
+            return False
+        try:
+            with conn.begin():
+                return webhooks.replies_pending(conn)
+        except Exception:  # noqa: BLE001 - the next poll asks again
+            return False
 
 
 def _connected(conn: Connection | None) -> Connection:
@@ -299,7 +256,7 @@ def _connected(conn: Connection | None) -> Connection:
 
 
 def _first_frame(sock: socket.socket) -> bytes:
-    buffer = FrameBuffer()
+    buffer = wire.FrameBuffer()
     while True:
         data = sock.recv(READ_SIZE)
         if not data:
@@ -319,9 +276,12 @@ def main(argv: list[str]) -> int:
     from waba_cli.webhook.server import DeliveryLog
 
     sock = socket.socket(fileno=int(argv[1]))
+    from waba_cli.services.runtime import Runtime
+
     settings, json_logs = pickle.loads(_first_frame(sock))  # noqa: S301 - our own parent, over a socket pair
-    store = webhooks.open_store(_settings(settings))
-    Writer(sock, store, DeliveryLog(sys.stderr, json_lines=json_logs)).run()
+    runtime = Runtime(_settings(settings))
+    store = webhooks.open_store(runtime.settings)
+    Writer(sock, store, runtime, DeliveryLog(sys.stderr, json_lines=json_logs)).run()
     return 0
 
 
