@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -106,9 +109,6 @@ def test_a_writer_that_dies_is_replaced_and_the_server_says_so(receiver: Receive
 
 def test_the_http_side_imports_no_database_stack() -> None:
     """What `waba serve-webhook` execs into: uvicorn, the app and the wire; the writer owns the rest."""
-    import subprocess
-    import sys
-
     code = (
         "import sys, waba_cli.webhook.server as s, uvicorn.protocols.http.httptools_impl;"
         "s.worker_app;"
@@ -117,3 +117,63 @@ def test_the_http_side_imports_no_database_stack() -> None:
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert found == ""
+
+
+def test_a_stalled_writer_gets_503_in_bounded_time_and_recovers(receiver: Receiver, monkeypatch: Any) -> None:
+    """A locked database (here: the writer stopped with SIGSTOP) must not hold requests forever."""
+    monkeypatch.setattr(receiver.app.intake, "SUBMIT_TIMEOUT", 0.5)
+    process = _writer(receiver)
+    body = fixture_bytes("01-text.json")
+    os.kill(process.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        response = receiver.post(body)
+        assert response.status_code == 503
+        assert time.monotonic() - started < 5
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
+    assert receiver.post(body).status_code == 200
+    assert any("not stored within 0.5 s" in line for line in receiver.log.lines())
+
+
+def _serve(tmp_path: Any, **options: Any) -> subprocess.CompletedProcess[str]:
+    """``python -m waba_cli.webhook.server`` as `waba serve-webhook` execs it, with these options."""
+    env = {
+        **os.environ,
+        "WABA_SERVE_WEBHOOK_OPTIONS": json.dumps(
+            {"path": "/webhook", "json_logs": False, "host": "127.0.0.1", "workers": 1, **options}
+        ),
+    }
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "waba_cli.webhook.server"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+
+
+def test_a_taken_port_is_exit_1_and_nothing_is_left_running(business: Any, tmp_path: Any) -> None:
+    from waba_cli.settings import load_settings
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        done = _serve(tmp_path, port=taken.getsockname()[1], config=str(load_settings().config_path))
+    assert done.returncode == 1, done.stderr
+    assert "could not start" in done.stderr
+
+
+def test_a_writer_that_cannot_start_is_exit_1_not_a_hang(business: Any, tmp_path: Any) -> None:
+    config = tmp_path / "broken.toml"
+    config.write_text('[database]\nurl = "postgresql+psycopg://nobody@127.0.0.1:1/none"\n', encoding="utf-8")
+    env_url = os.environ.pop("WABA_DATABASE_URL", None)
+    try:
+        done = _serve(tmp_path, port=0, config=str(config))
+    finally:
+        if env_url is not None:
+            os.environ["WABA_DATABASE_URL"] = env_url
+    assert done.returncode == 1, done.stderr
+    assert "could not start" in done.stderr

@@ -53,4 +53,11 @@ def serve_webhook(
         f"({keys.apps} app secret(s), {keys.tokens} verify token(s), database {rt.db.url}); Ctrl-C to stop"
     )
     rt.close()  # the database is the writer process's from here on
-    serve(settings, Options(path=route, json_logs=json_logs), host=bind_host, port=bind_port, workers=workers)
+    serve(
+        settings,
+        Options(path=route, json_logs=json_logs),
+        host=bind_host,
+        port=bind_port,
+        workers=workers,
+        debug=settings.debug,
+    )

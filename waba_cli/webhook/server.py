@@ -121,15 +121,26 @@ class DeliveryLog:
 # -- the writer process: group commit -----------------------------------------------------------
 
 
+class NotStoredError(OperationError):
+    """The writer answered that it could not store a delivery (it logged why)."""
+
+
 class Intake:
     """The server's side of the writer process (``writer.py``): deliveries out, acknowledgements back.
 
     ``submit`` returns a future that resolves once the delivery is committed (or fails, and the
     request is answered 503). If the writer process dies, what it had not acknowledged fails and a
-    new one is started.
+    new one is started (after 1 s, then 2, 4 ... up to 30 s while it keeps failing). A writer that
+    stalls (a locked database) cannot hold requests forever: each waits at most ``SUBMIT_TIMEOUT``
+    seconds, and above ``MAX_PENDING`` unacknowledged deliveries new ones are refused at once; both
+    answer 503, and Meta delivers again.
     """
 
     RESTART_SECONDS = 1.0
+    RESTART_MAX_SECONDS = 30.0
+    SUBMIT_TIMEOUT = 10.0
+    MAX_PENDING = 10_000
+    MAX_BUFFERED = 64 * 1024 * 1024  # bytes written to the writer's socket and not yet read by it
 
     def __init__(self, settings: Settings, log: DeliveryLog, on_replies: Callable[[], None]) -> None:
         self._settings = settings
@@ -144,7 +155,9 @@ class Intake:
         self._process: subprocess.Popen[bytes] | None = None
         self._ready: asyncio.Future[None] | None = None
         self._closed: asyncio.Future[None] | None = None
+        self._spawning: asyncio.Task[None] | None = None
         self._stopping = False
+        self._failures = 0
         self.stored = 0
 
     async def start(self) -> None:
@@ -156,7 +169,8 @@ class Intake:
         ours, theirs = socket.socketpair()
         try:
             self._process = subprocess.Popen(  # noqa: S603 - this interpreter, this package
-                [sys.executable, "-m", "waba_cli.webhook.writer", str(theirs.fileno())],
+                # -P: the working directory is not put on sys.path (a stray json.py there is not imported)
+                [sys.executable, "-P", "-m", "waba_cli.webhook.writer", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # a terminal's Ctrl-C reaches the server, which then closes the socket
@@ -168,35 +182,51 @@ class Intake:
         self._transport, _ = await self._loop.connect_accepted_socket(lambda: _WriterProtocol(self), ours)
         self._transport.write(wire.frame(pickle.dumps((self._settings, self._log.json_lines))))
         await self._ready
+        self._failures = 0
 
-    def submit(self, delivery: Delivery) -> asyncio.Future[None]:
+    async def submit(self, delivery: Delivery) -> None:
+        """Return once the delivery is committed; OperationError when it was not (answer 503)."""
         assert self._loop is not None
+        transport = self._transport
+        if transport is None or transport.is_closing() or not self._ready or not self._ready.done():
+            raise OperationError("the writer process is not running")
+        if len(self._pending) >= self.MAX_PENDING or transport.get_write_buffer_size() > self.MAX_BUFFERED:
+            raise OperationError("the writer process is behind")
         future: asyncio.Future[None] = self._loop.create_future()
-        if self._transport is None or self._transport.is_closing() or not self._ready or not self._ready.done():
-            future.set_exception(OperationError("the writer process is not running"))
-            return future
         self._seq += 1
         self._pending[self._seq] = future
-        self._transport.write(wire.delivery_frame(self._seq, delivery))
-        return future
+        transport.write(wire.delivery_frame(self._seq, delivery))
+        try:
+            # shielded: a late acknowledgement still resolves the future (and is harmless)
+            await asyncio.wait_for(asyncio.shield(future), self.SUBMIT_TIMEOUT)
+        except TimeoutError:
+            raise OperationError(f"not stored within {self.SUBMIT_TIMEOUT:g} s") from None
 
     async def close(self) -> None:
-        """Let the writer store and acknowledge everything sent, then wait for it to exit."""
+        """Let the writer store and acknowledge everything sent, then wait for it to exit (bounded)."""
         self._stopping = True
+        if self._spawning is not None:
+            self._spawning.cancel()
+            with contextlib.suppress(BaseException):
+                await self._spawning
         if self._transport is not None and not self._transport.is_closing():
             self._transport.write_eof()
-        if self._closed is not None:
-            await self._closed
+        if self._closed is not None and not self._closed.done():
+            # what is still unacknowledged after this was never answered 200: nothing is lost
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._closed), GRACEFUL_SHUTDOWN_SECONDS)
+        if self._transport is not None:
+            self._transport.abort()
         if self._process is not None:
             await asyncio.to_thread(self._wait_for_exit, self._process)
 
     @staticmethod
-    def _wait_for_exit(process: subprocess.Popen[bytes]) -> None:
+    def _wait_for_exit(process: subprocess.Popen[bytes]) -> int:
         try:
-            process.wait(timeout=GRACEFUL_SHUTDOWN_SECONDS)
+            return process.wait(timeout=GRACEFUL_SHUTDOWN_SECONDS)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait()
+            return process.wait()
 
     # what the writer says
 
@@ -214,7 +244,7 @@ class Intake:
                 self.stored += 1
                 future.set_result(None)
             else:
-                future.set_exception(OperationError(reason or "not stored"))
+                future.set_exception(NotStoredError(reason or "not stored"))
         if message.get("replies"):
             self._on_replies()
         if message.get("ready") and self._ready is not None and not self._ready.done():
@@ -227,25 +257,35 @@ class Intake:
             if not future.done():
                 future.set_exception(OperationError("the writer process stopped before storing it"))
         self._transport = None
-        code = self._process.poll() if self._process is not None else None
         if self._ready is not None and not self._ready.done():
-            self._ready.set_exception(OperationError(f"the writer process did not start (exit code {code})"))
+            self._ready.set_exception(OperationError("the writer process stopped while starting"))
         if self._closed is not None and not self._closed.done():
             self._closed.set_result(None)
-        if self._stopping or self._loop is None:
-            return
-        self._log.write([self._log.line(0, "writer process stopped", detail=f"exit code {code}; starting another")])
-        self._loop.call_later(self.RESTART_SECONDS, lambda: asyncio.ensure_future(self._restart()))
+        if self._stopping or self._loop is None or self._spawning is not None:
+            return  # stopping, or a start in progress failed: _restart goes on
+        self._spawning = self._loop.create_task(self._restart())
 
     async def _restart(self) -> None:
-        if self._stopping:
-            return
-        if self._process is not None:
-            await asyncio.to_thread(self._wait_for_exit, self._process)
+        """Replace a writer that stopped, with a growing pause while it keeps failing."""
         try:
-            await self._spawn()
-        except Exception as exc:  # noqa: BLE001 - lost() schedules the next try
-            self._log.write([self._log.line(0, "writer process failed to start", detail=one_line(exc))])
+            while not self._stopping:
+                code = await asyncio.to_thread(self._wait_for_exit, self._process) if self._process else None
+                self._failures += 1
+                pause = min(self.RESTART_MAX_SECONDS, self.RESTART_SECONDS * 2 ** (self._failures - 1))
+                self._log.write(
+                    [self._log.line(0, "writer process stopped", detail=f"exit code {code}; another in {pause:g} s")]
+                )
+                await asyncio.sleep(pause)
+                if self._stopping:
+                    return
+                try:
+                    await self._spawn()
+                except Exception as exc:  # noqa: BLE001 - try again, after a longer pause
+                    self._log.write([self._log.line(0, "writer process failed to start", detail=one_line(exc))])
+                    continue
+                return
+        finally:
+            self._spawning = None
 
 
 class _WriterProtocol(asyncio.Protocol):
@@ -298,24 +338,28 @@ class Replier:
             self._thread.join()
 
     def _run(self) -> None:
-        asyncio.run(self._main())
-
-    async def _main(self) -> None:
+        # waits in this daemon thread, never in an executor's: an exit without close() must not hang
+        loop: asyncio.AbstractEventLoop | None = None
         runtime: Runtime | None = None
-        while True:
-            await asyncio.to_thread(self._wake.wait)
-            self._wake.clear()
-            if self._wanted:
-                self._wanted = False
-                from waba_cli.services import bot
-                from waba_cli.services.runtime import Runtime
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._wanted:
+                    self._wanted = False
+                    from waba_cli.services import bot
+                    from waba_cli.services.runtime import Runtime
 
-                runtime = runtime or Runtime(self._settings)
-                await self._send(bot, runtime)
-            if self._stopping:
-                if runtime is not None:
-                    runtime.close()
-                return
+                    runtime = runtime or Runtime(self._settings)
+                    loop = loop or asyncio.new_event_loop()
+                    loop.run_until_complete(self._send(bot, runtime))
+                if self._stopping:
+                    return
+        finally:
+            if runtime is not None:
+                runtime.close()
+            if loop is not None:
+                loop.close()
 
     async def _send(self, bot: Any, runtime: Runtime) -> None:
         try:
@@ -369,18 +413,25 @@ class WebhookApp:
                 return
 
     async def start(self) -> None:
-        """Start the writer process (it applies what a previous run left unapplied first) and the replier."""
+        """Start the writer process (it applies what a previous run left unapplied first), then the replier."""
         if not self._started:
             self._started = True
+            try:
+                await self.intake.start()
+            except BaseException:
+                await self.intake.close()
+                self._started = False
+                raise
             self.replier.start()
-            await self.intake.start()
 
     async def stop(self) -> None:
         """Let the writer store everything received, then finish the auto-replies in flight."""
         if self._started:
-            await self.intake.close()
-            await asyncio.to_thread(self.replier.close)
-            self._started = False
+            try:
+                await self.intake.close()
+            finally:
+                await asyncio.to_thread(self.replier.close)
+                self._started = False
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path, method = scope["path"], scope["method"]
@@ -439,8 +490,11 @@ class WebhookApp:
         delivery = Delivery(body=body, payload=payload, headers=headers_to_store(raw_headers), signed_for=signed_for)
         try:
             await self.intake.submit(delivery)
-        except Exception:  # noqa: BLE001 - logged by the writer; Meta delivers again after a non-200
+        except NotStoredError:  # the writer logged it; Meta delivers again after a non-200
             await _respond(send, 503, b"not stored, try again\n")
+            return
+        except OperationError as exc:
+            await self._refuse(send, 503, "not stored", one_line(exc))
             return
         # no body: uvicorn writes the headers at once and skips an empty body, one send() per delivery
         await _respond(send, 200, b"")
@@ -519,7 +573,9 @@ def server(app: WebhookApp, host: str, port: int) -> Any:
     return _server_class()(config(app, host, port))
 
 
-def serve(settings: Settings, options: Options, *, host: str, port: int, workers: int = 1) -> NoReturn:
+def serve(
+    settings: Settings, options: Options, *, host: str, port: int, workers: int = 1, debug: bool = False
+) -> NoReturn:
     """Replace this process (the CLI, its checks done) by the lean server: ``python -m waba_cli.webhook.server``.
 
     The CLI has imported the database stack, the models and Typer; the HTTP side needs none of them
@@ -531,6 +587,7 @@ def serve(settings: Settings, options: Options, *, host: str, port: int, workers
             "path": options.path,
             "json_logs": options.json_logs,
             "config": str(settings.config_path),
+            "debug": debug,
             "host": host,
             "port": port,
             "workers": workers,
@@ -538,7 +595,8 @@ def serve(settings: Settings, options: Options, *, host: str, port: int, workers
     )
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, [sys.executable, "-m", "waba_cli.webhook.server"])  # noqa: S606 - this interpreter
+    # -P: the working directory is not put on sys.path, so a stray json.py there is never imported
+    os.execv(sys.executable, [sys.executable, "-P", "-m", "waba_cli.webhook.server"])  # noqa: S606
 
 
 def _options_from_env() -> tuple[Settings, Options, dict[str, Any]]:
@@ -547,7 +605,7 @@ def _options_from_env() -> tuple[Settings, Options, dict[str, Any]]:
     from waba_cli.settings import load_settings
 
     given = json.loads(os.environ[_OPTIONS_ENV])
-    settings = load_settings(config_path=Path(given["config"]))
+    settings = load_settings(config_path=Path(given["config"]), debug=bool(given.get("debug")))
     return settings, Options(path=given["path"], json_logs=given["json_logs"]), given
 
 
@@ -558,20 +616,30 @@ def worker_app() -> WebhookApp:
 
 
 def main() -> int:
-    """Serve until SIGTERM/SIGINT; the writer has stored every acknowledged delivery when this returns 0."""
+    """Serve until SIGTERM/SIGINT. Exit 0 after a graceful stop, 1 when the server could not start."""
     settings, options, given = _options_from_env()
     if given["workers"] <= 1:
         running = server(WebhookApp(settings, options), given["host"], given["port"])
-        running.run()
+        try:
+            running.run()
+        except SystemExit as exc:  # uvicorn exits 3 when the port is taken or the writer did not start
+            if exc.code not in (0, None):
+                print("waba: serve-webhook could not start (see above)", file=sys.stderr)  # noqa: T201
+                return 1
         if not running.started:
-            return 1  # uvicorn logged why (the port is taken, the writer did not start)
+            return 1
     else:
+        from uvicorn.config import STARTUP_FAILURE
         from uvicorn.supervisors import Multiprocess
 
         workers = config(
             "waba_cli.webhook.server:worker_app", given["host"], given["port"], factory=True, workers=given["workers"]
         )
-        Multiprocess(workers, sockets=[workers.bind_socket()]).run()
+        supervisor = Multiprocess(workers, sockets=[workers.bind_socket()])
+        supervisor.run()
+        if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
+            print("waba: serve-webhook could not start (see above)", file=sys.stderr)  # noqa: T201
+            return 1
     print("waba: stopped; every acknowledged delivery is stored", file=sys.stderr)  # noqa: T201
     return 0
 

@@ -39,7 +39,10 @@ def delivery_frame(seq: int, delivery: Delivery) -> bytes:
 
 def read_delivery(payload: bytes) -> tuple[int, Delivery | None]:
     """(sequence number, delivery); None when the frame cannot be read (then it is answered 503)."""
-    seq, received, meta_length = DELIVERY.unpack_from(payload)
+    try:
+        seq, received, meta_length = DELIVERY.unpack_from(payload)
+    except struct.error:  # too short to say which delivery it is: the server times it out (503)
+        return 0, None
     start = DELIVERY.size
     try:
         meta = orjson.loads(payload[start : start + meta_length])

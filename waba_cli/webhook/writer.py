@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import pickle
+import select
 import signal
 import socket
 import sys
@@ -77,6 +78,8 @@ class Writer:
         self._buffer = wire.FrameBuffer()
         self._stopping = False
         self._eof = False
+        self._orphaned = False  # the server is gone: what was read is still stored
+        self._recovered = False
         with store.engine.connect() as conn:
             self._directory = webhooks.Directory.load(conn)
         self._keys = webhooks.load_keys(store, runtime.cipher())
@@ -85,26 +88,38 @@ class Writer:
     # the socket
 
     def send(self, message: dict[str, Any]) -> None:
+        """Tell the server; once it is gone, go on storing what was read (nobody hears the answers)."""
+        if self._orphaned:
+            return
         with self._send_lock:
-            self._sock.sendall(wire.frame(orjson.dumps(message)))
+            try:
+                self._sock.sendall(wire.frame(orjson.dumps(message)))
+            except OSError:  # BrokenPipeError, ConnectionResetError: the server died
+                self._orphaned = True
 
     def _read(self) -> list[_Queued]:
-        """Block for the next deliveries (up to REPLY_POLL_SECONDS), then take whatever else is waiting."""
+        """Wait for the next deliveries (up to REPLY_POLL_SECONDS), then take whatever else is waiting.
+
+        The socket stays blocking (the checkpoint thread sends on it too): the wait is a select,
+        the draining reads are MSG_DONTWAIT.
+        """
         frames: list[bytes] = []
-        self._sock.settimeout(REPLY_POLL_SECONDS)
-        try:
-            frames += self._receive()
-            self._sock.settimeout(0.0)
-            while not self._eof and len(frames) < MAX_BATCH:
-                frames += self._receive()
-        except (TimeoutError, BlockingIOError):
-            pass
-        finally:
-            self._sock.settimeout(None)
+        readable, _, _ = select.select([self._sock], [], [], REPLY_POLL_SECONDS)
+        if not readable:
+            return []
+        frames += self._receive(0)
+        while not self._eof and len(frames) < MAX_BATCH:
+            try:
+                frames += self._receive(socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                break
         return [_Queued(*wire.read_delivery(f)) for f in frames]
 
-    def _receive(self) -> list[bytes]:
-        data = self._sock.recv(READ_SIZE)
+    def _receive(self, flags: int) -> list[bytes]:
+        try:
+            data = self._sock.recv(READ_SIZE, flags)
+        except ConnectionResetError:  # the server died with answers unread: the end of its input
+            data = b""
         if not data:
             self._eof = True
             return []
@@ -116,13 +131,15 @@ class Writer:
         conn = self._connect()
         if self._store.engine.dialect.name == "sqlite":
             threading.Thread(target=self._checkpoints, name="waba-webhook-checkpoints", daemon=True).start()
-        recovered = self._recover(conn) if conn is not None else False
+        recovered = self._recover(conn)
         self.send({"ready": True, "keys": self._keys.to_wire(), "replies": recovered or self._replies_pending(conn)})
         while not self._eof:
             queued = self._read()
             for start in range(0, len(queued), MAX_BATCH):
                 if conn is None or conn.closed:
                     conn = self._connect()
+                if not self._recovered and self._recover(conn):
+                    self.send({"replies": True})
                 conn = self._commit(conn, queued[start : start + MAX_BATCH])
             self._refresh(conn)
             if time.monotonic() - self._polled >= REPLY_POLL_SECONDS:
@@ -164,8 +181,14 @@ class Writer:
                 with contextlib.suppress(OSError):
                     self.send({"lines": [self._log.line(0, "checkpoint failed", detail=one_line(exc))]})
 
-    def _recover(self, conn: Connection) -> bool:
-        """Apply events stored but not applied when a previous run stopped (stored alone, then killed)."""
+    def _recover(self, conn: Connection | None) -> bool:
+        """Apply events stored but not applied when a previous run stopped (stored alone, then killed).
+
+        Done once, on the first connection that works; True when there was something to apply.
+        """
+        if conn is None or self._recovered:
+            return False
+        self._recovered = True
         try:
             with conn.begin():
                 waiting = webhooks.unapplied_events(conn)
