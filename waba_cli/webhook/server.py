@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable, Generator, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 GRACEFUL_SHUTDOWN_SECONDS = 30
+_DEADLINE_GRAIN = 0.25  # s: deliveries sent within this of each other share one deadline entry
 _OPTIONS_ENV = "WABA_SERVE_WEBHOOK_OPTIONS"  # how --workers children learn the command's options
 _TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
 _JSON_LINE = json.JSONEncoder(ensure_ascii=False)  # json.dumps with an option builds an encoder per call
@@ -158,11 +160,16 @@ class Intake:
         self._spawning: asyncio.Task[None] | None = None
         self._stopping = False
         self._failures = 0
+        # (when, the last seq sent before it): every seq up to it and above _swept expires then
+        self._deadlines: deque[tuple[float, int]] = deque()
+        self._swept = 0
+        self._expiring: asyncio.Task[None] | None = None
         self.stored = 0
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         await self._spawn()
+        self._expiring = self._loop.create_task(self._expire())
 
     async def _spawn(self) -> None:
         assert self._loop is not None
@@ -195,16 +202,33 @@ class Intake:
         future: asyncio.Future[None] = self._loop.create_future()
         self._seq += 1
         self._pending[self._seq] = future
+        when = self._loop.time() + self.SUBMIT_TIMEOUT
+        if self._deadlines and when - self._deadlines[-1][0] < _DEADLINE_GRAIN:
+            self._deadlines[-1] = (self._deadlines[-1][0], self._seq)  # one entry per 1/4 s, not per request
+        else:
+            self._deadlines.append((when, self._seq))
         transport.write(wire.delivery_frame(self._seq, delivery))
-        try:
-            # shielded: a late acknowledgement still resolves the future (and is harmless)
-            await asyncio.wait_for(asyncio.shield(future), self.SUBMIT_TIMEOUT)
-        except TimeoutError:
-            raise OperationError(f"not stored within {self.SUBMIT_TIMEOUT:g} s") from None
+        await future
+
+    async def _expire(self) -> None:
+        """Fail deliveries unacknowledged for SUBMIT_TIMEOUT (one sweep a second, not a timer per request)."""
+        assert self._loop is not None
+        while True:
+            await asyncio.sleep(min(1.0, self.SUBMIT_TIMEOUT / 2))
+            now = self._loop.time()
+            while self._deadlines and self._deadlines[0][0] <= now:
+                _, last = self._deadlines.popleft()
+                for seq in range(self._swept + 1, last + 1):
+                    future = self._pending.pop(seq, None)
+                    if future is not None and not future.done():  # a late acknowledgement is ignored
+                        future.set_exception(OperationError(f"not stored within {self.SUBMIT_TIMEOUT:g} s"))
+                self._swept = last
 
     async def close(self) -> None:
         """Let the writer store and acknowledge everything sent, then wait for it to exit (bounded)."""
         self._stopping = True
+        if self._expiring is not None:
+            self._expiring.cancel()
         if self._spawning is not None:
             self._spawning.cancel()
             with contextlib.suppress(BaseException):
