@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,9 +33,9 @@ def free_port() -> int:
         return port
 
 
-def start(port: int) -> subprocess.Popen[bytes]:
+def start(port: int, *extra: str) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "waba_cli", "serve-webhook", "--port", str(port)],
+        [sys.executable, "-m", "waba_cli", "serve-webhook", "--port", str(port), *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=os.environ.copy(),
@@ -203,3 +204,37 @@ def test_sigterm_under_load_finishes_in_flight_requests_and_exits_0(business: An
     acknowledged = run_load_until(port, lambda: server.send_signal(signal.SIGTERM), after=1.0)
     assert server.wait(timeout=30) == 0, server.stderr.read().decode() if server.stderr else ""
     check_every_acknowledged_delivery_is_applied_once(database_url, acknowledged)
+
+
+def descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *descendants(int(child))]
+    return found
+
+
+def test_workers_each_have_a_writer_and_sigterm_stops_them_all(business: Any, database_url: str) -> None:
+    port = free_port()
+    server = start(port, "--workers", "2")
+    try:
+        deadline = time.monotonic() + 20
+        while len([p for p in descendants(server.pid) if _is_writer(p)]) < 2:
+            assert time.monotonic() < deadline, "two writers did not start"
+            time.sleep(0.1)
+        family = descendants(server.pid)
+        acknowledged = run_load_until(port, lambda: server.send_signal(signal.SIGTERM), after=1.0)
+        assert server.wait(timeout=30) == 0, server.stderr.read().decode() if server.stderr else ""
+    finally:
+        if server.poll() is None:
+            server.kill()
+    for pid in family:
+        wait_gone(pid)
+    check_every_acknowledged_delivery_is_applied_once(database_url, acknowledged)
+
+
+def _is_writer(pid: int) -> bool:
+    try:
+        return b"waba_cli.webhook.writer" in open(f"/proc/{pid}/cmdline", "rb").read()  # noqa: PTH123
+    except OSError:
+        return False
