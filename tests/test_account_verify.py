@@ -200,3 +200,21 @@ def test_account_verify_explains_an_expired_token(waba: Any, account: Any, graph
 
     assert result.code == 1
     assert "waba account update" in result.err and "AzXy" in result.err
+
+
+def test_a_number_in_coexistence_is_stored_as_such(
+    waba: Any, setup_file: Any, graph: respx.MockRouter, database_url: str
+) -> None:
+    """``is_on_biz_app`` (also used in the WhatsApp Business app) fixes the number at 20 messages/s."""
+    numbers = {"data": [{**NUMBERS["data"][0], "is_on_biz_app": True}]}
+    routes = meta_answers(graph, numbers=numbers)
+
+    result = waba("account", "setup", "--from-file", str(setup_file()), "--json")
+
+    assert result.code == 0, result.err
+    assert "is_on_biz_app" in routes["numbers"].calls.last.request.url.params["fields"].split(",")
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT is_on_biz_app FROM phone_number")).scalar_one()
+    engine.dispose()
+    assert stored in (True, 1)

@@ -55,6 +55,15 @@ def test_number_quality_drop_is_reported_and_readable(sandbox: SandboxProcess, r
     assert fields["quality_rating"] == "RED"
 
 
+def test_a_number_put_in_coexistence_says_so(sandbox: SandboxProcess) -> None:
+    changed = _control(sandbox, f"phone_numbers/{fixtures.SECOND_PHONE_NUMBER_ID}", {"is_on_biz_app": True})
+    assert changed["is_on_biz_app"] is True
+    fields = sandbox.client.get(f"/{fixtures.SECOND_PHONE_NUMBER_ID}", params={"fields": "is_on_biz_app"}).json()
+    assert fields["is_on_biz_app"] is True
+    refused = sandbox.client.post(f"{sandbox.url}/_sandbox/phone_numbers/{PNID}", json={"is_on_biz_app": "yes"})
+    assert refused.json()["error"]["code"] == 100
+
+
 def test_paused_template_is_announced_and_refused_on_send(sandbox: SandboxProcess, receiver: Receiver) -> None:
     template_id = "1304694804498703"  # seasonal_promotion
     _control(sandbox, f"templates/{template_id}", {"status": "PAUSED"})

@@ -37,6 +37,7 @@ REVISIONS: tuple[str, ...] = (
     "0005_templates",
     "0006_campaigns",
     "0007_lean_write_indexes",
+    "0008_phone_number_coexistence",
 )
 SCHEMA_REVISION = REVISIONS[-1]
 SQLITE_BUSY_TIMEOUT_MS = 5000

@@ -33,6 +33,7 @@ PHONE_NUMBER_FIELDS = (
     "status",
     "platform_type",
     "throughput",
+    "is_on_biz_app",
     "whatsapp_business_manager_messaging_limit",
     "account_mode",
     "webhook_configuration",
@@ -116,6 +117,7 @@ class PhoneNumber(TypedDict, total=False):
     status: str
     platform_type: str
     throughput: dict[str, Any]
+    is_on_biz_app: bool
     whatsapp_business_manager_messaging_limit: str
     account_mode: str
     webhook_configuration: dict[str, str]

@@ -51,6 +51,7 @@ VERSION = re.compile(r"^v[0-9]+\.[0-9]+$")
 VERIFICATION_CODE = "123456"
 TEMPLATE_LIMIT = 250  # §3.7: an unverified portfolio
 THROUGHPUT = {"STANDARD": 80.0, "HIGH": 1000.0}
+COEXISTENCE_THROUGHPUT = 20.0  # numbers also used in the WhatsApp Business app (§9.1)
 PAIR_BURST, PAIR_INTERVAL = 45.0, 6.0
 UPLOAD_TYPES = ("application/pdf", "image/jpeg", "image/jpg", "image/png", "video/mp4")
 MEDIA_LIMITS = {  # §7: MIME type -> largest accepted size in bytes
@@ -531,6 +532,7 @@ class Sandbox:
             "platform_type",
             "account_mode",
             "is_official_business_account",
+            "is_on_biz_app",
             "is_pin_enabled",
             "last_onboarded_time",
         )
@@ -788,7 +790,7 @@ class Sandbox:
 
     def _pace(self, number: PhoneNumber, wa_id: str) -> None:
         now = time.monotonic()
-        rate = THROUGHPUT.get(number.throughput_level, 80.0)
+        rate = COEXISTENCE_THROUGHPUT if number.is_on_biz_app else THROUGHPUT.get(number.throughput_level, 80.0)
         bucket = self._buckets.get(number.id)
         if bucket is None:
             bucket = self._buckets[number.id] = _Bucket(rate, now)

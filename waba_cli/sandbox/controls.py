@@ -89,6 +89,9 @@ def _change_number(sandbox: Sandbox, phone_number_id: str, params: dict[str, Any
     status = _choice(params, "status", NUMBER_STATUSES)
     limit = _choice(params, "messaging_limit", LIMITS)
     throughput = _choice(params, "throughput_level", ("STANDARD", "HIGH"))
+    coexistence = params.get("is_on_biz_app")
+    if coexistence is not None and not isinstance(coexistence, bool):
+        raise bad_param("is_on_biz_app must be true or false.")
     event: str | None = None
     if quality is not None and quality != number.quality_rating:
         worse = QUALITY.index(quality) > QUALITY.index(number.quality_rating) if quality in QUALITY[:3] else False
@@ -100,6 +103,8 @@ def _change_number(sandbox: Sandbox, phone_number_id: str, params: dict[str, Any
     if limit is not None and limit != old_limit:
         event = "UPGRADE" if LIMITS.index(limit) > LIMITS.index(old_limit) else "DOWNGRADE"
         number.messaging_limit = limit
+    if coexistence is not None:
+        number.is_on_biz_app = coexistence
     if throughput is not None and throughput != number.throughput_level:
         number.throughput_level = throughput
         if throughput == "HIGH":
@@ -121,6 +126,7 @@ def _change_number(sandbox: Sandbox, phone_number_id: str, params: dict[str, Any
         "status": number.status,
         "messaging_limit": number.messaging_limit,
         "throughput_level": number.throughput_level,
+        "is_on_biz_app": number.is_on_biz_app,
     }
 
 

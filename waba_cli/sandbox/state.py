@@ -81,6 +81,7 @@ class PhoneNumber:
     status: str = "CONNECTED"
     platform_type: str = "CLOUD_API"
     throughput_level: str = "STANDARD"
+    is_on_biz_app: bool = False  # coexistence with the WhatsApp Business app: 20 messages/s
     messaging_limit: str = "TIER_10K"
     account_mode: str = "LIVE"
     is_official_business_account: bool = False

@@ -498,6 +498,7 @@ def apply_phone_fields(number: PhoneNumber, data: dict[str, Any]) -> None:
         or number.messaging_limit
     )
     number.throughput_level = throughput.get("level", number.throughput_level)
+    number.is_on_biz_app = data.get("is_on_biz_app", number.is_on_biz_app)
     number.platform_type = data.get("platform_type", number.platform_type)
     number.account_mode = data.get("account_mode", number.account_mode)
     number.is_pin_enabled = data.get("is_pin_enabled", number.is_pin_enabled)

@@ -83,6 +83,8 @@ class PhoneNumber(SQLModel, table=True):
     name_status: str | None = None
     messaging_limit: str | None = None
     throughput_level: str | None = None
+    # in coexistence with the WhatsApp Business app: throughput fixed at 20 messages/s (§9.1)
+    is_on_biz_app: bool | None = None
     platform_type: str | None = None
     account_mode: str | None = None
     is_pin_enabled: bool | None = None
