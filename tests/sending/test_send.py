@@ -603,6 +603,30 @@ def test_no_answer_from_meta_leaves_the_message_queued_and_in_doubt(
     assert row.error_details.startswith("in doubt")
 
 
+@pytest.mark.parametrize("failure", [httpx.ConnectError("All connection attempts failed"), httpx.WriteError("broken")])
+def test_a_request_that_never_left_records_the_message_failed_not_in_doubt(
+    waba: Any, graph: Any, db: Database, in_window: None, isolated: Path, failure: Exception
+) -> None:
+    # one quick retry, so that the test also sees what the operator is told while waiting
+    (isolated / "config.toml").write_text("[graph]\nmax_retries = 1\nretry_max_wait = 0.01\n", encoding="utf-8")
+    route = graph.post(MESSAGES_URL).mock(side_effect=failure)
+
+    result = waba("send", "text", "--to", CONTACT, "--body", "hi")
+
+    assert result.code == 1
+    assert route.call_count == 2  # nothing reached Meta: retrying cannot duplicate the message
+    assert "trying again in 0.0 s (attempt 2 of 2" in result.err
+    error_line = result.err.strip().splitlines()[-1]
+    assert "the message was not sent (recorded as failed" in error_line
+    assert type(failure).__name__ in error_line
+    [row] = messages(db)
+    assert (row.status, row.wamid) == ("failed", None)
+    assert row.error_title == "not sent: the request never reached the Graph API"
+    assert row.error_details is not None
+    assert not row.error_details.startswith("in doubt")
+    assert type(failure).__name__ in row.error_details
+
+
 def test_send_interactive_needs_exactly_one_kind(waba: Any, graph: Any, in_window: None, tmp_path: Path) -> None:
     route = graph.post(MESSAGES_URL).mock(return_value=httpx.Response(200, json=accepted()))
 

@@ -40,8 +40,9 @@ _SENSITIVE_PARAMS = ("access_token", "input_token", "appsecret_proof", "client_s
 _SENSITIVE_QUERY = re.compile(rf"([?&](?:{'|'.join(_SENSITIVE_PARAMS)})=)([^&#\s\"'<>]*)")
 _VERSION_SEGMENT = re.compile(r"^v[0-9]+\.[0-9]+$")
 _IDEMPOTENT = frozenset({"GET", "HEAD", "DELETE"})
-# failures before any byte reached Meta: retrying cannot duplicate a message
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# failures before the whole request reached Meta (an HTTP server does not act on part of one):
+# retrying cannot duplicate a message
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError)
 _ROUTES_KEPT = 1024  # URLs built for plain requests; more distinct paths than this start afresh
 
 
@@ -111,6 +112,7 @@ class GraphClient:
         on_call: Callable[[CallRecord], None] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_connections: int = 100,
+        on_retry: Callable[[Exception, int, float], None] | None = None,
     ) -> None:
         self.credentials = credentials
         self.base_url = base_url.rstrip("/")
@@ -121,6 +123,7 @@ class GraphClient:
         self._base = httpx.URL(self.base_url)
         self._on_call = on_call
         self._sleep = sleep
+        self._on_retry = on_retry  # (failure, number of the next attempt, seconds until it)
         self._user_agent = f"waba-cli/{__version__}"
         self._timeout = httpx.Timeout(timeout, connect=min(10.0, timeout))
         self._http = httpx.AsyncClient(
@@ -275,9 +278,10 @@ class GraphClient:
 
         def wait(state: RetryCallState) -> float:
             failure = state.outcome.exception() if state.outcome else None
-            return self._wait(failure or first, state.attempt_number + 1)
+            failed = failure if isinstance(failure, Exception) else first
+            return self._announce(failed, state.attempt_number + 2, self._wait(failed, state.attempt_number + 1))
 
-        await self._sleep(self._wait(first, 1))
+        await self._sleep(self._announce(first, 2, self._wait(first, 1)))
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda exc: isinstance(exc, GraphError | GraphNetworkError) and exc.retryable),
             stop=stop_after_attempt(self.max_retries),
@@ -289,6 +293,12 @@ class GraphClient:
             with try_:
                 answer = await attempt(try_.retry_state.attempt_number + 1)
         return answer
+
+    def _announce(self, failure: Exception, attempt: int, delay: float) -> float:
+        """Tell ``on_retry`` that attempt number ``attempt`` follows ``failure`` in ``delay`` s; return ``delay``."""
+        if self._on_retry is not None:
+            self._on_retry(failure, attempt, delay)
+        return delay
 
     def _wait(self, failure: BaseException, attempt: int) -> float:
         """Seconds before the next attempt: 4^X after a pair rate limit (§9.2), else 2^X plus up to 1 s."""
@@ -515,9 +525,11 @@ def _since(started: float) -> float:
 
 def _network_error(exc: httpx.RequestError, method: str, endpoint: str, redact: Callable[[str], str]) -> Exception:
     reason = redact(" ".join(f"{type(exc).__name__}: {exc}".split()).rstrip(":"))
+    sent = not isinstance(exc, _NOT_SENT)
     return GraphNetworkError(
         f"no answer from the Graph API for {method} {endpoint}: {reason}",
-        retryable=isinstance(exc, httpx.TransportError) and (method in _IDEMPOTENT or isinstance(exc, _NOT_SENT)),
+        retryable=isinstance(exc, httpx.TransportError) and (method in _IDEMPOTENT or not sent),
+        request_sent=sent,
     )
 
 

@@ -338,11 +338,16 @@ def _specific_hint(code: int | None, subcode: int | None) -> str | None:
 
 
 class GraphNetworkError(OperationError):
-    """No usable answer from Meta: connection refused, timeout, TLS or protocol failure."""
+    """No usable answer from Meta: connection refused, timeout, TLS or protocol failure.
 
-    def __init__(self, message: str, *, retryable: bool = True) -> None:
+    ``request_sent`` is False when the failure came before the whole request was written (no
+    connection, a failed write): Meta cannot have acted on it. True means it may have.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = True, request_sent: bool = True) -> None:
         super().__init__(message, "check the network connection and graph.base_url, then try again")
         self.retryable = retryable
+        self.request_sent = request_sent
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,13 @@ The path of a send (``waba send ...``, auto-replies, the demo; campaigns reuse `
    marketing messages (131050) or cannot be reached (131026).
    A refusal is a ``UsageError`` (exit 2): nothing was sent, nothing recorded.
 4. ``deliver``: the message is recorded ``queued`` and committed *before* the request, then
-   ``accepted`` with its wamid or ``failed`` with Meta's code, title and details. A process that
-   dies in between leaves a ``queued`` row: the attempt is known, its outcome in doubt (Meta's send
-   API is not idempotent, so nothing resends it blindly). The sender's writes follow the webhooks'
-   forward-only rule (``webhooks.STATUS_RANK``): a ``sent`` or ``delivered`` webhook that arrived
-   before ``accepted`` was recorded (it waits in ``message_status``, keyed by wamid) wins.
+   ``accepted`` with its wamid or ``failed`` with Meta's code, title and details, or ``failed``
+   without a code when the request never left (no connection). A request written without an
+   answer, or a process that dies in between, leaves a ``queued`` row: the attempt is known, its
+   outcome in doubt (Meta's send API is not idempotent, so nothing resends it blindly). The
+   sender's writes follow the webhooks' forward-only rule (``webhooks.STATUS_RANK``): a ``sent`` or
+   ``delivered`` webhook that arrived before ``accepted`` was recorded (it waits in
+   ``message_status``, keyed by wamid) wins.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.models.flows import Flow
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.templates import MessageTemplate
-from waba_cli.errors import DryRunRequest, NotFoundError, UsageError, ValidationError
+from waba_cli.errors import DryRunRequest, NotFoundError, UsageError, ValidationError, WabaError
 from waba_cli.services import payloads, template_rules, validation
 from waba_cli.services.webhooks import STATUS_RANK, lock_wamids
 
@@ -720,7 +722,13 @@ async def send(
         credentials = rt.credentials(account)
     if warning:
         warn(warning)
-    async with rt.graph(credentials, account.id) as api:
+
+    def retrying(failure: Exception, attempt: int, delay: float) -> None:
+        reason = failure.message if isinstance(failure, WabaError) else str(failure)
+        attempts = rt.settings.graph_max_retries + 1
+        note(f"{reason}; trying again in {delay:.1f} s (attempt {attempt} of {attempts}, Ctrl-C stops)")
+
+    async with rt.graph(credentials, account.id, on_retry=retrying) as api:
         if draft.local_media is not None:
             local = draft.local_media
             if api.client.dry_run:
@@ -818,9 +826,10 @@ async def deliver(db: Database, api: GraphAPI, outgoing: Outgoing, *, raise_erro
     """Record ``queued``, send, record ``accepted`` (with the wamid) or ``failed``; see the module docstring.
 
     A Graph error is re-raised once recorded (``raise_errors=False`` returns a failed ``Sent``
-    instead). Without an answer from Meta the row stays ``queued`` with a note: the message may or
-    may not have gone out. With ``--dry-run`` nothing is recorded: the client raises
-    ``DryRunRequest`` instead of sending.
+    instead). A network failure is always re-raised: before the request was written (no connection)
+    the row is ``failed``, as nothing was sent; after it, without an answer, the row stays
+    ``queued`` with an "in doubt" note: the message may or may not have gone out. With ``--dry-run``
+    nothing is recorded: the client raises ``DryRunRequest`` instead of sending.
     """
     from waba_cli.graph.errors import GraphError, GraphNetworkError
 
@@ -845,12 +854,20 @@ async def deliver(db: Database, api: GraphAPI, outgoing: Outgoing, *, raise_erro
             raise
         return sent
     except GraphNetworkError as exc:
+        now = datetime.now(UTC)
         with db.transaction() as session:
-            session.execute(
-                update(_MESSAGE)
-                .where(_MESSAGE.c.id == message_id)
-                .values(error_details=f"in doubt: {exc.message}"[:1000], updated_at=datetime.now(UTC))
-            )
+            if exc.request_sent:
+                statement = update(_MESSAGE).values(error_details=f"in doubt: {exc.message}"[:1000])
+            else:
+                failure = {"status_at": now, "error_title": "not sent: the request never reached the Graph API"}
+                statement = _forward("failed", failure | {"error_details": exc.message[:1000]})
+            session.execute(statement.where(_MESSAGE.c.id == message_id).values(updated_at=now))
+        if not exc.request_sent:
+            raise GraphNetworkError(
+                f"the message was not sent (recorded as failed, id {message_id}): {exc.message}",
+                retryable=False,
+                request_sent=False,
+            ) from exc
         raise
     messages = answer.get("messages") or [{}]
     wamid = messages[0].get("id")

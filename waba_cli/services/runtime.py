@@ -68,14 +68,28 @@ class Runtime:
         )
 
     @asynccontextmanager
-    async def graph(self, credentials: Credentials | None, account_id: int | None = None) -> AsyncIterator[GraphAPI]:
-        """A Graph API session; every call made through it is logged to ``api_call`` at the end."""
+    async def graph(
+        self,
+        credentials: Credentials | None,
+        account_id: int | None = None,
+        *,
+        on_retry: Callable[[Exception, int, float], None] | None = None,
+    ) -> AsyncIterator[GraphAPI]:
+        """A Graph API session; every call made through it is logged to ``api_call`` at the end.
+
+        ``on_retry(failure, attempt, delay)`` hears of each retry before its wait (``GraphClient``).
+        """
         from waba_cli.graph.api import GraphAPI
         from waba_cli.graph.client import GraphClient
 
         calls: list[CallRecord] = []
         client = GraphClient.from_settings(
-            self.settings, credentials, transport=self.transport, dry_run=self.dry_run, on_call=calls.append
+            self.settings,
+            credentials,
+            transport=self.transport,
+            dry_run=self.dry_run,
+            on_call=calls.append,
+            on_retry=on_retry,
         )
         try:
             async with client:
