@@ -108,3 +108,15 @@ def apply_webhook(db: Database, payload: dict[str, Any]) -> None:
         directory = webhooks.Directory.load(conn)
         conn.rollback()
         webhooks.commit_batch(conn, [webhooks.Delivery(body=json.dumps(payload).encode(), payload=payload)], directory)
+
+
+def webp(size: int, *, vp8x_flags: int | None = None, anim_chunk: bool = False) -> bytes:
+    """A WebP file of exactly ``size`` bytes: RIFF header, optional VP8X and ANIM chunks, one VP8 chunk."""
+    chunks = b""
+    if vp8x_flags is not None:
+        chunks += b"VP8X" + (10).to_bytes(4, "little") + bytes([vp8x_flags]) + b"\0" * 9
+    if anim_chunk:
+        chunks += b"ANIM" + (6).to_bytes(4, "little") + b"\0" * 6
+    image = size - 12 - len(chunks) - 8
+    chunks += b"VP8 " + image.to_bytes(4, "little") + b"\0" * image
+    return b"RIFF" + (size - 8).to_bytes(4, "little") + b"WEBP" + chunks

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.sending.messaging_world import webp
 from waba_cli.errors import ValidationError
 from waba_cli.services import payloads
 
@@ -204,7 +205,6 @@ def test_limits_are_refused_naming_the_option(build: object, field: str) -> None
         ("document", "policy.pdf", 50 * 1024 * 1024, True),
         ("audio", "note.ogg", 2000, True),
         ("video", "clip.mp4", 17 * 1024 * 1024, False),
-        ("sticker", "s.webp", 400 * 1024, True),
         ("image", "empty.jpg", 0, False),
     ],
 )
@@ -217,3 +217,39 @@ def test_local_media_is_checked_against_meta_limits(tmp_path: Path, kind: str, n
     else:
         with pytest.raises(ValidationError):
             payloads.check_local_media(kind, path)
+
+
+@pytest.mark.parametrize(
+    ("data", "ok"),
+    [
+        (webp(100 * 1024), True),  # static, at its limit
+        (webp(100 * 1024 + 2), False),  # static, just over
+        (webp(200 * 1024, vp8x_flags=0x10), False),  # alpha, but not animated
+        (webp(400 * 1024, vp8x_flags=0x02), True),  # animated, by the VP8X flag
+        (webp(500 * 1024, vp8x_flags=0x00, anim_chunk=True), True),  # animated, by its ANIM chunk
+        (webp(500 * 1024 + 2, vp8x_flags=0x12), False),  # animated, over 500 KB
+        (b"\0" * 1000, False),  # not a WebP at all
+    ],
+)
+def test_stickers_are_held_to_the_limit_of_static_or_animated_webp(tmp_path: Path, data: bytes, ok: bool) -> None:
+    path = tmp_path / "s.webp"
+    path.write_bytes(data)
+    if ok:
+        assert payloads.check_local_media("sticker", path).size == len(data)
+    else:
+        with pytest.raises(ValidationError) as error:
+            payloads.check_local_media("sticker", path)
+        assert error.value.field == "--sticker"
+
+
+def test_webp_animation_is_read_from_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "s.webp"
+    for data, animated in [
+        (webp(2000), False),
+        (webp(2000, vp8x_flags=0x10), False),
+        (webp(2000, vp8x_flags=0x02), True),
+        (webp(2000, vp8x_flags=0x00, anim_chunk=True), True),
+        (b"RIFF\0\0\0\0WEBM", None),
+    ]:
+        path.write_bytes(data)
+        assert payloads.webp_is_animated(path) is animated, data[:40]

@@ -20,6 +20,7 @@ from tests.sending.messaging_world import (
     apply_webhook,
     messages,
     status_webhook,
+    webp,
 )
 from waba_cli.db.engine import Database
 from waba_cli.db.models.flows import Flow
@@ -625,6 +626,25 @@ def test_a_request_that_never_left_records_the_message_failed_not_in_doubt(
     assert row.error_details is not None
     assert not row.error_details.startswith("in doubt")
     assert type(failure).__name__ in row.error_details
+
+
+def test_a_static_sticker_over_100_kb_is_refused_in_one_line(
+    waba: Any, graph: Any, db: Database, in_window: None, tmp_path: Path
+) -> None:
+    static, animated = tmp_path / "s.webp", tmp_path / "a.webp"
+    static.write_bytes(webp(200 * 1024))
+    animated.write_bytes(webp(500 * 1024, vp8x_flags=0x02))
+
+    refused = waba("send", "media", "--to", CONTACT, "--sticker", str(static), "--dry-run")
+    allowed = waba("send", "media", "--to", CONTACT, "--sticker", str(animated), "--dry-run")
+
+    assert refused.code == 2
+    assert refused.err.strip().splitlines() == [
+        "waba: --sticker: s.webp is 204,800 bytes; a static sticker may be at most 102,400 bytes (100 KB)"
+    ]
+    assert allowed.code == 0, allowed.err
+    assert "a.webp (image/webp, 512,000 bytes) would first be uploaded" in allowed.err
+    assert messages(db) == []
 
 
 def test_send_interactive_needs_exactly_one_kind(waba: Any, graph: Any, in_window: None, tmp_path: Path) -> None:
