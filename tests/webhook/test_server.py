@@ -145,6 +145,61 @@ def test_every_sample_delivery_is_acknowledged_stored_and_applied(receiver: Rece
     assert len(applied_lines) == len(SAMPLES)
 
 
+def test_template_events_update_their_rows_and_write_health_log_entries(receiver: Receiver) -> None:
+    response = receiver.post(fixture_bytes("17-template-events.json"))
+
+    assert response.status_code == 200, response.text
+    logged = [
+        (h.check, h.status, h.source, h.detail)
+        for h in rows(receiver, AccountHealthLog.__table__)  # type: ignore[attr-defined]
+    ]
+    assert logged == [
+        ("template", "OK", "webhook", "template order_update en_US: APPROVED"),
+        ("template", "CRITICAL", "webhook", "template abandoned_cart pt_BR: REJECTED (INVALID_FORMAT)"),
+        ("template", "WARNING", "webhook", "template summer_sale en_US: PAUSED (FIRST_PAUSE)"),
+        ("template", "WARNING", "webhook", "template summer_sale en_US: quality GREEN -> YELLOW"),
+        (
+            "template",
+            "WARNING",
+            "webhook",
+            "template welcome_template en_US: category UTILITY will become MARKETING on 2025-05-02 07:00 UTC",
+        ),
+        ("template", "WARNING", "webhook", "template loyalty_points es_MX: category UTILITY -> MARKETING"),
+        ("template", "OK", "webhook", "template order_update en_US: components updated"),
+    ]
+    templates = {
+        (t.name, t.language): t.status
+        for t in rows(receiver, MessageTemplate.__table__)  # type: ignore[attr-defined]
+    }
+    assert templates[("summer_sale", "en_US")] == "PAUSED"
+    assert templates[("abandoned_cart", "pt_BR")] == "REJECTED"
+
+    # a repeated delivery is applied once: no second entry
+    assert receiver.post(fixture_bytes("17-template-events.json")).status_code == 200
+    assert count(receiver, AccountHealthLog.__table__) == len(logged)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "detail"),
+    [
+        ({"event": "DISABLED", "reason": "NONE"}, "CRITICAL", "DISABLED"),
+        ({"event": "FLAGGED", "reason": None}, "WARNING", "FLAGGED"),
+        ({"event": "REINSTATED", "reason": "NONE", "other_info": {"title": "UNPAUSE"}}, "OK", "REINSTATED (UNPAUSE)"),
+        ({"new_quality_score": "RED", "previous_quality_score": "YELLOW"}, "CRITICAL", "quality YELLOW -> RED"),
+    ],
+)
+def test_template_statuses_map_to_health_statuses(
+    receiver: Receiver, value: dict[str, Any], status: str, detail: str
+) -> None:
+    # a quality update under the status field, as Meta's own example sends it, is a quality update
+    value = {"message_template_id": 42, "message_template_name": "promo", "message_template_language": "en-US", **value}
+    response = receiver.post(envelope({"field": "message_template_status_update", "value": value}))
+
+    assert response.status_code == 200, response.text
+    [entry] = rows(receiver, AccountHealthLog.__table__)  # type: ignore[attr-defined]
+    assert (entry.check, entry.status, entry.detail) == ("template", status, f"template promo en_US: {detail}")
+
+
 def test_an_inbound_text_keeps_the_contact_and_opens_the_window(receiver: Receiver) -> None:
     from sqlmodel import Session
 

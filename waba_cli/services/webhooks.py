@@ -886,7 +886,55 @@ def _apply_template(conn: Connection, now: datetime, item: _Item) -> str:
         session.flush()
     finally:
         session.close()
+    if isinstance(item.value, dict):
+        status, detail = _template_health(item.field, item.value)
+        _health(conn, now, item.account_id, "template", status, detail, item.value)
     return note
+
+
+# template statuses (reference §3.5) and quality scores that need the operator's attention;
+# anything else (APPROVED, REINSTATED, PENDING, GREEN, statuses Meta adds later ...) is OK
+_TEMPLATE_HEALTH = {
+    "PAUSED": "WARNING",
+    "FLAGGED": "WARNING",
+    "IN_APPEAL": "WARNING",
+    "PENDING_DELETION": "WARNING",
+    "LIMIT_EXCEEDED": "WARNING",
+    "LOCKED": "WARNING",
+    "YELLOW": "WARNING",
+    "REJECTED": "CRITICAL",
+    "DISABLED": "CRITICAL",
+    "RED": "CRITICAL",
+}
+
+
+def _template_health(field: str, value: dict[str, Any]) -> tuple[str, str]:
+    """The health-log status and detail of one template webhook change (reference §8.7)."""
+    from waba_cli.services.template_rules import normalize_language
+
+    language = _str(value.get("message_template_language"), 32)
+    label = f"template {_str(value.get('message_template_name'), 512) or '?'} {normalize_language(language or '?')}"
+    quality = (_str(value.get("new_quality_score"), 32) or "").upper()
+    if field == "message_template_quality_update" or (quality and "event" not in value):
+        before = (_str(value.get("previous_quality_score"), 32) or "?").upper()
+        return _TEMPLATE_HEALTH.get(quality, "OK"), f"{label}: quality {before} -> {quality or '?'}"
+    if field == "template_category_update":
+        current = (_str(value.get("new_category"), 32) or "?").upper()
+        coming = _str(value.get("correct_category"), 32)
+        if coming:  # the impending variant, about a day before Meta changes it
+            when = _timestamp(value.get("category_update_timestamp"))
+            on = f" on {when:%Y-%m-%d %H:%M} UTC" if when else ""
+            return "WARNING", f"{label}: category {current} will become {coming.upper()}{on}"
+        before = (_str(value.get("previous_category"), 32) or "?").upper()
+        return "WARNING", f"{label}: category {before} -> {current}"
+    if field == "message_template_components_update":
+        return "OK", f"{label}: components updated"
+    event = (_str(value.get("event"), 32) or "UNKNOWN").upper()
+    reason = (_str(value.get("reason"), 64) or "NONE").upper()
+    title = _str(_get(value, "other_info", "title"), 64)
+    why = [text for text in (None if reason == "NONE" else reason, title) if text]
+    detail = f"{label}: {event}" + (f" ({', '.join(why)})" if why else "")
+    return _TEMPLATE_HEALTH.get(event, "OK"), detail
 
 
 def _apply_phone_quality(conn: Connection, now: datetime, item: _Item) -> str:
