@@ -1,5 +1,7 @@
 """`waba serve-webhook`: receive Meta's webhooks, store them durably, apply them once."""
 
+import errno
+import socket
 from typing import Annotated
 
 import typer
@@ -47,6 +49,7 @@ def serve_webhook(
     if not keys.apps:
         raise UsageError("no account is configured, so no delivery could be verified", "run `waba account setup` first")
     bind_host, bind_port = host or settings.webhook_host, settings.webhook_port if port is None else port
+    check_bindable(bind_host, bind_port)
     o = out()
     o.note(
         f"waba: listening on http://{bind_host}:{bind_port}{route} "
@@ -61,3 +64,30 @@ def serve_webhook(
         workers=workers,
         debug=settings.debug,
     )
+
+
+def check_bindable(host: str, port: int) -> None:
+    """Fail in one line (exit 1) when ``host:port`` cannot be listened on, before the server is started.
+
+    Binds and closes a socket as uvicorn binds its own (SO_REUSEADDR, IPv6 for an address with a
+    colon). The server still reports a failure of its own: another process may take the port between
+    this check and the server's bind.
+    """
+    from waba_cli.errors import OperationError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        hints = {
+            errno.EADDRINUSE: "another process listens there; stop it or choose another --port",
+            errno.EACCES: "ports below 1024 need privileges; choose another --port",
+            errno.EADDRNOTAVAIL: "the address is not one of this machine's; check --host",
+        }
+        reason = exc.strerror or str(exc)
+        raise OperationError(
+            f"serve-webhook cannot listen on {host}:{port}: {reason}",
+            hints.get(exc.errno or 0, "check --host and --port"),
+        ) from None
