@@ -6,7 +6,7 @@ from waba_cli.cli.common import command, out, runtime
 
 
 def register(app: typer.Typer) -> None:
-    command(app, "init", shared=("json", "debug"))(init)
+    command(app, "init")(init)
 
 
 def init() -> None:

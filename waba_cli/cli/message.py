@@ -9,7 +9,7 @@ from waba_cli.cli.common import STATE, command, group, out, runtime
 app = group("message", "Read back messages sent and received.")
 
 
-@command(app, "list", shared=("json", "account"))
+@command(app, "list", shared=("json", "account", "no_input"))
 def list_(
     to: Annotated[
         str | None, typer.Option("--to", metavar="PHONE", help="Only this contact (either direction).")
@@ -82,7 +82,7 @@ def list_(
     )
 
 
-@command(app, "show", shared=("json",))
+@command(app, "show", shared=("json", "no_input"))
 def show(wamid: Annotated[str, typer.Argument(metavar="WAMID", help="The WhatsApp message id.")]) -> None:
     """Show a message and every status Meta reported for it, with timestamps and pricing.
 

@@ -10,7 +10,7 @@ from waba_cli.cli.common import command, out, runtime
 
 
 def register(app: typer.Typer) -> None:
-    command(app, "serve-webhook", shared=())(serve_webhook)
+    command(app, "serve-webhook", shared=("no_input",))(serve_webhook)
 
 
 def serve_webhook(
