@@ -609,14 +609,18 @@ def test_a_request_that_never_left_records_the_message_failed_not_in_doubt(
     waba: Any, graph: Any, db: Database, in_window: None, isolated: Path, failure: Exception
 ) -> None:
     # one quick retry, so that the test also sees what the operator is told while waiting
-    (isolated / "config.toml").write_text("[graph]\nmax_retries = 1\nretry_max_wait = 0.01\n", encoding="utf-8")
+    (isolated / "config.toml").write_text("[graph]\nmax_retries = 2\nretry_max_wait = 0.01\n", encoding="utf-8")
     route = graph.post(MESSAGES_URL).mock(side_effect=failure)
 
     result = waba("send", "text", "--to", CONTACT, "--body", "hi")
 
     assert result.code == 1
-    assert route.call_count == 2  # nothing reached Meta: retrying cannot duplicate the message
-    assert "trying again in 0.0 s (attempt 2 of 2" in result.err
+    assert route.call_count == 3  # nothing reached Meta: retrying cannot duplicate the message
+    retries = [line.partition("; ")[2] for line in result.err.splitlines() if "trying again" in line]
+    assert retries == [
+        "trying again in 0.0 s (attempt 2 of 3, Ctrl-C stops)",
+        "trying again in 0.0 s (attempt 3 of 3, Ctrl-C stops)",
+    ]
     error_line = result.err.strip().splitlines()[-1]
     assert "the message was not sent (recorded as failed" in error_line
     assert type(failure).__name__ in error_line

@@ -278,14 +278,20 @@ class GraphClient:
 
         def wait(state: RetryCallState) -> float:
             failure = state.outcome.exception() if state.outcome else None
-            failed = failure if isinstance(failure, Exception) else first
-            return self._announce(failed, state.attempt_number + 2, self._wait(failed, state.attempt_number + 1))
+            return self._wait(failure or first, state.attempt_number + 1)
+
+        def before_sleep(state: RetryCallState) -> None:
+            # tenacity computes a wait after the last attempt too; this runs only before a real one
+            failure = state.outcome.exception() if state.outcome else None
+            delay = state.next_action.sleep if state.next_action else 0.0
+            self._announce(failure if isinstance(failure, Exception) else first, state.attempt_number + 2, delay)
 
         await self._sleep(self._announce(first, 2, self._wait(first, 1)))
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda exc: isinstance(exc, GraphError | GraphNetworkError) and exc.retryable),
             stop=stop_after_attempt(self.max_retries),
             wait=wait,
+            before_sleep=before_sleep if self._on_retry is not None else None,
             sleep=self._sleep,
             reraise=True,
         )
