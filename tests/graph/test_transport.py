@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gzip
 import json
 import socket
@@ -154,3 +156,95 @@ async def test_an_answer_lost_after_sending_is_not_retried(server: str, extra: d
     assert not caught.value.retryable  # Meta may have sent it: resending could duplicate the message
     assert [(c.status_code, c.attempt) for c in calls] == [(None, 1)]
     assert TOKEN not in str(caught.value)
+
+
+@pytest.fixture
+async def closing_server() -> AsyncIterator[tuple[str, list[int]]]:
+    """Reads a request's headers and closes the connection without reading its body (or answering).
+
+    Yields the base URL and, per request, how many bytes of body the server had read (none).
+    """
+    seen: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        seen.append(0)
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}", seen
+    server.close()
+    await server.wait_closed()
+
+
+async def test_a_connection_broken_while_writing_the_request_is_a_write_error(
+    closing_server: tuple[str, list[int]],
+) -> None:
+    base, seen = closing_server
+    transport = AiohttpTransport()
+    big = b'{"to": "1", "pad": "' + b"x" * 16_000_000 + b'"}'  # far more than the socket buffers hold
+    try:
+        with pytest.raises(httpx.WriteError):
+            await transport.exchange("POST", f"{base}/v23.0/1/messages", [], big, httpx.Timeout(10.0))
+    finally:
+        await transport.aclose()
+    assert seen == [0]  # the server did get the start of it, and never the whole request
+
+
+async def test_a_send_that_failed_while_writing_is_not_sent_and_retried(
+    closing_server: tuple[str, list[int]],
+) -> None:
+    base, seen = closing_server
+    calls: list[CallRecord] = []
+    async with GraphClient(
+        Credentials(TOKEN), base_url=base, transport=AiohttpTransport(), sleep=no_sleep, on_call=calls.append,
+        max_retries=1,
+    ) as client:  # fmt: skip
+        with pytest.raises(GraphNetworkError) as caught:
+            await client.post("/1234/messages", json={"to": "1", "pad": "x" * 16_000_000})
+    assert caught.value.retryable
+    assert not caught.value.request_sent
+    assert "WriteError" in str(caught.value)
+    assert [c.attempt for c in calls] == [1, 2]  # retried: Meta cannot have acted on half a request
+    assert len(seen) == 2
+
+
+async def test_a_small_request_written_whole_before_the_server_hung_up_stays_in_doubt(
+    closing_server: tuple[str, list[int]],
+) -> None:
+    base, _ = closing_server
+    async with GraphClient(Credentials(TOKEN), base_url=base, transport=AiohttpTransport(), sleep=no_sleep) as client:
+        with pytest.raises(GraphNetworkError) as caught:
+            await client.post("/1234/messages", json={"to": "1"})
+    # it all went out before the close: from here it cannot be told from a lost answer
+    assert caught.value.request_sent
+    assert not caught.value.retryable
+
+
+async def test_idle_connections_are_not_kept_past_the_keepalive_timeout() -> None:
+    """So a connection the server closes when idle (uvicorn: 5 s) is never written to stale."""
+    connections = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while await reader.readuntil(b"\r\n\r\n"):
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+                await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    base = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    transport = AiohttpTransport(keepalive_timeout=0.2)
+    try:
+        for pause in (0.0, 0.05, 0.5):
+            await asyncio.sleep(pause)
+            answer = await transport.exchange("GET", f"{base}/x", [], None, httpx.Timeout(5.0))
+            assert answer.status == 200
+    finally:
+        await transport.aclose()
+        server.close()
+    assert connections == 2  # reused after 50 ms, a new one after 500 ms idle
+    assert AiohttpTransport()._keepalive_timeout < 5  # under uvicorn's default
