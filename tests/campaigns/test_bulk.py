@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlmodel import select
 
@@ -446,6 +447,95 @@ def test_a_refused_recipient_is_failed_with_metas_code_and_the_campaign_goes_on(
     failed = [m for m in outbound(db) if m.status == "failed"]
     assert [(m.contact, m.error_code) for m in failed] == [(numbers[1], 131026)]
     assert {r.phone: r.state for r in recipients(db, "customers-order_update")}[numbers[1]] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "hint"),
+    [
+        (190, 401, "waba account update"),  # the token expired or was revoked
+        (10, 403, "grant the token"),  # a permission was withdrawn
+        (200, 403, "grant the token"),
+        (131031, 403, "locked"),  # the business account was locked
+        (368, 403, "policy violation"),
+        (133010, 400, None),  # the sending number is not registered
+        (132015, 400, None),  # the template was paused
+    ],
+)
+def test_an_error_about_the_token_or_account_stops_the_campaign_with_the_rest_pending(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path, code: int, status: int, hint: str | None
+) -> None:
+    numbers = phones(8)
+    csv_path = order_csv(tmp_path, numbers)
+    for number in numbers[2:]:  # from the third send on, every request gets it
+        meta.fail(number, code, status=status)
+
+    stopped = bulk(waba, csv_path, "--concurrency", "1")
+
+    assert stopped.code == 1
+    data = stopped.json()
+    assert data["stopped"] is True
+    assert (data["sent"], data["failed"], data["pending"], data["in_doubt"]) == (2, 0, 6, 0)
+    assert f"Graph API error {code}" in data["reason"]
+    if hint is not None:
+        assert hint in data["reason"]
+    assert len(meta.requests) == 3  # stopped at the first one, not tried on everyone
+    assert "campaign stopped" in stopped.err
+    assert {r.state for r in recipients(db, "customers-order_update")} == {"accepted", "pending"}
+
+    meta.script.clear()  # a new token, the account unlocked ...
+    resumed = bulk(waba, csv_path)
+
+    assert resumed.code == 0, resumed.err
+    assert (resumed.json()["sent"], resumed.json()["failed"]) == (6, 0)
+    assert sorted(m.contact for m in outbound(db) if m.status == "accepted") == numbers
+
+
+def test_a_request_that_never_left_is_retried_not_in_doubt(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    numbers = phones(3)
+    broken = {numbers[1]: 2}  # its first two requests fail before they are written
+
+    def hook(body: dict[str, Any]) -> None:
+        if broken.get(body["to"]):
+            broken[body["to"]] -= 1
+            meta.requests.pop()
+            raise httpx.WriteError("ClientOSError: Can not write request body")
+
+    meta.hook = hook
+
+    result = bulk(waba, order_csv(tmp_path, numbers))
+
+    assert result.code == 0, result.err
+    assert summary_of(result) | {"campaign": "-"} == {
+        "campaign": "-",
+        "total": 3,
+        "sent": 3,
+        "failed": 0,
+        "skipped": 0,
+        "in_doubt": 0,
+    }
+    assert sorted(meta.to()) == sorted(numbers)
+
+
+def test_a_network_that_stays_down_stops_the_campaign_with_recipients_pending(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    def hook(_body: dict[str, Any]) -> None:
+        meta.requests.pop()
+        raise httpx.ConnectError("connection refused")
+
+    meta.hook = hook
+    numbers = phones(4)
+
+    stopped = bulk(waba, order_csv(tmp_path, numbers), "--concurrency", "1")
+
+    assert stopped.code == 1
+    data = stopped.json()
+    assert (data["stopped"], data["sent"], data["failed"], data["in_doubt"], data["pending"]) == (True, 0, 0, 0, 4)
+    assert "ConnectError" in data["reason"]
+    assert {r.state for r in recipients(db, "customers-order_update")} == {"pending"}
+    assert all(m.status == "failed" and "not sent" in (m.error_details or "") for m in outbound(db))
 
 
 # -- resuming --------------------------------------------------------------------------------------

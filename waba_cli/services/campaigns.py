@@ -22,10 +22,15 @@ The run of ``waba send bulk``, in order:
    ``sending``: a crash leaves at most that many in doubt, and every other recipient is either
    untouched or recorded with its outcome.
 
-Graph errors, per reference §1.7: 130429 halves the bucket's rate and retries; 131056 hands the
-recipient back with a 4^X s backoff (others go on); 131048 stops the campaign (exit 1); other
-retryable errors are retried with backoff; a request that may have reached Meta without an answer
-is ``in_doubt``; anything else is ``failed`` with Meta's code and title.
+Graph errors, per reference §1.6-§1.7: 130429 makes the bucket slow down (AIMD: halved at most
+once a second, regained over seconds, see ``ratelimit.Pacer``) and retries the same recipient;
+131056 hands the recipient back with a 4^X s backoff (others go on); 131048, and errors about the
+token, the account, the sending number or the template rather than the recipient (190, 10,
+200-299, 368, 131031, 133010, 132015 ...), stop the campaign (exit 1) with the recipients not yet
+sent left pending for the next run; other retryable errors are retried with backoff. A request that
+never wholly left this machine (no connection, broken while being written) is retried, and stops
+the campaign if the network stays down; one that may have reached Meta without an answer is
+``in_doubt``. Anything else is ``failed`` with Meta's code and title.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ if TYPE_CHECKING:
     from waba_cli.db.models.templates import MessageTemplate
     from waba_cli.graph.api import GraphAPI
     from waba_cli.graph.client import CallRecord
+    from waba_cli.graph.errors import GraphError
     from waba_cli.services.runtime import Runtime
 
 CAMPAIGN = Campaign.__table__  # type: ignore[attr-defined]
@@ -81,12 +87,18 @@ FETCH_BATCH = 1000
 # own cost (heartbeat, commit) was a tenth of an unpaced run's CPU
 WRITE_INTERVAL = 0.02
 MAX_CONCURRENCY = 1000
-MAX_ATTEMPTS = 6  # for 130429 and other retryable answers, per recipient and run
+MAX_ATTEMPTS = 6  # for retryable answers and requests that never left, per recipient and run
+# 130429s of one recipient in a run: they say the number is sent to too fast, not that the recipient
+# is a problem; while the rate settles after a cut a recipient may meet several
+MAX_THROTTLED = 30
 PAIR_BACKOFF_MAX = 4**4  # s: the 131056 backoff 1, 4, 16, 64, 256 s, then the recipient fails
 STALE_OWNER = timedelta(minutes=2)  # a run on another host that has not written for this long is dead
 THROTTLE_CODE = 130429
 PAIR_RATE_CODE = 131056
 SPAM_CODE = 131048
+# codes about the sending number or template as a whole rather than one recipient: every other
+# recipient would fail the same way (reference §1.6), so the campaign stops with them still pending
+NUMBER_OR_TEMPLATE_CODES = frozenset({33, 132001, 132015, 132016})
 
 
 @dataclass(frozen=True)
@@ -1328,19 +1340,24 @@ class _Run:
         from waba_cli.graph.errors import GraphError, GraphNetworkError
 
         assert item.body is not None
-        attempt = 0
+        attempt = throttled = 0
         while True:
             await self.pacer.acquire()
             try:
                 answer = await self.api.send_message(self.prepared.plan.phone_number_id, item.body, retry=False)
             except (GraphError, GraphNetworkError) as exc:
-                outcome = self._after_error(item, exc, attempt)
+                # 130429 is about the number's pace, not this recipient: counted apart, more allowed
+                throttle = getattr(exc, "code", None) == THROTTLE_CODE
+                outcome = self._after_error(item, exc, throttled if throttle else attempt)
                 if outcome is not None:
                     return outcome
-                attempt += 1
-                # after 130429 the slowed bucket is the wait; anything else backs off 1, 2, 4 ... s
-                if getattr(exc, "code", None) != THROTTLE_CODE or self.pacer.rate <= 0:
-                    await asyncio.sleep(min(60.0, RETRY_DELAY * 2 ** (attempt - 1)))
+                if throttle:
+                    throttled += 1
+                    if self.pacer.rate > 0:
+                        continue  # the slowed bucket is the wait
+                else:
+                    attempt += 1
+                await asyncio.sleep(min(60.0, RETRY_DELAY * 2 ** ((throttled if throttle else attempt) - 1)))
                 continue
             self.pacer.recover()
             messages = answer.get("messages") or [{}]
@@ -1349,24 +1366,31 @@ class _Run:
                 return _Outcome(item, "doubt", error=OperationError("Meta answered without a wamid"))
             return _Outcome(item, "accepted", wamid=str(wamid))
 
-    def _after_error(self, item: _Item, exc: Exception, attempt: int) -> _Outcome | None:
-        """What a failed attempt comes to; None: try again."""
-        from waba_cli.graph.errors import GraphError
+    def _after_error(self, item: _Item, exc: Exception, attempt: int) -> _Outcome | None:  # noqa: PLR0911 - per outcome
+        """What a failed attempt comes to; None: try again. ``attempt``: earlier failures of this kind."""
+        from waba_cli.graph.errors import GraphError, GraphNetworkError
 
-        retry = bool(getattr(exc, "retryable", False)) and attempt < MAX_ATTEMPTS
-        if not isinstance(exc, GraphError):  # no answer: it may or may not have reached Meta
-            return None if retry else _Outcome(item, "doubt", error=exc)
+        if isinstance(exc, GraphNetworkError):  # no answer from Meta
+            if exc.request_sent:  # Meta may have sent the message: never sent again automatically
+                return _Outcome(item, "doubt", error=exc)
+            # it never (wholly) left: retried, and if the network stays down the campaign stops with
+            # the recipient pending
+            return None if attempt < MAX_ATTEMPTS else _Outcome(item, "stop", error=exc)
+        assert isinstance(exc, GraphError)
+        if exc.code == THROTTLE_CODE:
+            self.pacer.slow_down()
+            return None if attempt < MAX_THROTTLED else _Outcome(item, "failed", error=exc)
         if exc.code == PAIR_RATE_CODE:
             item.pair_failures += 1
             delay = PAIR_BACKOFF_UNIT * 4 ** (item.pair_failures - 1)
             if delay > PAIR_BACKOFF_MAX * PAIR_BACKOFF_UNIT:
                 return _Outcome(item, "failed", error=exc)
             return _Outcome(item, "later", error=exc, delay=delay)
-        if exc.code == SPAM_CODE:
+        if exc.retryable and attempt < MAX_ATTEMPTS:
+            return None
+        if exc.code == SPAM_CODE or _stops_campaign(exc):
             return _Outcome(item, "stop", error=exc)
-        if exc.code == THROTTLE_CODE:
-            self.pacer.slow_down()
-        return None if retry else _Outcome(item, "failed", error=exc)
+        return _Outcome(item, "failed", error=exc)
 
     # the one write per loop -------------------------------------------------------------------
     def _write(self, claims: list[_Item]) -> list[_Item]:
@@ -1502,11 +1526,24 @@ class _Run:
         self.errors[key] = self.errors.get(key, 0) + 1
 
 
+def _stops_campaign(error: GraphError) -> bool:
+    """Whether ``error`` concerns the token, the account, the number or the template rather than one
+    recipient (190 expired token, 10 and 200-299 permissions, 368 and 131031 account blocked or locked,
+    133010 number not registered, 132015 template paused ...): then no other recipient can be sent to."""
+    from waba_cli.graph.errors import AccountError, AuthError, PermissionDenied, PhoneNumberError
+
+    return isinstance(error, AuthError | PermissionDenied | AccountError | PhoneNumberError) or (
+        error.code in NUMBER_OR_TEMPLATE_CODES
+    )
+
+
 def _failure_of(error: Exception | None) -> _Failure:
-    from waba_cli.graph.errors import GraphError
+    from waba_cli.graph.errors import GraphError, GraphNetworkError
 
     if isinstance(error, GraphError):
         return _Failure(error.code, error.graph_message[:255], (error.details or "")[:1000] or None)
+    if isinstance(error, GraphNetworkError) and not error.request_sent:
+        return _Failure(None, None, f"not sent: {error}"[:1000])
     if error is not None:
         return _Failure(None, None, f"in doubt: {error}"[:1000])
     return _Failure(None, None, None)

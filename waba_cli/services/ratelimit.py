@@ -1,8 +1,9 @@
 """Pacing and local limits.
 
-- ``Pacer``: a token bucket per sending number. Each send reserves the next free slot, so any
-  number of concurrent senders together keep to the rate exactly (no lock: asyncio does not switch
-  between reading and moving the slot). 130429 halves the rate; it recovers step by step.
+- ``Pacer``: a token bucket per sending number. Senders take their turn on a lock, and each one's
+  slot follows from the rate current at its turn, so any number of concurrent senders together keep
+  to the rate exactly, and a changed rate holds for every send not yet made. 130429 halves the rate
+  at most once a second; successes bring it back additively over seconds (AIMD).
 - Account limits (the seed's daily / monthly / per-minute limits): outbound messages the API
   accepted (they have a wamid), auto-replies included, counted per day and month in the account's
   ``business_timezone`` and over the last 60 seconds.
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,7 +39,17 @@ def throughput_of(level: str | None, *, coexistence: bool = False) -> float:
 
 
 class Pacer:
-    """Paces calls to ``rate`` per second (0 = unpaced), allowing bursts of ``burst``."""
+    """Paces calls to ``rate`` per second (0 = unpaced), allowing bursts of ``burst``.
+
+    Callers queue on a lock and each computes its slot from the rate current when its turn comes,
+    so a rate lowered or raised meanwhile applies to every send not yet made. At a steady rate
+    slot ``n + 1`` is slot ``n`` plus ``1 / rate``, or up to ``burst - 1`` intervals behind "now"
+    when the bucket saved up (a stall is made up for, not lost).
+
+    130429 (too fast for this number) is answered by AIMD: ``slow_down`` halves the rate, at most
+    once per ``cut_every`` seconds (with 100-200 requests in flight, dozens of 130429s arrive for one
+    excess), and ``recover`` adds ``target / 20`` per second of successes back, up to the target.
+    """
 
     def __init__(
         self,
@@ -46,34 +58,53 @@ class Pacer:
         burst: int = 1,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        cut_every: float = 1.0,
     ) -> None:
         self.target = rate
         self.rate = rate
         self.burst = max(1, burst)
+        self.cut_every = cut_every
+        self.step = max(1.0, rate / 20)  # per second of successes
+        self.floor = min(1.0, rate)
         self._clock = clock
         self._sleep = sleep
         self._next = clock()
+        self._cut_at = -math.inf  # when the rate was last halved
+        self._grown_at = self._next  # when the rate last grew (or was cut)
+        self._turn = asyncio.Lock() if rate > 0 else None  # unpaced: no lock at all
 
     async def acquire(self) -> None:
         """Wait for this call's slot."""
-        if self.rate <= 0:
+        if self._turn is None:
             return
-        interval = 1.0 / self.rate
-        now = self._clock()
-        slot = max(self._next, now - (self.burst - 1) * interval)
-        self._next = slot + interval
-        if slot > now:
-            await self._sleep(slot - now)
+        async with self._turn:
+            interval = 1.0 / self.rate
+            now = self._clock()
+            slot = max(self._next, now - (self.burst - 1) * interval)
+            if slot > now:
+                await self._sleep(slot - now)
+            self._next = slot + interval
 
     def slow_down(self) -> None:
-        """Meta said 130429 (too fast for this number): halve the rate, not below 1/s."""
-        if self.rate > 0:
-            self.rate = max(1.0, self.rate / 2)
+        """Meta said 130429: halve the rate (not below 1/s), unless it was halved under ``cut_every`` s ago."""
+        if self._turn is None:
+            return
+        now = self._clock()
+        if now - self._cut_at < self.cut_every:
+            return  # answers to sends made before the cut: the cut is already on its way
+        self._cut_at = self._grown_at = now
+        self.rate = max(self.floor, self.rate / 2)
 
     def recover(self) -> None:
-        """A success: step back towards the target rate (additive increase)."""
-        if 0 < self.rate < self.target:
-            self.rate = min(self.target, self.rate + max(1.0, self.target / 20))
+        """A success: grow back towards the target by ``step`` per second since the last growth (or cut)."""
+        if self._turn is None:
+            return
+        now = self._clock()
+        if self.rate < self.target:
+            # time without a success (a pause, a run of errors) does not count: at most a second's growth
+            grown = self.step * min(1.0, now - self._grown_at)
+            self.rate = min(self.target, self.rate + grown)
+        self._grown_at = now
 
 
 @dataclass(frozen=True)
