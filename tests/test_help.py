@@ -47,3 +47,11 @@ def test_every_command_has_help_with_an_example(waba: Any, path: tuple[str, ...]
 @pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
 def test_every_command_is_in_the_readme(path: tuple[str, ...]) -> None:
     assert "waba " + " ".join(path) in README
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_command_takes_the_options_every_command_takes(waba: Any, path: tuple[str, ...]) -> None:
+    """--no-input, --debug and --config, in the command's own position (a script passes them uniformly)."""
+    result = waba(*path, "--help")
+    for option in ("--no-input", "--debug", "--config"):
+        assert option in result.out, f"waba {' '.join(path)} lacks {option}"

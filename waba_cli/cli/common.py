@@ -118,7 +118,7 @@ _SHARED: dict[str, tuple[Any, Any, Any]] = {
     "dry_run": (bool, False, typer.Option("--dry-run", help="Print the request(s) it would send; change nothing.")),
 }
 _DEFAULT_SHARED = ("json", "no_input")
-_ALWAYS = ("debug", "config")  # every command takes these
+_ALWAYS = ("debug", "config", "no_input")  # every command takes these (--no-input: scripts pass it uniformly)
 
 
 def apply_shared(**values: Any) -> None:
