@@ -516,6 +516,26 @@ def test_statuses_for_messages_waba_did_not_send_are_kept(receiver: Receiver) ->
     assert count(receiver, Message.__table__) == 0  # type: ignore[attr-defined]
 
 
+def test_message_show_tells_what_the_statuses_say_of_a_message_waba_did_not_send(receiver: Receiver, waba: Any) -> None:
+    error = {"code": 131026, "title": "Message undeliverable", "error_data": {"details": "not on WhatsApp"}}
+    body = envelope(
+        statuses(
+            status("wamid.elsewhere-1", "sent", 100, biz_opaque_callback_data="crm-77"),
+            status("wamid.elsewhere-1", "failed", 110, errors=[error]),
+        )
+    )
+    assert receiver.post(body).status_code == 200
+
+    shown = waba("message", "show", "wamid.elsewhere-1", "--json")
+
+    assert shown.code == 0, shown.err
+    data = shown.json()
+    assert (data["status"], data["to"], data["error_code"]) == ("failed", f"+{CUSTOMER}", 131026)
+    assert data["from"] and data["phone_number_id"] == PHONE_NUMBER_ID
+    assert data["biz_opaque_callback_data"] == "crm-77"
+    assert [h["biz_opaque_callback_data"] for h in data["history"]] == ["crm-77", None]
+
+
 def test_an_unknown_field_is_kept_as_an_event_and_crashes_nothing(receiver: Receiver) -> None:
     body = envelope({"field": "calls", "value": {"calls": [{"id": "c1", "event": "connect"}]}})
     assert receiver.post(body).status_code == 200

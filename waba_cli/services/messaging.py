@@ -945,8 +945,7 @@ class MessageView:
 
     def detail_json(self, wamid: str) -> dict[str, Any]:
         m = self.message
-        furthest = max((h.status for h in self.history), key=lambda s: STATUS_RANK.get(s, -1), default=None)
-        data = self.as_json() or {"wamid": wamid, "direction": "out", "status": furthest}
+        data = self.as_json() or self._from_statuses(wamid)
         if m is not None:
             data |= {
                 "contact_name": m.contact_name,
@@ -969,10 +968,40 @@ class MessageView:
                 "error_code": h.error_code,
                 "error_title": h.error_title,
                 "error_details": h.error_details,
+                "biz_opaque_callback_data": h.biz_opaque_callback_data,
             }
             for h in self.history
         ]
         return data
+
+    def _from_statuses(self, wamid: str) -> dict[str, Any]:
+        """What the statuses say of a message waba did not send (no ``message`` row): the same keys."""
+        furthest = max(self.history, key=lambda h: STATUS_RANK.get(h.status, -1), default=None)
+        failed = next((h for h in self.history if h.status == "failed"), None)
+        recipient = next((h.recipient_id for h in self.history if h.recipient_id), None)
+        pnid = next((h.phone_number_id for h in self.history if h.phone_number_id), None)
+        return {
+            "wamid": wamid,
+            "direction": "out",
+            "status": furthest.status if furthest else None,
+            "to": f"+{recipient}" if recipient and recipient.isdigit() else recipient,
+            "from": self.business_number or pnid,
+            "type": None,
+            "text": None,
+            "created_at": None,
+            "error_code": failed.error_code if failed else None,
+            "id": None,
+            "phone_number_id": pnid,
+            "campaign": None,
+            "template_name": None,
+            "status_at": furthest.status_at if furthest else None,
+            "error_title": failed.error_title if failed else None,
+            "error_details": failed.error_details if failed else None,
+            "biz_opaque_callback_data": next(
+                (h.biz_opaque_callback_data for h in self.history if h.biz_opaque_callback_data), None
+            ),
+            "pricing": next((h.pricing for h in reversed(self.history) if h.pricing), None),
+        }
 
 
 def _business_numbers(session: Session) -> dict[str, str]:
@@ -1014,5 +1043,6 @@ def show_message(session: Session, wamid: str) -> MessageView:
     ).all()
     if message is None and not history:
         raise NotFoundError(f"no message {wamid!r}", "see `waba message list`")
-    number = _business_numbers(session).get(message.phone_number_id or "") if message else None
+    pnid = message.phone_number_id if message else next((h.phone_number_id for h in history if h.phone_number_id), None)
+    number = _business_numbers(session).get(pnid or "")
     return MessageView(message, number, list(history))
