@@ -176,6 +176,8 @@ def test_bulk_text_skips_contacts_outside_the_window_unless_forced(
     assert meta.to() == [inside]
     assert meta.requests[0]["text"] == {"preview_url": False, "body": "We are open today"}
     assert first.json()["outside_window"] == 2
+    assert [(p["line"], p["phone"]) for p in first.json()["problems"]] == [(3, outside), (4, stale)]
+    assert all("outside the 24-hour customer-service window" in p["reason"] for p in first.json()["problems"])
     assert summary_of(first) | {"campaign": "-"} == {
         "campaign": "-",
         "total": 3,
@@ -190,6 +192,27 @@ def test_bulk_text_skips_contacts_outside_the_window_unless_forced(
     assert forced.code == 0, forced.err
     assert sorted(meta.to()) == sorted([inside, outside, stale])
     assert forced.json()["sent"] == 2
+
+
+def test_contacts_outside_the_window_are_named_in_the_plan_and_in_the_human_output(
+    waba: Any, meta: FakeMeta, db: Database, account_id: int, tmp_path: Path
+) -> None:
+    inside, outside = phones(2)
+    add_inbound(db, account_id, inside)
+    csv_path = write_csv(tmp_path / "ow.csv", "phone", [outside, inside])
+    command = ("send", "bulk", "--csv", str(csv_path), "--body", "We are open today", "--rate", "0")
+
+    plan = waba(*command, "--dry-run", "--json")
+    dry = waba(*command, "--dry-run")
+    sent = waba(*command)
+
+    assert plan.code == dry.code == sent.code == 0, (plan.err, dry.err, sent.err)
+    assert [(p["line"], p["phone"]) for p in plan.json()["problems"]] == [(2, outside)]
+    assert plan.json()["outside_window"] == 1
+    for result in (dry, sent):
+        assert f"line 2: {outside}: outside the 24-hour customer-service window" in result.err
+        assert "send an approved template instead, or --force" in result.err
+    assert meta.to() == [inside]
 
 
 # -- the CSV: line numbers, duplicates, invalid rows, dry run --------------------------------------
@@ -234,6 +257,72 @@ def test_dry_run_reports_the_plan_with_line_numbers_and_sends_nothing(
     assert meta.requests == []
     with db.session() as session:
         assert session.exec(select(Campaign)).all() == []
+
+
+def add_failure(db: Database, account_id: int, contact: str, code: int, *, delivered_after: bool = False) -> None:
+    """An earlier message to ``contact`` failed with ``code`` (and, optionally, a later one was delivered)."""
+    with db.transaction() as session:
+        failed_at = datetime.now(UTC) - timedelta(days=2)
+        session.add(
+            Message(
+                account_id=account_id, phone_number_id=PNID, direction="out", contact=contact, type="template",
+                status="failed", error_code=code, created_at=failed_at,
+            )
+        )  # fmt: skip
+        if delivered_after:
+            session.add(
+                Message(
+                    account_id=account_id, phone_number_id=PNID, direction="out", contact=contact, type="template",
+                    status="delivered", created_at=failed_at + timedelta(days=1),
+                )
+            )  # fmt: skip
+
+
+def test_contacts_whose_last_message_failed_131050_or_131026_are_warned_about_but_sent_to(
+    waba: Any, meta: FakeMeta, db: Database, account_id: int, templates: None, tmp_path: Path
+) -> None:
+    stopped, gone, reached_again, other = phones(4)
+    add_failure(db, account_id, stopped, 131050)
+    add_failure(db, account_id, gone, 131026)
+    add_failure(db, account_id, reached_again, 131026, delivered_after=True)
+    add_failure(db, account_id, other, 131000)  # not a reason to expect failure
+    csv_path = order_csv(tmp_path, [stopped, gone, reached_again, other])
+
+    plan = bulk(waba, csv_path, "--dry-run")
+    human = waba("send", "bulk", "--csv", str(csv_path), "--template", "order_update", "--dry-run")
+    run = bulk(waba, csv_path)
+
+    assert plan.code == human.code == run.code == 0, (plan.err, human.err, run.err)
+    for data in (plan.json(), run.json()):
+        assert data["likely_to_fail"] == 2
+        by_line = {w["line"]: w for w in data["warnings"]}
+        assert sorted(by_line) == [2, 3]
+        assert by_line[2]["phone"] == stopped
+        assert "stopped marketing messages" in by_line[2]["reason"]
+        assert "131050" in by_line[2]["reason"]
+        assert "131026" in by_line[3]["reason"]
+        assert data["problems"] == []
+    assert "2 recipient(s) will likely not get it" in human.err
+    assert f"line 2: {stopped}: stopped marketing messages" in human.err
+    assert "likely to fail" in human.out
+    assert sorted(meta.to()) == sorted([stopped, gone, reached_again, other])  # a warning, not a block
+
+
+def test_every_row_invalid_says_where_the_rows_are_in_both_modes(
+    waba: Any, meta: FakeMeta, templates: None, tmp_path: Path
+) -> None:
+    csv_path = write_csv(tmp_path / "allbad.csv", "phone,1,2", ["nobody,1,2", "12,3,4"])
+    command = ("send", "bulk", "--csv", str(csv_path), "--template", "order_update")
+
+    as_json = waba(*command, "--json")
+    human = waba(*command)
+
+    assert as_json.code == human.code == 2
+    assert "listed above" not in as_json.err
+    assert "line 2 (nobody):" in as_json.err
+    assert "line 2: nobody:" in human.err  # listed first, then the line that refers to it
+    assert "fix the rows listed above" in human.err
+    assert meta.requests == []
 
 
 def test_a_row_whose_filled_in_body_is_too_long_is_reported_with_its_length(
@@ -366,6 +455,25 @@ def test_default_rate_is_the_numbers_throughput(
 
     assert unknown.json()["rate_limit"] == 80
     assert upgraded.json()["rate_limit"] == 1000
+
+
+def test_a_number_shared_with_the_business_app_is_paced_at_20_per_second(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    with db.transaction() as session:
+        number = session.exec(select(PhoneNumber).where(PhoneNumber.phone_number_id == PNID)).one()
+        number.throughput_level = "HIGH"  # coexistence wins over the level
+        number.is_on_biz_app = True
+    csv_path = order_csv(tmp_path, phones(1))
+
+    plan = waba("send", "bulk", "--csv", str(csv_path), "--template", "order_update", "--dry-run", "--json")
+    chosen = waba(
+        "send", "bulk", "--csv", str(csv_path), "--template", "order_update", "--rate", "5", "--dry-run", "--json"
+    )
+
+    assert plan.code == 0, plan.err
+    assert plan.json()["rate_limit"] == 20
+    assert chosen.json()["rate_limit"] == 5  # --rate still decides
 
 
 def test_throttling_130429_slows_down_and_retries_the_same_recipient(

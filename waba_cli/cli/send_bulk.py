@@ -70,9 +70,13 @@ def bulk(
     crash or Ctrl-C the same command sends only to recipients never attempted. Requests that were
     in flight when a run died are "in doubt" and are resent only with --resend-in-doubt.
 
-    Pacing: the sending number's throughput (80/s when unknown); --rate 0 sends unpaced.
-    Exit 0 when the campaign ran to the end, 1 when it stopped early (e.g. error 131048), 2 on
-    invalid input (nothing sent).
+    Pacing: the sending number's throughput (80/s when unknown, 20/s when shared with the
+    WhatsApp Business app); --rate 0 sends unpaced. Meta's 130429 halves the pace, which then
+    comes back over seconds. Contacts whose last message failed with 131050 or 131026 are listed
+    as likely to fail (they are sent to all the same).
+    Exit 0 when the campaign ran to the end, 1 when it stopped early (error 131048, or an error
+    about the token or account such as 190: fix it, then run the same command), 2 on invalid input
+    (nothing sent).
 
     \b
     Example:
@@ -97,35 +101,57 @@ def bulk(
         force=force,
     )
     prepared = campaigns.prepare(rt, request)
+    plan = prepared.plan
     try:
         if not o.json_mode:
-            _show_problems(o, prepared.plan.problems, prepared.plan.problems_not_shown)
-        prepared.require_recipients()
+            _show_problems(o, plan.problems, plan.problems_not_shown)
+        prepared.require_recipients(listed=not o.json_mode)
+        # rows found later (outside the window) are shown at the end
+        scanned, hidden = len(plan.problems), plan.problems_not_shown
         if STATE.dry_run:
-            plan = campaigns.dry_run(rt, prepared)
+            campaigns.dry_run(rt, prepared)
             if o.json_mode:
                 o.json(campaigns.plan_json(plan))
             else:
+                _show_problems(o, plan.problems[scanned:], plan.problems_not_shown - hidden)
+                _show_warnings(o, plan)
                 _show_plan(o, plan)
             return
         bar = _Bar(o)
+
+        def start(plan: "Plan") -> None:
+            if not o.json_mode:
+                _show_warnings(o, plan)
+            bar.start(plan)
+
         try:
-            summary = campaigns.run(rt, prepared, on_start=bar.start, on_progress=bar.update)
+            summary = campaigns.run(rt, prepared, on_start=start, on_progress=bar.update)
         finally:
             bar.stop()
     finally:
         prepared.close()
+    if not o.json_mode:
+        _show_problems(o, plan.problems[scanned:], plan.problems_not_shown - hidden)
     _show_summary(o, summary)
     if summary.stopped:
         raise typer.Exit(1)
 
 
-def _show_problems(o: "Output", problems: "list[RowProblem]", not_shown: int) -> None:
+def _show_problems(o: "Output", problems: "list[RowProblem]", not_shown: int, what: str = "skipped") -> None:
     for problem in problems[:PROBLEM_LINES]:
         o.warn(f"line {problem.line}: {problem.phone or '(no number)'}: {problem.reason}")
+    from waba_cli.services.campaigns import PROBLEMS_SHOWN
+
     more = len(problems) - PROBLEM_LINES + not_shown
     if more > 0:
-        o.note(f"... and {more} more row(s) skipped (--json lists up to {len(problems)})")
+        o.note(f"... and {more} more row(s) {what} (--json lists up to {PROBLEMS_SHOWN:,})")
+
+
+def _show_warnings(o: "Output", plan: "Plan") -> None:
+    """Rows sent to all the same, whose contact's last failure (131050, 131026) says it will likely fail."""
+    if plan.likely_to_fail:
+        o.warn(f"{plan.likely_to_fail} recipient(s) will likely not get it: their last message failed")
+        _show_problems(o, plan.warnings, plan.warnings_not_shown, "likely to fail")
 
 
 def _show_plan(o: "Output", plan: "Plan") -> None:
@@ -146,6 +172,7 @@ def _show_plan(o: "Output", plan: "Plan") -> None:
             ("in doubt", plan.in_doubt),
             ("outside the window", plan.outside_window),
             ("to send", plan.to_send),
+            ("  likely to fail", plan.likely_to_fail),
             ("pacing", f"{pacing}, {plan.concurrency} in flight"),
         ],
     )

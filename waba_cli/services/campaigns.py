@@ -13,6 +13,8 @@ The run of ``waba send bulk``, in order:
 4. **Reconcile**: recipients left ``sending`` by a run that died are ``in_doubt`` (Meta's send is
    not idempotent); each is tied back to its wamid when a status webhook carrying its
    ``biz_opaque_callback_data`` has arrived. ``--resend-in-doubt`` hands the rest back for sending.
+   Recipients to send whose contact's last failure was 131050 or 131026 become the plan's warnings
+   (sent to all the same; ``--dry-run`` finds them from the scan).
 5. **Send**: a loop keeps ``concurrency`` requests in flight, each paced by the number's token
    bucket. Every database write is batched: one transaction records the answers that came in
    (recipient ``accepted``/``failed``/``in_doubt``, its attempt's ``message`` row moved forward)
@@ -20,7 +22,8 @@ The run of ``waba send bulk``, in order:
    message row as ``messaging.deliver`` writes one, keyed by the attempt's callback data, before
    their requests start. So at any committed moment at most ``concurrency`` recipients are
    ``sending``: a crash leaves at most that many in doubt, and every other recipient is either
-   untouched or recorded with its outcome.
+   untouched or recorded with its outcome. A text's recipients outside the 24-hour window are
+   skipped as they are claimed (``outside_window``) and reported by CSV line like invalid rows.
 
 Graph errors, per reference §1.6-§1.7: 130429 makes the bucket slow down (AIMD: halved at most
 once a second, regained over seconds, see ``ratelimit.Pacer``) and retries the same recipient;
@@ -80,7 +83,8 @@ MESSAGE = Message.__table__  # type: ignore[attr-defined]
 MESSAGE_STATUS = MessageStatus.__table__  # type: ignore[attr-defined]
 API_CALL = ApiCall.__table__  # type: ignore[attr-defined]
 
-PROBLEMS_SHOWN = 1000  # invalid / duplicate rows listed one by one; beyond that only counted
+PROBLEMS_SHOWN = 1000  # invalid / duplicate / outside-window rows listed one by one; beyond that only counted
+OUTSIDE_WINDOW = "outside the 24-hour customer-service window; send an approved template instead, or --force"
 IMPORT_BATCH = 2000
 FETCH_BATCH = 1000
 # s between batched writes while sending: ~50 transactions a second; at 10 ms each transaction's
@@ -148,8 +152,12 @@ class Plan:
     in_doubt: int = 0
     outside_window: int = 0
     to_send: int = 0
-    problems: list[RowProblem] = field(default_factory=list)
+    # to send, though their last failure was 131050 or 131026 (as `waba send` warns): likely to fail
+    likely_to_fail: int = 0
+    problems: list[RowProblem] = field(default_factory=list)  # rows skipped
     problems_not_shown: int = 0
+    warnings: list[RowProblem] = field(default_factory=list)  # rows sent to all the same (likely_to_fail)
+    warnings_not_shown: int = 0
     example: dict[str, Any] | None = None  # the first request body it would send
     existing: bool = False  # the campaign was started before
 
@@ -158,6 +166,13 @@ class Plan:
             self.problems.append(item)
         else:
             self.problems_not_shown += 1
+
+    def warn(self, item: RowProblem) -> None:
+        self.likely_to_fail += 1
+        if len(self.warnings) < PROBLEMS_SHOWN:
+            self.warnings.append(item)
+        else:
+            self.warnings_not_shown += 1
 
 
 @dataclass
@@ -233,6 +248,9 @@ class Summary:
             "errors": self.errors,
             "problems": [_problem_json(x) for x in p.problems],
             "problems_not_shown": p.problems_not_shown,
+            "likely_to_fail": p.likely_to_fail,
+            "warnings": [_problem_json(x) for x in p.warnings],
+            "warnings_not_shown": p.warnings_not_shown,
         }
 
 
@@ -261,6 +279,9 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "example_request": plan.example,
         "problems": [_problem_json(x) for x in plan.problems],
         "problems_not_shown": plan.problems_not_shown,
+        "likely_to_fail": plan.likely_to_fail,
+        "warnings": [_problem_json(x) for x in plan.warnings],
+        "warnings_not_shown": plan.warnings_not_shown,
     }
 
 
@@ -582,14 +603,25 @@ class Prepared:
     csv_path: Path | None
     scratch: _Scratch | None
 
-    def require_recipients(self) -> None:
-        """Exit 2 when the CSV has no valid row (and no earlier run left anything to send)."""
+    def require_recipients(self, *, listed: bool) -> None:
+        """Exit 2 when the CSV has no valid row (and no earlier run left anything to send).
+
+        ``listed``: the rows' problems were shown to the operator already (not with ``--json``).
+        """
         p = self.plan
         if p.valid == 0 and not p.existing:
+            if listed or not p.problems:
+                hint = "fix the rows listed above" if p.problems else "add rows below the line naming the columns"
+            else:
+                first = p.problems[0]
+                hint = (
+                    f"fix the rows, e.g. line {first.line} ({first.phone or 'no number'}): {first.reason}; "
+                    "without --json each row is listed"
+                )
             raise UsageError(
                 f"no valid recipient in {self.csv_path} "
                 f"({p.total} row(s): {p.invalid} invalid, {p.duplicate} duplicate)",
-                "fix the rows listed above",
+                hint,
             )
 
     def close(self) -> None:
@@ -625,7 +657,10 @@ def prepare(rt: Runtime, request: BulkRequest) -> Prepared:
         if existing is not None:
             _same_campaign(existing, account, number, content)
         session.expunge_all()
-    rate = request.rate if request.rate is not None else throughput_of(number.throughput_level)
+    if request.rate is not None:
+        rate = request.rate
+    else:  # numbers shared with the WhatsApp Business app are held to 20/s (reference §9.1)
+        rate = throughput_of(number.throughput_level, coexistence=bool(number.is_on_biz_app))
     if account.per_minute_limit:
         cap = account.per_minute_limit / 60
         rate = cap if rate <= 0 else min(rate, cap)
@@ -750,6 +785,7 @@ def dry_run(rt: Runtime, prepared: Prepared) -> Plan:
     with rt.db.session() as session:
         campaign = _find_campaign(session, plan.campaign)
         conn = session.connection()
+        numbers = _account_numbers(conn, prepared.account)
         for batch in prepared.scratch.batches(FETCH_BATCH):
             phones = [phone for _, phone, _ in batch]
             states: dict[str, str] = {}
@@ -769,11 +805,17 @@ def dry_run(rt: Runtime, prepared: Prepared) -> Plan:
                     plan.in_doubt += 1
                 else:
                     fresh.append(phone)
+            lines = {phone: line for line, phone, _ in batch}
             if prepared.content.kind == "text" and not prepared.request.force:
                 inside = _inside_window(conn, prepared.number.phone_number_id, fresh, datetime.now(UTC))
                 plan.outside_window += len(fresh) - len(inside)
+                for phone in fresh:
+                    if phone not in inside:
+                        plan.problem(RowProblem(lines[phone], phone, OUTSIDE_WINDOW))
                 fresh = [p for p in fresh if p in inside]
             plan.to_send += len(fresh)
+            for warning in _likely_failures(conn, prepared.account, numbers, [(lines[p], p) for p in fresh]):
+                plan.warn(warning)
             if plan.example is None and fresh:
                 _line, phone, params = next(row for row in batch if row[1] == fresh[0])
                 # the callback data is known once the recipient is stored: shown by its parts
@@ -799,6 +841,68 @@ def _inside_window(conn: Connection, phone_number_id: str, contacts: Sequence[st
         .distinct()
     )
     return {contact for (contact,) in rows}
+
+
+def _account_numbers(conn: Connection, account: Account) -> list[str]:
+    numbers = PhoneNumber.__table__.c  # type: ignore[attr-defined]
+    return list(conn.execute(select(numbers.phone_number_id).where(numbers.account_id == account.id)).scalars())
+
+
+def _likely_failures(
+    conn: Connection, account: Account, numbers: Sequence[str], rows: Sequence[tuple[int, str]]
+) -> list[RowProblem]:
+    """The rows (line, E.164) whose contact's last failure was 131050 or 131026 with nothing delivered
+    since: ``messaging.contact_warning`` for a batch, in two queries (by the window's index)."""
+    from waba_cli.services.messaging import SUPPRESSING_ERRORS
+
+    if not rows or not numbers:
+        return []
+    m = MESSAGE.c
+    mine = and_(m.phone_number_id.in_(list(numbers)), m.direction == "out", m.contact.in_([p for _, p in rows]))
+    last: dict[str, tuple[datetime, int, int]] = {}  # contact -> its last failure (at, id, code)
+    for contact, at, row_id, code in conn.execute(
+        select(m.contact, m.created_at, m.id, m.error_code).where(mine, m.error_code.is_not(None))
+    ):
+        if contact not in last or (at, row_id) > last[contact][:2]:
+            last[contact] = (at, row_id, code)
+    suspects = {contact: found for contact, found in last.items() if found[2] in SUPPRESSING_ERRORS}
+    if not suspects:
+        return []
+    reached: dict[str, datetime] = dict(
+        conn.execute(
+            select(m.contact, func.max(m.created_at))
+            .where(mine, m.contact.in_(list(suspects)), m.status.in_(("delivered", "read", "played")))
+            .group_by(m.contact)
+        ).all()
+    )
+    found = []
+    for line, phone in rows:
+        failure = suspects.get(phone)
+        if failure is None or (phone in reached and reached[phone] > failure[0]):
+            continue
+        at, _, code = failure
+        reason = f"{SUPPRESSING_ERRORS[code]} (error {code} on {at:%Y-%m-%d}); this message will likely fail too"
+        found.append(RowProblem(line, phone, reason))
+    return found
+
+
+def _warn_likely_failures(conn: Connection, prepared: Prepared, campaign_id: int) -> None:
+    """Add the recipients still to send whose last failure was 131050 or 131026 to the plan's warnings."""
+    r = RECIPIENT.c
+    numbers = _account_numbers(conn, prepared.account)
+    after = 0
+    while True:
+        rows = conn.execute(
+            select(r.id, r.line, r.phone)
+            .where(r.campaign_id == campaign_id, r.state.in_(("pending", "outside_window")), r.id > after)
+            .order_by(r.id)
+            .limit(FETCH_BATCH)
+        ).all()
+        if not rows:
+            return
+        after = rows[-1].id
+        for warning in _likely_failures(conn, prepared.account, numbers, [(row.line, row.phone) for row in rows]):
+            prepared.plan.warn(warning)
 
 
 def _callback_data(campaign_id: int, recipient_id: int, attempt: int) -> str:
@@ -1180,6 +1284,7 @@ class _Item:
     """A recipient in this run."""
 
     id: int
+    line: int  # in the CSV
     phone: str
     params: list[str]
     attempts: int  # attempts recorded so far, this claim included once claimed
@@ -1315,7 +1420,7 @@ class _Run:
     def _fetch(self) -> None:
         r = RECIPIENT.c
         rows = self.conn.execute(
-            select(r.id, r.phone, r.params, r.attempts, r.not_before)
+            select(r.id, r.line, r.phone, r.params, r.attempts, r.not_before)
             .where(r.campaign_id == self.campaign_id, r.state == "pending", r.id > self.last_id)
             .order_by(r.id)
             .limit(FETCH_BATCH)
@@ -1328,7 +1433,7 @@ class _Run:
         self.last_id = rows[-1].id
         now, wall = time.monotonic(), datetime.now(UTC)
         for row in rows:
-            item = _Item(row.id, row.phone, list(row.params or []), row.attempts)
+            item = _Item(row.id, row.line, row.phone, list(row.params or []), row.attempts)
             if row.not_before is not None and _aware(row.not_before) > wall:
                 wait = (_aware(row.not_before) - wall).total_seconds()
                 heapq.heappush(self.delayed, (now + wait, item.id, item))
@@ -1438,6 +1543,8 @@ class _Run:
             outside = [i for i in items if i.phone not in inside]
             if outside:
                 self.batches.execute(_RECIPIENT_UPDATE, [_recipient_row(i.id, "outside_window", now) for i in outside])
+                for i in outside:
+                    plan.problem(RowProblem(i.line, i.phone, OUTSIDE_WINDOW))
                 self.outside_window += len(outside)
                 self.progress.skipped += len(outside)
                 items = [i for i in items if i.phone in inside]
@@ -1651,6 +1758,7 @@ async def send(
             counts = _state_counts(conn, campaign_id)
             with ORMSession(bind=conn) as session:
                 _check_account_limits(session, prepared.account, counts.get("pending", 0))
+            _warn_likely_failures(conn, prepared, campaign_id)
         plan.already_sent = counts.get("accepted", 0) + counts.get("failed", 0)
         plan.in_doubt = counts.get("in_doubt", 0)
         plan.to_send = counts.get("pending", 0) + counts.get("outside_window", 0)
