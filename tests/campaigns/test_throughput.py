@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from tests.campaigns.world import MESSAGES_URL, phones, quick_backoff, templates, write_csv
+from waba_cli.services import campaigns
 
 __all__ = ["quick_backoff", "templates"]  # fixtures
 
@@ -58,3 +59,20 @@ def test_a_rate_far_above_the_numbers_limit_settles_near_the_limit(
     # the audit's run collapsed to 1/s (4/s on average): here the pace stays near the limit
     achieved = (len(number.accepted) - 1) / (number.accepted[-1] - number.accepted[0])
     assert achieved > 0.7 * limit, (achieved, number.throttled)
+
+
+def test_a_steady_rate_below_the_limit_is_kept_within_five_percent(
+    waba: Any, graph: Any, templates: None, tmp_path: Path
+) -> None:
+    number = ThrottledNumber(1000.0, burst=1000)  # never throttles
+    graph.post(MESSAGES_URL).mock(side_effect=number.handle)
+    csv_path = write_csv(tmp_path / "steady.csv", "phone,1,2", [f"{n},Ana,1" for n in phones(125)])
+
+    result = waba("send", "bulk", "--csv", str(csv_path), "--template", "order_update", "--rate", "80", "--json")
+
+    assert result.code == 0, result.err
+    assert result.json()["sent"] == 125
+    # the first few go at once (the bucket's burst); from there on, one every 1/80 s
+    paced = number.accepted[campaigns.pacing_burst(80) - 1 :]
+    achieved = (len(paced) - 1) / (paced[-1] - paced[0])
+    assert abs(achieved - 80) < 80 * 0.05, achieved
