@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,50 +12,9 @@ from waba_cli.db.engine import open_database
 from waba_cli.db.models.accounts import Account
 from waba_cli.db.models.messages import Message
 from waba_cli.errors import UsageError
-from waba_cli.services.ratelimit import Pacer, check_limits, throughput_of, usage
+from waba_cli.services.ratelimit import check_limits, throughput_of, usage
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def test_pacer_spaces_concurrent_callers_exactly() -> None:
-    clock = FakeClock()
-    pacer = Pacer(80, clock=clock, sleep=clock.sleep)
-
-    async def burst() -> None:
-        await asyncio.gather(*(pacer.acquire() for _ in range(161)))
-
-    asyncio.run(burst())
-    assert clock.now - 1000.0 == pytest.approx(2.0)  # 161 sends = 160 intervals of 1/80 s
-
-
-def test_pacer_zero_is_unpaced_and_130429_halves_then_recovers() -> None:
-    clock = FakeClock()
-    unpaced = Pacer(0, clock=clock, sleep=clock.sleep)
-    asyncio.run(unpaced.acquire())
-    assert clock.sleeps == []
-
-    pacer = Pacer(80, clock=clock, sleep=clock.sleep)
-    pacer.slow_down()
-    pacer.slow_down()  # the same second: the answers to requests already in flight
-    assert pacer.rate == 40
-    clock.now += 1.5
-    pacer.slow_down()
-    assert pacer.rate == 20
-    for _ in range(30):  # back by target/20 per second of successes (tests/campaigns/test_pacer.py)
-        clock.now += 1
-        pacer.recover()
-    assert pacer.rate == 80
+# the pacer itself (steady spacing, unpaced, AIMD after 130429) is tested in tests/campaigns/test_pacer.py
 
 
 @pytest.mark.parametrize(
