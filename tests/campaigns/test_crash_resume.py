@@ -40,7 +40,7 @@ def test_ctrl_c_lets_requests_in_flight_finish_and_the_same_command_completes(da
         while sandbox.sent()["total"] < 20 and time.monotonic() < deadline and first.poll() is None:
             time.sleep(0.02)
         first.send_signal(signal.SIGINT)
-        _out, err = first.communicate(timeout=30)
+        out, err = first.communicate(timeout=30)
         received = sandbox.sent()["total"]
         second = subprocess.run(command, capture_output=True, text=True, env=home.env, check=False, timeout=60)
         by_recipient = sandbox.sent()["by_recipient"]
@@ -48,6 +48,10 @@ def test_ctrl_c_lets_requests_in_flight_finish_and_the_same_command_completes(da
     assert first.returncode == 130
     assert "interrupted" in err
     assert 20 <= received < 400
+    # --json still gets its one document: what the interrupted run did
+    interrupted = json.loads(out)
+    assert (interrupted["stopped"], interrupted["reason"]) == (True, "interrupted")
+    assert interrupted["sent"] + interrupted["in_doubt"] == received
     summary = json.loads(second.stdout)
     assert second.returncode == 0, second.stderr
     assert (summary["sent"], summary["skipped"], summary["in_doubt"]) == (400 - received, received, 0)

@@ -83,6 +83,7 @@ def bulk(
         waba send bulk --csv customers.csv --template order_update --dry-run
         waba send bulk --csv customers.csv --template order_update --rate 40 --json
     """
+    from waba_cli.errors import EXIT_INTERRUPTED
     from waba_cli.services import campaigns
 
     rt = runtime()
@@ -133,6 +134,8 @@ def bulk(
     if not o.json_mode:
         _show_problems(o, plan.problems[scanned:], plan.problems_not_shown - hidden)
     _show_summary(o, summary)
+    if summary.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
     if summary.stopped:
         raise typer.Exit(1)
 

@@ -211,6 +211,7 @@ class Summary:
     reason: str | None = None
     elapsed: float = 0.0
     errors: dict[str, int] = field(default_factory=dict)  # "code title" -> count
+    interrupted: bool = False  # Ctrl-C: stopped, and the command exits 130
 
     @property
     def skipped(self) -> int:
@@ -1782,13 +1783,13 @@ async def send(
         )
         conn.commit()
         try:
-            async with client:
-                await run.run()
+            interrupted = await _until_done(client, run)
         finally:
             _finish(conn, campaign_id, run)
         counts = _state_counts(conn, campaign_id)
         conn.commit()
     return Summary(
+        interrupted=interrupted,
         plan=plan,
         sent=progress.sent,
         failed=progress.failed,
@@ -1801,6 +1802,24 @@ async def send(
         elapsed=time.monotonic() - started,
         errors=run.errors,
     )
+
+
+async def _until_done(client: Any, run: _Run) -> bool:
+    """Run the send loop; True when Ctrl-C ended it (it recorded what came back; exit 130 follows).
+
+    asyncio turns Ctrl-C into one cancellation of this, the top task: taken back here, the run
+    still returns its summary (``--json`` gets its document) instead of dying of KeyboardInterrupt.
+    """
+    try:
+        async with client:
+            await run.run()
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is None or task.cancelling() != 1:
+            raise
+        task.uncancel()
+        return True
+    return False
 
 
 def _finish(conn: Connection, campaign_id: int, run: _Run) -> None:
