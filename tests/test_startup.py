@@ -156,6 +156,9 @@ def test_account_list_json_imports_no_migrations_key_http_or_ui(tmp_path: Path, 
     assert "waba_cli.cli.account" in probe.modules
     loaded = probe.loaded(LIST_FORBIDDEN)
     assert not loaded, probe.explain(loaded)
+    # a run loads the module of its own command only (waba_cli.app's _COMMANDS)
+    others = sorted(m for m in probe.modules if m.startswith("waba_cli.cli.") and m.count(".") == 2)
+    assert others == ["waba_cli.cli.account", "waba_cli.cli.common"]
 
 
 def test_probe_sees_imports(tmp_path: Path, env: dict[str, str]) -> None:

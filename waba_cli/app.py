@@ -19,12 +19,26 @@ from typer.core import TyperGroup
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from waba_cli import __version__
-from waba_cli.cli import account, db, events, init, secrets, serve, template, usage
-from waba_cli.cli import demo as demo_cli
-from waba_cli.cli import message as message_cli
-from waba_cli.cli import sandbox as sandbox_cli
-from waba_cli.cli import send as send_cli
 from waba_cli.cli.common import HELP_SETTINGS, STATE, apply_shared, env_flag
+
+# The command words and the module under waba_cli.cli that provides each, in the order `waba --help`
+# lists them: a group module has ``app`` (a Typer group), a command module ``register(app)``.
+# A run imports only the module of the command it runs (`waba account list` never loads the
+# template or sandbox commands); `waba --help` and unknown words get them all.
+_COMMANDS: dict[str, tuple[str, bool]] = {
+    "init": ("init", False),
+    "usage": ("usage", False),
+    "serve-webhook": ("serve", False),
+    "account": ("account", True),
+    "db": ("db", True),
+    "secrets": ("secrets", True),
+    "events": ("events", True),
+    "template": ("template", True),
+    "send": ("send", True),
+    "message": ("message", True),
+    "sandbox": ("sandbox", True),
+    "demo": ("demo", False),
+}
 
 
 class _RootGroup(TyperGroup):
@@ -41,42 +55,12 @@ class _RootGroup(TyperGroup):
         return option
 
 
-app = typer.Typer(
-    name="waba",
-    cls=_RootGroup,
-    help=(
-        "Administer WhatsApp Business Accounts from the terminal: accounts, numbers, templates, "
-        "messages, campaigns, webhooks, analytics and health.\n\n"
-        "Try everything on this machine with `waba demo` (no Meta account needed). "
-        "Start for real with `waba init`, then `waba account setup --from-file setup.json`."
-    ),
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    context_settings=HELP_SETTINGS,
-)
-init.register(app)
-usage.register(app)
-serve.register(app)
-app.add_typer(account.app)
-app.add_typer(db.app)
-app.add_typer(secrets.app)
-app.add_typer(events.app)
-app.add_typer(template.app)
-app.add_typer(send_cli.app)
-app.add_typer(message_cli.app)
-app.add_typer(sandbox_cli.app)
-demo_cli.register(app)
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"waba {__version__}")
         raise typer.Exit
 
 
-@app.callback(epilog="--config PATH and --account/-a ACC may also come before the command: waba -a acme account show.")
 def root(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
@@ -88,6 +72,56 @@ def root(
 ) -> None:
     """waba: WhatsApp Business Platform administration."""
     apply_shared(json=json_output, yes=yes, no_input=no_input, debug=debug)
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The root command with every command word, or only ``only``'s (the one a run needs)."""
+    import importlib
+
+    root_app = typer.Typer(
+        name="waba",
+        cls=_RootGroup,
+        help=(
+            "Administer WhatsApp Business Accounts from the terminal: accounts, numbers, templates, "
+            "messages, campaigns, webhooks, analytics and health.\n\n"
+            "Try everything on this machine with `waba demo` (no Meta account needed). "
+            "Start for real with `waba init`, then `waba account setup --from-file setup.json`."
+        ),
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        context_settings=HELP_SETTINGS,
+    )
+    root_app.callback(
+        epilog="--config PATH and --account/-a ACC may also come before the command: waba -a acme account show."
+    )(root)
+    for word, (module_name, group) in _COMMANDS.items():
+        if only is not None and word != only:
+            continue
+        module = importlib.import_module(f"waba_cli.cli.{module_name}")
+        if group:
+            root_app.add_typer(module.app)
+        else:
+            module.register(root_app)
+    return root_app
+
+
+_FULL: list[typer.Typer] = []
+
+
+def _full_app() -> typer.Typer:
+    """The root command with every command word, built once (tests may add to it)."""
+    if not _FULL:
+        _FULL.append(build_app())
+    return _FULL[0]
+
+
+def __getattr__(name: str) -> Any:
+    """``waba_cli.app.app``: the root command with every command word (help, tests, the demo)."""
+    if name == "app":
+        return _full_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # Root options that take a value are read here rather than by Typer: Typer validates every option
@@ -132,8 +166,9 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return
     args = _take_root_options(list(sys.argv[1:] if argv is None else argv))
     debug = env_flag("WABA_DEBUG") or "--debug" in args
     failure_exit: int | None = None
+    word = next((arg for arg in args if not arg.startswith("-")), None)
     try:
-        command = typer.main.get_command(app)
+        command = typer.main.get_command(build_app(word) if word in _COMMANDS else _full_app())
         result: Any = command.main(args=args, prog_name="waba", standalone_mode=False)
         if result == EXIT_INTERRUPTED:  # Typer turns Ctrl-C into a silent exit 130
             return _fail("interrupted", EXIT_INTERRUPTED)
