@@ -1177,6 +1177,10 @@ class _Failure:
     error_details: str | None
 
 
+# an attempt claimed but never sent (Ctrl-C, or the campaign stopped while it waited for its slot)
+_UNSENT = _Failure(None, "not sent", "the run stopped before this request went out; the recipient is pending again")
+
+
 def _recipient_update() -> Any:
     r = RECIPIENT.c
     return (
@@ -1292,12 +1296,13 @@ class _Item:
     pair_failures: int = 0
     body: dict[str, Any] | None = None
     status_mark: int = 0  # the highest message_status id when it was claimed
+    in_request: bool = False  # a request is out: if the run ends now, the recipient is in doubt
 
 
 @dataclass
 class _Outcome:
     item: _Item
-    kind: str  # accepted | failed | later | stop | doubt
+    kind: str  # accepted | failed | later | stop | doubt | unsent (the run stopped before it went out)
     wamid: str | None = None
     error: Exception | None = None
     delay: float = 0.0
@@ -1332,7 +1337,7 @@ class _Run:
         self.last_id = 0
         self.exhausted = False
         self.delayed: list[tuple[float, int, _Item]] = []
-        self.inflight: set[asyncio.Future[_Outcome]] = set()
+        self.inflight: dict[asyncio.Future[_Outcome], _Item] = {}
         self.results: list[_Outcome] = []
         self.wake = asyncio.Event()
         self.stopping = False
@@ -1349,9 +1354,9 @@ class _Run:
         try:
             await self._loop()
         except asyncio.CancelledError:  # Ctrl-C: let what is in flight come back and record it
-            self.stopping, self.reason = True, "interrupted"
+            self._stop("interrupted")
             if self.inflight:
-                await asyncio.wait(self.inflight, timeout=10)
+                await asyncio.wait(list(self.inflight), timeout=10)
             self._write([])
             raise
         except BaseException:
@@ -1371,7 +1376,7 @@ class _Run:
             if claims or self.results:
                 for item in self._write(claims):
                     task = asyncio.ensure_future(self._deliver(item))
-                    self.inflight.add(task)
+                    self.inflight[task] = item
                     task.add_done_callback(self._done)
                 if self.on_progress is not None:
                     self.on_progress(self.progress)
@@ -1386,8 +1391,12 @@ class _Run:
             await asyncio.sleep(WRITE_INTERVAL)
 
     def _done(self, task: asyncio.Future[_Outcome]) -> None:
-        self.inflight.discard(task)
+        item = self.inflight.pop(task, None)
         if task.cancelled():
+            # cancelled before it ever ran (a stop right after its claim): nothing went out
+            if item is not None and not item.in_request:
+                self.results.append(_Outcome(item, "unsent"))
+                self.wake.set()
             return
         failure = task.exception()
         if failure is None:
@@ -1442,16 +1451,39 @@ class _Run:
                 self.queue.append(item)
 
     # one recipient -----------------------------------------------------------------------------
+    def _stop(self, reason: str) -> None:
+        """Send nothing more: senders not in a request give their recipient back (``unsent``) now."""
+        if not self.stopping:
+            self.stopping, self.reason = True, reason
+        current = asyncio.current_task()
+        for task, item in list(self.inflight.items()):
+            if not item.in_request and task is not current:
+                task.cancel()
+
     async def _deliver(self, item: _Item) -> _Outcome:
+        try:
+            return await self._attempts(item)
+        except asyncio.CancelledError:
+            if item.in_request:
+                raise  # the request may have reached Meta: it stays `sending`, in doubt for the next run
+            return _Outcome(item, "unsent")  # waiting for its slot or a retry: nothing went out
+
+    async def _attempts(self, item: _Item) -> _Outcome:
         from waba_cli.graph.errors import GraphError, GraphNetworkError
 
         assert item.body is not None
         attempt = throttled = 0
         while True:
+            if self.stopping:
+                return _Outcome(item, "unsent")
             await self.pacer.acquire()
+            if self.stopping:
+                return _Outcome(item, "unsent")
+            item.in_request = True  # left True if this is cancelled mid-request
             try:
                 answer = await self.api.send_message(self.prepared.plan.phone_number_id, item.body, retry=False)
             except (GraphError, GraphNetworkError) as exc:
+                item.in_request = False
                 # 130429 is about the number's pace, not this recipient: counted apart, more allowed
                 throttle = getattr(exc, "code", None) == THROTTLE_CODE
                 outcome = self._after_error(item, exc, throttled if throttle else attempt)
@@ -1465,6 +1497,7 @@ class _Run:
                     attempt += 1
                 await asyncio.sleep(min(60.0, RETRY_DELAY * 2 ** ((throttled if throttle else attempt) - 1)))
                 continue
+            item.in_request = False
             self.pacer.recover()
             messages = answer.get("messages") or [{}]
             wamid = messages[0].get("id") if isinstance(messages[0], dict) else None
@@ -1481,7 +1514,7 @@ class _Run:
                 return _Outcome(item, "doubt", error=exc)
             # it never (wholly) left: retried, and if the network stays down the campaign stops with
             # the recipient pending
-            return None if attempt < MAX_ATTEMPTS else _Outcome(item, "stop", error=exc)
+            return None if attempt < MAX_ATTEMPTS else self._stopping_outcome(item, exc)
         assert isinstance(exc, GraphError)
         if exc.code == THROTTLE_CODE:
             self.pacer.slow_down()
@@ -1495,8 +1528,13 @@ class _Run:
         if exc.retryable and attempt < MAX_ATTEMPTS:
             return None
         if exc.code == SPAM_CODE or _stops_campaign(exc):
-            return _Outcome(item, "stop", error=exc)
+            return self._stopping_outcome(item, exc)
         return _Outcome(item, "failed", error=exc)
+
+    def _stopping_outcome(self, item: _Item, exc: Exception) -> _Outcome:
+        """An error that concerns the whole campaign: stop at once (queued senders send nothing more)."""
+        self._stop(str(exc))
+        return _Outcome(item, "stop", error=exc)
 
     # the one write per loop -------------------------------------------------------------------
     def _write(self, claims: list[_Item]) -> list[_Item]:
@@ -1593,6 +1631,9 @@ class _Run:
                 notes.append({"b_biz": callback, "b_details": failure.error_details, "b_now": now})
                 self.progress.in_doubt += 1
                 continue
+            elif outcome.kind == "unsent":  # the run stopped before its request went out
+                recipients.append(_recipient_row(item.id, "pending", now))
+                moves.append(_move(callback, "failed", now, now, error=_UNSENT))
             else:  # Meta refused this attempt
                 moves.append(_move(callback, "failed", now, now, error=failure))
                 recipients.append(self._refused(outcome, failure, now))
