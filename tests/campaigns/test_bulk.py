@@ -598,6 +598,23 @@ def test_an_error_about_the_token_or_account_stops_the_campaign_with_the_rest_pe
     assert sorted(m.contact for m in outbound(db) if m.status == "accepted") == numbers
 
 
+@pytest.mark.parametrize(("code", "status"), [(131000, 500), (131057, 503), (80007, 400)])
+def test_a_retryable_error_that_outlasts_its_retries_stops_the_campaign_instead_of_failing_everyone(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path, code: int, status: int
+) -> None:
+    """An outage, maintenance or the account's rate limit: not about the recipient, so nobody is failed."""
+    numbers = phones(5)
+    meta.fail(numbers[2], *[code] * (campaigns.MAX_ATTEMPTS + 1), status=status)
+
+    stopped = bulk(waba, order_csv(tmp_path, numbers), "--concurrency", "1")
+
+    assert stopped.code == 1
+    data = stopped.json()
+    assert (data["stopped"], data["sent"], data["failed"], data["pending"]) == (True, 2, 0, 3)
+    assert f"Graph API error {code}" in data["reason"]
+    assert len(meta.requests) == 2 + campaigns.MAX_ATTEMPTS + 1
+
+
 def test_a_request_that_never_left_is_retried_not_in_doubt(
     waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
 ) -> None:

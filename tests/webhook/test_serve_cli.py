@@ -51,3 +51,18 @@ def test_an_address_not_on_this_machine_is_refused_naming_it(
     [line] = result.err.strip().splitlines()
     assert "serve-webhook cannot listen on 192.0.2.1:8080" in line
     assert "check --host" in line
+
+
+def test_a_host_that_cannot_be_resolved_is_bad_input(
+    waba: Any, business: dict[str, Any], no_exec: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_such_name(*args: Any, **kwargs: Any) -> Any:  # the resolver's answer, without asking one
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+
+    result = waba("serve-webhook", "--host", "nowhere.invalid", "--port", "8080")
+
+    assert result.code == 2
+    [line] = result.err.strip().splitlines()
+    assert "--host 'nowhere.invalid' cannot be resolved (Name or service not known)" in line

@@ -73,13 +73,20 @@ def check_bindable(host: str, port: int) -> None:
     colon). The server still reports a failure of its own: another process may take the port between
     this check and the server's bind.
     """
-    from waba_cli.errors import OperationError
+    from waba_cli.errors import OperationError, UsageError
 
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((host, port))
+        # every address the name resolves to, as uvicorn's server binds them
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UsageError(f"--host {host!r} cannot be resolved ({exc.strerror})", "give an IP address") from None
+    except (OverflowError, UnicodeError) as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc}", "check --host and --port") from None
+    try:
+        for family, kind, proto, _, address in addresses:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(address)
     except OSError as exc:
         hints = {
             errno.EADDRINUSE: "another process listens there; stop it or choose another --port",

@@ -98,6 +98,9 @@ MAX_THROTTLED = 30
 PAIR_BACKOFF_MAX = 4**4  # s: the 131056 backoff 1, 4, 16, 64, 256 s, then the recipient fails
 STALE_OWNER = timedelta(minutes=2)  # a run on another host that has not written for this long is dead
 THROTTLE_CODE = 130429
+# 100 with subcode 33: the phone number id does not exist or the token may not use it (every send fails)
+INVALID_PARAMETER_CODE = 100
+UNKNOWN_OBJECT_SUBCODE = 33
 PAIR_RATE_CODE = 131056
 SPAM_CODE = 131048
 # codes about the sending number or template as a whole rather than one recipient: every other
@@ -1518,7 +1521,8 @@ class _Run:
         assert isinstance(exc, GraphError)
         if exc.code == THROTTLE_CODE:
             self.pacer.slow_down()
-            return None if attempt < MAX_THROTTLED else _Outcome(item, "failed", error=exc)
+            # still throttled after MAX_THROTTLED tries: the number's pace, not this recipient
+            return None if attempt < MAX_THROTTLED else self._stopping_outcome(item, exc)
         if exc.code == PAIR_RATE_CODE:
             item.pair_failures += 1
             delay = PAIR_BACKOFF_UNIT * 4 ** (item.pair_failures - 1)
@@ -1527,7 +1531,9 @@ class _Run:
             return _Outcome(item, "later", error=exc, delay=delay)
         if exc.retryable and attempt < MAX_ATTEMPTS:
             return None
-        if exc.code == SPAM_CODE or _stops_campaign(exc):
+        # a retryable error that outlasted every retry (maintenance, an outage, the app's or the
+        # account's rate limits) is not about this recipient: it would fail every one that follows
+        if exc.retryable or exc.code == SPAM_CODE or _stops_campaign(exc):
             return self._stopping_outcome(item, exc)
         return _Outcome(item, "failed", error=exc)
 
@@ -1681,8 +1687,10 @@ def _stops_campaign(error: GraphError) -> bool:
     133010 number not registered, 132015 template paused ...): then no other recipient can be sent to."""
     from waba_cli.graph.errors import AccountError, AuthError, PermissionDenied, PhoneNumberError
 
-    return isinstance(error, AuthError | PermissionDenied | AccountError | PhoneNumberError) or (
-        error.code in NUMBER_OR_TEMPLATE_CODES
+    return (
+        isinstance(error, AuthError | PermissionDenied | AccountError | PhoneNumberError)
+        or error.code in NUMBER_OR_TEMPLATE_CODES
+        or (error.code == INVALID_PARAMETER_CODE and error.subcode == UNKNOWN_OBJECT_SUBCODE)
     )
 
 

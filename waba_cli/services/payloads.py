@@ -309,7 +309,10 @@ def check_local_media(kind: str, path: Path) -> LocalMedia:
 
 def _check_sticker(path: Path, size: int) -> None:
     """A WebP sticker within its limit: 100 KB static, 500 KB animated (as its own header says)."""
-    animated = webp_is_animated(path)
+    try:
+        animated = webp_is_animated(path)
+    except OSError as exc:
+        raise ValidationError("--sticker", f"cannot read {path.name}: {exc.strerror or exc}") from None
     if animated is None:
         raise ValidationError("--sticker", f"{path.name} is not a WebP image (no RIFF/WEBP header)")
     limit, what = (STICKER_ANIMATED_MAX, "an animated") if animated else (STICKER_STATIC_MAX, "a static")
