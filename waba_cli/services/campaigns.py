@@ -1521,8 +1521,10 @@ class _Run:
         assert isinstance(exc, GraphError)
         if exc.code == THROTTLE_CODE:
             self.pacer.slow_down()
-            # still throttled after MAX_THROTTLED tries: the number's pace, not this recipient
-            return None if attempt < MAX_THROTTLED else self._stopping_outcome(item, exc)
+            # still throttled after so many tries: the number's pace, not this recipient. Paced, the
+            # slowed bucket is the wait (many short tries); unpaced, each try waits 1, 2, 4 ... s
+            limit = MAX_THROTTLED if self.pacer.rate > 0 else MAX_ATTEMPTS
+            return None if attempt < limit else self._stopping_outcome(item, exc)
         if exc.code == PAIR_RATE_CODE:
             item.pair_failures += 1
             delay = PAIR_BACKOFF_UNIT * 4 ** (item.pair_failures - 1)
