@@ -818,7 +818,7 @@ def dry_run(rt: Runtime, prepared: Prepared) -> Plan:
                         plan.problem(RowProblem(lines[phone], phone, OUTSIDE_WINDOW))
                 fresh = [p for p in fresh if p in inside]
             plan.to_send += len(fresh)
-            for warning in _likely_failures(conn, prepared.account, numbers, [(lines[p], p) for p in fresh]):
+            for warning in _likely_failures(conn, numbers, [(lines[p], p) for p in fresh]):
                 plan.warn(warning)
             if plan.example is None and fresh:
                 _line, phone, params = next(row for row in batch if row[1] == fresh[0])
@@ -852,42 +852,13 @@ def _account_numbers(conn: Connection, account: Account) -> list[str]:
     return list(conn.execute(select(numbers.phone_number_id).where(numbers.account_id == account.id)).scalars())
 
 
-def _likely_failures(
-    conn: Connection, account: Account, numbers: Sequence[str], rows: Sequence[tuple[int, str]]
-) -> list[RowProblem]:
+def _likely_failures(conn: Connection, numbers: Sequence[str], rows: Sequence[tuple[int, str]]) -> list[RowProblem]:
     """The rows (line, E.164) whose contact's last failure was 131050 or 131026 with nothing delivered
-    since: ``messaging.contact_warning`` for a batch, in two queries (by the window's index)."""
-    from waba_cli.services.messaging import SUPPRESSING_ERRORS
+    since (``messaging.suppressed_contacts``, the rule ``waba send`` warns by)."""
+    from waba_cli.services.messaging import suppressed_contacts, suppression_note
 
-    if not rows or not numbers:
-        return []
-    m = MESSAGE.c
-    mine = and_(m.phone_number_id.in_(list(numbers)), m.direction == "out", m.contact.in_([p for _, p in rows]))
-    last: dict[str, tuple[datetime, int, int]] = {}  # contact -> its last failure (at, id, code)
-    for contact, at, row_id, code in conn.execute(
-        select(m.contact, m.created_at, m.id, m.error_code).where(mine, m.error_code.is_not(None))
-    ):
-        if contact not in last or (at, row_id) > last[contact][:2]:
-            last[contact] = (at, row_id, code)
-    suspects = {contact: found for contact, found in last.items() if found[2] in SUPPRESSING_ERRORS}
-    if not suspects:
-        return []
-    reached: dict[str, datetime] = dict(
-        conn.execute(
-            select(m.contact, func.max(m.created_at))
-            .where(mine, m.contact.in_(list(suspects)), m.status.in_(("delivered", "read", "played")))
-            .group_by(m.contact)
-        ).all()
-    )
-    found = []
-    for line, phone in rows:
-        failure = suspects.get(phone)
-        if failure is None or (phone in reached and reached[phone] > failure[0]):
-            continue
-        at, _, code = failure
-        reason = f"{SUPPRESSING_ERRORS[code]} (error {code} on {at:%Y-%m-%d}); this message will likely fail too"
-        found.append(RowProblem(line, phone, reason))
-    return found
+    found = suppressed_contacts(conn, numbers, [phone for _, phone in rows])
+    return [RowProblem(line, phone, suppression_note(*found[phone])) for line, phone in rows if phone in found]
 
 
 def _warn_likely_failures(conn: Connection, prepared: Prepared, campaign_id: int) -> None:
@@ -905,7 +876,7 @@ def _warn_likely_failures(conn: Connection, prepared: Prepared, campaign_id: int
         if not rows:
             return
         after = rows[-1].id
-        for warning in _likely_failures(conn, prepared.account, numbers, [(row.line, row.phone) for row in rows]):
+        for warning in _likely_failures(conn, numbers, [(row.line, row.phone) for row in rows]):
             prepared.plan.warn(warning)
 
 
@@ -1810,7 +1781,9 @@ async def send(
             counts = _state_counts(conn, campaign_id)
             with ORMSession(bind=conn) as session:
                 _check_account_limits(session, prepared.account, counts.get("pending", 0))
-            _warn_likely_failures(conn, prepared, campaign_id)
+        # a read, outside the write transaction above: SQLite's write lock is not held while it scans
+        _warn_likely_failures(conn, prepared, campaign_id)
+        conn.commit()
         plan.already_sent = counts.get("accepted", 0) + counts.get("failed", 0)
         plan.in_doubt = counts.get("in_doubt", 0)
         plan.to_send = counts.get("pending", 0) + counts.get("outside_window", 0)

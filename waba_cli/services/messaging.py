@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, case, func, update
+from sqlalchemy import Connection, Table, and_, case, func, update
 from sqlmodel import Session, col, select
 
 from waba_cli.db.models.accounts import Account, PhoneNumber
@@ -185,36 +185,42 @@ def require_window(
 
 def contact_warning(session: Session, account_id: int, contact: str) -> str | None:
     """A warning when the contact's last failure was 131050 or 131026 and nothing reached them since."""
-    failure = session.exec(
-        select(Message)
-        .where(
-            Message.account_id == account_id,
-            Message.contact == contact,
-            Message.direction == "out",
-            col(Message.error_code).is_not(None),
-        )
-        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
-        .limit(1)
-    ).first()
-    if failure is None or failure.error_code not in SUPPRESSING_ERRORS:
-        return None
-    reached_since = session.exec(
-        select(func.count())
-        .select_from(Message)
-        .where(
-            Message.account_id == account_id,
-            Message.contact == contact,
-            Message.direction == "out",
-            col(Message.status).in_(("delivered", "read", "played")),
-            col(Message.created_at) > failure.created_at,
-        )
-    ).one()
-    if reached_since:
-        return None
-    return (
-        f"{contact} {SUPPRESSING_ERRORS[failure.error_code]} "
-        f"(error {failure.error_code} on {failure.created_at:%Y-%m-%d}); this message will likely fail too"
+    numbers = session.exec(select(PhoneNumber.phone_number_id).where(PhoneNumber.account_id == account_id)).all()
+    found = suppressed_contacts(session.connection(), numbers, [contact]).get(contact)
+    return f"{contact} {suppression_note(*found)}" if found else None
+
+
+def suppressed_contacts(
+    conn: Connection, phone_number_ids: Sequence[str], contacts: Sequence[str]
+) -> dict[str, tuple[int, datetime]]:
+    """Of ``contacts``, those whose last failed message from these numbers was 131050 or 131026 with
+    nothing delivered to them since: contact -> (error code, when). Two queries for any number of
+    contacts, on the 24-hour window's index (number, contact, direction, time)."""
+    if not contacts or not phone_number_ids:
+        return {}
+    m = _MESSAGE.c
+    mine = and_(m.phone_number_id.in_(list(phone_number_ids)), m.direction == "out", m.contact.in_(list(contacts)))
+    last: dict[str, tuple[datetime, int, int]] = {}  # contact -> its last failure (at, id, code)
+    for contact, at, row_id, code in conn.execute(
+        select(m.contact, m.created_at, m.id, m.error_code).where(mine, m.error_code.is_not(None))
+    ):
+        if contact not in last or (at, row_id) > last[contact][:2]:
+            last[contact] = (at, row_id, code)
+    suspects = {contact: (code, at) for contact, (at, _, code) in last.items() if code in SUPPRESSING_ERRORS}
+    if not suspects:
+        return {}
+    reached: dict[str, datetime] = dict(
+        conn.execute(
+            select(m.contact, func.max(m.created_at))
+            .where(mine, m.contact.in_(list(suspects)), m.status.in_(("delivered", "read", "played")))
+            .group_by(m.contact)
+        ).all()
     )
+    return {c: found for c, found in suspects.items() if not (c in reached and reached[c] > found[1])}
+
+
+def suppression_note(code: int, at: datetime) -> str:
+    return f"{SUPPRESSING_ERRORS[code]} (error {code} on {at:%Y-%m-%d}); this message will likely fail too"
 
 
 # -- templates ---------------------------------------------------------------------------------
