@@ -3,6 +3,7 @@ loopback, so the tests see what a client and a webhook endpoint would see."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -22,6 +23,7 @@ import httpx
 import pytest
 
 from waba_cli.sandbox import fixtures
+from waba_cli.sandbox.api import Request
 
 TOKEN = fixtures.ACCESS_TOKEN
 PNID = fixtures.PHONE_NUMBER_ID
@@ -219,3 +221,17 @@ def sandbox(receiver: Receiver) -> Iterator[SandboxProcess]:
     if started.process.poll() is None:
         started.process.kill()
         started.process.wait()
+
+
+def post_message(sandbox: Any, body: dict[str, Any]) -> tuple[int, Any]:
+    """``POST /{phone-number-id}/messages`` handed straight to an in-process sandbox (no HTTP)."""
+    request = Request(
+        "POST",
+        f"/v23.0/{PNID}/messages",
+        {},
+        {"authorization": f"Bearer {TOKEN}", "content-type": "application/json"},
+        json.dumps(body).encode(),
+        "http://127.0.0.1",
+    )
+    answer: tuple[int, Any] = asyncio.run(sandbox.handle(request))
+    return answer

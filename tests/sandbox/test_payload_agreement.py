@@ -3,16 +3,15 @@ complaint, the sandbox (Meta's checks) accepts; what the sandbox would refuse, w
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.sandbox.conftest import post_message
 from waba_cli.errors import ValidationError
-from waba_cli.sandbox.api import Options, Request, Sandbox
-from waba_cli.sandbox.fixtures import ACCESS_TOKEN, PHONE_NUMBER_ID, seed_state
+from waba_cli.sandbox.api import Options, Sandbox
+from waba_cli.sandbox.fixtures import seed_state
 from waba_cli.services import payloads
 
 SANDBOX = Sandbox(seed_state(), Options(bench=True))
@@ -21,16 +20,7 @@ short = st.text(min_size=0, max_size=30)
 
 
 def _accepted(kind: str, body: dict[str, Any]) -> tuple[int, Any]:
-    payload = payloads.envelope("+15551230901", kind, body)
-    request = Request(
-        "POST",
-        f"/v23.0/{PHONE_NUMBER_ID}/messages",
-        {},
-        {"authorization": f"Bearer {ACCESS_TOKEN}", "content-type": "application/json"},
-        json.dumps(payload).encode(),
-        "http://127.0.0.1",
-    )
-    return asyncio.run(SANDBOX.handle(request))
+    return post_message(SANDBOX, payloads.envelope("+15551230901", kind, body))
 
 
 def _check(build: Any) -> None:

@@ -3,15 +3,14 @@ Meta's error envelope with a 4xx code, never a crash (a 500 would hide a bug in 
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from waba_cli.sandbox.api import Options, Request, Sandbox
-from waba_cli.sandbox.fixtures import ACCESS_TOKEN, PHONE_NUMBER_ID, seed_state
+from tests.sandbox.conftest import post_message
+from waba_cli.sandbox.api import Options, Sandbox
+from waba_cli.sandbox.fixtures import seed_state
 from waba_cli.sandbox.rules import MESSAGE_TYPES
 
 SANDBOX = Sandbox(seed_state(), Options(bench=True))
@@ -54,15 +53,7 @@ nested = st.sampled_from(MESSAGE_TYPES).flatmap(
 
 
 def _post(body: dict[str, Any]) -> tuple[int, Any]:
-    request = Request(
-        "POST",
-        f"/v23.0/{PHONE_NUMBER_ID}/messages",
-        {},
-        {"authorization": f"Bearer {ACCESS_TOKEN}", "content-type": "application/json"},
-        json.dumps(body).encode(),
-        "http://127.0.0.1",
-    )
-    return asyncio.run(SANDBOX.handle(request))
+    return post_message(SANDBOX, body)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
