@@ -70,7 +70,8 @@ def test_usage_counts_days_and_months_in_the_accounts_time_zone(waba: Any, accou
 
 def test_limits_refuse_before_sending(waba: Any, account: Any, database_url: str) -> None:
     waba("account", "update", account["name"], "--set", "daily_limit=3")
-    now = datetime.now(UTC)
+    # noon: minutes before `now` are the same day whenever the test runs (it failed just after midnight)
+    now = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
     _seed(database_url, account["name"], [now - timedelta(minutes=5), now - timedelta(minutes=4)])
     db = open_database(database_url)
     with db.session() as session:
