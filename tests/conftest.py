@@ -291,8 +291,8 @@ def graph(monkeypatch: pytest.MonkeyPatch) -> Any:
     import httpx
     import respx
 
-    from waba_cli.services.runtime import Runtime
+    from waba_cli.services.context import CommandContext
 
     router = respx.MockRouter(assert_all_called=False, base_url=GRAPH)
-    monkeypatch.setattr(Runtime, "transport", httpx.MockTransport(router.async_handler))
+    monkeypatch.setattr(CommandContext, "transport", httpx.MockTransport(router.async_handler))
     return router

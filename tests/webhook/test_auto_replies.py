@@ -103,14 +103,14 @@ def test_a_repeated_delivery_is_answered_once(receiver: Receiver, meta: Any) -> 
 
 def test_two_senders_racing_for_the_same_reply_send_it_once(receiver: Receiver, meta: Any) -> None:
     from waba_cli.services.bot import send_pending_replies
-    from waba_cli.services.runtime import Runtime
+    from waba_cli.services.context import CommandContext
     from waba_cli.settings import load_settings
 
     receiver.app.replier.close()  # the server's own sender stays out of the race
     assert receiver.post(inbound_text("wamid.in-race", "hello")).status_code == 200
 
     async def race() -> list[Any]:
-        first, second = Runtime(load_settings()), Runtime(load_settings())
+        first, second = CommandContext(load_settings()), CommandContext(load_settings())
         return await asyncio.gather(send_pending_replies(first), send_pending_replies(second))
 
     results = asyncio.run(race())

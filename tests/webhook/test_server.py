@@ -325,10 +325,10 @@ def _set_app_secret(receiver: Receiver, name: str, secret: str) -> None:
     from sqlalchemy import update
 
     from waba_cli.db.models.accounts import Account
-    from waba_cli.services.runtime import Runtime
+    from waba_cli.services.context import CommandContext
     from waba_cli.settings import load_settings
 
-    encrypted = Runtime(load_settings()).cipher().encrypt(secret)
+    encrypted = CommandContext(load_settings()).cipher().encrypt(secret)
     table = Account.__table__  # type: ignore[attr-defined]
     with receiver.connect() as conn, conn.begin():
         conn.execute(update(table).where(table.c.name == name).values(app_secret_enc=encrypted))
@@ -336,10 +336,10 @@ def _set_app_secret(receiver: Receiver, name: str, secret: str) -> None:
 
 def _reload_keys(receiver: Receiver) -> Any:
     from waba_cli.services import webhooks
-    from waba_cli.services.runtime import Runtime
+    from waba_cli.services.context import CommandContext
     from waba_cli.settings import load_settings
 
-    return webhooks.load_keys(receiver.db(), Runtime(load_settings()).cipher())
+    return webhooks.load_keys(receiver.db(), CommandContext(load_settings()).cipher())
 
 
 def test_the_reference_signature_test_vector_holds() -> None:

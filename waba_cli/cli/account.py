@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from waba_cli.cli.common import STATE, command, confirm, group, out, runtime
+from waba_cli.cli.common import STATE, command, command_context, confirm, group, out
 
 if TYPE_CHECKING:
     from waba_cli.db.models.accounts import Account, PhoneNumber
@@ -87,20 +87,20 @@ def setup(
 
     if from_file is None:
         raise UsageError("--from-file is required", "write the setup keys to a JSON or TOML file (see --help)")
-    rt = runtime()
+    ctx = command_context()
     data = account_setup.read_data_file(from_file)
     parsed = account_setup.parse_setup(
-        data, region=rt.settings.region, source=str(from_file), base_dir=from_file.parent
+        data, region=ctx.settings.region, source=str(from_file), base_dir=from_file.parent
     )
     setup_data = parsed.setup
     o = out()
     for note in parsed.notes:
         o.note(f"note: {note}")
-    with rt.db.session() as session:
+    with ctx.db.session() as session:
         account_setup.ensure_new(session, setup_data, source=str(from_file))
-    cipher = rt.cipher()  # fail on a missing key before talking to Meta
-    verification = None if no_verify else account_setup.verify_setup(rt, setup_data)
-    with rt.db.transaction() as session:
+    cipher = ctx.cipher()  # fail on a missing key before talking to Meta
+    verification = None if no_verify else account_setup.verify_setup(ctx, setup_data)
+    with ctx.db.transaction() as session:
         account_setup.ensure_new(session, setup_data, source=str(from_file))
         account = account_setup.create_account(session, cipher, setup_data, verification)
         numbers = accounts.numbers_of(session, account)
@@ -111,8 +111,8 @@ def setup(
         f"account {account.name} (WABA {account.waba_id}) saved"
         + (", credentials verified with Meta" if verification else ", not verified (--no-verify)")
     )
-    if rt.settings.webhook_public_base_url:
-        o.note(f"webhook callback URL for Meta's dashboard: {rt.settings.webhook_public_base_url.rstrip('/')}/webhook")
+    if ctx.settings.webhook_public_base_url:
+        o.note(f"webhook callback URL for Meta's dashboard: {ctx.settings.webhook_public_base_url.rstrip('/')}/webhook")
 
 
 @command(app, "list", shared=("json", "debug"))
@@ -125,8 +125,8 @@ def list_() -> None:
     """
     from waba_cli.services import accounts
 
-    rt = runtime()
-    with rt.db.session() as session:
+    ctx = command_context()
+    with ctx.db.session() as session:
         rows = accounts.list_accounts(session)
     o = out()
     if o.json_mode:
@@ -159,9 +159,9 @@ def show(ref: OptAccArg = None) -> None:
     """
     from waba_cli.services import accounts
 
-    rt = runtime()
-    with rt.db.session() as session:
-        account = accounts.resolve_account(session, ref or STATE.account or rt.settings.account)
+    ctx = command_context()
+    with ctx.db.session() as session:
+        account = accounts.resolve_account(session, ref or STATE.account or ctx.settings.account)
         numbers = accounts.numbers_of(session, account)
     data = _detail(account, numbers)
     o = out()
@@ -206,7 +206,7 @@ def update(
     from waba_cli.errors import UsageError, ValidationError
     from waba_cli.services import account_setup, accounts
 
-    rt = runtime()
+    ctx = command_context()
     values: dict[str, Any] = account_setup.parse_assignments(assignments or [])
     source = None
     if from_file is not None:
@@ -224,8 +224,8 @@ def update(
     if not values:
         raise UsageError("nothing to change", "pass --set KEY=VALUE, --from-file F or --secret NAME")
     needs_key = any(k in account_setup.SECRET_KEYS for k in values)
-    cipher = rt.cipher() if needs_key else None
-    with rt.db.transaction() as session:
+    cipher = ctx.cipher() if needs_key else None
+    with ctx.db.transaction() as session:
         account = accounts.get_account(session, ref)
         changed = account_setup.update_account(session, cipher, account, values, source=source)
     o = out()
@@ -247,11 +247,11 @@ def remove(ref: AccArg) -> None:
     """
     from waba_cli.services import accounts
 
-    rt = runtime()
-    with rt.db.session() as session:
+    ctx = command_context()
+    with ctx.db.session() as session:
         account = accounts.get_account(session, ref)
     confirm(f"Remove account {account.name} (WABA {account.waba_id}) and all its local data?")
-    with rt.db.transaction() as session:
+    with ctx.db.transaction() as session:
         session.delete(accounts.get_account(session, ref))
     o = out()
     if o.json_mode:
@@ -270,7 +270,7 @@ def use(ref: AccArg) -> None:
     """
     from waba_cli.services import accounts
 
-    with runtime().db.transaction() as session:
+    with command_context().db.transaction() as session:
         account = accounts.get_account(session, ref)
         accounts.use_account(session, account)
     o = out()
@@ -293,8 +293,8 @@ def verify(ref: OptAccArg = None) -> None:
     """
     from waba_cli.services import account_setup
 
-    rt = runtime()
-    account, result = account_setup.verify_account(rt, ref or STATE.account or rt.settings.account)
+    ctx = command_context()
+    account, result = account_setup.verify_account(ctx, ref or STATE.account or ctx.settings.account)
     expires = result.token_expires_at.isoformat() if result.token_expires_at else "never"
     o = out()
     if o.json_mode:

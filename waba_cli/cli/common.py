@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 if TYPE_CHECKING:
-    from waba_cli.services.runtime import Runtime
+    from waba_cli.services.context import CommandContext
     from waba_cli.ui.output import Output
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,7 +41,7 @@ class State:
     dry_run: bool = False
     config: Path | None = None
     failure_exit: int | None = None
-    _runtime: "Runtime | None" = field(default=None, repr=False)
+    _context: "CommandContext | None" = field(default=None, repr=False)
     _output: "Output | None" = field(default=None, repr=False)
 
     @property
@@ -56,19 +56,19 @@ class State:
             self._output = Output(json_mode=self.json)
         return self._output
 
-    def runtime(self) -> "Runtime":
+    def context(self) -> "CommandContext":
         """Settings, database, key and Graph access for this run, resolved on first use."""
-        if self._runtime is None:
-            from waba_cli.services.runtime import Runtime
+        if self._context is None:
+            from waba_cli.services.context import CommandContext
             from waba_cli.settings import load_settings
 
             settings = load_settings(config_path=self.config, account=self.account, debug=self.debug)
-            self._runtime = Runtime(settings, dry_run=self.dry_run)
-        return self._runtime
+            self._context = CommandContext(settings, dry_run=self.dry_run)
+        return self._context
 
     def close(self) -> None:
-        if self._runtime is not None:
-            self._runtime.close()
+        if self._context is not None:
+            self._context.close()
 
     def reset(self) -> None:
         """Forget the previous run (tests invoke several commands in one process)."""
@@ -185,8 +185,8 @@ def out() -> "Output":
     return STATE.output()
 
 
-def runtime() -> "Runtime":
-    return STATE.runtime()
+def command_context() -> "CommandContext":
+    return STATE.context()
 
 
 def confirm(question: str) -> None:

@@ -1,6 +1,6 @@
 """`waba db ...`: schema upgrades and what the database holds."""
 
-from waba_cli.cli.common import command, group, out, runtime
+from waba_cli.cli.common import command, command_context, group, out
 
 app = group("db", "Database schema and contents.")
 
@@ -19,7 +19,7 @@ def upgrade() -> None:
     """
     from waba_cli.services.database import upgrade as migrate
 
-    url, before, after = migrate(runtime().settings.database_url)
+    url, before, after = migrate(command_context().settings.database_url)
     o = out()
     if o.json_mode:
         o.json({"database": url, "from": before, "to": after})
@@ -40,7 +40,7 @@ def info() -> None:
     """
     from waba_cli.services.database import describe
 
-    report = describe(runtime().db)
+    report = describe(command_context().db)
     o = out()
     if o.json_mode:
         o.json(report)

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from waba_cli.cli.common import command, confirm, group, out, runtime
+from waba_cli.cli.common import command, command_context, confirm, group, out
 
 if TYPE_CHECKING:
     from waba_cli.ui.output import Output
@@ -56,7 +56,7 @@ def list_events(
     from waba_cli.services.webhooks import list_events as query_events
 
     query = EventQuery(field=field, failed=failed, since=_since(since, "--since"), limit=limit)
-    with runtime().db.engine.connect() as conn:
+    with command_context().db.engine.connect() as conn:
         rows = query_events(conn, query)
     o = out()
     if o.json_mode:
@@ -84,7 +84,7 @@ def show(event_id: Annotated[int, typer.Argument(metavar="ID", help="The event i
     from waba_cli.services.webhook_intake import parse_body
     from waba_cli.services.webhooks import get_event
 
-    with runtime().db.engine.connect() as conn:
+    with command_context().db.engine.connect() as conn:
         row = get_event(conn, event_id)
     try:
         body: Any = parse_body(row.body)
@@ -128,7 +128,7 @@ def tail(
 
     o = out()
     ndjson = o.json_mode or not o.is_tty
-    db = runtime().db
+    db = command_context().db
     with db.engine.connect() as conn:
         recent = list_events(conn, EventQuery(limit=lines)) if lines else []
         latest = list_events(conn, EventQuery(limit=1))
@@ -164,8 +164,8 @@ def replay(
 
     if (event_id is None) == (not failed):
         raise UsageError("give an event ID or --failed (not both)", "waba events replay 42, or --failed")
-    rt = runtime()
-    store = webhooks.open_store(rt.settings)
+    ctx = command_context()
+    store = webhooks.open_store(ctx.settings)
     results: list[dict[str, Any]] = []
     try:
         with store.engine.connect() as conn:
@@ -216,7 +216,7 @@ def prune(
         raise ValidationError("--older-than", f"{older_than!r} is not an age like 30d, 12h or 2w")
     before = _since(older_than, "--older-than")
     confirm(f"Delete applied webhook events received before {before:%Y-%m-%d %H:%M} UTC?")
-    with runtime().db.engine.connect() as conn:
+    with command_context().db.engine.connect() as conn:
         deleted, kept = prune_events(conn, before)
     o = out()
     if o.json_mode:

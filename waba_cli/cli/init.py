@@ -2,7 +2,7 @@
 
 import typer
 
-from waba_cli.cli.common import command, out, runtime
+from waba_cli.cli.common import command, command_context, out
 
 
 def register(app: typer.Typer) -> None:
@@ -20,9 +20,9 @@ def init() -> None:
     Example:
         WABA_HOME=~/waba-test waba init
     """
-    from waba_cli.services.keys import init as do_init
+    from waba_cli.services.encryption import init as do_init
 
-    report = do_init(runtime().settings)
+    report = do_init(command_context().settings)
     o = out()
     for warning in report.warnings:
         o.warn(warning)

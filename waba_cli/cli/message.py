@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from waba_cli.cli.common import STATE, command, group, out, runtime
+from waba_cli.cli.common import STATE, command, command_context, group, out
 
 app = group("message", "Read back messages sent and received.")
 
@@ -37,8 +37,8 @@ def list_(
     """
     from waba_cli.services import messaging
 
-    rt = runtime()
-    region = rt.settings.region
+    ctx = command_context()
+    region = ctx.settings.region
     query = messaging.MessageQuery(
         contact=messaging.recipient(to, region) if to else None,
         status=status.lower() if status else None,
@@ -47,8 +47,8 @@ def list_(
         since=messaging.since(since) if since else None,
         limit=limit,
     )
-    with rt.db.session() as session:
-        ref = STATE.account or rt.settings.account
+    with ctx.db.session() as session:
+        ref = STATE.account or ctx.settings.account
         if ref:
             from dataclasses import replace
 
@@ -92,8 +92,8 @@ def show(wamid: Annotated[str, typer.Argument(metavar="WAMID", help="The WhatsAp
     """
     from waba_cli.services import messaging
 
-    rt = runtime()
-    with rt.db.session() as session:
+    ctx = command_context()
+    with ctx.db.session() as session:
         view = messaging.show_message(session, wamid)
     data = view.detail_json(wamid)
     o = out()

@@ -1,6 +1,6 @@
 """`waba secrets ...`: where the encryption key lives, and rotating it."""
 
-from waba_cli.cli.common import command, confirm, group, out, runtime
+from waba_cli.cli.common import command, command_context, confirm, group, out
 
 app = group("secrets", "The encryption key that protects stored tokens and secrets.")
 
@@ -13,10 +13,10 @@ def status() -> None:
     Example:
         waba secrets status
     """
-    from waba_cli.services.keys import status as key_status
+    from waba_cli.services.encryption import status as key_status
 
-    rt = runtime()
-    report = key_status(rt.settings, rt.db)
+    ctx = command_context()
+    report = key_status(ctx.settings, ctx.db)
     o = out()
     data = {
         "source": report.source,
@@ -54,12 +54,12 @@ def rotate_key() -> None:
     Example:
         waba secrets rotate-key --yes
     """
-    from waba_cli.services.keys import rotate_key as rotate
+    from waba_cli.services.encryption import rotate_key as rotate
 
-    rt = runtime()
-    material = rt.key()
+    ctx = command_context()
+    material = ctx.key()
     confirm(f"Re-encrypt every secret with a new key stored in {material.location}?")
-    report = rotate(rt.settings, rt.db, material)
+    report = rotate(ctx.settings, ctx.db, material)
     o = out()
     where = str(report.pending_file) if report.pending_file else report.location
     if o.json_mode:

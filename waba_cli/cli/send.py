@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from waba_cli.cli import send_bulk
-from waba_cli.cli.common import STATE, command, group, out, runtime, show_dry_run
+from waba_cli.cli.common import STATE, command, command_context, group, out, show_dry_run
 
 if TYPE_CHECKING:
     from waba_cli.services.messaging import Composer
@@ -34,13 +34,13 @@ def _send(composer: "Composer", to: str, from_number: str | None, reply_to: str 
     """Send through the service and show the outcome (or the request, with --dry-run)."""
     from waba_cli.errors import DryRunRequest
     from waba_cli.services import messaging
-    from waba_cli.services.runtime import run
+    from waba_cli.services.context import run
 
-    rt = runtime()
+    ctx = command_context()
     o = out()
     target = messaging.Target(to=to, account=STATE.account, from_number=from_number, reply_to=reply_to, force=force)
     try:
-        sent = run(lambda: messaging.send(rt, target, composer, warn=o.warn, note=o.note))
+        sent = run(lambda: messaging.send(ctx, target, composer, warn=o.warn, note=o.note))
     except DryRunRequest as exc:
         show_dry_run(exc.request)
         return

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from waba_cli.cli.common import STATE, command, out, runtime
+from waba_cli.cli.common import STATE, command, command_context, out
 
 if TYPE_CHECKING:
     from waba_cli.services.campaigns import Plan, Progress, RowProblem, Summary
@@ -86,7 +86,7 @@ def bulk(
     from waba_cli.errors import EXIT_INTERRUPTED
     from waba_cli.services import campaigns
 
-    rt = runtime()
+    ctx = command_context()
     o = out()
     request = campaigns.BulkRequest(
         csv_path=csv_file,
@@ -101,7 +101,7 @@ def bulk(
         resend_in_doubt=resend_in_doubt,
         force=force,
     )
-    prepared = campaigns.prepare(rt, request)
+    prepared = campaigns.prepare(ctx, request)
     plan = prepared.plan
     try:
         if not o.json_mode:
@@ -110,7 +110,7 @@ def bulk(
         # rows found later (outside the window) are shown at the end
         scanned, hidden = len(plan.problems), plan.problems_not_shown
         if STATE.dry_run:
-            campaigns.dry_run(rt, prepared)
+            campaigns.dry_run(ctx, prepared)
             if o.json_mode:
                 o.json(campaigns.plan_json(plan))
             else:
@@ -126,7 +126,7 @@ def bulk(
             bar.start(plan)
 
         try:
-            summary = campaigns.run(rt, prepared, on_start=start, on_progress=bar.update)
+            summary = campaigns.run(ctx, prepared, on_start=start, on_progress=bar.update)
         finally:
             bar.stop()
     finally:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from waba_cli.cli.common import command, out, runtime
+from waba_cli.cli.common import command, command_context, out
 
 
 def register(app: typer.Typer) -> None:
@@ -38,14 +38,14 @@ def serve_webhook(
     from waba_cli.services import webhooks
     from waba_cli.webhook.server import Options, serve
 
-    rt = runtime()
-    settings = rt.settings
+    ctx = command_context()
+    settings = ctx.settings
     route = path or settings.webhook_path
     if not route.startswith("/"):
         raise UsageError(f"--path {route!r} must start with /", "for example --path /webhook")
     if port is not None and not 0 <= port <= 65535:
         raise UsageError(f"--port {port} is not a TCP port (0-65535)")
-    keys = webhooks.load_keys(rt.db, rt.cipher())
+    keys = webhooks.load_keys(ctx.db, ctx.cipher())
     if not keys.apps:
         raise UsageError("no account is configured, so no delivery could be verified", "run `waba account setup` first")
     bind_host, bind_port = host or settings.webhook_host, settings.webhook_port if port is None else port
@@ -53,9 +53,9 @@ def serve_webhook(
     o = out()
     o.note(
         f"waba: listening on http://{bind_host}:{bind_port}{route} "
-        f"({keys.apps} app secret(s), {keys.tokens} verify token(s), database {rt.db.url}); Ctrl-C to stop"
+        f"({keys.apps} app secret(s), {keys.tokens} verify token(s), database {ctx.db.url}); Ctrl-C to stop"
     )
-    rt.close()  # the database is the writer process's from here on
+    ctx.close()  # the database is the writer process's from here on
     serve(
         settings,
         Options(path=route, json_logs=json_logs),

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from waba_cli.cli.common import STATE, command, confirm, group, out, runtime, show_dry_run
+from waba_cli.cli.common import STATE, command, command_context, confirm, group, out, show_dry_run
 
 if TYPE_CHECKING:
     from waba_cli.db.models.accounts import Account
@@ -35,20 +35,20 @@ def _account(file_account: str | int | None = None) -> "Account":
     """The account to act on: --account, then the file's waba_account, then WABA_ACCOUNT/config/default."""
     from waba_cli.services.accounts import resolve_account
 
-    rt = runtime()
-    ref = STATE.account or (str(file_account) if file_account is not None else None) or rt.settings.account
-    with rt.db.session() as session:
+    ctx = command_context()
+    ref = STATE.account or (str(file_account) if file_account is not None else None) or ctx.settings.account
+    with ctx.db.session() as session:
         return resolve_account(session, ref)
 
 
 def _with_graph(account: "Account", call: Callable[["GraphAPI"], Awaitable[T]]) -> T:
-    from waba_cli.services.runtime import run
+    from waba_cli.services.context import run
 
-    rt = runtime()
-    credentials = rt.credentials(account)
+    ctx = command_context()
+    credentials = ctx.credentials(account)
 
     async def go() -> T:
-        async with rt.graph(credentials, account.id) as api:
+        async with ctx.graph(credentials, account.id) as api:
             return await call(api)
 
     return run(go)
@@ -176,7 +176,7 @@ def list_(
     from waba_cli.services import templates
 
     account = _account()
-    with runtime().db.session() as session:
+    with command_context().db.session() as session:
         rows = templates.list_templates(session, account, status=status, category=category, limit=limit)
     o = out()
     if o.json_mode:
@@ -201,7 +201,7 @@ def show(name: NameArg, language: LanguageOpt = None) -> None:
     from waba_cli.services import templates
 
     account = _account()
-    with runtime().db.session() as session:
+    with command_context().db.session() as session:
         row = templates.find_template(session, account, name, language)
         events = templates.history(session, row)
     rendered = templates.preview(row, [])
@@ -357,15 +357,15 @@ def create(
         templates.resolve_media_files(template.request, Path.cwd())
     _checked([template])
     account = _account(template.account)
-    rt = runtime()
+    ctx = command_context()
     o = out()
-    if rt.dry_run:
+    if ctx.dry_run:
         _create_dry_run(account, template, submit=submit)
         return
-    with rt.db.transaction() as session:
+    with ctx.db.transaction() as session:
         row = templates.save_draft(session, account, template)
     if submit:
-        row = _with_graph(account, lambda api: templates.submit_template(rt.db, api, account, row))
+        row = _with_graph(account, lambda api: templates.submit_template(ctx.db, api, account, row))
     if o.json_mode:
         o.json({**_summary(row), "submitted": submit})
         return
@@ -427,7 +427,7 @@ def validate(
         checked = templates.load_templates(from_file)
     else:
         account = _account()
-        with runtime().db.session() as session:
+        with command_context().db.session() as session:
             rows = templates.find_templates(session, account, name or "", language)
         checked = [TemplateInput(templates.request_of(r)) for r in rows]
     found = [(t, templates.check(t)) for t in checked]
@@ -467,11 +467,11 @@ def submit(name: NameArg, language: LanguageOpt = None) -> None:
     from waba_cli.services import templates
 
     account = _account()
-    rt = runtime()
-    with rt.db.session() as session:
+    ctx = command_context()
+    with ctx.db.session() as session:
         row = templates.find_template(session, account, name, language)
     try:
-        row = _with_graph(account, lambda api: templates.submit_template(rt.db, api, account, row))
+        row = _with_graph(account, lambda api: templates.submit_template(ctx.db, api, account, row))
     except templates.TemplateRulesError as exc:
         _show_problems(exc.problems)
         raise
@@ -500,8 +500,8 @@ def sync() -> None:
     from waba_cli.services import templates
 
     account = _account()
-    rt = runtime()
-    result = _with_graph(account, lambda api: templates.sync_templates(rt.db, api, account))
+    ctx = command_context()
+    result = _with_graph(account, lambda api: templates.sync_templates(ctx.db, api, account))
     o = out()
     if o.json_mode:
         o.json(result.as_dict())
@@ -529,19 +529,19 @@ def delete(name: NameArg, language: LanguageOpt = None) -> None:
     from waba_cli.services import templates
 
     account = _account()
-    rt = runtime()
-    with rt.db.session() as session:
+    ctx = command_context()
+    with ctx.db.session() as session:
         rows = templates.find_templates(session, account, name, language)
     o = out()
     languages = ", ".join(r.language for r in rows)
-    if not rt.dry_run:
+    if not ctx.dry_run:
         confirm(f"delete template {name} ({languages}) at Meta and locally?")
     try:
-        deleted = _with_graph(account, lambda api: templates.delete_templates(rt.db, api, account, name, language))
+        deleted = _with_graph(account, lambda api: templates.delete_templates(ctx.db, api, account, name, language))
     except DryRunRequest as exc:
         show_dry_run(exc.request)
         return
-    if rt.dry_run:  # only local drafts: nothing would have been sent
+    if ctx.dry_run:  # only local drafts: nothing would have been sent
         if o.json_mode:
             o.json({"dry_run": True, "request": None, "local": [_summary(r) for r in rows]})
         else:
@@ -593,7 +593,7 @@ def preview(
     from waba_cli.services import templates
 
     account = _account()
-    with runtime().db.session() as session:
+    with command_context().db.session() as session:
         row = templates.find_template(session, account, name, language)
     rendered = templates.preview(row, param or [])
     o = out()
@@ -627,9 +627,9 @@ def apply(
     loaded = templates.load_templates(file)
     _checked(loaded)
     account = _account(_file_account(loaded))
-    rt = runtime()
+    ctx = command_context()
     result = _with_graph(
-        account, lambda api: templates.apply_templates(rt.db, api, account, loaded, dry_run=rt.dry_run)
+        account, lambda api: templates.apply_templates(ctx.db, api, account, loaded, dry_run=ctx.dry_run)
     )
     o = out()
     counts = result.counts()

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from waba_cli.cli.common import STATE, command, out, runtime
+from waba_cli.cli.common import STATE, command, command_context, out
 
 
 def register(app: typer.Typer) -> None:
@@ -24,9 +24,9 @@ def usage(ref: Annotated[str | None, typer.Argument(metavar="[ACC]", help="Accou
     from waba_cli.services.accounts import resolve_account
     from waba_cli.services.ratelimit import usage as count
 
-    rt = runtime()
-    with rt.db.session() as session:
-        account = resolve_account(session, ref or STATE.account or rt.settings.account)
+    ctx = command_context()
+    with ctx.db.session() as session:
+        account = resolve_account(session, ref or STATE.account or ctx.settings.account)
         result = count(session, account)
     o = out()
     if o.json_mode:

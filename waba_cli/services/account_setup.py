@@ -29,7 +29,7 @@ from waba_cli.services.accounts import find_account, get_account, numbers_of, re
 if TYPE_CHECKING:
     from waba_cli.graph.api import GraphAPI
     from waba_cli.secrets import Cipher
-    from waba_cli.services.runtime import Runtime
+    from waba_cli.services.context import CommandContext
 
 SECRET_KEYS = ("access_token", "app_secret", "webhook_verify_token")
 REQUIRED_KEYS = ("name", "waba_id", "app_id", "app_secret", "phone_number_id", "phone_number", "access_token")
@@ -358,13 +358,13 @@ async def verify(
     return result
 
 
-def verify_setup(rt: Runtime, setup: AccountSetup) -> Verification:
+def verify_setup(ctx: CommandContext, setup: AccountSetup) -> Verification:
     """Verify a new account's credentials with Meta before it is saved."""
     from waba_cli.graph.client import Credentials
-    from waba_cli.services.runtime import run
+    from waba_cli.services.context import run
 
     async def check() -> Verification:
-        async with rt.graph(Credentials(setup.access_token, setup.app_id, setup.app_secret)) as api:
+        async with ctx.graph(Credentials(setup.access_token, setup.app_id, setup.app_secret)) as api:
             return await verify(
                 api,
                 waba_id=setup.waba_id,
@@ -377,19 +377,19 @@ def verify_setup(rt: Runtime, setup: AccountSetup) -> Verification:
     return run(check)
 
 
-def verify_account(rt: Runtime, ref: str | None) -> tuple[Account, Verification]:
+def verify_account(ctx: CommandContext, ref: str | None) -> tuple[Account, Verification]:
     """Verify a stored account with Meta and record what Meta says (token expiry, statuses)."""
-    from waba_cli.services.runtime import run
+    from waba_cli.services.context import run
 
-    with rt.db.session() as session:
+    with ctx.db.session() as session:
         account = resolve_account(session, ref)
         numbers = numbers_of(session, account)
-    creds = rt.credentials(account)
+    creds = ctx.credentials(account)
     number = next((n for n in numbers if n.is_default), numbers[0] if numbers else None)
     phone_number_id = number.phone_number_id if number else ""
 
     async def check() -> Verification:
-        async with rt.graph(creds, account.id) as api:
+        async with ctx.graph(creds, account.id) as api:
             return await verify(
                 api,
                 waba_id=account.waba_id,
@@ -400,7 +400,7 @@ def verify_account(rt: Runtime, ref: str | None) -> tuple[Account, Verification]
             )
 
     result = run(check)
-    with rt.db.transaction() as session:
+    with ctx.db.transaction() as session:
         fresh = get_account(session, account.name)
         apply_verification(fresh, result)
         session.add(fresh)

@@ -58,7 +58,7 @@ from waba_cli.errors import ValidationError, WabaError
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from waba_cli.services.runtime import Runtime
+    from waba_cli.services.context import CommandContext
 
 OUT_OF_HOURS = "out_of_hours"
 GREETING = "greeting"
@@ -303,7 +303,9 @@ def _finish(conn: Connection, row_id: int, status: str, now: datetime, **values:
         )
 
 
-def _prepare(conn: Connection, row: Any, runtime: Runtime, now: datetime) -> tuple[_Claimed | None, ReplyResult | None]:
+def _prepare(
+    conn: Connection, row: Any, context: CommandContext, now: datetime
+) -> tuple[_Claimed | None, ReplyResult | None]:
     """Decide the reply for a claimed row; a ReplyResult when it is skipped instead."""
     from sqlmodel import Session
 
@@ -324,7 +326,7 @@ def _prepare(conn: Connection, row: Any, runtime: Runtime, now: datetime) -> tup
             inbound.text if inbound.type in ("text", "button", "interactive") else None,
             written,
             first_message=is_first_message(conn, inbound),
-            threshold=runtime.settings.auto_reply_match_threshold,
+            threshold=context.settings.auto_reply_match_threshold,
         )
         if reply is None:
             return None, ReplyResult(row.inbound_wamid, "skipped", detail="no reply message is configured")
@@ -333,14 +335,16 @@ def _prepare(conn: Connection, row: Any, runtime: Runtime, now: datetime) -> tup
     return _Claimed(row.id, row.inbound_wamid, account, row.contact, row.phone_number_id, reply), None
 
 
-async def send_pending_replies(runtime: Runtime, *, limit: int = 100, now: datetime | None = None) -> list[ReplyResult]:
+async def send_pending_replies(
+    context: CommandContext, *, limit: int = 100, now: datetime | None = None
+) -> list[ReplyResult]:
     """Claim and send the pending auto-replies (at most ``limit``), each exactly once."""
     from waba_cli.services import payloads
     from waba_cli.services.messaging import Outgoing, deliver
 
     a = _AUTO_REPLY.c
     results: list[ReplyResult] = []
-    with runtime.db.engine.connect() as conn:
+    with context.db.engine.connect() as conn:
         with conn.begin():
             pending = conn.execute(
                 select(a.id, a.inbound_wamid, a.account_id, a.contact, a.phone_number_id)
@@ -354,7 +358,7 @@ async def send_pending_replies(runtime: Runtime, *, limit: int = 100, now: datet
                 continue  # another instance took it
             try:
                 with conn.begin():
-                    claimed, skipped = _prepare(conn, row, runtime, moment)
+                    claimed, skipped = _prepare(conn, row, context, moment)
             except WabaError as exc:
                 claimed, skipped = None, ReplyResult(row.inbound_wamid, "skipped", detail=str(exc))
             if skipped is not None:
@@ -375,9 +379,9 @@ async def send_pending_replies(runtime: Runtime, *, limit: int = 100, now: datet
             )
             result = ReplyResult(claimed.inbound_wamid, "failed", reply.kind)
             try:
-                credentials = runtime.credentials(claimed.account)
-                async with runtime.graph(credentials, claimed.account.id) as api:
-                    sent = await deliver(runtime.db, api, outgoing, raise_errors=False)
+                credentials = context.credentials(claimed.account)
+                async with context.graph(credentials, claimed.account.id) as api:
+                    sent = await deliver(context.db, api, outgoing, raise_errors=False)
             except Exception as exc:  # noqa: BLE001 - in doubt: recorded, never sent again automatically
                 result.detail = f"{type(exc).__name__}: {exc}"[:500]
                 _finish(conn, row.id, "failed", moment, kind=reply.kind, text=reply.text, error=result.detail)

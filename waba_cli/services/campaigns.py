@@ -75,7 +75,7 @@ if TYPE_CHECKING:
     from waba_cli.graph.api import GraphAPI
     from waba_cli.graph.client import CallRecord
     from waba_cli.graph.errors import GraphError
-    from waba_cli.services.runtime import Runtime
+    from waba_cli.services.context import CommandContext
 
 CAMPAIGN = Campaign.__table__  # type: ignore[attr-defined]
 RECIPIENT = CampaignRecipient.__table__  # type: ignore[attr-defined]
@@ -634,14 +634,14 @@ class Prepared:
             self.scratch = None
 
 
-def prepare(rt: Runtime, request: BulkRequest) -> Prepared:
+def prepare(ctx: CommandContext, request: BulkRequest) -> Prepared:
     """Check the request and scan the CSV (exit 2 on anything wrong); nothing is written."""
     from waba_cli.services import messaging
     from waba_cli.services.accounts import resolve_account
 
     _check_flags(request)
-    with rt.db.session() as session:
-        account = resolve_account(session, rt.settings.account)
+    with ctx.db.session() as session:
+        account = resolve_account(session, ctx.settings.account)
         existing = _find_campaign(session, request.campaign)
         if request.resume and request.campaign and existing is None:
             raise NotFoundError(f"no campaign {request.campaign!r} to resume", "start it without --resume")
@@ -654,7 +654,7 @@ def prepare(rt: Runtime, request: BulkRequest) -> Prepared:
             existing = _find_campaign(session, name)
         if request.resume and existing is None:
             raise NotFoundError(f"no campaign {name!r} to resume", "start it without --resume")
-        number = messaging.sender(session, account, request.sender, rt.settings.region)
+        number = messaging.sender(session, account, request.sender, ctx.settings.region)
         if existing is not None and request.sender is None:
             number = _number_of(session, account, existing.phone_number_id) or number
         content = _content(session, account, request, existing)
@@ -681,7 +681,7 @@ def prepare(rt: Runtime, request: BulkRequest) -> Prepared:
     )
     # resuming by name alone, the CSV may be gone: then only what was imported before is sent
     rescan = request.csv_path is not None or existing is None or csv_path.exists()
-    scratch = _scan_file(csv_path, content, rt.settings.region, plan) if rescan else None
+    scratch = _scan_file(csv_path, content, ctx.settings.region, plan) if rescan else None
     return Prepared(plan, account, number, content, request, csv_path, scratch)
 
 
@@ -781,12 +781,12 @@ def _check_template(content: _Content) -> None:
 # -- the plan against an earlier run (dry run) ----------------------------------------------------
 
 
-def dry_run(rt: Runtime, prepared: Prepared) -> Plan:
+def dry_run(ctx: CommandContext, prepared: Prepared) -> Plan:
     """Complete the plan: rows already sent or in doubt in an earlier run, contacts outside the window."""
     plan = prepared.plan
     if prepared.scratch is None:
         return plan
-    with rt.db.session() as session:
+    with ctx.db.session() as session:
         campaign = _find_campaign(session, plan.campaign)
         conn = session.connection()
         numbers = _account_numbers(conn, prepared.account)
@@ -1725,14 +1725,14 @@ def _message_row(prepared: Prepared, item: _Item, now: datetime) -> dict[str, An
 
 
 def run(
-    rt: Runtime,
+    ctx: CommandContext,
     prepared: Prepared,
     *,
     on_start: Callable[[Plan], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> Summary:
     """``send`` in an event loop of its own: uvloop's where installed (less CPU per request)."""
-    coroutine = send(rt, prepared, on_start=on_start, on_progress=on_progress)
+    coroutine = send(ctx, prepared, on_start=on_start, on_progress=on_progress)
     try:
         import uvloop
     except ImportError:
@@ -1741,7 +1741,7 @@ def run(
 
 
 async def send(
-    rt: Runtime,
+    ctx: CommandContext,
     prepared: Prepared,
     *,
     on_start: Callable[[Plan], None] | None = None,
@@ -1753,13 +1753,13 @@ async def send(
     from waba_cli.graph.api import GraphAPI
     from waba_cli.graph.client import GraphClient
     from waba_cli.graph.transport import AiohttpTransport
-    from waba_cli.services.runtime import Runtime as RuntimeClass
+    from waba_cli.services.context import CommandContext as CommandContextClass
 
     plan = prepared.plan
     started = time.monotonic()
     now = datetime.now(UTC)
-    credentials = rt.credentials(prepared.account)
-    with rt.db.engine.connect() as conn:
+    credentials = ctx.credentials(prepared.account)
+    with ctx.db.engine.connect() as conn:
         with conn.begin():
             # a write first, for SQLite's write lock (see _Run._write); it changes nothing
             conn.execute(
@@ -1794,9 +1794,9 @@ async def send(
             on_start(plan)
         progress = Progress(plan.to_send)
         calls: list[CallRecord] = []
-        transport = RuntimeClass.transport or AiohttpTransport(max_connections=plan.concurrency)
+        transport = CommandContextClass.transport or AiohttpTransport(max_connections=plan.concurrency)
         client = GraphClient.from_settings(
-            rt.settings, credentials, transport=transport, on_call=calls.append, max_connections=plan.concurrency
+            ctx.settings, credentials, transport=transport, on_call=calls.append, max_connections=plan.concurrency
         )
         run = _Run(conn, GraphAPI(client), prepared, campaign_id, calls, progress, on_progress)
         # pending rows come back as outside_window or sent; outside_window ones are checked again

@@ -45,7 +45,7 @@ from waba_cli.services.webhooks import STATUS_RANK, lock_wamids
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
     from waba_cli.graph.api import GraphAPI
-    from waba_cli.services.runtime import Runtime
+    from waba_cli.services.context import CommandContext
 
 SENDABLE_TEMPLATE_STATUSES = frozenset({"APPROVED", "FLAGGED", "REINSTATED"})
 WINDOW = timedelta(hours=24)
@@ -700,7 +700,7 @@ def _ignore(_: str) -> None:
 
 
 async def send(
-    rt: Runtime,
+    context: CommandContext,
     target: Target,
     composer: Composer,
     *,
@@ -713,10 +713,10 @@ async def send(
 
     if target.reply_to is not None and not target.reply_to.strip():
         raise ValidationError("--reply-to", "is empty; give the wamid of the message to reply to")
-    with rt.db.session() as session:
-        account = resolve_account(session, target.account or rt.settings.account)
-        number = sender(session, account, target.from_number, rt.settings.region)
-        to = recipient(target.to, rt.settings.region)
+    with context.db.session() as session:
+        account = resolve_account(session, target.account or context.settings.account)
+        number = sender(session, account, target.from_number, context.settings.region)
+        to = recipient(target.to, context.settings.region)
         ctx = Context(session, account, number, to, target.reply_to, target.callback_data)
         draft = composer(ctx)
         placeholder = f"<media id of {draft.local_media.path.name}>" if draft.local_media else None
@@ -725,16 +725,16 @@ async def send(
             require_window(session, number, to, force=target.force)
         check_limits(session, account)
         warning = contact_warning(session, cast("int", account.id), to)
-        credentials = rt.credentials(account)
+        credentials = context.credentials(account)
     if warning:
         warn(warning)
 
     def retrying(failure: Exception, attempt: int, delay: float) -> None:
         reason = failure.message if isinstance(failure, WabaError) else str(failure)
-        attempts = rt.settings.graph_max_retries + 1
+        attempts = context.settings.graph_max_retries + 1
         note(f"{reason}; trying again in {delay:.1f} s (attempt {attempt} of {attempts}, Ctrl-C stops)")
 
-    async with rt.graph(credentials, account.id, on_retry=retrying) as api:
+    async with context.graph(credentials, account.id, on_retry=retrying) as api:
         if draft.local_media is not None:
             local = draft.local_media
             if api.client.dry_run:
@@ -759,7 +759,7 @@ async def send(
             campaign=target.campaign,
             callback_data=target.callback_data,
         )
-        return await deliver(rt.db, api, outgoing)
+        return await deliver(context.db, api, outgoing)
 
 
 def _queue(db: Database, outgoing: Outgoing, now: datetime) -> int:

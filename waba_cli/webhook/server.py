@@ -42,7 +42,7 @@ from waba_cli.services.webhook_intake import Delivery, Keys, headers_to_store, o
 from waba_cli.webhook import wire
 
 if TYPE_CHECKING:
-    from waba_cli.services.runtime import Runtime
+    from waba_cli.services.context import CommandContext
     from waba_cli.settings import Settings
 
 Scope = MutableMapping[str, Any]
@@ -364,7 +364,7 @@ class Replier:
     def _run(self) -> None:
         # waits in this daemon thread, never in an executor's: an exit without close() must not hang
         loop: asyncio.AbstractEventLoop | None = None
-        runtime: Runtime | None = None
+        context: CommandContext | None = None
         try:
             while True:
                 self._wake.wait()
@@ -372,22 +372,22 @@ class Replier:
                 if self._wanted:
                     self._wanted = False
                     from waba_cli.services import bot
-                    from waba_cli.services.runtime import Runtime
+                    from waba_cli.services.context import CommandContext
 
-                    runtime = runtime or Runtime(self._settings)
+                    context = context or CommandContext(self._settings)
                     loop = loop or asyncio.new_event_loop()
-                    loop.run_until_complete(self._send(bot, runtime))
+                    loop.run_until_complete(self._send(bot, context))
                 if self._stopping:
                     return
         finally:
-            if runtime is not None:
-                runtime.close()
+            if context is not None:
+                context.close()
             if loop is not None:
                 loop.close()
 
-    async def _send(self, bot: Any, runtime: Runtime) -> None:
+    async def _send(self, bot: Any, context: CommandContext) -> None:
         try:
-            results = await bot.send_pending_replies(runtime)
+            results = await bot.send_pending_replies(context)
         except Exception as exc:  # noqa: BLE001 - the writer's next poll wakes this again
             results = []
             self._log.write([self._log.line(0, "auto-replies failed", detail=one_line(exc))])

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from waba_cli.db.engine import Database
-    from waba_cli.services.runtime import Runtime
+    from waba_cli.services.context import CommandContext
     from waba_cli.settings import Settings
     from waba_cli.webhook.server import DeliveryLog
 
@@ -69,10 +69,10 @@ class _Queued:
 class Writer:
     """Reads deliveries from the socket, stores each batch in one transaction, acknowledges it."""
 
-    def __init__(self, sock: socket.socket, store: Database, runtime: Runtime, log: DeliveryLog) -> None:
+    def __init__(self, sock: socket.socket, store: Database, context: CommandContext, log: DeliveryLog) -> None:
         self._sock = sock
         self._store = store
-        self._runtime = runtime
+        self._context = context
         self._log = log
         self._send_lock = threading.Lock()
         self._buffer = wire.FrameBuffer()
@@ -82,7 +82,7 @@ class Writer:
         self._recovered = False
         with store.engine.connect() as conn:
             self._directory = webhooks.Directory.load(conn)
-        self._keys = webhooks.load_keys(store, runtime.cipher())
+        self._keys = webhooks.load_keys(store, context.cipher())
         self._refreshed = self._polled = time.monotonic()
 
     # the socket
@@ -254,7 +254,7 @@ class Writer:
         try:
             with conn.begin():
                 self._directory = webhooks.Directory.load(conn)
-            keys = webhooks.load_keys(self._store, self._runtime.cipher())
+            keys = webhooks.load_keys(self._store, self._context.cipher())
         except Exception as exc:  # noqa: BLE001 - keep serving with what was loaded before
             self.send({"lines": [self._log.line(0, "refresh failed", detail=one_line(exc))]})
             return
@@ -299,12 +299,12 @@ def main(argv: list[str]) -> int:
     from waba_cli.webhook.server import DeliveryLog
 
     sock = socket.socket(fileno=int(argv[1]))
-    from waba_cli.services.runtime import Runtime
+    from waba_cli.services.context import CommandContext
 
     settings, json_logs = pickle.loads(_first_frame(sock))  # noqa: S301 - our own parent, over a socket pair
-    runtime = Runtime(_settings(settings))
-    store = webhooks.open_store(runtime.settings)
-    Writer(sock, store, runtime, DeliveryLog(sys.stderr, json_lines=json_logs)).run()
+    context = CommandContext(_settings(settings))
+    store = webhooks.open_store(context.settings)
+    Writer(sock, store, context, DeliveryLog(sys.stderr, json_lines=json_logs)).run()
     return 0
 
 

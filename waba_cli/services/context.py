@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class Runtime:
+class CommandContext:
     """Lazily opened resources for one command run."""
 
     # Tests set this to a mock httpx transport (respx); None means real HTTP.
