@@ -21,9 +21,9 @@ from sqlmodel import Session, col, select
 
 from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.models.base import utcnow
+from waba_cli.domain import validators as check
 from waba_cli.errors import UsageError, ValidationError
 from waba_cli.graph.errors import AuthError, GraphError
-from waba_cli.services import validation as check
 from waba_cli.services.accounts import find_account, get_account, numbers_of, resolve_account
 
 if TYPE_CHECKING:

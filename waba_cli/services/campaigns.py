@@ -537,7 +537,7 @@ def _scan(
     path: Path, reader: Any, phone_at: int, content: _Content, region: str | None, plan: Plan, scratch: _Scratch
 ) -> None:
     """Validate every row (number, parameters, duplicates); valid rows go to ``scratch``."""
-    from waba_cli.services.validation import phone_number
+    from waba_cli.domain.validators import phone_number
 
     line = reader.line_num + 1
     try:

@@ -38,8 +38,9 @@ from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.models.flows import Flow
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.templates import MessageTemplate
+from waba_cli.domain import validators
 from waba_cli.errors import DryRunRequest, NotFoundError, UsageError, ValidationError, WabaError
-from waba_cli.services import payloads, template_rules, validation
+from waba_cli.services import payloads, template_rules
 from waba_cli.services.webhooks import STATUS_RANK, lock_wamids
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ class Sent:
 def recipient(value: str, region: str | None = None) -> str:
     """The recipient in E.164 with "+" (any common notation; ``region`` for numbers without one)."""
     try:
-        return validation.phone_number(value, region)
+        return validators.phone_number(value, region)
     except ValueError as exc:
         raise ValidationError("--to", str(exc)) from None
 
@@ -132,7 +133,7 @@ def sender(session: Session, account: Account, ref: str | None = None, region: s
     wanted = ref.strip()
     if not wanted.isdigit() or len(wanted) > 15:  # longer than any E.164 number: an id
         try:
-            wanted = validation.phone_number(wanted, region)
+            wanted = validators.phone_number(wanted, region)
         except ValueError as exc:
             raise ValidationError("--from", str(exc)) from None
     for number in numbers:
