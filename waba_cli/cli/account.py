@@ -203,6 +203,7 @@ def update(
         waba account update acme --secret access_token
         waba account update acme --from-file new-token.json
     """
+    from waba_cli.domain.setup_steps import SECRET_KEYS
     from waba_cli.errors import UsageError, ValidationError
     from waba_cli.services import account_setup, accounts
 
@@ -213,8 +214,8 @@ def update(
         values.update(account_setup.read_data_file(from_file))
         source = str(from_file)
     for name in secret or []:
-        if name not in account_setup.SECRET_KEYS:
-            raise ValidationError(name, f"is not a secret (secrets: {', '.join(account_setup.SECRET_KEYS)})")
+        if name not in SECRET_KEYS:
+            raise ValidationError(name, f"is not a secret (secrets: {', '.join(SECRET_KEYS)})")
         if not STATE.interactive:
             raise UsageError(
                 f"--secret {name} needs a terminal for the hidden prompt",
@@ -223,7 +224,7 @@ def update(
         values[name] = typer.prompt(f"new {name}", hide_input=True, err=True)
     if not values:
         raise UsageError("nothing to change", "pass --set KEY=VALUE, --from-file F or --secret NAME")
-    needs_key = any(k in account_setup.SECRET_KEYS for k in values)
+    needs_key = any(k in SECRET_KEYS for k in values)
     cipher = ctx.cipher() if needs_key else None
     with ctx.db.transaction() as session:
         account = accounts.get_account(session, ref)

@@ -11,7 +11,8 @@ from datetime import time
 from functools import cache
 from urllib.parse import urlsplit
 
-GRAPH_ID_RE = re.compile(r"^[0-9]{1,32}$")
+GRAPH_ID_MAX = 32
+GRAPH_ID_RE = re.compile(rf"^[0-9]{{1,{GRAPH_ID_MAX}}}$")
 HOURS_RE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?$")
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
