@@ -160,8 +160,9 @@ def show(ref: OptAccArg = None) -> None:
     from waba_cli.services import accounts
 
     ctx = command_context()
+    ctx.name_account(ref)
+    account = ctx.account
     with ctx.db.session() as session:
-        account = accounts.resolve_account(session, ref or STATE.account or ctx.settings.account)
         numbers = accounts.numbers_of(session, account)
     data = _detail(account, numbers)
     o = out()
@@ -295,7 +296,8 @@ def verify(ref: OptAccArg = None) -> None:
     from waba_cli.services import account_setup
 
     ctx = command_context()
-    account, result = account_setup.verify_account(ctx, ref or STATE.account or ctx.settings.account)
+    ctx.name_account(ref)
+    account, result = account_setup.verify_account(ctx)
     expires = result.token_expires_at.isoformat() if result.token_expires_at else "never"
     o = out()
     if o.json_mode:

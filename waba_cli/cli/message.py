@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from waba_cli.cli.common import STATE, command, command_context, group, out
+from waba_cli.cli.common import command, command_context, group, out
 
 app = group("message", "Read back messages sent and received.")
 
@@ -47,14 +47,12 @@ def list_(
         since=messaging.since(since) if since else None,
         limit=limit,
     )
+    account = ctx.named_account
+    if account is not None:
+        from dataclasses import replace
+
+        query = replace(query, account_id=account.id)
     with ctx.db.session() as session:
-        ref = STATE.account or ctx.settings.account
-        if ref:
-            from dataclasses import replace
-
-            from waba_cli.services.accounts import get_account
-
-            query = replace(query, account_id=get_account(session, ref).id)
         views = messaging.list_messages(session, query)
     o = out()
     rows = [v.as_json() for v in views]

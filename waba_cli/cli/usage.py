@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from waba_cli.cli.common import STATE, command, command_context, out
+from waba_cli.cli.common import command, command_context, out
 
 
 def register(app: typer.Typer) -> None:
@@ -21,12 +21,12 @@ def usage(ref: Annotated[str | None, typer.Argument(metavar="[ACC]", help="Accou
     Example:
         waba usage acme --json
     """
-    from waba_cli.services.accounts import resolve_account
     from waba_cli.services.ratelimit import usage as count
 
     ctx = command_context()
+    ctx.name_account(ref)
+    account = ctx.account
     with ctx.db.session() as session:
-        account = resolve_account(session, ref or STATE.account or ctx.settings.account)
         result = count(session, account)
     o = out()
     if o.json_mode:

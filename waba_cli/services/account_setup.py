@@ -26,7 +26,7 @@ from waba_cli.domain import setup_steps as steps
 from waba_cli.domain import validators as check
 from waba_cli.errors import UsageError, ValidationError
 from waba_cli.graph.errors import AuthError, GraphError
-from waba_cli.services.accounts import find_account, get_account, numbers_of, resolve_account
+from waba_cli.services.accounts import find_account, get_account, numbers_of
 
 if TYPE_CHECKING:
     from waba_cli.graph.api import GraphAPI
@@ -245,12 +245,12 @@ def verify_setup(ctx: CommandContext, setup: dict[str, Any]) -> Verification:
     return run(check)
 
 
-def verify_account(ctx: CommandContext, ref: str | None) -> tuple[Account, Verification]:
-    """Verify a stored account with Meta and record what Meta says (token expiry, statuses)."""
+def verify_account(ctx: CommandContext) -> tuple[Account, Verification]:
+    """Verify the account with Meta and record what Meta says (token expiry, statuses)."""
     from waba_cli.services.context import run
 
+    account = ctx.account
     with ctx.db.session() as session:
-        account = resolve_account(session, ref)
         numbers = numbers_of(session, account)
     creds = ctx.credentials(account)
     number = next((n for n in numbers if n.is_default), numbers[0] if numbers else None)

@@ -25,7 +25,7 @@ def get_account(session: Session, ref: str) -> Account:
 
 
 def resolve_account(session: Session, ref: str | None) -> Account:
-    """The account to act on: ``ref`` (flag, WABA_ACCOUNT or config), else the default, else the only one."""
+    """The account named ``ref``, else the default, else the only one (``CommandContext.account`` asks)."""
     if ref:
         return get_account(session, ref)
     default = session.exec(select(Account).where(col(Account.is_default).is_(True))).first()

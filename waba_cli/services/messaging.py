@@ -688,7 +688,6 @@ class Target:
     """Where a message goes and how: the options every ``send`` command shares."""
 
     to: str
-    account: str | None = None
     from_number: str | None = None
     reply_to: str | None = None
     force: bool = False
@@ -709,13 +708,12 @@ async def send(
     note: Callable[[str], None] = _ignore,
 ) -> Sent:
     """Check the rules, then deliver one message (``DryRunRequest`` with ``--dry-run``)."""
-    from waba_cli.services.accounts import resolve_account
     from waba_cli.services.ratelimit import check_limits
 
     if target.reply_to is not None and not target.reply_to.strip():
         raise ValidationError("--reply-to", "is empty; give the wamid of the message to reply to")
+    account = context.account
     with context.db.session() as session:
-        account = resolve_account(session, target.account or context.settings.account)
         number = sender(session, account, target.from_number, context.settings.region)
         to = recipient(target.to, context.settings.region)
         ctx = Context(session, account, number, to, target.reply_to, target.callback_data)
