@@ -21,13 +21,11 @@ def usage(ref: Annotated[str | None, typer.Argument(metavar="[ACC]", help="Accou
     Example:
         waba usage acme --json
     """
-    from waba_cli.services.ratelimit import usage as count
+    from waba_cli.services.ratelimit import account_usage
 
     ctx = command_context()
     ctx.name_account(ref)
-    account = ctx.account
-    with ctx.db.session() as session:
-        result = count(session, account)
+    result = account_usage(ctx)
     o = out()
     if o.json_mode:
         o.json(

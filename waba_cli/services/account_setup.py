@@ -26,7 +26,7 @@ from waba_cli.domain import setup_steps as steps
 from waba_cli.domain import validators as check
 from waba_cli.errors import UsageError, ValidationError
 from waba_cli.graph.errors import AuthError, GraphError
-from waba_cli.services.accounts import find_account, get_account, numbers_of
+from waba_cli.services.accounts import find_account, numbers_of, reload
 
 if TYPE_CHECKING:
     from waba_cli.graph.api import GraphAPI
@@ -269,7 +269,7 @@ def verify_account(ctx: CommandContext) -> tuple[Account, Verification]:
 
     result = run(check)
     with ctx.db.transaction() as session:
-        fresh = get_account(session, account.name)
+        fresh = reload(session, account)
         apply_verification(fresh, result)
         session.add(fresh)
         for row in numbers_of(session, fresh):
@@ -280,6 +280,22 @@ def verify_account(ctx: CommandContext) -> tuple[Account, Verification]:
 
 
 # -- storing -----------------------------------------------------------------------------------
+
+
+def add_account(
+    ctx: CommandContext, setup: dict[str, Any], *, verify: bool = True, source: str | None = None
+) -> tuple[Account, list[PhoneNumber], Verification | None]:
+    """`waba account setup`: check the setup with Meta (unless not ``verify``), then save the account
+    and its first number in one transaction."""
+    with ctx.db.session() as session:
+        ensure_new(session, setup, source=source)
+    cipher = ctx.cipher()  # fail on a missing key before talking to Meta
+    verification = verify_setup(ctx, setup) if verify else None
+    with ctx.db.transaction() as session:
+        ensure_new(session, setup, source=source)
+        account = create_account(session, cipher, setup, verification)
+        numbers = numbers_of(session, account)
+    return account, numbers, verification
 
 
 def ensure_new(session: Session, setup: dict[str, Any], source: str | None = None) -> None:
@@ -410,35 +426,36 @@ def _literal(raw: str, key: str) -> Any:
 
 
 def update_account(
-    session: Session, cipher: Cipher | None, account: Account, values: dict[str, Any], *, source: str | None = None
-) -> list[str]:
-    """Validate ``values`` with the account's other settings and apply them; returns the names changed."""
+    ctx: CommandContext, values: dict[str, Any], *, source: str | None = None
+) -> tuple[Account, list[str]]:
+    """`waba account update`: validate ``values`` with the account's other settings and apply them in
+    one transaction; returns the account and the names changed."""
     from waba_cli.secrets import mask
 
-    unknown = [k for k in values if k not in steps.BY_NAME]
-    if unknown:
-        raise ValidationError(unknown[0], "unknown key", source=source)
-    fixed = [k for k in values if steps.BY_NAME[k].fixed]
-    if fixed:
-        raise ValidationError(fixed[0], "cannot be changed on an existing account", source=source)
-    # the settings stored in plain, and the secrets being replaced (the others cannot be read back)
-    names = tuple(f.name for f in steps.FIELDS if f.name in steps.UPDATABLE or f.name in values)
-    current: dict[str, Any] = {k: getattr(account, k) for k in steps.UPDATABLE}
-    validated = parse_setup({**current, **values}, source=source, names=names).setup
-    if "name" in values and validated["name"] != account.name and find_account(session, validated["name"]):
-        raise ValidationError("name", f"another account is already named {validated['name']!r}", source=source)
-    changed: list[str] = []
-    for key in values:
-        new = validated[key]
-        if key in steps.SECRET_KEYS:
-            if cipher is None:
-                raise UsageError("changing a secret needs the encryption key")
-            setattr(account, f"{key}_enc", cipher.encrypt(new) if new else None)
-            if key == "access_token":
-                account.access_token_mask = mask(new)
-        elif getattr(account, key) != new:
-            setattr(account, key, new)
-        changed.append(key)
-    account.updated_at = utcnow()
-    session.add(account)
-    return changed
+    if any(k in steps.SECRET_KEYS for k in values):
+        ctx.cipher()  # fail on a missing key before anything else
+    with ctx.db.transaction() as session:
+        account = reload(session, ctx.account)
+        unknown = [k for k in values if k not in steps.BY_NAME]
+        if unknown:
+            raise ValidationError(unknown[0], "unknown key", source=source)
+        fixed = [k for k in values if steps.BY_NAME[k].fixed]
+        if fixed:
+            raise ValidationError(fixed[0], "cannot be changed on an existing account", source=source)
+        # the settings stored in plain, and the secrets being replaced (the others cannot be read back)
+        names = tuple(f.name for f in steps.FIELDS if f.name in steps.UPDATABLE or f.name in values)
+        current: dict[str, Any] = {k: getattr(account, k) for k in steps.UPDATABLE}
+        validated = parse_setup({**current, **values}, source=source, names=names).setup
+        if "name" in values and validated["name"] != account.name and find_account(session, validated["name"]):
+            raise ValidationError("name", f"another account is already named {validated['name']!r}", source=source)
+        for key in values:
+            new = validated[key]
+            if key in steps.SECRET_KEYS:
+                setattr(account, f"{key}_enc", ctx.cipher().encrypt(new) if new else None)
+                if key == "access_token":
+                    account.access_token_mask = mask(new)
+            elif getattr(account, key) != new:
+                setattr(account, key, new)
+        account.updated_at = utcnow()
+        session.add(account)
+    return account, list(values)
