@@ -47,13 +47,7 @@ def list_(
         since=messaging.since(since) if since else None,
         limit=limit,
     )
-    account = ctx.named_account
-    if account is not None:
-        from dataclasses import replace
-
-        query = replace(query, account_id=account.id)
-    with ctx.db.session() as session:
-        views = messaging.list_messages(session, query)
+    views = messaging.list_messages(ctx, query)
     o = out()
     rows = [v.as_json() for v in views]
     if o.json_mode:
@@ -90,9 +84,7 @@ def show(wamid: Annotated[str, typer.Argument(metavar="WAMID", help="The WhatsAp
     """
     from waba_cli.services import messaging
 
-    ctx = command_context()
-    with ctx.db.session() as session:
-        view = messaging.show_message(session, wamid)
+    view = messaging.show_message(command_context(), wamid)
     data = view.detail_json(wamid)
     o = out()
     if o.json_mode:

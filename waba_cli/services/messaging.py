@@ -915,7 +915,6 @@ class MessageQuery:
     campaign: str | None = None
     since: datetime | None = None
     limit: int = 50
-    account_id: int | None = None
 
 
 @dataclass
@@ -1013,8 +1012,9 @@ def _business_numbers(session: Session) -> dict[str, str]:
     return {n.phone_number_id: n.phone_number for n in session.exec(select(PhoneNumber)).all()}
 
 
-def list_messages(session: Session, query: MessageQuery) -> list[MessageView]:
-    """Messages matching ``query``, newest first."""
+def list_messages(ctx: CommandContext, query: MessageQuery) -> list[MessageView]:
+    """Messages matching ``query`` (only the account's when one is named), newest first."""
+    account = ctx.named_account
     if query.direction not in (None, "in", "out"):
         raise ValidationError("--direction", f"{query.direction!r} is not in or out")
     if query.status is not None and query.status not in MESSAGE_STATUSES:
@@ -1027,27 +1027,29 @@ def list_messages(session: Session, query: MessageQuery) -> list[MessageView]:
         (Message.status, query.status),
         (Message.direction, query.direction),
         (Message.campaign, query.campaign),
-        (Message.account_id, query.account_id),
+        (Message.account_id, account.id if account else None),
     ):
         if value is not None:
             statement = statement.where(column == value)
     if query.since is not None:
         statement = statement.where(col(Message.created_at) >= query.since)
     statement = statement.order_by(col(Message.created_at).desc(), col(Message.id).desc()).limit(query.limit)
-    numbers = _business_numbers(session)
-    return [MessageView(m, numbers.get(m.phone_number_id or "")) for m in session.exec(statement).all()]
+    with ctx.db.session() as session:
+        numbers = _business_numbers(session)
+        return [MessageView(m, numbers.get(m.phone_number_id or "")) for m in session.exec(statement).all()]
 
 
-def show_message(session: Session, wamid: str) -> MessageView:
+def show_message(ctx: CommandContext, wamid: str) -> MessageView:
     """A message and every status Meta reported for it (also for a wamid waba only saw statuses of)."""
-    message = session.exec(select(Message).where(Message.wamid == wamid)).first()
-    history = session.exec(
-        select(MessageStatus)
-        .where(MessageStatus.wamid == wamid)
-        .order_by(col(MessageStatus.status_at), col(MessageStatus.received_at), col(MessageStatus.id))
-    ).all()
+    with ctx.db.session() as session:
+        message = session.exec(select(Message).where(Message.wamid == wamid)).first()
+        history = session.exec(
+            select(MessageStatus)
+            .where(MessageStatus.wamid == wamid)
+            .order_by(col(MessageStatus.status_at), col(MessageStatus.received_at), col(MessageStatus.id))
+        ).all()
+        numbers = _business_numbers(session)
     if message is None and not history:
         raise NotFoundError(f"no message {wamid!r}", "see `waba message list`")
     pnid = message.phone_number_id if message else next((h.phone_number_id for h in history if h.phone_number_id), None)
-    number = _business_numbers(session).get(pnid or "")
-    return MessageView(message, number, list(history))
+    return MessageView(message, numbers.get(pnid or ""), list(history))
