@@ -19,9 +19,6 @@ from typing import Any
 from waba_cli.domain import validators as check
 
 NAME_MAX = 100
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_\-.|]{32,4096}$")
-APP_SECRET_RE = re.compile(r"^[0-9a-fA-F]{32}$")
-VERIFY_TOKEN_RE = re.compile(r"^\S{8,128}$")
 
 
 @dataclass(frozen=True)
@@ -86,19 +83,19 @@ def _graph_id(value: Any) -> Any:
 
 
 def _app_secret(value: str) -> str:
-    if not APP_SECRET_RE.match(value):
+    if not re.match(r"^[0-9a-fA-F]{32}$", value):
         raise ValueError("must be the app's 32-character hexadecimal secret (App settings > Basic)")
     return value
 
 
 def _access_token(value: str) -> str:
-    if not TOKEN_RE.match(value):
+    if not re.match(r"^[A-Za-z0-9_\-.|]{32,4096}$", value):
         raise ValueError("does not look like a Meta access token (32+ characters, no spaces)")
     return value
 
 
 def _verify_token(value: str | None) -> str | None:
-    if value is not None and not VERIFY_TOKEN_RE.match(value):
+    if value is not None and not re.match(r"^\S{8,128}$", value):
         raise ValueError("must be 8 to 128 characters without spaces")
     return value
 
