@@ -128,7 +128,7 @@ class Settings:
     graph_retry_max_wait: float
     key_file: Path | None
     keyring_timeout: float
-    account: str | None
+    account: str | None  # as named by --account, WABA_ACCOUNT or defaults.account (CommandContext looks it up)
     region: str | None
     webhook_public_base_url: str | None
     webhook_max_body_bytes: int
@@ -138,6 +138,8 @@ class Settings:
     webhook_sqlite_synchronous: str = "FULL"
     auto_reply_match_threshold: float = 80.0
     debug: bool = False
+    # `account` came from --account (a template file's waba_account ranks below it, above the rest)
+    account_from_flag: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -272,4 +274,5 @@ def load_settings(
         webhook_sqlite_synchronous=setting("webhook", "sqlite_synchronous").upper(),
         auto_reply_match_threshold=float(setting("webhook", "auto_reply_match_threshold")),
         debug=debug or env.get("WABA_DEBUG", "") not in ("", "0", "false"),
+        account_from_flag=bool(account),
     )

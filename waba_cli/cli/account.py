@@ -83,7 +83,7 @@ def setup(
         waba account setup --from-file acme.json
     """
     from waba_cli.errors import UsageError
-    from waba_cli.services import account_setup, accounts
+    from waba_cli.services import account_setup
 
     if from_file is None:
         raise UsageError("--from-file is required", "write the setup keys to a JSON or TOML file (see --help)")
@@ -92,18 +92,12 @@ def setup(
     parsed = account_setup.parse_setup(
         data, region=ctx.settings.region, source=str(from_file), base_dir=from_file.parent
     )
-    setup_data = parsed.setup
     o = out()
     for note in parsed.notes:
         o.note(f"note: {note}")
-    with ctx.db.session() as session:
-        account_setup.ensure_new(session, setup_data, source=str(from_file))
-    cipher = ctx.cipher()  # fail on a missing key before talking to Meta
-    verification = None if no_verify else account_setup.verify_setup(ctx, setup_data)
-    with ctx.db.transaction() as session:
-        account_setup.ensure_new(session, setup_data, source=str(from_file))
-        account = account_setup.create_account(session, cipher, setup_data, verification)
-        numbers = accounts.numbers_of(session, account)
+    account, numbers, verification = account_setup.add_account(
+        ctx, parsed.setup, verify=not no_verify, source=str(from_file)
+    )
     if o.json_mode:
         o.json({**_summary(account, numbers), "verified": verification is not None})
         return
@@ -125,9 +119,7 @@ def list_() -> None:
     """
     from waba_cli.services import accounts
 
-    ctx = command_context()
-    with ctx.db.session() as session:
-        rows = accounts.list_accounts(session)
+    rows = accounts.list_accounts(command_context())
     o = out()
     if o.json_mode:
         o.json([_summary(a, n) for a, n in rows])
@@ -160,9 +152,8 @@ def show(ref: OptAccArg = None) -> None:
     from waba_cli.services import accounts
 
     ctx = command_context()
-    with ctx.db.session() as session:
-        account = accounts.resolve_account(session, ref or STATE.account or ctx.settings.account)
-        numbers = accounts.numbers_of(session, account)
+    ctx.name_account(ref)
+    account, numbers = accounts.show_account(ctx)
     data = _detail(account, numbers)
     o = out()
     if o.json_mode:
@@ -203,18 +194,20 @@ def update(
         waba account update acme --secret access_token
         waba account update acme --from-file new-token.json
     """
+    from waba_cli.domain.setup_steps import SECRET_KEYS
     from waba_cli.errors import UsageError, ValidationError
-    from waba_cli.services import account_setup, accounts
+    from waba_cli.services import account_setup
 
     ctx = command_context()
+    ctx.name_account(ref)
     values: dict[str, Any] = account_setup.parse_assignments(assignments or [])
     source = None
     if from_file is not None:
         values.update(account_setup.read_data_file(from_file))
         source = str(from_file)
     for name in secret or []:
-        if name not in account_setup.SECRET_KEYS:
-            raise ValidationError(name, f"is not a secret (secrets: {', '.join(account_setup.SECRET_KEYS)})")
+        if name not in SECRET_KEYS:
+            raise ValidationError(name, f"is not a secret (secrets: {', '.join(SECRET_KEYS)})")
         if not STATE.interactive:
             raise UsageError(
                 f"--secret {name} needs a terminal for the hidden prompt",
@@ -223,11 +216,7 @@ def update(
         values[name] = typer.prompt(f"new {name}", hide_input=True, err=True)
     if not values:
         raise UsageError("nothing to change", "pass --set KEY=VALUE, --from-file F or --secret NAME")
-    needs_key = any(k in account_setup.SECRET_KEYS for k in values)
-    cipher = ctx.cipher() if needs_key else None
-    with ctx.db.transaction() as session:
-        account = accounts.get_account(session, ref)
-        changed = account_setup.update_account(session, cipher, account, values, source=source)
+    account, changed = account_setup.update_account(ctx, values, source=source)
     o = out()
     if o.json_mode:
         o.json({"account": account.name, "changed": changed})
@@ -248,11 +237,9 @@ def remove(ref: AccArg) -> None:
     from waba_cli.services import accounts
 
     ctx = command_context()
-    with ctx.db.session() as session:
-        account = accounts.get_account(session, ref)
-    confirm(f"Remove account {account.name} (WABA {account.waba_id}) and all its local data?")
-    with ctx.db.transaction() as session:
-        session.delete(accounts.get_account(session, ref))
+    ctx.name_account(ref)
+    confirm(f"Remove account {ctx.account.name} (WABA {ctx.account.waba_id}) and all its local data?")
+    account = accounts.remove_account(ctx)
     o = out()
     if o.json_mode:
         o.json({"removed": account.name, "waba_id": account.waba_id})
@@ -270,9 +257,9 @@ def use(ref: AccArg) -> None:
     """
     from waba_cli.services import accounts
 
-    with command_context().db.transaction() as session:
-        account = accounts.get_account(session, ref)
-        accounts.use_account(session, account)
+    ctx = command_context()
+    ctx.name_account(ref)
+    account = accounts.use_account(ctx)
     o = out()
     if o.json_mode:
         o.json({"default": account.name})
@@ -294,7 +281,8 @@ def verify(ref: OptAccArg = None) -> None:
     from waba_cli.services import account_setup
 
     ctx = command_context()
-    account, result = account_setup.verify_account(ctx, ref or STATE.account or ctx.settings.account)
+    ctx.name_account(ref)
+    account, result = account_setup.verify_account(ctx)
     expires = result.token_expires_at.isoformat() if result.token_expires_at else "never"
     o = out()
     if o.json_mode:

@@ -34,7 +34,7 @@ class State:
     """Options and objects of the current run (one command per process)."""
 
     json: bool = False
-    account: str | None = None
+    account: str | None = None  # --account as given: it goes into Settings; commands use the context's account
     yes: bool = False
     no_input: bool = False
     debug: bool = False

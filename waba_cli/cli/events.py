@@ -160,31 +160,20 @@ def replay(
         waba events replay --failed
     """
     from waba_cli.errors import UsageError
-    from waba_cli.services import webhooks
+    from waba_cli.services.webhooks import replay_events
 
     if (event_id is None) == (not failed):
         raise UsageError("give an event ID or --failed (not both)", "waba events replay 42, or --failed")
-    ctx = command_context()
-    store = webhooks.open_store(ctx.settings)
-    results: list[dict[str, Any]] = []
-    try:
-        with store.engine.connect() as conn:
-            with conn.begin():
-                directory = webhooks.Directory.load(conn)
-                deliveries = webhooks.events_to_replay(conn, event_id)
-            for delivery in deliveries:
-                outcome = webhooks.apply_stored(conn, delivery, directory)
-                results.append(
-                    {
-                        "id": delivery.event_id,
-                        "field": outcome.field_text,
-                        "status": "failed" if outcome.error else "applied",
-                        "summary": outcome.summary,
-                        "error": outcome.error,
-                    }
-                )
-    finally:
-        store.dispose()
+    results = [
+        {
+            "id": replayed_id,
+            "field": outcome.field_text,
+            "status": "failed" if outcome.error else "applied",
+            "summary": outcome.summary,
+            "error": outcome.error,
+        }
+        for replayed_id, outcome in replay_events(command_context(), event_id)
+    ]
     o = out()
     if o.json_mode:
         o.json(results)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from waba_cli.cli.common import STATE, command, command_context, group, out
+from waba_cli.cli.common import command, command_context, group, out
 
 app = group("message", "Read back messages sent and received.")
 
@@ -47,15 +47,7 @@ def list_(
         since=messaging.since(since) if since else None,
         limit=limit,
     )
-    with ctx.db.session() as session:
-        ref = STATE.account or ctx.settings.account
-        if ref:
-            from dataclasses import replace
-
-            from waba_cli.services.accounts import get_account
-
-            query = replace(query, account_id=get_account(session, ref).id)
-        views = messaging.list_messages(session, query)
+    views = messaging.list_messages(ctx, query)
     o = out()
     rows = [v.as_json() for v in views]
     if o.json_mode:
@@ -92,9 +84,7 @@ def show(wamid: Annotated[str, typer.Argument(metavar="WAMID", help="The WhatsAp
     """
     from waba_cli.services import messaging
 
-    ctx = command_context()
-    with ctx.db.session() as session:
-        view = messaging.show_message(session, wamid)
+    view = messaging.show_message(command_context(), wamid)
     data = view.detail_json(wamid)
     o = out()
     if o.json_mode:

@@ -15,8 +15,7 @@ def status() -> None:
     """
     from waba_cli.services.encryption import status as key_status
 
-    ctx = command_context()
-    report = key_status(ctx.settings, ctx.db)
+    report = key_status(command_context())
     o = out()
     data = {
         "source": report.source,
@@ -57,9 +56,8 @@ def rotate_key() -> None:
     from waba_cli.services.encryption import rotate_key as rotate
 
     ctx = command_context()
-    material = ctx.key()
-    confirm(f"Re-encrypt every secret with a new key stored in {material.location}?")
-    report = rotate(ctx.settings, ctx.db, material)
+    confirm(f"Re-encrypt every secret with a new key stored in {ctx.key().location}?")
+    report = rotate(ctx)
     o = out()
     where = str(report.pending_file) if report.pending_file else report.location
     if o.json_mode:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from waba_cli.cli import send_bulk
-from waba_cli.cli.common import STATE, command, command_context, group, out, show_dry_run
+from waba_cli.cli.common import command, command_context, group, out, show_dry_run
 
 if TYPE_CHECKING:
     from waba_cli.services.messaging import Composer
@@ -38,7 +38,7 @@ def _send(composer: "Composer", to: str, from_number: str | None, reply_to: str 
 
     ctx = command_context()
     o = out()
-    target = messaging.Target(to=to, account=STATE.account, from_number=from_number, reply_to=reply_to, force=force)
+    target = messaging.Target(to=to, from_number=from_number, reply_to=reply_to, force=force)
     try:
         sent = run(lambda: messaging.send(ctx, target, composer, warn=o.warn, note=o.note))
     except DryRunRequest as exc:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from waba_cli.cli.common import STATE, command, command_context, confirm, group, out, show_dry_run
+from waba_cli.cli.common import command, command_context, confirm, group, out, show_dry_run
 
 if TYPE_CHECKING:
     from waba_cli.db.models.accounts import Account
@@ -33,12 +33,9 @@ FromFileOpt = Annotated[
 
 def _account(file_account: str | int | None = None) -> "Account":
     """The account to act on: --account, then the file's waba_account, then WABA_ACCOUNT/config/default."""
-    from waba_cli.services.accounts import resolve_account
-
     ctx = command_context()
-    ref = STATE.account or (str(file_account) if file_account is not None else None) or ctx.settings.account
-    with ctx.db.session() as session:
-        return resolve_account(session, ref)
+    ctx.name_account(str(file_account) if file_account is not None else None, over_flag=False)
+    return ctx.account
 
 
 def _with_graph(account: "Account", call: Callable[["GraphAPI"], Awaitable[T]]) -> T:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from waba_cli.cli.common import STATE, command, command_context, out
+from waba_cli.cli.common import command, command_context, out
 
 
 def register(app: typer.Typer) -> None:
@@ -21,13 +21,11 @@ def usage(ref: Annotated[str | None, typer.Argument(metavar="[ACC]", help="Accou
     Example:
         waba usage acme --json
     """
-    from waba_cli.services.accounts import resolve_account
-    from waba_cli.services.ratelimit import usage as count
+    from waba_cli.services.ratelimit import account_usage
 
     ctx = command_context()
-    with ctx.db.session() as session:
-        account = resolve_account(session, ref or STATE.account or ctx.settings.account)
-        result = count(session, account)
+    ctx.name_account(ref)
+    result = account_usage(ctx)
     o = out()
     if o.json_mode:
         o.json(

@@ -1,205 +1,69 @@
 """Setting accounts up and changing them: the setup data, its validation, live verification.
 
-The setup keys are the seed's 6-step setup JSON (plus limits, ``out_of_hours_message`` and
-``knowledge_base_path``); the same model validates a file, the wizard's answers and ``--set``.
-Kept apart from ``accounts`` (lookups) so that read-only commands do not build the pydantic model.
+The setup keys, their steps and checks are ``domain.setup_steps`` (the seed's 6-step setup JSON,
+plus limits, ``out_of_hours_message`` and ``knowledge_base_path``); the pydantic model built from
+it validates a file, the wizard's answers and ``--set`` alike. Kept apart from ``accounts``
+(lookups) so that read-only commands do not build the model.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session, col, select
 
 from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.models.base import utcnow
+from waba_cli.domain import setup_steps as steps
+from waba_cli.domain import validators as check
 from waba_cli.errors import UsageError, ValidationError
 from waba_cli.graph.errors import AuthError, GraphError
-from waba_cli.services import validation as check
-from waba_cli.services.accounts import find_account, get_account, numbers_of, resolve_account
+from waba_cli.services.accounts import find_account, numbers_of, reload
 
 if TYPE_CHECKING:
     from waba_cli.graph.api import GraphAPI
     from waba_cli.secrets import Cipher
     from waba_cli.services.context import CommandContext
 
-SECRET_KEYS = ("access_token", "app_secret", "webhook_verify_token")
-REQUIRED_KEYS = ("name", "waba_id", "app_id", "app_secret", "phone_number_id", "phone_number", "access_token")
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_\-.|]{32,4096}$")
-APP_SECRET_RE = re.compile(r"^[0-9a-fA-F]{32}$")
-VERIFY_TOKEN_RE = re.compile(r"^\S{8,128}$")
 NEEDED_SCOPES = ("whatsapp_business_management", "whatsapp_business_messaging")
 _VALUE_ERROR_PREFIX = "Value error, "
+_CONFIG = ConfigDict(extra="forbid", str_strip_whitespace=True)
+_ALL = tuple(f.name for f in steps.FIELDS)
 
 
-def _text(limit: int) -> Any:
-    def validate(value: str | None) -> str | None:
-        if value is None:
-            return None
-        if len(value) > limit:
-            raise ValueError(f"is {len(value)} characters long; the limit is {limit}")
-        return value or None
-
-    return validate
-
-
-class AccountSetup(BaseModel):
-    """The 6-step setup, as a file, the wizard or an HTTP client would give it."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
-
-    # step 1: Meta Business Account
-    name: str
-    waba_id: str
-    meta_business_account_id: str | None = None
-    app_id: str
-    app_secret: str
-    # step 2: phone number
-    phone_number_id: str
-    phone_number: str
-    display_phone_number: str | None = None
-    # step 3: access tokens
-    access_token: str
-    webhook_verify_token: str | None = None
-    # step 4: business profile
-    business_name: str | None = None
-    business_description: str | None = None
-    business_email: str | None = None
-    business_vertical: str | None = None
-    business_address: str | None = None
-    # step 5: bot configuration
-    enable_auto_reply: bool = False
-    use_knowledge_base: bool = False
-    greeting_message: str | None = None
-    fallback_message: str | None = None
-    out_of_hours_message: str | None = None
-    knowledge_base_path: str | None = None
-    enable_business_hours: bool = False
-    business_hours_start: time | None = None
-    business_hours_end: time | None = None
-    business_timezone: str = "UTC"
-    # step 6: webhook configuration
-    webhook_url: str | None = None
-    subscribed_webhook_events: list[str] = list(check.DEFAULT_WEBHOOK_FIELDS)
-    # local sending limits (absent = no limit)
-    daily_limit: int | None = None
-    monthly_limit: int | None = None
-    per_minute_limit: int | None = None
-
-    @field_validator("waba_id", "meta_business_account_id", "app_id", "phone_number_id", mode="before")
-    @classmethod
-    def _ids(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        return None if value is None else check.graph_id(str(value).strip())
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not 1 <= len(value) <= 100:
-            raise ValueError("must be 1 to 100 characters")
-        if value.isdigit():
-            raise ValueError("must not be only digits (accounts are named by name or WABA id)")
-        return value
-
-    @field_validator("app_secret")
-    @classmethod
-    def _app_secret(cls, value: str) -> str:
-        if not APP_SECRET_RE.match(value):
-            raise ValueError("must be the app's 32-character hexadecimal secret (App settings > Basic)")
-        return value
-
-    @field_validator("access_token")
-    @classmethod
-    def _access_token(cls, value: str) -> str:
-        if not TOKEN_RE.match(value):
-            raise ValueError("does not look like a Meta access token (32+ characters, no spaces)")
-        return value
-
-    @field_validator("webhook_verify_token")
-    @classmethod
-    def _verify_token(cls, value: str | None) -> str | None:
-        if value is not None and not VERIFY_TOKEN_RE.match(value):
-            raise ValueError("must be 8 to 128 characters without spaces")
-        return value
-
-    @field_validator("phone_number")
-    @classmethod
-    def _phone(cls, value: str) -> str:
-        return check.phone_number(value)
-
-    @field_validator("business_email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return check.email(value) if value else None
-
-    @field_validator("business_timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        return check.timezone(value)
-
-    @field_validator("business_hours_start", "business_hours_end", mode="before")
-    @classmethod
-    def _hours(cls, value: Any) -> Any:
-        if value is None or value == "":
-            return None
-        if not isinstance(value, str | time):
-            raise ValueError("must be a time of day as HH:MM or HH:MM:SS")  # noqa: TRY004 - pydantic wants ValueError
-        return check.hours(value)
-
-    @field_validator("webhook_url")
-    @classmethod
-    def _webhook_url(cls, value: str | None) -> str | None:
-        return check.https_url(value, max_length=200) if value else None
-
-    @field_validator("subscribed_webhook_events")
-    @classmethod
-    def _fields(cls, value: list[str]) -> list[str]:
-        return check.webhook_fields(value)[0]
-
-    @field_validator("business_vertical")
-    @classmethod
-    def _vertical(cls, value: str | None) -> str | None:
-        return check.vertical(value)[0] if value else None
-
-    @field_validator("daily_limit", "monthly_limit", "per_minute_limit")
-    @classmethod
-    def _limit(cls, value: int | None) -> int | None:
-        if value is not None and value < 1:
-            raise ValueError("must be a positive whole number (leave it out for no limit)")
-        return value
-
-    _business_name = field_validator("business_name")(_text(100))
-    _description = field_validator("business_description")(_text(256))
-    _address = field_validator("business_address")(_text(256))
-    _display = field_validator("display_phone_number")(_text(32))
-    _messages = field_validator("greeting_message", "fallback_message", "out_of_hours_message")(_text(4096))
-
-    @model_validator(mode="after")
-    def _consistent(self) -> AccountSetup:
-        if self.enable_business_hours:
-            if self.business_hours_start is None or self.business_hours_end is None:
-                raise ValueError("business_hours_start and business_hours_end are needed with enable_business_hours")
-            if self.business_hours_start == self.business_hours_end:
-                raise ValueError("business_hours_start and business_hours_end must differ")
-        if self.daily_limit and self.monthly_limit and self.daily_limit > self.monthly_limit:
-            raise ValueError("daily_limit cannot be larger than monthly_limit")
-        return self
+@cache
+def _model(names: tuple[str, ...]) -> type[BaseModel]:
+    """The pydantic model of the setup fields ``names`` (in the order of ``steps.FIELDS``)."""
+    fields: dict[str, Any] = {}
+    validators: dict[str, Any] = {}
+    for item in steps.FIELDS:
+        if item.name not in names:
+            continue
+        default: Any = item.default
+        if item.required:
+            default = ...
+        elif isinstance(default, tuple):
+            default = Field(default_factory=partial(list, default))
+        fields[item.name] = (item.type, default)
+        if item.check is not None:
+            decorate = field_validator(item.name, mode="before") if item.raw else field_validator(item.name)
+            validators[f"check_{item.name}"] = decorate(item.check)
+    return create_model("AccountSetup", __config__=_CONFIG, __validators__=validators, **fields)
 
 
 @dataclass
 class SetupInput:
-    """Validated setup data and the notes to show about it."""
+    """Validated setup data (every key of the fields checked, normalised) and the notes to show about it."""
 
-    setup: AccountSetup
+    setup: dict[str, Any]
     notes: list[str] = field(default_factory=list)
 
 
@@ -211,11 +75,7 @@ def _first_error(exc: PydanticValidationError, source: str | None) -> Validation
         return ValidationError(loc, "unknown key", "see `waba account setup --help` for the keys", source=source)
     if kind == "missing":
         return ValidationError(loc, "is required", source=source)
-    message = str(error["msg"]).removeprefix(_VALUE_ERROR_PREFIX)
-    if not error["loc"]:
-        first = message.split(" ", 1)[0]
-        return ValidationError(first, message.split(" ", 1)[1] if " " in message else message, source=source)
-    return ValidationError(loc, message, source=source)
+    return ValidationError(loc, str(error["msg"]).removeprefix(_VALUE_ERROR_PREFIX), source=source)
 
 
 def read_data_file(path: Path) -> dict[str, Any]:
@@ -251,9 +111,15 @@ def read_data_file(path: Path) -> dict[str, Any]:
 
 
 def parse_setup(  # noqa: PLR0912 - one branch per cross-field rule
-    data: dict[str, Any], *, region: str | None = None, source: str | None = None, base_dir: Path | None = None
+    data: dict[str, Any],
+    *,
+    region: str | None = None,
+    source: str | None = None,
+    base_dir: Path | None = None,
+    names: tuple[str, ...] = _ALL,
 ) -> SetupInput:
-    """Validate setup data; a bad value raises ``ValidationError`` naming its key."""
+    """Validate setup data against the fields ``names`` (all: a whole setup); a bad value raises
+    ``ValidationError`` naming its key."""
     notes: list[str] = []
     data = dict(data)
     if region and isinstance(data.get("phone_number"), str) and not data["phone_number"].strip().startswith("+"):
@@ -262,31 +128,33 @@ def parse_setup(  # noqa: PLR0912 - one branch per cross-field rule
         except ValueError as exc:
             raise ValidationError("phone_number", str(exc), source=source) from None
     try:
-        setup = AccountSetup.model_validate(data)
+        setup = _model(names).model_validate(data).model_dump()
     except PydanticValidationError as exc:
         raise _first_error(exc, source) from None
-    updates: dict[str, Any] = {}
+    try:
+        steps.check_together(setup)
+    except ValueError as exc:
+        key, _, problem = str(exc).partition(" ")
+        raise ValidationError(key, problem, source=source) from None
     if isinstance(data.get("subscribed_webhook_events"), list):
         notes.extend(check.webhook_fields([str(v) for v in data["subscribed_webhook_events"]])[1])
     if isinstance(data.get("business_vertical"), str) and data["business_vertical"].strip():
         note = check.vertical(data["business_vertical"])[1]
         if note:
             notes.append(note)
-    if setup.knowledge_base_path:
-        kb = Path(setup.knowledge_base_path).expanduser()
+    if setup.get("knowledge_base_path"):
+        kb = Path(setup["knowledge_base_path"]).expanduser()
         if not kb.is_absolute() and base_dir is not None:
             kb = base_dir / kb
         if kb.suffix.lower() not in (".toml", ".csv"):
             raise ValidationError("knowledge_base_path", f"{kb} must be a .toml or .csv file", source=source)
         if not kb.is_file():
             raise ValidationError("knowledge_base_path", f"{kb} does not exist", source=source)
-        updates["knowledge_base_path"] = str(kb.resolve())
-    elif setup.use_knowledge_base:
+        setup["knowledge_base_path"] = str(kb.resolve())
+    elif setup.get("use_knowledge_base"):
         notes.append("use_knowledge_base is on but knowledge_base_path is not set: no answers until it is")
-    if setup.display_phone_number is None:
-        updates["display_phone_number"] = check.display_phone(setup.phone_number)
-    if updates:
-        setup = setup.model_copy(update=updates)
+    if "phone_number" in setup and setup.get("display_phone_number") is None:
+        setup["display_phone_number"] = check.display_phone(setup["phone_number"])
     return SetupInput(setup, notes)
 
 
@@ -358,31 +226,31 @@ async def verify(
     return result
 
 
-def verify_setup(ctx: CommandContext, setup: AccountSetup) -> Verification:
+def verify_setup(ctx: CommandContext, setup: dict[str, Any]) -> Verification:
     """Verify a new account's credentials with Meta before it is saved."""
     from waba_cli.graph.client import Credentials
     from waba_cli.services.context import run
 
     async def check() -> Verification:
-        async with ctx.graph(Credentials(setup.access_token, setup.app_id, setup.app_secret)) as api:
+        async with ctx.graph(Credentials(setup["access_token"], setup["app_id"], setup["app_secret"])) as api:
             return await verify(
                 api,
-                waba_id=setup.waba_id,
-                phone_number_id=setup.phone_number_id,
-                app_id=setup.app_id,
-                app_secret=setup.app_secret,
-                access_token=setup.access_token,
+                waba_id=setup["waba_id"],
+                phone_number_id=setup["phone_number_id"],
+                app_id=setup["app_id"],
+                app_secret=setup["app_secret"],
+                access_token=setup["access_token"],
             )
 
     return run(check)
 
 
-def verify_account(ctx: CommandContext, ref: str | None) -> tuple[Account, Verification]:
-    """Verify a stored account with Meta and record what Meta says (token expiry, statuses)."""
+def verify_account(ctx: CommandContext) -> tuple[Account, Verification]:
+    """Verify the account with Meta and record what Meta says (token expiry, statuses)."""
     from waba_cli.services.context import run
 
+    account = ctx.account
     with ctx.db.session() as session:
-        account = resolve_account(session, ref)
         numbers = numbers_of(session, account)
     creds = ctx.credentials(account)
     number = next((n for n in numbers if n.is_default), numbers[0] if numbers else None)
@@ -401,7 +269,7 @@ def verify_account(ctx: CommandContext, ref: str | None) -> tuple[Account, Verif
 
     result = run(check)
     with ctx.db.transaction() as session:
-        fresh = get_account(session, account.name)
+        fresh = reload(session, account)
         apply_verification(fresh, result)
         session.add(fresh)
         for row in numbers_of(session, fresh):
@@ -414,47 +282,59 @@ def verify_account(ctx: CommandContext, ref: str | None) -> tuple[Account, Verif
 # -- storing -----------------------------------------------------------------------------------
 
 
-def ensure_new(session: Session, setup: AccountSetup, source: str | None = None) -> None:
+def add_account(
+    ctx: CommandContext, setup: dict[str, Any], *, verify: bool = True, source: str | None = None
+) -> tuple[Account, list[PhoneNumber], Verification | None]:
+    """`waba account setup`: check the setup with Meta (unless not ``verify``), then save the account
+    and its first number in one transaction."""
+    with ctx.db.session() as session:
+        ensure_new(session, setup, source=source)
+    cipher = ctx.cipher()  # fail on a missing key before talking to Meta
+    verification = verify_setup(ctx, setup) if verify else None
+    with ctx.db.transaction() as session:
+        ensure_new(session, setup, source=source)
+        account = create_account(session, cipher, setup, verification)
+        numbers = numbers_of(session, account)
+    return account, numbers, verification
+
+
+def ensure_new(session: Session, setup: dict[str, Any], source: str | None = None) -> None:
     """Refuse a setup whose name, WABA or number is already configured."""
     existing = session.exec(
-        select(Account).where((col(Account.name) == setup.name) | (col(Account.waba_id) == setup.waba_id))
+        select(Account).where((col(Account.name) == setup["name"]) | (col(Account.waba_id) == setup["waba_id"]))
     ).first()
     if existing is not None:
-        key = "name" if existing.name == setup.name else "waba_id"
+        key = "name" if existing.name == setup["name"] else "waba_id"
         raise ValidationError(
             key,
             f"account {existing.name} (WABA {existing.waba_id}) is already set up",
             f"change it with `waba account update {existing.name}`",
             source=source,
         )
-    number = session.exec(select(PhoneNumber).where(PhoneNumber.phone_number_id == setup.phone_number_id)).first()
+    number = session.exec(select(PhoneNumber).where(PhoneNumber.phone_number_id == setup["phone_number_id"])).first()
     if number is not None:
         raise ValidationError(
-            "phone_number_id", f"{setup.phone_number_id} already belongs to another account", source=source
+            "phone_number_id", f"{setup['phone_number_id']} already belongs to another account", source=source
         )
 
 
 def create_account(
-    session: Session, cipher: Cipher, setup: AccountSetup, verification: Verification | None = None
+    session: Session, cipher: Cipher, setup: dict[str, Any], verification: Verification | None = None
 ) -> Account:
     """Add the account and its first number to ``session`` (the caller's transaction commits)."""
     from waba_cli.secrets import mask
 
-    plain = setup.model_dump(exclude={*SECRET_KEYS, "phone_number_id", "phone_number", "display_phone_number"})
+    number_keys = {f.name for f in steps.fields_of(2)}
+    plain = {k: v for k, v in setup.items() if k not in number_keys and not steps.BY_NAME[k].secret}
+    verify_token = setup["webhook_verify_token"]
     account = Account(
         **plain,
-        app_secret_enc=cipher.encrypt(setup.app_secret),
-        access_token_enc=cipher.encrypt(setup.access_token),
-        access_token_mask=mask(setup.access_token),
-        webhook_verify_token_enc=cipher.encrypt(setup.webhook_verify_token) if setup.webhook_verify_token else None,
+        app_secret_enc=cipher.encrypt(setup["app_secret"]),
+        access_token_enc=cipher.encrypt(setup["access_token"]),
+        access_token_mask=mask(setup["access_token"]),
+        webhook_verify_token_enc=cipher.encrypt(verify_token) if verify_token else None,
     )
-    number = PhoneNumber(
-        account_id=0,
-        phone_number_id=setup.phone_number_id,
-        phone_number=setup.phone_number,
-        display_phone_number=setup.display_phone_number,
-        is_default=True,
-    )
+    number = PhoneNumber(account_id=0, **{k: setup[k] for k in number_keys}, is_default=True)
     if verification is not None:
         apply_verification(account, verification)
         apply_phone_fields(number, verification.phone)
@@ -508,12 +388,6 @@ def apply_phone_fields(number: PhoneNumber, data: dict[str, Any]) -> None:
 
 # -- updating ----------------------------------------------------------------------------------
 
-UPDATABLE = tuple(
-    k
-    for k in AccountSetup.model_fields
-    if k not in (*SECRET_KEYS, "waba_id", "phone_number_id", "phone_number", "display_phone_number")
-)
-
 
 def parse_assignments(pairs: list[str]) -> dict[str, Any]:
     """``KEY=VALUE`` pairs as setup values (JSON literals allowed: true, 100, ["messages"])."""
@@ -523,20 +397,20 @@ def parse_assignments(pairs: list[str]) -> dict[str, Any]:
         key = key.strip()
         if not sep or not key:
             raise ValidationError(pair, "expected KEY=VALUE")
-        if key in SECRET_KEYS:
+        if key in steps.SECRET_KEYS:
             raise ValidationError(
                 key,
                 "is a secret and cannot be given on the command line",
                 f"use --secret {key} (hidden prompt) or --from-file F",
             )
-        if key not in UPDATABLE:
-            raise ValidationError(key, "cannot be changed with --set", f"settable keys: {', '.join(UPDATABLE)}")
+        if key not in steps.UPDATABLE:
+            raise ValidationError(key, "cannot be changed with --set", f"settable keys: {', '.join(steps.UPDATABLE)}")
         values[key] = _literal(raw, key)
     return values
 
 
 def _literal(raw: str, key: str) -> Any:
-    field_type = AccountSetup.model_fields[key].annotation
+    field_type = steps.BY_NAME[key].type
     if raw == "" and key not in ("name",):
         return None
     if field_type in (str, str | None):
@@ -552,43 +426,36 @@ def _literal(raw: str, key: str) -> Any:
 
 
 def update_account(
-    session: Session, cipher: Cipher | None, account: Account, values: dict[str, Any], *, source: str | None = None
-) -> list[str]:
-    """Validate ``values`` against the whole setup and apply them; returns the names changed."""
+    ctx: CommandContext, values: dict[str, Any], *, source: str | None = None
+) -> tuple[Account, list[str]]:
+    """`waba account update`: validate ``values`` with the account's other settings and apply them in
+    one transaction; returns the account and the names changed."""
     from waba_cli.secrets import mask
 
-    unknown = [k for k in values if k not in AccountSetup.model_fields]
-    if unknown:
-        raise ValidationError(unknown[0], "unknown key", source=source)
-    fixed = [k for k in values if k in ("waba_id", "phone_number_id", "phone_number", "display_phone_number")]
-    if fixed:
-        raise ValidationError(fixed[0], "cannot be changed on an existing account", source=source)
-    current: dict[str, Any] = {k: getattr(account, k) for k in UPDATABLE}
-    # secrets are validated with placeholders that pass, unless being replaced
-    current.update(
-        app_secret="0" * 32,
-        access_token="x" * 32,
-        waba_id=account.waba_id,
-        phone_number_id="1",
-        phone_number="+15550000000",
-        app_id=account.app_id,
-    )
-    merged = {**current, **values}
-    validated = parse_setup(merged, source=source).setup
-    if "name" in values and validated.name != account.name and find_account(session, validated.name):
-        raise ValidationError("name", f"another account is already named {validated.name!r}", source=source)
-    changed: list[str] = []
-    for key in values:
-        new = getattr(validated, key)
-        if key in SECRET_KEYS:
-            if cipher is None:
-                raise UsageError("changing a secret needs the encryption key")
-            setattr(account, f"{key}_enc", cipher.encrypt(new) if new else None)
-            if key == "access_token":
-                account.access_token_mask = mask(new)
-        elif getattr(account, key) != new:
-            setattr(account, key, new)
-        changed.append(key)
-    account.updated_at = utcnow()
-    session.add(account)
-    return changed
+    if any(k in steps.SECRET_KEYS for k in values):
+        ctx.cipher()  # fail on a missing key before anything else
+    with ctx.db.transaction() as session:
+        account = reload(session, ctx.account)
+        unknown = [k for k in values if k not in steps.BY_NAME]
+        if unknown:
+            raise ValidationError(unknown[0], "unknown key", source=source)
+        fixed = [k for k in values if steps.BY_NAME[k].fixed]
+        if fixed:
+            raise ValidationError(fixed[0], "cannot be changed on an existing account", source=source)
+        # the settings stored in plain, and the secrets being replaced (the others cannot be read back)
+        names = tuple(f.name for f in steps.FIELDS if f.name in steps.UPDATABLE or f.name in values)
+        current: dict[str, Any] = {k: getattr(account, k) for k in steps.UPDATABLE}
+        validated = parse_setup({**current, **values}, source=source, names=names).setup
+        if "name" in values and validated["name"] != account.name and find_account(session, validated["name"]):
+            raise ValidationError("name", f"another account is already named {validated['name']!r}", source=source)
+        for key in values:
+            new = validated[key]
+            if key in steps.SECRET_KEYS:
+                setattr(account, f"{key}_enc", ctx.cipher().encrypt(new) if new else None)
+                if key == "access_token":
+                    account.access_token_mask = mask(new)
+            elif getattr(account, key) != new:
+                setattr(account, key, new)
+        account.updated_at = utcnow()
+        session.add(account)
+    return account, list(values)

@@ -1,12 +1,17 @@
-"""Accounts: finding the one to act on, listing them, choosing the default."""
+"""Accounts: finding the one to act on, listing them, choosing the default, removing one."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.errors import NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from waba_cli.services.context import CommandContext
 
 # -- finding accounts --------------------------------------------------------------------------
 
@@ -24,8 +29,16 @@ def get_account(session: Session, ref: str) -> Account:
     return account
 
 
+def reload(session: Session, account: Account) -> Account:
+    """``account`` (as the command context looked it up) as a row of ``session``, to change it there."""
+    row = session.get(Account, account.id)
+    if row is None:
+        raise NotFoundError(f"no account {account.name!r}", "see `waba account list`")
+    return row
+
+
 def resolve_account(session: Session, ref: str | None) -> Account:
-    """The account to act on: ``ref`` (flag, WABA_ACCOUNT or config), else the default, else the only one."""
+    """The account named ``ref``, else the default, else the only one (``CommandContext.account`` asks)."""
     if ref:
         return get_account(session, ref)
     default = session.exec(select(Account).where(col(Account.is_default).is_(True))).first()
@@ -42,9 +55,11 @@ def resolve_account(session: Session, ref: str | None) -> Account:
     )
 
 
-def list_accounts(session: Session) -> list[tuple[Account, list[PhoneNumber]]]:
-    accounts = session.exec(select(Account).order_by(col(Account.name))).all()
-    numbers = session.exec(select(PhoneNumber).order_by(col(PhoneNumber.id))).all()
+def list_accounts(ctx: CommandContext) -> list[tuple[Account, list[PhoneNumber]]]:
+    """`waba account list`: every account with its numbers, by name."""
+    with ctx.db.session() as session:
+        accounts = session.exec(select(Account).order_by(col(Account.name))).all()
+        numbers = session.exec(select(PhoneNumber).order_by(col(PhoneNumber.id))).all()
     by_account: dict[int, list[PhoneNumber]] = {}
     for number in numbers:
         by_account.setdefault(number.account_id, []).append(number)
@@ -59,12 +74,31 @@ def numbers_of(session: Session, account: Account) -> list[PhoneNumber]:
     )
 
 
-def use_account(session: Session, account: Account) -> None:
-    for other in session.exec(select(Account).where(col(Account.is_default).is_(True))).all():
-        other.is_default = False
-        session.add(other)
-    account.is_default = True
-    session.add(account)
+def show_account(ctx: CommandContext) -> tuple[Account, list[PhoneNumber]]:
+    """`waba account show`: the account and its numbers."""
+    account = ctx.account
+    with ctx.db.session() as session:
+        return account, numbers_of(session, account)
+
+
+def use_account(ctx: CommandContext) -> Account:
+    """`waba account use`: make the account the default, in one transaction."""
+    with ctx.db.transaction() as session:
+        account = reload(session, ctx.account)
+        for other in session.exec(select(Account).where(col(Account.is_default).is_(True))).all():
+            other.is_default = False
+            session.add(other)
+        account.is_default = True
+        session.add(account)
+    return account
+
+
+def remove_account(ctx: CommandContext) -> Account:
+    """`waba account remove`: delete the account and everything stored for it (the tables cascade)."""
+    with ctx.db.transaction() as session:
+        account = reload(session, ctx.account)
+        session.delete(account)
+    return account
 
 
 def count_secrets(session: Session) -> int:

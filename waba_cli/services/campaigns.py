@@ -537,7 +537,7 @@ def _scan(
     path: Path, reader: Any, phone_at: int, content: _Content, region: str | None, plan: Plan, scratch: _Scratch
 ) -> None:
     """Validate every row (number, parameters, duplicates); valid rows go to ``scratch``."""
-    from waba_cli.services.validation import phone_number
+    from waba_cli.domain.validators import phone_number
 
     line = reader.line_num + 1
     try:
@@ -637,11 +637,10 @@ class Prepared:
 def prepare(ctx: CommandContext, request: BulkRequest) -> Prepared:
     """Check the request and scan the CSV (exit 2 on anything wrong); nothing is written."""
     from waba_cli.services import messaging
-    from waba_cli.services.accounts import resolve_account
 
     _check_flags(request)
+    account = ctx.account
     with ctx.db.session() as session:
-        account = resolve_account(session, ctx.settings.account)
         existing = _find_campaign(session, request.campaign)
         if request.resume and request.campaign and existing is None:
             raise NotFoundError(f"no campaign {request.campaign!r} to resume", "start it without --resume")

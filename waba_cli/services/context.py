@@ -1,8 +1,12 @@
-"""The run-time context of one command: settings, database, encryption key and Graph access.
+"""The run-time context of one command: settings, database, encryption key, Graph access, the account.
 
 Each part is opened on first use, so a command pays only for what it touches: ``account list``
 opens the database and nothing else; only commands that decrypt load the key (and cryptography);
 only commands that talk to Meta import httpx.
+
+The account a command acts on is resolved here and nowhere else, in one order: the command's own
+ACC argument, ``--account``, ``WABA_ACCOUNT``, ``defaults.account`` (all in ``Settings.account``),
+then the account chosen with `waba account use`, then the only one. Services read ``ctx.account``.
 """
 
 from __future__ import annotations
@@ -36,12 +40,43 @@ class CommandContext:
         self._db: Database | None = None
         self._key: KeyMaterial | None = None
         self._cipher: Cipher | None = None
+        self._account_ref = settings.account
+        self._account: Account | None = None
 
     @property
     def db(self) -> Database:
         if self._db is None:
             self._db = open_database(self.settings.database_url)
         return self._db
+
+    def name_account(self, ref: str | None, *, over_flag: bool = True) -> None:
+        """The command names the account (name or WABA id) before it is looked up.
+
+        An ACC argument outranks ``--account``; a file's account (``over_flag=False``: a template
+        file's ``waba_account``) outranks ``WABA_ACCOUNT`` and the config, but not ``--account``.
+        """
+        if ref and (over_flag or not self.settings.account_from_flag):
+            self._account_ref = ref
+            self._account = None
+
+    @property
+    def account(self) -> Account:
+        """The account the command acts on, looked up on first use.
+
+        The one named (see the module docstring), else the default, else the only one; a usage
+        error when the one named does not exist, when none is set up, or when several are and none is chosen.
+        """
+        if self._account is None:
+            from waba_cli.services.accounts import resolve_account
+
+            with self.db.session() as session:
+                self._account = resolve_account(session, self._account_ref)
+        return self._account
+
+    @property
+    def named_account(self) -> Account | None:
+        """The account if one is named, else None (for commands that otherwise cover every account)."""
+        return self.account if self._account_ref else None
 
     def key(self) -> KeyMaterial:
         if self._key is None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
-from waba_cli.db.engine import Database, open_database
+from waba_cli.db.engine import open_database
 from waba_cli.db.models.accounts import Account
 from waba_cli.errors import UsageError
 from waba_cli.secrets import (
@@ -26,6 +27,9 @@ from waba_cli.secrets import (
     write_key_file,
 )
 from waba_cli.settings import Settings
+
+if TYPE_CHECKING:
+    from waba_cli.services.context import CommandContext
 
 KEY_FILE_NAME = "encryption.key"
 CONFIG_TEMPLATE = """\
@@ -115,12 +119,13 @@ class KeyStatus:
     readable: bool
 
 
-def status(settings: Settings, db: Database) -> KeyStatus:
+def status(ctx: CommandContext) -> KeyStatus:
+    """`waba secrets status`: where the key is, and whether it reads the stored secrets."""
     from waba_cli.secrets import Cipher
     from waba_cli.services.accounts import count_secrets
 
-    material = find_key(settings)
-    with db.session() as session:
+    material = find_key(ctx.settings)
+    with ctx.db.session() as session:
         accounts = session.exec(select(Account)).all()
         secrets = count_secrets(session)
     readable = True
@@ -149,16 +154,18 @@ class RotationReport:
     pending_file: Path | None = None
 
 
-def rotate_key(settings: Settings, db: Database, material: KeyMaterial) -> RotationReport:
-    """Encrypt every secret with a new key; see the module docstring for the crash-safety order."""
+def rotate_key(ctx: CommandContext) -> RotationReport:
+    """`waba secrets rotate-key`: encrypt every secret with a new key; see the module docstring for the
+    crash-safety order."""
     from waba_cli.secrets import Cipher
 
+    settings, material = ctx.settings, ctx.key()
     fresh = new_key()
     combined = KeyMaterial((fresh, *material.keys), material.source, material.location)
     cipher = Cipher(combined)
     pending: Path | None = None
     count = 0
-    with db.transaction() as session:
+    with ctx.db.transaction() as session:
         for account in session.exec(select(Account).with_for_update()).all():
             account.access_token_enc = cipher.rotate(account.access_token_enc)
             account.app_secret_enc = cipher.rotate(account.app_secret_enc)

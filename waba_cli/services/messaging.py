@@ -38,8 +38,9 @@ from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.models.flows import Flow
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.templates import MessageTemplate
+from waba_cli.domain import validators
 from waba_cli.errors import DryRunRequest, NotFoundError, UsageError, ValidationError, WabaError
-from waba_cli.services import payloads, template_rules, validation
+from waba_cli.services import payloads, template_rules
 from waba_cli.services.webhooks import STATUS_RANK, lock_wamids
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ class Sent:
 def recipient(value: str, region: str | None = None) -> str:
     """The recipient in E.164 with "+" (any common notation; ``region`` for numbers without one)."""
     try:
-        return validation.phone_number(value, region)
+        return validators.phone_number(value, region)
     except ValueError as exc:
         raise ValidationError("--to", str(exc)) from None
 
@@ -132,7 +133,7 @@ def sender(session: Session, account: Account, ref: str | None = None, region: s
     wanted = ref.strip()
     if not wanted.isdigit() or len(wanted) > 15:  # longer than any E.164 number: an id
         try:
-            wanted = validation.phone_number(wanted, region)
+            wanted = validators.phone_number(wanted, region)
         except ValueError as exc:
             raise ValidationError("--from", str(exc)) from None
     for number in numbers:
@@ -687,7 +688,6 @@ class Target:
     """Where a message goes and how: the options every ``send`` command shares."""
 
     to: str
-    account: str | None = None
     from_number: str | None = None
     reply_to: str | None = None
     force: bool = False
@@ -708,13 +708,12 @@ async def send(
     note: Callable[[str], None] = _ignore,
 ) -> Sent:
     """Check the rules, then deliver one message (``DryRunRequest`` with ``--dry-run``)."""
-    from waba_cli.services.accounts import resolve_account
     from waba_cli.services.ratelimit import check_limits
 
     if target.reply_to is not None and not target.reply_to.strip():
         raise ValidationError("--reply-to", "is empty; give the wamid of the message to reply to")
+    account = context.account
     with context.db.session() as session:
-        account = resolve_account(session, target.account or context.settings.account)
         number = sender(session, account, target.from_number, context.settings.region)
         to = recipient(target.to, context.settings.region)
         ctx = Context(session, account, number, to, target.reply_to, target.callback_data)
@@ -916,7 +915,6 @@ class MessageQuery:
     campaign: str | None = None
     since: datetime | None = None
     limit: int = 50
-    account_id: int | None = None
 
 
 @dataclass
@@ -1014,8 +1012,9 @@ def _business_numbers(session: Session) -> dict[str, str]:
     return {n.phone_number_id: n.phone_number for n in session.exec(select(PhoneNumber)).all()}
 
 
-def list_messages(session: Session, query: MessageQuery) -> list[MessageView]:
-    """Messages matching ``query``, newest first."""
+def list_messages(ctx: CommandContext, query: MessageQuery) -> list[MessageView]:
+    """Messages matching ``query`` (only the account's when one is named), newest first."""
+    account = ctx.named_account
     if query.direction not in (None, "in", "out"):
         raise ValidationError("--direction", f"{query.direction!r} is not in or out")
     if query.status is not None and query.status not in MESSAGE_STATUSES:
@@ -1028,27 +1027,29 @@ def list_messages(session: Session, query: MessageQuery) -> list[MessageView]:
         (Message.status, query.status),
         (Message.direction, query.direction),
         (Message.campaign, query.campaign),
-        (Message.account_id, query.account_id),
+        (Message.account_id, account.id if account else None),
     ):
         if value is not None:
             statement = statement.where(column == value)
     if query.since is not None:
         statement = statement.where(col(Message.created_at) >= query.since)
     statement = statement.order_by(col(Message.created_at).desc(), col(Message.id).desc()).limit(query.limit)
-    numbers = _business_numbers(session)
-    return [MessageView(m, numbers.get(m.phone_number_id or "")) for m in session.exec(statement).all()]
+    with ctx.db.session() as session:
+        numbers = _business_numbers(session)
+        return [MessageView(m, numbers.get(m.phone_number_id or "")) for m in session.exec(statement).all()]
 
 
-def show_message(session: Session, wamid: str) -> MessageView:
+def show_message(ctx: CommandContext, wamid: str) -> MessageView:
     """A message and every status Meta reported for it (also for a wamid waba only saw statuses of)."""
-    message = session.exec(select(Message).where(Message.wamid == wamid)).first()
-    history = session.exec(
-        select(MessageStatus)
-        .where(MessageStatus.wamid == wamid)
-        .order_by(col(MessageStatus.status_at), col(MessageStatus.received_at), col(MessageStatus.id))
-    ).all()
+    with ctx.db.session() as session:
+        message = session.exec(select(Message).where(Message.wamid == wamid)).first()
+        history = session.exec(
+            select(MessageStatus)
+            .where(MessageStatus.wamid == wamid)
+            .order_by(col(MessageStatus.status_at), col(MessageStatus.received_at), col(MessageStatus.id))
+        ).all()
+        numbers = _business_numbers(session)
     if message is None and not history:
         raise NotFoundError(f"no message {wamid!r}", "see `waba message list`")
     pnid = message.phone_number_id if message else next((h.phone_number_id for h in history if h.phone_number_id), None)
-    number = _business_numbers(session).get(pnid or "")
-    return MessageView(message, number, list(history))
+    return MessageView(message, numbers.get(pnid or ""), list(history))

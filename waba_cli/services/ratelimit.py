@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -25,6 +26,9 @@ from sqlmodel import Session, col, select
 from waba_cli.db.models.accounts import Account
 from waba_cli.db.models.messages import Message
 from waba_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from waba_cli.services.context import CommandContext
 
 # Meta's throughput levels (reference §9.1), messages per second per business number
 THROUGHPUT = {"STANDARD": 80.0, "HIGH": 1000.0, "COEXISTENCE": 20.0}
@@ -156,6 +160,12 @@ def usage(session: Session, account: Account, now: datetime | None = None) -> Us
         account.monthly_limit,
         account.per_minute_limit,
     )
+
+
+def account_usage(ctx: CommandContext) -> Usage:
+    """`waba usage`: the account's counts against its limits."""
+    with ctx.db.session() as session:
+        return usage(session, ctx.account)
 
 
 def check_limits(session: Session, account: Account, *, planned: int = 1, now: datetime | None = None) -> Usage:

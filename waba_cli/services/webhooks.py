@@ -71,6 +71,7 @@ from waba_cli.services.webhook_intake import Delivery, Keys, one_line, parse_bod
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
     from waba_cli.secrets import Cipher
+    from waba_cli.services.context import CommandContext
     from waba_cli.settings import Settings
 
 SIGNATURE_HEADER = "x-hub-signature-256"
@@ -1305,6 +1306,20 @@ def events_to_replay(conn: Connection, event_id: int | None) -> list[Delivery]:
         return unapplied_events(conn, include_failed=True)
     row = get_event(conn, event_id)
     return [stored_delivery(row.id, row.body, row.received_at)]
+
+
+def replay_events(ctx: CommandContext, event_id: int | None) -> list[tuple[int | None, Outcome]]:
+    """`waba events replay`: apply the event ``event_id`` (None: every failed or unapplied one) again,
+    each in its own transaction as the writer would; returns each event's id and outcome."""
+    store = open_store(ctx.settings)
+    try:
+        with store.engine.connect() as conn:
+            with conn.begin():
+                directory = Directory.load(conn)
+                deliveries = events_to_replay(conn, event_id)
+            return [(delivery.event_id, apply_stored(conn, delivery, directory)) for delivery in deliveries]
+    finally:
+        store.dispose()
 
 
 def prune_events(conn: Connection, before: datetime) -> tuple[int, int]:

@@ -8,19 +8,24 @@ from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from waba_cli.db.models.base import foreign_key, json_column, utcnow
+from waba_cli.domain.setup_steps import BY_NAME as SETUP
 
 
 class Account(SQLModel, table=True):
-    """A WhatsApp Business Account (WABA) and everything the 6-step setup knows about it."""
+    """A WhatsApp Business Account (WABA) and everything the 6-step setup knows about it.
+
+    The columns follow ``domain.setup_steps``, which checks their values and sets their lengths;
+    the step 2 fields live on the account's ``PhoneNumber``.
+    """
 
     __tablename__ = "account"
 
     id: int | None = Field(default=None, primary_key=True)
     # step 1: Meta Business Account
-    name: str = Field(unique=True, max_length=100)
-    waba_id: str = Field(unique=True, max_length=32)
-    meta_business_account_id: str | None = Field(default=None, max_length=32)
-    app_id: str = Field(max_length=32)
+    name: str = Field(unique=True, max_length=SETUP["name"].max_length)
+    waba_id: str = Field(unique=True, max_length=SETUP["waba_id"].max_length)
+    meta_business_account_id: str | None = Field(default=None, max_length=SETUP["meta_business_account_id"].max_length)
+    app_id: str = Field(max_length=SETUP["app_id"].max_length)
     app_secret_enc: str = Field(sa_column=Column(Text, nullable=False))
     # step 3: access tokens
     access_token_enc: str = Field(sa_column=Column(Text, nullable=False))
@@ -73,8 +78,8 @@ class PhoneNumber(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = foreign_key("account")
-    phone_number_id: str = Field(unique=True, max_length=32)
-    phone_number: str = Field(index=True, max_length=20)  # E.164 with "+"
+    phone_number_id: str = Field(unique=True, max_length=SETUP["phone_number_id"].max_length)
+    phone_number: str = Field(index=True, max_length=SETUP["phone_number"].max_length)  # E.164 with "+"
     display_phone_number: str | None = None
     verified_name: str | None = None
     quality_rating: str | None = None

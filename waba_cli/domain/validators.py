@@ -11,8 +11,10 @@ from datetime import time
 from functools import cache
 from urllib.parse import urlsplit
 
-GRAPH_ID_RE = re.compile(r"^[0-9]{1,32}$")
-HOURS_RE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?$")
+# patterns are compiled on first use (re caches them): the Account table imports this module
+GRAPH_ID_MAX = 32
+GRAPH_ID_PATTERN = rf"^[0-9]{{1,{GRAPH_ID_MAX}}}$"
+HOURS_PATTERN = r"^([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?$"
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 # Meta's webhook fields (reference §8.1); waba applies the first group and keeps the others as events.
@@ -93,7 +95,7 @@ VERTICAL_ALIASES = {
 
 
 def graph_id(value: str) -> str:
-    if not GRAPH_ID_RE.match(value):
+    if not re.match(GRAPH_ID_PATTERN, value):
         raise ValueError("must be Meta's numeric id (digits only)")
     return value
 
@@ -149,7 +151,7 @@ def timezone(value: str) -> str:
 def hours(value: str | time) -> time:
     if isinstance(value, time):
         return value.replace(microsecond=0, tzinfo=None)
-    match = HOURS_RE.match(value.strip())
+    match = re.match(HOURS_PATTERN, value.strip())
     if not match:
         raise ValueError(f"{value!r} is not a time of day as HH:MM or HH:MM:SS (24-hour)")
     return time(int(match[1]), int(match[2]), int(match[3] or 0))
