@@ -11,8 +11,10 @@ from waba_cli.cli.common import STATE, command, command_context, confirm, group,
 if TYPE_CHECKING:
     from waba_cli.db.models.accounts import Account
     from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
+    from waba_cli.domain.templates.forms import TemplateInput
+    from waba_cli.domain.templates.render import Rendered
+    from waba_cli.domain.templates.rules import Violation
     from waba_cli.graph.api import GraphAPI
-    from waba_cli.services.template_rules import Rendered, TemplateInput, Violation
 
 T = TypeVar("T")
 
@@ -250,23 +252,23 @@ def show(name: NameArg, language: LanguageOpt = None) -> None:
 def _from_flags(
     values: dict[str, Any], buttons: list[str], examples: list[str], url_examples: list[str]
 ) -> "TemplateInput":
-    from waba_cli.services import template_rules as rules
-    from waba_cli.services.template_rules import Violation
+    from waba_cli.domain.templates.forms import add_url_examples, examples_from_values, to_request
+    from waba_cli.domain.templates.rules import ERR_PARAMETER, Violation
 
     data = {k: v for k, v in values.items() if v is not None}
     if buttons:
         data["buttons"] = buttons
     if examples:
-        data["examples"] = rules.examples_from_values(examples, data.get("body_text"))
-    template = rules.to_request(data)
-    left = rules.add_url_examples(template.request.get("components"), url_examples)
+        data["examples"] = examples_from_values(examples, data.get("body_text"))
+    template = to_request(data)
+    left = add_url_examples(template.request.get("components"), url_examples)
     if left:
         template.violations.append(
             Violation(
                 "--url-example",
                 f"{len(left)} value(s) for no URL button with a variable",
                 "remove them",
-                rules.ERR_PARAMETER,
+                ERR_PARAMETER,
             )
         )
     return template
@@ -417,9 +419,9 @@ def validate(
         waba template validate --from-file templates.toml
         waba template validate order_update
     """
+    from waba_cli.domain.templates.forms import TemplateInput
     from waba_cli.errors import UsageError
     from waba_cli.services import templates
-    from waba_cli.services.template_rules import TemplateInput
 
     if (name is None) == (from_file is None):
         raise UsageError("give a template NAME or --from-file F (one of them)")

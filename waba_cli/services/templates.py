@@ -1,6 +1,6 @@
 """Message templates: local drafts, submission, sync with Meta, apply, preview, and template webhooks.
 
-The rules a template must follow live in ``template_rules`` (pure, no I/O); this module stores
+The rules a template must follow live in ``waba_cli.domain.templates`` (pure, no I/O); this module stores
 templates and talks to Meta through ``GraphAPI``. A ``MessageTemplate`` row is one (account, name,
 language): a local ``DRAFT`` until it is submitted, then Meta's copy, kept current by
 ``template sync`` and by the template webhooks (``apply_template_webhook``). Every change of status,
@@ -24,17 +24,11 @@ from sqlmodel import Session, col, select
 
 from waba_cli.db.models.base import utcnow
 from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
+from waba_cli.domain.templates import compare, forms, render, rules
+from waba_cli.domain.templates.forms import TemplateInput, normalize_language
+from waba_cli.domain.templates.render import Rendered
+from waba_cli.domain.templates.rules import FILE_HANDLE_PREFIX, UPLOAD_TYPES, Violation, count_variables
 from waba_cli.errors import NotFoundError, OperationError, UsageError, ValidationError
-from waba_cli.services import template_rules as rules
-from waba_cli.services.template_rules import (
-    FILE_HANDLE_PREFIX,
-    UPLOAD_TYPES,
-    Rendered,
-    TemplateInput,
-    Violation,
-    count_variables,
-    normalize_language,
-)
 
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
@@ -415,7 +409,7 @@ def template_entries(data: Any, source: str) -> list[Any]:
 def load_templates(path: Path) -> list[TemplateInput]:
     """Every template of a file as Meta's create request; header files resolved next to the file."""
     entries = template_entries(read_template_file(path), str(path))
-    templates = [rules.to_request(entry) for entry in entries]
+    templates = [forms.to_request(entry) for entry in entries]
     for template in templates:
         resolve_media_files(template.request, path.parent)
     return templates
@@ -511,7 +505,7 @@ def request_of(row: MessageTemplate) -> dict[str, Any]:
         "language": row.language,
         "category": row.category,
         "parameter_format": row.parameter_format.lower(),
-        "components": rules.plain_copy(rules.as_create_shape(row.category, row.components)),
+        "components": forms.plain_copy(forms.as_create_shape(row.category, row.components)),
     }
     if row.message_send_ttl_seconds is not None:
         request["message_send_ttl_seconds"] = row.message_send_ttl_seconds
@@ -862,10 +856,10 @@ def _take_meta_copy(row: MessageTemplate, template: Mapping[str, Any], now: date
         row.quality_score = score
     components = template.get("components")
     if isinstance(components, list):
-        fresh = rules.normalize_components(components)
+        fresh = forms.normalize_components(components)
         if fresh != row.components:
-            before = rules.comparable(row.category, row.parameter_format, row.components)["components"]
-            after = rules.comparable(row.category, template.get("parameter_format"), fresh)["components"]
+            before = compare.comparable(row.category, row.parameter_format, row.components)["components"]
+            after = compare.comparable(row.category, template.get("parameter_format"), fresh)["components"]
             if row.components and before != after and not was_draft:
                 events.append(("COMPONENTS_CHANGE", None))
             row.components = fresh
@@ -939,14 +933,14 @@ async def delete_templates(
 
 def preview(row: MessageTemplate, params: Sequence[str]) -> Rendered:
     """The message as the customer would see it with ``params`` (the template's examples if none)."""
-    slots = rules.variable_slots(row.components, row.category)
+    slots = render.variable_slots(row.components, row.category)
     if not params:
-        return rules.render(row.components, row.category, rules.example_values(row.components, row.category))
+        return render.render(row.components, row.category, render.example_values(row.components, row.category))
     try:
-        values = rules.bind(slots, params, named=row.parameter_format == "NAMED")
+        values = render.bind(slots, params, named=row.parameter_format == "NAMED")
     except ValueError as exc:
         raise UsageError(f"template {row.name} {row.language}: {exc}") from None
-    return rules.render(row.components, row.category, values)
+    return render.render(row.components, row.category, values)
 
 
 # -- apply -----------------------------------------------------------------------------------------
@@ -1079,10 +1073,10 @@ def _creation_refusal(status: str | None, room: int, creations_left: int) -> str
 
 def _differences(request: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
     wanted_ttl = request.get("message_send_ttl_seconds")
-    desired = rules.comparable(
+    desired = compare.comparable(
         request.get("category"), request.get("parameter_format"), request.get("components"), wanted_ttl
     )
-    actual = rules.comparable(
+    actual = compare.comparable(
         current.get("category"),
         current.get("parameter_format"),
         current.get("components"),
