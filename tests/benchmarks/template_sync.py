@@ -32,7 +32,7 @@ from waba_cli.db.models.accounts import Account
 from waba_cli.domain.templates import forms, rules
 from waba_cli.graph.api import GraphAPI
 from waba_cli.graph.client import Credentials, GraphClient
-from waba_cli.services.templates import SyncResult, sync_templates
+from waba_cli.services.templates.sync import SyncResult, sync_templates
 
 BASE = "http://graph.invalid"
 WABA = "104839201938475"

@@ -19,7 +19,7 @@ from tests.templates.test_commands import (
     shown,
 )
 from waba_cli.domain.templates import forms
-from waba_cli.services.templates import plan_changes
+from waba_cli.domain.templates.compare import plan_changes
 
 SHIPPING = "Hi {{1}}, parcel {{2}} left our warehouse today."
 SHIPPING_NEW = "Hi {{1}}, parcel {{2}} is on its way to you."

@@ -582,10 +582,10 @@ def test_url_examples_listed_as_whole_urls_compare_as_their_suffix() -> None:
     st.sampled_from(["IMAGE", "VIDEO", "DOCUMENT", "GIF", None]),
 )
 def test_checking_a_file_entry_with_any_header_file_never_crashes(data: Any, header_file: Any, fmt: Any) -> None:
-    from waba_cli.services import templates
+    from waba_cli.services.templates import files
 
     entry = {**data, "header_file": header_file, "header_format": fmt} if isinstance(data, dict) else data
     template = forms.to_request(entry)
-    templates.resolve_media_files(template.request, Path("/nonexistent"))
+    files.resolve_media_files(template.request, Path("/nonexistent"))
 
-    assert all(isinstance(v, Violation) for v in templates.check(template))
+    assert all(isinstance(v, Violation) for v in files.check(template))

@@ -878,7 +878,7 @@ def _health(
 def _apply_template(conn: Connection, now: datetime, item: _Item) -> str:
     from sqlmodel import Session
 
-    from waba_cli.services.templates import apply_template_webhook
+    from waba_cli.services.templates.events import apply_template_webhook
 
     session = Session(bind=conn, join_transaction_mode="rollback_only")
     try:

@@ -21,6 +21,7 @@ from waba_cli.domain.templates.rules import (
     MEDIA_EXTENSIONS,
     REQUEST_KEYS,
     Violation,
+    count_variables,
     distinct_keys,
     is_int,
     placeholders,
@@ -449,3 +450,111 @@ def _as_otp_button(button: Any) -> Any:
     if button.get("text") is not None:
         otp["text"] = button["text"]
     return otp
+
+
+# -- Meta's values: listings, answers and template webhooks --------------------------------------
+
+_STATUS_LEN = 32
+_ID_LEN = 32
+
+
+def enum_of(value: Any, limit: int = _STATUS_LEN) -> str | None:
+    """An enumeration value from Meta, upper-cased; anything else (numbers, objects) is None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().upper()[:limit]
+
+
+def text_of(value: Any, limit: int | None = None) -> str | None:
+    """A text from Meta (a number as its digits), stripped and cut to ``limit``; anything else is None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float | str):
+        text = str(value).strip()
+        return (text[:limit] if limit else text) or None
+    return None
+
+
+def template_id_of(value: Any) -> str | None:
+    """A template id as a string; webhooks send them as JSON numbers (reference §0)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and value > 0:
+        return str(value)[:_ID_LEN]
+    if isinstance(value, str) and value.strip().isdigit():
+        return value.strip()[:_ID_LEN]
+    return None
+
+
+def merge_components_update(components: Any, value: dict[str, Any]) -> list[dict[str, Any]]:
+    """``components`` with the texts of a ``message_template_components_update`` put in.
+
+    The webhook carries the body, the header text, the footer and the URL/phone buttons, but no
+    examples and no other buttons; what it does not carry is kept. A body whose variables changed
+    loses its examples (they no longer fit; the next sync brings Meta's).
+    """
+    result = [dict(c) for c in components if isinstance(c, dict)] if isinstance(components, list) else []
+
+    def component(kind: str) -> dict[str, Any] | None:
+        return next((c for c in result if str(c.get("type", "")).upper() == kind), None)
+
+    body_text = text_of(value.get("message_template_element"))
+    if body_text is not None:
+        body = component("BODY")
+        if body is None:
+            body = {"type": "BODY"}
+            result.append(body)
+        if count_variables(body.get("text")) != count_variables(body_text):
+            body.pop("example", None)
+        body["text"] = body_text
+    title = text_of(value.get("message_template_title"))
+    if title is not None:
+        header = component("HEADER")
+        if header is None:
+            result.insert(0, {"type": "HEADER", "format": "TEXT", "text": title})
+        elif str(header.get("format", "TEXT")).upper() == "TEXT":
+            if count_variables(header.get("text")) != count_variables(title):
+                header.pop("example", None)
+            header["text"] = title
+    footer_text = text_of(value.get("message_template_footer"))
+    if footer_text is not None:
+        footer = component("FOOTER")
+        if footer is None:
+            footer = {"type": "FOOTER"}
+            result.insert(len([c for c in result if str(c.get("type", "")).upper() in ("HEADER", "BODY")]), footer)
+        footer["text"] = footer_text
+    buttons = value.get("message_template_buttons")
+    if isinstance(buttons, list) and buttons:
+        _merge_buttons(result, [b for b in buttons if isinstance(b, dict)])
+    return result
+
+
+def _merge_buttons(components: list[dict[str, Any]], updates: list[dict[str, Any]]) -> None:
+    block = next((c for c in components if str(c.get("type", "")).upper() == "BUTTONS"), None)
+    if block is None:
+        block = {"type": "BUTTONS", "buttons": []}
+        components.append(block)
+    current = block.get("buttons")
+    buttons = [dict(b) for b in current if isinstance(b, dict)] if isinstance(current, list) else []
+    used: set[int] = set()
+    for update in updates:
+        kind = enum_of(update.get("message_template_button_type")) or "UNKNOWN"
+        match = next(
+            (i for i, b in enumerate(buttons) if i not in used and str(b.get("type", "")).upper() == kind), None
+        )
+        if match is None:
+            buttons.append({"type": kind})
+            match = len(buttons) - 1
+        used.add(match)
+        button = buttons[match]
+        for key, target in (
+            ("message_template_button_text", "text"),
+            ("message_template_button_url", "url"),
+            ("message_template_button_phone_number", "phone_number"),
+        ):
+            text = text_of(update.get(key))
+            if text is not None:
+                button[target] = text
+    block["buttons"] = buttons

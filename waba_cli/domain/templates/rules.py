@@ -93,6 +93,17 @@ SUPPORTED_APPS_MAX = 5
 CODE_EXPIRATION = range(1, 91)
 TTL_MAX = 30 * 24 * 3600
 
+# a WABA's templates at Meta: quotas, and the statuses that allow an edit or mean the template is gone
+CREATIONS_PER_HOUR = 100  # per WABA (reference §3.1)
+TEMPLATES_MAX = 6000  # per WABA, verified business (reference §3.7)
+TEMPLATES_UNVERIFIED_MAX = 250
+APPROVED_EDITS_PER_DAY = 1  # reference §3.6
+APPROVED_EDITS_PER_30_DAYS = 10
+EDITABLE_STATUSES = ("APPROVED", "REJECTED", "PAUSED")
+GONE_STATUSES = ("DELETED", "PENDING_DELETION")
+# the resumable upload API's limits by kind (reference §7), checked before uploading
+MEDIA_MAX_BYTES = {"image": 5 * 1024 * 1024, "video": 16 * 1024 * 1024, "application": 100 * 1024 * 1024}
+
 # Meta's errors (reference §1.6) and the review rejection each rule prevents
 ERR_PARAMETER = "100"
 ERR_TOO_LONG = "2388040"
