@@ -3,7 +3,9 @@
 A template file entry takes the simple form (``body_text``, ``buttons = ["URL:Track:https://..."]``)
 or Meta's ``components``; ``to_request`` makes either the body of Meta's create request, the one
 shape the rules (``rules.validate``), the comparison and the preview read. Meta lists its templates
-in a slightly different shape (``as_create_shape`` turns it back). Pure functions, no I/O.
+in a slightly different shape (``as_create_shape`` turns it back), and sends values of its own in
+listings and webhooks (``enum_of``, ``text_of``, ``template_id_of`` read them; a components
+webhook is merged by ``merge_components_update``). Pure functions, no I/O.
 """
 
 from __future__ import annotations
