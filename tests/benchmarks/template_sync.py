@@ -29,10 +29,10 @@ import httpx
 
 from waba_cli.db.engine import Database, open_database
 from waba_cli.db.models.accounts import Account
+from waba_cli.domain.templates import forms, rules
 from waba_cli.graph.api import GraphAPI
 from waba_cli.graph.client import Credentials, GraphClient
-from waba_cli.services import template_rules as rules
-from waba_cli.services.templates import SyncResult, sync_templates
+from waba_cli.services.templates.sync import SyncResult, sync_templates
 
 BASE = "http://graph.invalid"
 WABA = "104839201938475"
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     requests = [
-        rules.to_request({**template(i), "id": None, "status": None, "quality_score": None}).request
+        forms.to_request({**template(i), "id": None, "status": None, "quality_score": None}).request
         for i in range(args.templates)
     ]
     started = time.perf_counter()

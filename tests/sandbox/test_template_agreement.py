@@ -11,9 +11,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from waba_cli.domain.templates.forms import to_request
+from waba_cli.domain.templates.rules import validate
 from waba_cli.sandbox.api import Options, Request, Sandbox
 from waba_cli.sandbox.fixtures import ACCESS_TOKEN, WABA_ID, seed_state
-from waba_cli.services.template_rules import to_request, validate
 
 words = st.lists(
     st.sampled_from(["your", "order", "is", "ready", "thanks", "for", "shopping", "$24.90", "today,", "we", "ship"]),

@@ -18,8 +18,8 @@ from tests.templates.test_commands import (
     rows,
     shown,
 )
-from waba_cli.services import template_rules as rules
-from waba_cli.services.templates import plan_changes
+from waba_cli.domain.templates import forms
+from waba_cli.domain.templates.compare import plan_changes
 
 SHIPPING = "Hi {{1}}, parcel {{2}} left our warehouse today."
 SHIPPING_NEW = "Hi {{1}}, parcel {{2}} is on its way to you."
@@ -71,8 +71,8 @@ def file_of(tmp_path: Path, templates: list[dict[str, Any]]) -> Path:
     for template in templates:
         entry = template
         if any("{{1}}" in b for b in template.get("buttons", [])):
-            request = rules.to_request(template).request
-            rules.add_url_examples(request["components"], ["8812"])
+            request = forms.to_request(template).request
+            forms.add_url_examples(request["components"], ["8812"])
             entry = {k: request[k] for k in ("name", "category", "language", "components")}
         entries.append(entry)
     path = tmp_path / "templates.json"
@@ -201,7 +201,7 @@ NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
 
 def _plan_for(edits: list[datetime], recent_creations: int = 0) -> dict[str, str]:
-    templates = [rules.to_request(simple("shipping_notice", SHIPPING_NEW)), rules.to_request(simple("new_one"))]
+    templates = [forms.to_request(simple("shipping_notice", SHIPPING_NEW)), forms.to_request(simple("new_one"))]
     items = plan_changes(templates, [META[1]], edits={"20": edits}, recent_creations=recent_creations, now=NOW)
     return {i.name: i.action for i in items}
 
@@ -243,7 +243,7 @@ def test_templates_exported_with_show_apply_back_unchanged(
 def test_plan_keeps_to_the_wabas_template_limit() -> None:
     full = [meta_template(f"t_{i}", str(1000 + i)) for i in range(6000)]
     almost = full[:250]
-    new = [rules.to_request(simple("new_one"))]
+    new = [forms.to_request(simple("new_one"))]
 
     refused = plan_changes(new, full, edits={}, recent_creations=0, now=NOW)[0]
     noted = plan_changes(new, almost, edits={}, recent_creations=0, now=NOW)[0]

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from waba_cli.services import template_rules as rules
-from waba_cli.services.template_rules import Violation
+from waba_cli.domain.templates import compare, forms, render, rules
+from waba_cli.domain.templates.rules import Violation
 
 # -- a valid template and how each rule breaks it ---------------------------------------------------
 
@@ -44,9 +44,9 @@ LOGIN_CODE: dict[str, Any] = {
 
 
 def request_for(data: dict[str, Any]) -> dict[str, Any]:
-    template = rules.to_request(data)
+    template = forms.to_request(data)
     assert template.violations == []
-    rules.add_url_examples(template.request["components"], ["8812"])
+    forms.add_url_examples(template.request["components"], ["8812"])
     return template.request
 
 
@@ -61,7 +61,7 @@ def component(request: dict[str, Any], kind: str) -> dict[str, Any]:
 
 def test_the_example_templates_follow_every_rule() -> None:
     assert violations_of(request_for(ORDER_UPDATE)) == []
-    assert violations_of(rules.to_request(LOGIN_CODE).request) == []
+    assert violations_of(forms.to_request(LOGIN_CODE).request) == []
 
 
 def _set(path: str, value: Any) -> Any:
@@ -195,7 +195,7 @@ AUTH_RULES = [
 
 @pytest.mark.parametrize(("mistake", "change", "where", "meta_error"), AUTH_RULES, ids=[r[0] for r in AUTH_RULES])
 def test_validator_knows_the_authentication_rules(mistake: str, change: Any, where: str, meta_error: str) -> None:
-    request = rules.to_request(copy.deepcopy(LOGIN_CODE)).request
+    request = forms.to_request(copy.deepcopy(LOGIN_CODE)).request
     change(request)
 
     found = violations_of(request)
@@ -265,7 +265,7 @@ def test_misspelled_component_and_button_keys_are_warnings() -> None:
 
 
 def test_simple_form_reports_unknown_keys_and_bad_buttons() -> None:
-    template = rules.to_request({**ORDER_UPDATE, "body": "typo", "buttons": ["URL:Track it"]})
+    template = forms.to_request({**ORDER_UPDATE, "body": "typo", "buttons": ["URL:Track it"]})
 
     assert [v.component for v in template.violations] == ["body", "BUTTONS[1]"]
 
@@ -295,10 +295,10 @@ def test_simple_form_becomes_metas_create_request() -> None:
 
 def test_preview_fills_header_body_and_url_suffix_in_order() -> None:
     request = request_for(ORDER_UPDATE)
-    slots = rules.variable_slots(request["components"], "UTILITY")
+    slots = render.variable_slots(request["components"], "UTILITY")
 
-    rendered = rules.render(
-        request["components"], "UTILITY", rules.bind(slots, ["77", "Bob", "77", "x77"], named=False)
+    rendered = render.render(
+        request["components"], "UTILITY", render.bind(slots, ["77", "Bob", "77", "x77"], named=False)
     )
 
     assert rendered.header == "Order 77 update"
@@ -307,10 +307,10 @@ def test_preview_fills_header_body_and_url_suffix_in_order() -> None:
 
 
 def test_preview_refuses_the_wrong_number_of_values() -> None:
-    slots = rules.variable_slots(request_for(ORDER_UPDATE)["components"], "UTILITY")
+    slots = render.variable_slots(request_for(ORDER_UPDATE)["components"], "UTILITY")
 
     with pytest.raises(ValueError, match="takes 4 value"):
-        rules.bind(slots, ["Bob"], named=False)
+        render.bind(slots, ["Bob"], named=False)
 
 
 # -- properties ------------------------------------------------------------------------------------
@@ -371,16 +371,18 @@ template_like = st.fixed_dictionaries(
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(json_values, template_like))
 def test_validator_never_crashes_on_any_input(data: Any) -> None:
-    template = rules.to_request(data)
+    template = forms.to_request(data)
     found = rules.validate(template.request)
 
     assert all(isinstance(v, Violation) and v.line() for v in [*template.violations, *found])
     components = template.request.get("components")
-    slots = rules.variable_slots(components, template.request.get("category"))
-    rules.render(
-        components, template.request.get("category"), rules.example_values(components, template.request.get("category"))
+    slots = render.variable_slots(components, template.request.get("category"))
+    render.render(
+        components,
+        template.request.get("category"),
+        render.example_values(components, template.request.get("category")),
     )
-    rules.comparable(template.request.get("category"), template.request.get("parameter_format"), components)
+    compare.comparable(template.request.get("category"), template.request.get("parameter_format"), components)
     assert len(slots) == len(set(slots))
 
 
@@ -494,7 +496,7 @@ def valid_templates(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=300)
 @given(valid_templates())
 def test_validator_accepts_every_template_that_follows_the_rules(template: dict[str, Any]) -> None:
-    converted = rules.to_request(template)
+    converted = forms.to_request(template)
 
     assert converted.violations == []
     assert rules.validate(converted.request) == []
@@ -554,7 +556,7 @@ LOGIN_CODE_AS_LISTED = [
 
 
 def test_an_authentication_template_as_meta_lists_it_reads_back_in_the_create_shape() -> None:
-    shape = rules.as_create_shape("AUTHENTICATION", LOGIN_CODE_AS_LISTED)
+    shape = forms.as_create_shape("AUTHENTICATION", LOGIN_CODE_AS_LISTED)
 
     assert shape == LOGIN_CODE["components"]
     assert rules.validate({**LOGIN_CODE, "components": shape}) == []
@@ -565,12 +567,12 @@ def test_url_examples_listed_as_whole_urls_compare_as_their_suffix() -> None:
     listed = copy.deepcopy(request["components"])
     component({"components": listed}, "BUTTONS")["buttons"][1]["example"] = ["https://example.com/track/8812"]
 
-    mine = rules.comparable("UTILITY", "positional", request["components"])
-    metas = rules.comparable("UTILITY", "POSITIONAL", listed)
+    mine = compare.comparable("UTILITY", "positional", request["components"])
+    metas = compare.comparable("UTILITY", "POSITIONAL", listed)
 
     assert mine == metas
-    values = rules.example_values(listed, "UTILITY")
-    assert rules.render(listed, "UTILITY", values).buttons[1]["target"] == "https://example.com/track/8812"
+    values = render.example_values(listed, "UTILITY")
+    assert render.render(listed, "UTILITY", values).buttons[1]["target"] == "https://example.com/track/8812"
 
 
 @settings(max_examples=200)
@@ -580,10 +582,10 @@ def test_url_examples_listed_as_whole_urls_compare_as_their_suffix() -> None:
     st.sampled_from(["IMAGE", "VIDEO", "DOCUMENT", "GIF", None]),
 )
 def test_checking_a_file_entry_with_any_header_file_never_crashes(data: Any, header_file: Any, fmt: Any) -> None:
-    from waba_cli.services import templates
+    from waba_cli.services.templates import files
 
     entry = {**data, "header_file": header_file, "header_format": fmt} if isinstance(data, dict) else data
-    template = rules.to_request(entry)
-    templates.resolve_media_files(template.request, Path("/nonexistent"))
+    template = forms.to_request(entry)
+    files.resolve_media_files(template.request, Path("/nonexistent"))
 
-    assert all(isinstance(v, Violation) for v in templates.check(template))
+    assert all(isinstance(v, Violation) for v in files.check(template))

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import FIXTURES
 from tests.templates.test_commands import ORDER_UPDATE_FLAGS, TEMPLATES, shown
 from waba_cli.db.engine import Database
-from waba_cli.services.templates import apply_template_webhook
+from waba_cli.services.templates.events import apply_template_webhook
 
 FIXTURE = FIXTURES / "webhooks" / "17-template-events.json"
 

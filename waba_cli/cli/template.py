@@ -11,8 +11,10 @@ from waba_cli.cli.common import command, command_context, confirm, group, out, s
 if TYPE_CHECKING:
     from waba_cli.db.models.accounts import Account
     from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
+    from waba_cli.domain.templates.forms import TemplateInput
+    from waba_cli.domain.templates.render import Rendered
+    from waba_cli.domain.templates.rules import Violation
     from waba_cli.graph.api import GraphAPI
-    from waba_cli.services.template_rules import Rendered, TemplateInput, Violation
 
 T = TypeVar("T")
 
@@ -61,7 +63,7 @@ def _show_problems(problems: Sequence[tuple[str, Sequence["Violation"]]]) -> Non
 
 def _checked(templates: Sequence["TemplateInput"]) -> None:
     """Refuse (exit 2) templates that break a rule, after listing every violation; show warnings."""
-    from waba_cli.services.templates import TemplateRulesError, require_valid
+    from waba_cli.services.templates.files import TemplateRulesError, require_valid
 
     try:
         warnings = require_valid(templates)
@@ -170,11 +172,11 @@ def list_(
     Example:
         waba template list --status APPROVED --json
     """
-    from waba_cli.services import templates
+    from waba_cli.services.templates import store
 
     account = _account()
     with command_context().db.session() as session:
-        rows = templates.list_templates(session, account, status=status, category=category, limit=limit)
+        rows = store.list_templates(session, account, status=status, category=category, limit=limit)
     o = out()
     if o.json_mode:
         o.json([_summary(r) for r in rows])
@@ -195,13 +197,13 @@ def show(name: NameArg, language: LanguageOpt = None) -> None:
     Example:
         waba template show order_update --language en_US
     """
-    from waba_cli.services import templates
+    from waba_cli.services.templates import store
 
     account = _account()
     with command_context().db.session() as session:
-        row = templates.find_template(session, account, name, language)
-        events = templates.history(session, row)
-    rendered = templates.preview(row, [])
+        row = store.find_template(session, account, name, language)
+        events = store.history(session, row)
+    rendered = store.preview(row, [])
     detail = _rejection_detail(events)
     o = out()
     if o.json_mode:
@@ -247,23 +249,23 @@ def show(name: NameArg, language: LanguageOpt = None) -> None:
 def _from_flags(
     values: dict[str, Any], buttons: list[str], examples: list[str], url_examples: list[str]
 ) -> "TemplateInput":
-    from waba_cli.services import template_rules as rules
-    from waba_cli.services.template_rules import Violation
+    from waba_cli.domain.templates.forms import add_url_examples, examples_from_values, to_request
+    from waba_cli.domain.templates.rules import ERR_PARAMETER, Violation
 
     data = {k: v for k, v in values.items() if v is not None}
     if buttons:
         data["buttons"] = buttons
     if examples:
-        data["examples"] = rules.examples_from_values(examples, data.get("body_text"))
-    template = rules.to_request(data)
-    left = rules.add_url_examples(template.request.get("components"), url_examples)
+        data["examples"] = examples_from_values(examples, data.get("body_text"))
+    template = to_request(data)
+    left = add_url_examples(template.request.get("components"), url_examples)
     if left:
         template.violations.append(
             Violation(
                 "--url-example",
                 f"{len(left)} value(s) for no URL button with a variable",
                 "remove them",
-                rules.ERR_PARAMETER,
+                ERR_PARAMETER,
             )
         )
     return template
@@ -325,7 +327,8 @@ def create(
         waba template create --from-file order_update.toml --submit
     """
     from waba_cli.errors import UsageError
-    from waba_cli.services import templates
+    from waba_cli.services.templates import files, store
+    from waba_cli.services.templates.submit import submit_template
 
     flags = {
         "name": name,
@@ -341,7 +344,7 @@ def create(
         used += [f for f, v in (("--button", button), ("--example", example), ("--url-example", url_example)) if v]
         if used:
             raise UsageError(f"{', '.join(used)} cannot be combined with --from-file", "put them in the file")
-        loaded = templates.load_templates(from_file)
+        loaded = files.load_templates(from_file)
         if len(loaded) != 1:
             raise UsageError(
                 f"{from_file} holds {len(loaded)} templates", "create several with `waba template apply FILE`"
@@ -351,7 +354,7 @@ def create(
         if name is None and body is None and category is None:
             raise UsageError("nothing to create", "give --name, --category and --body (see --help), or --from-file F")
         template = _from_flags({**flags, "language": language}, button or [], example or [], url_example or [])
-        templates.resolve_media_files(template.request, Path.cwd())
+        files.resolve_media_files(template.request, Path.cwd())
     _checked([template])
     account = _account(template.account)
     ctx = command_context()
@@ -360,9 +363,9 @@ def create(
         _create_dry_run(account, template, submit=submit)
         return
     with ctx.db.transaction() as session:
-        row = templates.save_draft(session, account, template)
+        row = store.save_draft(session, account, template)
     if submit:
-        row = _with_graph(account, lambda api: templates.submit_template(ctx.db, api, account, row))
+        row = _with_graph(account, lambda api: submit_template(ctx.db, api, account, row))
     if o.json_mode:
         o.json({**_summary(row), "submitted": submit})
         return
@@ -376,7 +379,7 @@ def create(
 
 def _create_dry_run(account: "Account", template: "TemplateInput", *, submit: bool) -> None:
     from waba_cli.errors import DryRunRequest
-    from waba_cli.services import templates
+    from waba_cli.services.templates.submit import create_at_meta
 
     o = out()
     if not submit:
@@ -387,7 +390,7 @@ def _create_dry_run(account: "Account", template: "TemplateInput", *, submit: bo
             o.line(_pretty(template.request))
         return
     try:
-        _with_graph(account, lambda api: templates.create_at_meta(api, account, template.request))
+        _with_graph(account, lambda api: create_at_meta(api, account, template.request))
     except DryRunRequest as exc:
         show_dry_run(exc.request)
 
@@ -414,20 +417,20 @@ def validate(
         waba template validate --from-file templates.toml
         waba template validate order_update
     """
+    from waba_cli.domain.templates.forms import TemplateInput
     from waba_cli.errors import UsageError
-    from waba_cli.services import templates
-    from waba_cli.services.template_rules import TemplateInput
+    from waba_cli.services.templates import files, store
 
     if (name is None) == (from_file is None):
         raise UsageError("give a template NAME or --from-file F (one of them)")
     if from_file is not None:
-        checked = templates.load_templates(from_file)
+        checked = files.load_templates(from_file)
     else:
         account = _account()
         with command_context().db.session() as session:
-            rows = templates.find_templates(session, account, name or "", language)
-        checked = [TemplateInput(templates.request_of(r)) for r in rows]
-    found = [(t, templates.check(t)) for t in checked]
+            rows = store.find_templates(session, account, name or "", language)
+        checked = [TemplateInput(store.request_of(r)) for r in rows]
+    found = [(t, files.check(t)) for t in checked]
     o = out()
     if o.json_mode:
         o.json(
@@ -444,7 +447,7 @@ def validate(
                 ],
             }
         )
-        templates.require_valid(checked)
+        files.require_valid(checked)
         return
     _checked(checked)
     o.success(f"{len(checked)} template(s) follow Meta's rules: {', '.join(t.label for t in checked)}")
@@ -461,15 +464,16 @@ def submit(name: NameArg, language: LanguageOpt = None) -> None:
         waba template submit order_update --language en_US
     """
     from waba_cli.errors import DryRunRequest
-    from waba_cli.services import templates
+    from waba_cli.services.templates import files, store
+    from waba_cli.services.templates.submit import submit_template
 
     account = _account()
     ctx = command_context()
     with ctx.db.session() as session:
-        row = templates.find_template(session, account, name, language)
+        row = store.find_template(session, account, name, language)
     try:
-        row = _with_graph(account, lambda api: templates.submit_template(ctx.db, api, account, row))
-    except templates.TemplateRulesError as exc:
+        row = _with_graph(account, lambda api: submit_template(ctx.db, api, account, row))
+    except files.TemplateRulesError as exc:
         _show_problems(exc.problems)
         raise
     except DryRunRequest as exc:
@@ -494,11 +498,11 @@ def sync() -> None:
     Example:
         waba template sync --json
     """
-    from waba_cli.services import templates
+    from waba_cli.services.templates.sync import sync_templates
 
     account = _account()
     ctx = command_context()
-    result = _with_graph(account, lambda api: templates.sync_templates(ctx.db, api, account))
+    result = _with_graph(account, lambda api: sync_templates(ctx.db, api, account))
     o = out()
     if o.json_mode:
         o.json(result.as_dict())
@@ -523,18 +527,19 @@ def delete(name: NameArg, language: LanguageOpt = None) -> None:
         waba template delete order_update --language en_US --yes
     """
     from waba_cli.errors import DryRunRequest
-    from waba_cli.services import templates
+    from waba_cli.services.templates import store
+    from waba_cli.services.templates.delete import delete_templates
 
     account = _account()
     ctx = command_context()
     with ctx.db.session() as session:
-        rows = templates.find_templates(session, account, name, language)
+        rows = store.find_templates(session, account, name, language)
     o = out()
     languages = ", ".join(r.language for r in rows)
     if not ctx.dry_run:
         confirm(f"delete template {name} ({languages}) at Meta and locally?")
     try:
-        deleted = _with_graph(account, lambda api: templates.delete_templates(ctx.db, api, account, name, language))
+        deleted = _with_graph(account, lambda api: delete_templates(ctx.db, api, account, name, language))
     except DryRunRequest as exc:
         show_dry_run(exc.request)
         return
@@ -587,12 +592,12 @@ def preview(
     Example:
         waba template preview order_update --param Ana --param 8812
     """
-    from waba_cli.services import templates
+    from waba_cli.services.templates import store
 
     account = _account()
     with command_context().db.session() as session:
-        row = templates.find_template(session, account, name, language)
-    rendered = templates.preview(row, param or [])
+        row = store.find_template(session, account, name, language)
+    rendered = store.preview(row, param or [])
     o = out()
     if o.json_mode:
         o.json({"name": row.name, "language": row.language, "status": row.status, **_rendered(rendered)})
@@ -619,15 +624,14 @@ def apply(
         waba template apply templates.toml
     """
     from waba_cli.errors import OperationError
-    from waba_cli.services import templates
+    from waba_cli.services.templates import files
+    from waba_cli.services.templates.apply import apply_templates
 
-    loaded = templates.load_templates(file)
+    loaded = files.load_templates(file)
     _checked(loaded)
     account = _account(_file_account(loaded))
     ctx = command_context()
-    result = _with_graph(
-        account, lambda api: templates.apply_templates(ctx.db, api, account, loaded, dry_run=ctx.dry_run)
-    )
+    result = _with_graph(account, lambda api: apply_templates(ctx.db, api, account, loaded, dry_run=ctx.dry_run))
     o = out()
     counts = result.counts()
     if o.json_mode:

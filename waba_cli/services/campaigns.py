@@ -312,11 +312,12 @@ class _Form:
     """
 
     def __init__(self, template: MessageTemplate) -> None:
-        from waba_cli.services import messaging, template_rules
+        from waba_cli.domain.templates import render as template_render
+        from waba_cli.services import messaging
 
         self.named = template.parameter_format.upper() == "NAMED"
         self.auth = str(template.category).upper() == "AUTHENTICATION"
-        slots = template_rules.variable_slots(template.components, template.category)
+        slots = template_render.variable_slots(template.components, template.category)
         self.names = [s.name(named=self.named) for s in slots]
         keys = [s.name(named=True) for s in slots]
         self.prefixes = [f"{key}=" if self.named else "" for key in keys]
@@ -325,8 +326,8 @@ class _Form:
             json.dumps(messaging.template_body(template, "@@waba:to@@", marks), ensure_ascii=False)
         )
         self.text = _Pieces(messaging.template_text(template, marks))
-        rendered = template_rules.render(
-            template.components, template.category, template_rules.bind(slots, marks, named=self.named)
+        rendered = template_render.render(
+            template.components, template.category, template_render.bind(slots, marks, named=self.named)
         )
         self.body_size = _Pieces(rendered.body)
         self.header_size = _Pieces(rendered.header) if rendered.header is not None else None
@@ -347,8 +348,8 @@ class _Form:
 
     def problem(self, params: Sequence[str]) -> str | None:
         """Why Meta (or ``template_body``) would refuse these values, or None."""
+        from waba_cli.domain.templates.rules import BODY_MAX, HEADER_MAX
         from waba_cli.services.messaging import AUTH_CODE_MAX
-        from waba_cli.services.template_rules import BODY_MAX, HEADER_MAX
 
         values = self.values(params)
         for name, value in zip(self.names, values, strict=True):
@@ -442,7 +443,7 @@ def _template_columns(template: MessageTemplate, header: list[str], source: str)
     Positional templates take columns ``1, 2, 3 ...``; named ones take a column per variable name
     (or, failing that, its position).
     """
-    from waba_cli.services.template_rules import variable_slots
+    from waba_cli.domain.templates.render import variable_slots
 
     named = template.parameter_format.upper() == "NAMED"
     slots = variable_slots(template.components, template.category)

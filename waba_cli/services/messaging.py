@@ -39,8 +39,10 @@ from waba_cli.db.models.flows import Flow
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.templates import MessageTemplate
 from waba_cli.domain import validators
+from waba_cli.domain.templates import forms as template_forms
+from waba_cli.domain.templates import render as template_render
 from waba_cli.errors import DryRunRequest, NotFoundError, UsageError, ValidationError, WabaError
-from waba_cli.services import payloads, template_rules
+from waba_cli.services import payloads
 from waba_cli.services.webhooks import STATUS_RANK, lock_wamids
 
 if TYPE_CHECKING:
@@ -240,7 +242,7 @@ def template_for_send(session: Session, account: Account, name: str, language: s
             "run `waba template sync` to fetch Meta's templates (or `waba template list` to see them)",
         )
     if language is not None:
-        code = template_rules.normalize_language(language)
+        code = template_forms.normalize_language(language)
         row = next((r for r in rows if r.language == code), None)
         if row is None:
             languages = ", ".join(r.language for r in rows)
@@ -294,9 +296,9 @@ def _component(components: Any, kind: str) -> dict[str, Any] | None:
 
 def _bind(
     template: MessageTemplate, params: Sequence[str], url_suffixes: Sequence[str]
-) -> dict[template_rules.Slot, str]:
+) -> dict[template_render.Slot, str]:
     named = template.parameter_format.upper() == "NAMED"
-    slots = template_rules.variable_slots(template.components, template.category)
+    slots = template_render.variable_slots(template.components, template.category)
     url_slots = [s for s in slots if s.component == "BUTTON"]
     if url_suffixes:
         if len(url_suffixes) != len(url_slots):
@@ -307,7 +309,7 @@ def _bind(
             )
         slots = [s for s in slots if s.component != "BUTTON"]
     try:
-        values = template_rules.bind(slots, params, named=named)
+        values = template_render.bind(slots, params, named=named)
     except ValueError as exc:
         how = "--param name=value for each" if named else "--param V in order"
         if url_slots and not url_suffixes:
@@ -317,7 +319,7 @@ def _bind(
         ) from None
     values.update(zip(url_slots, url_suffixes, strict=False))
     # in the template's order, whatever order name=value pairs came in
-    ordered = template_rules.variable_slots(template.components, template.category)
+    ordered = template_render.variable_slots(template.components, template.category)
     values = {slot: values[slot] for slot in ordered if slot in values}
     for slot, value in values.items():
         if not value.strip():
@@ -326,7 +328,7 @@ def _bind(
 
 
 def _header_parameters(
-    template: MessageTemplate, values: dict[template_rules.Slot, str], header_media: MediaRef | None, named: bool
+    template: MessageTemplate, values: dict[template_render.Slot, str], header_media: MediaRef | None, named: bool
 ) -> list[dict[str, Any]]:
     header = _component(template.components, "HEADER")
     fmt = str((header or {}).get("format") or "TEXT").upper()
@@ -356,7 +358,7 @@ def _header_parameters(
 
 def _button_components(
     template: MessageTemplate,
-    values: dict[template_rules.Slot, str],
+    values: dict[template_render.Slot, str],
     *,
     coupon_code: str | None,
     button_payloads: Sequence[str],
@@ -421,7 +423,7 @@ def template_body(
         code = next(iter(values.values()), "")
         if len(code) > AUTH_CODE_MAX:
             raise ValidationError("--param", f"the code is {len(code)} characters; Meta allows {AUTH_CODE_MAX}")
-    problems = template_rules.render(template.components, template.category, values).problems
+    problems = template_render.render(template.components, template.category, values).problems
     if problems:
         raise ValidationError("--param", problems[0])
     components: list[dict[str, Any]] = []
@@ -445,7 +447,7 @@ def template_body(
 def template_text(template: MessageTemplate, params: Sequence[str], url_suffixes: Sequence[str] = ()) -> str:
     """The template as the customer reads it, for the record (``message list``)."""
     values = _bind(template, params, url_suffixes)
-    return template_rules.render(template.components, template.category, values).text
+    return template_render.render(template.components, template.category, values).text
 
 
 # -- composing one message ---------------------------------------------------------------------

@@ -879,7 +879,7 @@ def _health(
 def _apply_template(conn: Connection, now: datetime, item: _Item) -> str:
     from sqlmodel import Session
 
-    from waba_cli.services.templates import apply_template_webhook
+    from waba_cli.services.templates.events import apply_template_webhook
 
     session = Session(bind=conn, join_transaction_mode="rollback_only")
     try:
@@ -911,7 +911,7 @@ _TEMPLATE_HEALTH = {
 
 def _template_health(field: str, value: dict[str, Any]) -> tuple[str, str]:
     """The health-log status and detail of one template webhook change (reference §8.7)."""
-    from waba_cli.services.template_rules import normalize_language
+    from waba_cli.domain.templates.forms import normalize_language
 
     language = _str(value.get("message_template_language"), 32)
     label = f"template {_str(value.get('message_template_name'), 512) or '?'} {normalize_language(language or '?')}"

@@ -1,9 +1,8 @@
-"""The rules of a message template (reference §3.2-§3.3), checked before anything reaches Meta.
+"""Meta's rules for message templates (reference §3.2-§3.3), checked before anything reaches Meta.
 
-Pure functions, no I/O: a template file (the simple form or Meta's ``components``) becomes the body
-of Meta's create request (``to_request``); ``validate`` lists every rule that body breaks, each
-with the component, a fix and the Meta error (or review rejection) it prevents; ``variable_slots``,
-``bind`` and ``render`` fill a template in as the customer sees it (``template preview``).
+``validate`` lists every rule a create request breaks, each with the component, a fix and the
+Meta error (or review rejection) it prevents. Here too: Meta's vocabulary and limits, and the
+variables (``{{1}}``, ``{{first_name}}``) of a text.
 
 The validator answers for any input whatsoever (a property test feeds it arbitrary data): a value
 of the wrong type is a violation, never an exception.
@@ -14,8 +13,8 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 # -- Meta's vocabulary and limits ------------------------------------------------------------------
@@ -94,6 +93,17 @@ SUPPORTED_APPS_MAX = 5
 CODE_EXPIRATION = range(1, 91)
 TTL_MAX = 30 * 24 * 3600
 
+# a WABA's templates at Meta: quotas, and the statuses that allow an edit or mean the template is gone
+CREATIONS_PER_HOUR = 100  # per WABA (reference §3.1)
+TEMPLATES_MAX = 6000  # per WABA, verified business (reference §3.7)
+TEMPLATES_UNVERIFIED_MAX = 250
+APPROVED_EDITS_PER_DAY = 1  # reference §3.6
+APPROVED_EDITS_PER_30_DAYS = 10
+EDITABLE_STATUSES = ("APPROVED", "REJECTED", "PAUSED")
+GONE_STATUSES = ("DELETED", "PENDING_DELETION")
+# the resumable upload API's limits by kind (reference §7), checked before uploading
+MEDIA_MAX_BYTES = {"image": 5 * 1024 * 1024, "video": 16 * 1024 * 1024, "application": 100 * 1024 * 1024}
+
 # Meta's errors (reference §1.6) and the review rejection each rule prevents
 ERR_PARAMETER = "100"
 ERR_TOO_LONG = "2388040"
@@ -115,7 +125,7 @@ LANGUAGES = frozenset(
 
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
-_PLACEHOLDER_RE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+PLACEHOLDER_RE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _POSITIONAL_RE = re.compile(r"^[1-9][0-9]{0,3}$")
 _NAMED_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 _STRICT_NAMED_RE = re.compile(r"^[a-z_]+$")
@@ -124,21 +134,7 @@ _PHONE_RE = re.compile(r"^\+[1-9][0-9]{4,18}$")
 _URL_RE = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+\S*$", re.IGNORECASE)
 _HEADER_FORBIDDEN = ("\n", "\r", "*", "~", "`")
 
-# simple-form keys (reference: the seed's template JSON plus examples), Meta's request keys, and the
-# read-only keys Meta and `template show --json` return (ignored, so such output can be a file)
-SIMPLE_KEYS = (
-    "header_text",
-    "header_example",
-    "header_format",
-    "header_file",
-    "header_handle",
-    "body_text",
-    "examples",
-    "footer_text",
-    "buttons",
-    "add_security_recommendation",
-    "code_expiration_minutes",
-)
+# the keys of Meta's create request
 REQUEST_KEYS = (
     "name",
     "language",
@@ -149,22 +145,7 @@ REQUEST_KEYS = (
     "allow_category_change",
     "cta_url_link_tracking_opted_out",
 )
-READ_ONLY_KEYS = (
-    "id",
-    "status",
-    "quality_score",
-    "rejected_reason",
-    "previous_category",
-    "correct_category",
-    "sub_category",
-    "library_template_name",
-    "history",
-    "rejection_detail",
-    "preview",
-    "updated_at",
-    "synced_at",
-)
-ACCOUNT_KEY = "waba_account"
+# a media header example not uploaded yet: "file:" and its path (uploaded when the template goes to Meta)
 FILE_HANDLE_PREFIX = "file:"
 
 
@@ -217,13 +198,13 @@ def placeholders(text: Any) -> tuple[list[Placeholder], list[str]]:
         return [], []
     found: list[Placeholder] = []
     malformed: list[str] = []
-    for match in _PLACEHOLDER_RE.finditer(text):
+    for match in PLACEHOLDER_RE.finditer(text):
         inner = match.group(1)
         if _POSITIONAL_RE.match(inner) or _NAMED_RE.match(inner):
             found.append(Placeholder(inner, match.start(), match.end()))
         else:
             malformed.append(match.group(0)[:40])
-    rest = _PLACEHOLDER_RE.sub("", text)
+    rest = PLACEHOLDER_RE.sub("", text)
     if "{{" in rest or "}}" in rest:
         malformed.append("unbalanced {{ or }}")
     return found, malformed
@@ -241,15 +222,15 @@ def count_variables(text: Any) -> int:
     return len(distinct_keys(placeholders(text)[0]))
 
 
-def _upper(value: Any) -> str | None:
+def upper_text(value: Any) -> str | None:
     return value.strip().upper() if isinstance(value, str) and value.strip() else None
 
 
-def _kind(value: Any) -> str:
+def type_name(value: Any) -> str:
     return type(value).__name__ if value is not None else "nothing"
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -287,7 +268,7 @@ class _Checker:
     # -- top level ---------------------------------------------------------------------------
     def template(self, request: Any) -> None:
         if not isinstance(request, Mapping):
-            self.add("template", f"must be an object of template keys, not {_kind(request)}", "see `--help`")
+            self.add("template", f"must be an object of template keys, not {type_name(request)}", "see `--help`")
             return
         for key in request:
             if key not in REQUEST_KEYS:
@@ -330,7 +311,7 @@ class _Checker:
             )
 
     def category_of(self, category: Any) -> None:
-        upper = _upper(category)
+        upper = upper_text(category)
         if upper is None:
             self.add("category", "is missing", f"choose one of {', '.join(CATEGORIES)}")
             return
@@ -346,7 +327,7 @@ class _Checker:
     def parameter_format(self, value: Any) -> None:
         if value is None:
             return
-        upper = _upper(value)
+        upper = upper_text(value)
         if upper not in PARAMETER_FORMATS:
             self.add("parameter_format", f"{str(value)[:30]!r} is not a parameter format", "use positional or named")
             return
@@ -355,7 +336,7 @@ class _Checker:
     def ttl(self, value: Any) -> None:
         if value is None:
             return
-        if not _is_int(value) or not 0 < value <= TTL_MAX:
+        if not is_int(value) or not 0 < value <= TTL_MAX:
             self.add("message_send_ttl_seconds", "must be a whole number of seconds", "e.g. 60 (or leave it out)")
         elif self.category == "MARKETING":
             self.add(
@@ -373,9 +354,9 @@ class _Checker:
         for index, component in enumerate(components):
             where = f"components[{index}]"
             if not isinstance(component, Mapping):
-                self.add(where, f"must be an object, not {_kind(component)}", "write it as {type: ..., ...}")
+                self.add(where, f"must be an object, not {type_name(component)}", "write it as {type: ..., ...}")
                 continue
-            kind = _upper(component.get("type"))
+            kind = upper_text(component.get("type"))
             if kind not in ("HEADER", "BODY", "FOOTER", "BUTTONS"):
                 self.add(
                     where, f"type {str(component.get('type'))[:30]!r} is unknown", "use HEADER, BODY, FOOTER or BUTTONS"
@@ -441,7 +422,7 @@ class _Checker:
         if self.auth:
             self.add("HEADER", "authentication templates have no header", "remove the header")
             return
-        fmt = _upper(header.get("format"))
+        fmt = upper_text(header.get("format"))
         if fmt not in HEADER_FORMATS:
             self.add(
                 "HEADER",
@@ -474,7 +455,7 @@ class _Checker:
         found, malformed = placeholders(text)
         for piece in malformed:
             self.add("HEADER", f"malformed variable {piece}", "write variables as {{1}} or {{name}}", ERR_HEADER)
-        outside = _PLACEHOLDER_RE.sub("", text)
+        outside = PLACEHOLDER_RE.sub("", text)
         bad = sorted({c for c in outside if c in _HEADER_FORBIDDEN or _is_emoji(c)})
         if bad:
             shown = " ".join(repr(c) for c in bad[:5])
@@ -561,7 +542,7 @@ class _Checker:
         if found[0].positional and all(p.positional for p in found):
             self.numbering(keys)
         self.placement(text, found)
-        words = len(_WORD_RE.findall(_PLACEHOLDER_RE.sub(" ", text)))
+        words = len(_WORD_RE.findall(PLACEHOLDER_RE.sub(" ", text)))
         needed = 2 * len(keys) + 1
         if words < needed:
             self.add(
@@ -678,7 +659,7 @@ class _Checker:
                 self.add(
                     "FOOTER", "authentication footers have no text", "give code_expiration_minutes instead", ERR_FOOTER
                 )
-            if minutes is not None and (not _is_int(minutes) or minutes not in CODE_EXPIRATION):
+            if minutes is not None and (not is_int(minutes) or minutes not in CODE_EXPIRATION):
                 self.add("FOOTER", "code_expiration_minutes must be 1 to 90", "e.g. code_expiration_minutes = 5")
             return
         if minutes is not None:
@@ -705,10 +686,10 @@ class _Checker:
         for index, button in enumerate(buttons):
             where = f"BUTTONS[{index + 1}]"
             if not isinstance(button, Mapping):
-                self.add(where, f"must be an object, not {_kind(button)}", "write it as {type: ..., text: ...}")
+                self.add(where, f"must be an object, not {type_name(button)}", "write it as {type: ..., text: ...}")
                 kinds.append("?")
                 continue
-            kind = _upper(button.get("type")) or "?"
+            kind = upper_text(button.get("type")) or "?"
             kinds.append(kind)
             unknown = [str(k)[:30] for k in button if k not in BUTTON_KEYS]
             if unknown and kind in BUTTON_TYPES:
@@ -804,7 +785,7 @@ class _Checker:
         found, malformed = placeholders(url)
         if malformed:
             self.add(where, f"url has a malformed variable {malformed[0]}", "write it as {{1}} at the end")
-        if not _URL_RE.match(_PLACEHOLDER_RE.sub("x", url)):
+        if not _URL_RE.match(PLACEHOLDER_RE.sub("x", url)):
             self.add(where, f"{url[:60]!r} is not an http(s) URL", "write it as https://host/path")
         example = button.get("example")
         if not found:
@@ -844,7 +825,7 @@ class _Checker:
                 where, "OTP buttons are for authentication templates", "use category AUTHENTICATION or another button"
             )
             return
-        otp_type = _upper(button.get("otp_type"))
+        otp_type = upper_text(button.get("otp_type"))
         if otp_type not in OTP_TYPES:
             self.add(
                 where, f"otp_type {str(button.get('otp_type'))[:30]!r} is unknown", f"use one of {', '.join(OTP_TYPES)}"
@@ -885,620 +866,3 @@ class _Checker:
                 )
         if otp_type == "ZERO_TAP" and button.get("zero_tap_terms_accepted") is not True:
             self.add(where, "ZERO_TAP needs zero_tap_terms_accepted = true", "accept Meta's zero-tap terms")
-
-
-# -- template files: the simple form and Meta's form ------------------------------------------
-
-
-@dataclass
-class TemplateInput:
-    """A template file entry turned into Meta's create request, with what stood out on the way."""
-
-    request: dict[str, Any]
-    account: str | int | None = None
-    violations: list[Violation] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        name = self.request.get("name")
-        return name if isinstance(name, str) else "?"
-
-    @property
-    def language(self) -> str:
-        language = self.request.get("language")
-        return language if isinstance(language, str) else "?"
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} {self.language}"
-
-
-def to_request(data: Any) -> TemplateInput:
-    """A template file entry (simple keys or ``components``) as Meta's create request.
-
-    Problems of shape that cannot be expressed in the request (both forms mixed, an unknown key, a
-    button spec that does not parse) are violations here; ``validate`` finds the rest.
-    """
-    if not isinstance(data, Mapping):
-        problem = Violation(
-            "template", f"must be an object of template keys, not {_kind(data)}", "see `--help`", ERR_PARAMETER
-        )
-        return TemplateInput({}, violations=[problem])
-    violations: list[Violation] = []
-    known = (*SIMPLE_KEYS, *REQUEST_KEYS, *READ_ONLY_KEYS, ACCOUNT_KEY)
-    for key in data:
-        if key not in known:
-            violations.append(
-                Violation(
-                    str(key)[:60],
-                    "is not a template key",
-                    "remove it or check its spelling (see `waba template create --help`)",
-                    ERR_PARAMETER,
-                )
-            )
-    account = data.get(ACCOUNT_KEY)
-    if account is not None and not (isinstance(account, str) or _is_int(account)):
-        violations.append(
-            Violation(ACCOUNT_KEY, "must be an account name or WABA id", 'e.g. waba_account = "acme"', ERR_PARAMETER)
-        )
-        account = None
-    components = data.get("components")
-    simple = [k for k in SIMPLE_KEYS if data.get(k) not in (None, "", [], {})]
-    if components not in (None, []):
-        if simple:
-            violations.append(
-                Violation(
-                    "components",
-                    f"given together with {', '.join(simple)}",
-                    "use either components or the simple keys",
-                    ERR_PARAMETER,
-                )
-            )
-        components = normalize_components(components)
-        if data.get("id") is not None:
-            # a copy of Meta's template (`template show --json`): Meta's listing shape to the create shape
-            components = as_create_shape(data.get("category"), components)
-    else:
-        components = _simple_components(data, violations)
-    request: dict[str, Any] = {}
-    name = data.get("name")
-    request["name"] = name.strip() if isinstance(name, str) else name
-    language = data.get("language")
-    request["language"] = normalize_language(language) if isinstance(language, str) else language
-    category = data.get("category")
-    request["category"] = category.strip().upper() if isinstance(category, str) else category
-    request["parameter_format"] = _parameter_format(data.get("parameter_format"), components)
-    request["components"] = components
-    for key in ("message_send_ttl_seconds", "allow_category_change", "cta_url_link_tracking_opted_out"):
-        if data.get(key) is not None:
-            request[key] = data[key]
-    return TemplateInput(request, account, violations)
-
-
-def normalize_language(code: str) -> str:
-    text = code.strip().replace("-", "_")
-    head, sep, tail = text.partition("_")
-    return f"{head.lower()}{sep}{tail.upper() if len(tail) == 2 else tail}" if sep else head.lower()
-
-
-def _parameter_format(value: Any, components: Any) -> Any:
-    if isinstance(value, str):
-        return value.strip().lower()
-    if value is not None:
-        return value
-    found = [
-        p
-        for c in (components if isinstance(components, list) else [])
-        if isinstance(c, Mapping) and _upper(c.get("type")) in ("HEADER", "BODY")
-        for p in placeholders(c.get("text"))[0]
-    ]
-    return "named" if found and not any(p.positional for p in found) else "positional"
-
-
-def plain_copy(value: Any) -> Any:
-    """A copy of JSON-like data: dicts and lists copied, everything else shared.
-
-    ``copy.deepcopy`` does the same for such data at several times the cost (its memo), and
-    ``template sync`` copies the components of thousands of templates.
-    """
-    if isinstance(value, dict):
-        return {key: plain_copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain_copy(item) for item in value]
-    return value
-
-
-def normalize_components(components: Any) -> Any:
-    """A copy of Meta-shaped components with ``type`` and ``format`` upper-cased (Meta's spelling)."""
-    if not isinstance(components, list):
-        return plain_copy(components)
-    result: list[Any] = []
-    for component in components:
-        if not isinstance(component, Mapping):
-            result.append(plain_copy(component))
-            continue
-        item = plain_copy(dict(component))
-        for key in ("type", "format"):
-            if isinstance(item.get(key), str):
-                item[key] = item[key].strip().upper()
-        if isinstance(item.get("buttons"), list):
-            item["buttons"] = [_normalize_button(b) for b in item["buttons"]]
-        result.append(item)
-    return result
-
-
-def _normalize_button(button: Any) -> Any:
-    if not isinstance(button, Mapping):
-        return plain_copy(button)
-    item = plain_copy(dict(button))
-    if isinstance(item.get("type"), str):
-        kind = item["type"].strip().upper()
-        item["type"] = BUTTON_ALIASES.get(kind, kind)
-    if isinstance(item.get("otp_type"), str):
-        item["otp_type"] = item["otp_type"].strip().upper()
-    return item
-
-
-def _example_text(value: Any) -> Any:
-    if _is_int(value) or isinstance(value, float):
-        return str(value)
-    return value
-
-
-def _simple_components(  # noqa: PLR0912 - one branch per simple key
-    data: Mapping[str, Any], violations: list[Violation]
-) -> list[dict[str, Any]]:
-    components: list[dict[str, Any]] = []
-    header = _simple_header(data)
-    if header is not None:
-        components.append(header)
-    category = _upper(data.get("category"))
-    body: dict[str, Any] = {"type": "BODY"}
-    if data.get("body_text") is not None:
-        body["text"] = data["body_text"]
-    if category == "AUTHENTICATION":
-        if data.get("add_security_recommendation") is not None:
-            body["add_security_recommendation"] = data["add_security_recommendation"]
-    elif data.get("examples") is not None:
-        example = _body_example(data["examples"], violations)
-        if example is not None:
-            body["example"] = example
-    components.append(body)
-    footer: dict[str, Any] = {"type": "FOOTER"}
-    if data.get("footer_text") not in (None, ""):
-        footer["text"] = data["footer_text"]
-    if data.get("code_expiration_minutes") is not None:
-        footer["code_expiration_minutes"] = data["code_expiration_minutes"]
-    if len(footer) > 1:
-        components.append(footer)
-    buttons = data.get("buttons")
-    if buttons not in (None, []):
-        if not isinstance(buttons, list):
-            violations.append(
-                Violation("buttons", "must be a list", 'e.g. buttons = ["QUICK_REPLY:Stop promos"]', ERR_PARAMETER)
-            )
-        else:
-            parsed: list[Any] = []
-            for index, spec in enumerate(buttons):
-                if isinstance(spec, str):
-                    button, problem = parse_button_spec(spec)
-                    if problem:
-                        violations.append(
-                            Violation(f"BUTTONS[{index + 1}]", problem, "write TYPE:TEXT[:VALUE]", ERR_PARAMETER)
-                        )
-                        continue
-                    parsed.append(button)
-                else:
-                    parsed.append(_normalize_button(spec))
-            components.append({"type": "BUTTONS", "buttons": parsed})
-    return components
-
-
-def _simple_header(data: Mapping[str, Any]) -> dict[str, Any] | None:  # noqa: PLR0912 - one branch per header form
-    text, fmt = data.get("header_text"), data.get("header_format")
-    file_path, handle = data.get("header_file"), data.get("header_handle")
-    if all(v in (None, "") for v in (text, fmt, file_path, handle)):
-        return None
-    if isinstance(fmt, str):
-        fmt = fmt.strip().upper()
-    elif fmt is None:
-        fmt = (
-            "TEXT" if text not in (None, "") else _format_from_path(file_path if isinstance(file_path, str) else handle)
-        )
-    header: dict[str, Any] = {"type": "HEADER", "format": fmt}
-    if fmt == "TEXT" or text not in (None, ""):
-        header["text"] = text
-        example = data.get("header_example")
-        if isinstance(example, list) and len(example) == 1:
-            example = example[0]
-        found = distinct_keys(placeholders(text)[0])
-        if example is not None and found:
-            value = _example_text(example)
-            if found[0].isdigit():
-                header["example"] = {"header_text": [value]}
-            else:
-                header["example"] = {"header_text_named_params": [{"param_name": found[0], "example": value}]}
-        elif example is not None:
-            header["example"] = {"header_text": [_example_text(example)]}
-    elif fmt != "LOCATION":
-        handles: list[Any] = []
-        if isinstance(handle, str) and handle:
-            handles.append(handle)
-        elif isinstance(file_path, str) and file_path:
-            handles.append(FILE_HANDLE_PREFIX + file_path)
-        elif handle is not None or file_path is not None:
-            handles.append(handle if handle is not None else file_path)
-        if handles:
-            header["example"] = {"header_handle": handles}
-    return header
-
-
-def _format_from_path(path: Any) -> str:
-    if isinstance(path, str) and "." in path:
-        suffix = "." + path.rsplit(".", 1)[-1].lower()
-        for fmt in ("IMAGE", "VIDEO", "DOCUMENT"):
-            if suffix in MEDIA_EXTENSIONS[fmt]:
-                return fmt
-    return "IMAGE"
-
-
-def _body_example(examples: Any, violations: list[Violation]) -> dict[str, Any] | None:
-    if isinstance(examples, Mapping):
-        return {
-            "body_text_named_params": [
-                {"param_name": str(name), "example": _example_text(value)} for name, value in examples.items()
-            ]
-        }
-    if isinstance(examples, str | int | float) and not isinstance(examples, bool):
-        return {"body_text": [[_example_text(examples)]]}
-    if isinstance(examples, list):
-        if len(examples) == 1 and isinstance(examples[0], list):
-            return {"body_text": [[_example_text(v) for v in examples[0]]]}
-        return {"body_text": [[_example_text(v) for v in examples]]}
-    violations.append(
-        Violation(
-            "examples",
-            "must be the body's example values in order, or a table of named values",
-            'e.g. examples = ["Ana", "8812"]',
-            ERR_PARAMETER,
-        )
-    )
-    return None
-
-
-def parse_button_spec(spec: str) -> tuple[dict[str, Any], str | None]:  # noqa: PLR0911 - one return per type
-    """A button from ``TYPE:TEXT[:VALUE]`` (``--button`` and the simple form's strings).
-
-    QUICK_REPLY:TEXT · URL:TEXT:URL · PHONE_NUMBER:TEXT:+NUMBER · COPY_CODE:EXAMPLE ·
-    FLOW:TEXT:FLOW_ID_OR_NAME · OTP:TEXT[:COPY_CODE|ONE_TAP|ZERO_TAP]. The value may contain colons.
-    """
-    kind_text, _, rest = spec.partition(":")
-    kind = BUTTON_ALIASES.get(kind_text.strip().upper(), kind_text.strip().upper())
-    text, has_value, value = rest.partition(":")
-    text, value = text.strip(), value.strip()
-    if kind not in BUTTON_TYPES:
-        return {}, f"{kind_text.strip()[:30]!r} is not a button type ({', '.join(BUTTON_TYPES)})"
-    if kind == "QUICK_REPLY":
-        return {"type": kind, "text": rest.strip()}, None
-    if kind == "COPY_CODE":
-        return {"type": kind, "example": value if has_value else text}, None
-    if kind == "OTP":
-        return {"type": kind, "otp_type": (value or "COPY_CODE").upper(), "text": text or "Copy code"}, None
-    if not has_value or not value:
-        return {}, f"a {kind} button needs a value after the text ({kind}:TEXT:VALUE)"
-    if kind == "URL":
-        return {"type": kind, "text": text, "url": value}, None
-    if kind == "PHONE_NUMBER":
-        return {"type": kind, "text": text, "phone_number": value}, None
-    key = "flow_id" if value.isdigit() else "flow_name"
-    return {"type": kind, "text": text, key: value}, None
-
-
-def add_url_examples(components: Any, examples: Sequence[str]) -> list[str]:
-    """Give URL buttons with a variable their example (``--url-example``), in order; returns leftovers."""
-    left = list(examples)
-    for component in components if isinstance(components, list) else []:
-        if not isinstance(component, dict) or component.get("type") != "BUTTONS":
-            continue
-        for button in component.get("buttons") or []:
-            if isinstance(button, dict) and button.get("type") == "URL" and placeholders(button.get("url"))[0] and left:
-                button["example"] = [left.pop(0)]
-    return left
-
-
-def examples_from_values(values: Sequence[str], body_text: Any) -> list[str] | dict[str, str]:
-    """``--example`` values: in order, or ``name=value`` pairs for a body with named variables."""
-    found = placeholders(body_text)[0]
-    if found and not found[0].positional:
-        pairs: dict[str, str] = {}
-        for value in values:
-            name, _, text = value.partition("=")
-            pairs[name.strip()] = text
-        return pairs
-    return list(values)
-
-
-# -- comparing (template apply) ------------------------------------------------------------------
-
-
-def url_example_suffix(url: Any, example: Any) -> Any:
-    """A URL button's example as the suffix that fills its ``{{1}}``.
-
-    Meta takes the suffix at creation but lists the whole URL (``https://host/track/8812``).
-    """
-    if isinstance(url, str) and isinstance(example, str):
-        prefix = url.split("{{", 1)[0]
-        if prefix and example.startswith(prefix) and example != prefix:
-            return example[len(prefix) :]
-    return example
-
-
-_OTP_URL_RE = re.compile(r"[?&]otp_type=([A-Za-z_]+)")
-_EXPIRY_RE = re.compile(r"expires in (\d+) minutes?")
-
-
-def as_create_shape(category: Any, components: Any) -> Any:
-    """Components as Meta's list shows them, in the shape a create request takes.
-
-    Only authentication templates differ: Meta writes their body and footer texts and lists the
-    OTP button as a URL button (``...otp/code/?otp_type=COPY_CODE...``).
-    """
-    if _upper(category) != "AUTHENTICATION" or not isinstance(components, list):
-        return components
-    return [_as_create_component(c) for c in normalize_components(components)]
-
-
-def _as_create_component(component: Any) -> Any:
-    kind = component.get("type") if isinstance(component, dict) else None
-    if kind == "BODY":
-        text = component.get("text")
-        flag = component.get("add_security_recommendation")
-        secure = flag if isinstance(flag, bool) else isinstance(text, str) and "for your security" in text.lower()
-        return {"type": "BODY", "add_security_recommendation": secure}
-    if kind == "FOOTER" and component.get("text") is not None:
-        minutes = component.get("code_expiration_minutes")
-        found = _EXPIRY_RE.search(str(component.get("text")))
-        if minutes is None and found:
-            minutes = int(found.group(1))
-        return {"type": "FOOTER", "code_expiration_minutes": minutes}
-    if kind == "BUTTONS" and isinstance(component.get("buttons"), list):
-        return {**component, "buttons": [_as_otp_button(b) for b in component["buttons"]]}
-    return component
-
-
-def _as_otp_button(button: Any) -> Any:
-    if not isinstance(button, dict) or button.get("type") != "URL":
-        return button
-    found = _OTP_URL_RE.search(str(button.get("url") or ""))
-    if not found:
-        return button
-    otp: dict[str, Any] = {"type": "OTP", "otp_type": found.group(1).upper()}
-    if button.get("text") is not None:
-        otp["text"] = button["text"]
-    return otp
-
-
-def comparable(category: Any, parameter_format: Any, components: Any, ttl: Any = None) -> dict[str, Any]:
-    """What decides whether two copies of a template differ, in one spelling.
-
-    Media header examples are left out: Meta answers with CDN URLs, never the uploaded handle. URL
-    button examples are compared as suffixes, authentication templates in the create shape (Meta
-    writes their texts).
-    """
-    upper_category = _upper(category)
-    result: list[Any] = []
-    components = as_create_shape(category, components)
-    for component in normalize_components(components) if isinstance(components, list) else []:
-        if not isinstance(component, dict):
-            result.append(component)
-            continue
-        kind = component.get("type")
-        item = {k: v for k, v in component.items() if v is not None}
-        if kind == "HEADER" and item.get("format") in MEDIA_FORMATS:
-            item.pop("example", None)
-        if kind == "BODY" and isinstance(item.get("example"), dict):
-            params = item["example"].get("body_text_named_params")
-            if isinstance(params, list):
-                item["example"] = {
-                    "body_text_named_params": sorted(
-                        (p for p in params if isinstance(p, dict)), key=lambda p: str(p.get("param_name"))
-                    )
-                }
-        if kind == "BUTTONS" and isinstance(item.get("buttons"), list):
-            item["buttons"] = [_comparable_button(b) for b in item["buttons"]]
-        if isinstance(item.get("text"), str):
-            item["text"] = item["text"].strip()
-        result.append(item)
-    return {
-        "category": upper_category,
-        "parameter_format": _upper(parameter_format) or "POSITIONAL",
-        "components": result,
-        "message_send_ttl_seconds": ttl,
-    }
-
-
-def _comparable_button(button: Any) -> Any:
-    if not isinstance(button, dict) or button.get("type") != "URL" or not isinstance(button.get("example"), list):
-        return button
-    return {**button, "example": [url_example_suffix(button.get("url"), e) for e in button["example"]]}
-
-
-# -- preview ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Slot:
-    """A value the sender must supply: a header or body variable, or a URL button's suffix."""
-
-    component: str  # HEADER | BODY | BUTTON
-    key: str  # "1", "first_name"
-    button_index: int | None = None
-
-    def name(self, *, named: bool) -> str:
-        if self.component == "BUTTON":
-            return f"button_{self.button_index}"
-        return self.key if named else f"{self.component.lower()} {{{{{self.key}}}}}"
-
-
-def _component(components: Any, kind: str) -> Mapping[str, Any] | None:
-    for component in components if isinstance(components, list) else []:
-        if isinstance(component, Mapping) and _upper(component.get("type")) == kind:
-            return component
-    return None
-
-
-def variable_slots(components: Any, category: Any = None) -> list[Slot]:
-    """The values a send needs, in the order positional ``--param`` values fill them."""
-    if _upper(category) == "AUTHENTICATION":
-        return [Slot("BODY", "1")]
-    slots: list[Slot] = []
-    header = _component(components, "HEADER")
-    if header is not None and _upper(header.get("format")) in (None, "TEXT"):
-        slots += [Slot("HEADER", k) for k in distinct_keys(placeholders(header.get("text"))[0])[:1]]
-    body = _component(components, "BODY")
-    if body is not None:
-        keys = distinct_keys(placeholders(body.get("text"))[0])
-        if keys and all(k.isdigit() for k in keys):
-            keys = sorted(keys, key=int)
-        slots += [Slot("BODY", k) for k in keys]
-    buttons = _component(components, "BUTTONS")
-    for index, button in enumerate((buttons or {}).get("buttons") or []):
-        if isinstance(button, Mapping) and _upper(button.get("type")) == "URL" and placeholders(button.get("url"))[0]:
-            slots.append(Slot("BUTTON", "1", index))
-    return slots
-
-
-def bind(slots: Sequence[Slot], params: Sequence[str], *, named: bool) -> dict[Slot, str]:
-    """``--param`` values for ``slots``; raises ``ValueError`` saying what is wrong and what is expected."""
-    expected = ", ".join(s.name(named=named) for s in slots) or "none"
-    if not named:
-        if len(params) != len(slots):
-            raise ValueError(f"the template takes {len(slots)} value(s) ({expected}), {len(params)} given")
-        return dict(zip(slots, params, strict=True))
-    by_name = {s.name(named=True): s for s in slots}
-    values: dict[Slot, str] = {}
-    for param in params:
-        name, sep, value = param.partition("=")
-        if not sep:
-            raise ValueError(f"{param!r} is not name=value (this template's variables are named: {expected})")
-        slot = by_name.get(name.strip())
-        if slot is None:
-            raise ValueError(f"the template has no variable {name.strip()!r} (it takes: {expected})")
-        values[slot] = value
-    missing = [s.name(named=True) for s in slots if s not in values]
-    if missing:
-        raise ValueError(f"no value for {', '.join(missing)} (the template takes: {expected})")
-    return values
-
-
-@dataclass
-class Rendered:
-    """A template as the customer sees it."""
-
-    header: str | None = None
-    header_media: str | None = None
-    body: str = ""
-    footer: str | None = None
-    buttons: list[dict[str, str]] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        """The message as plain text: header, body and footer, then one line per button."""
-        top = f"[{self.header_media}]" if self.header_media else self.header
-        text = "\n\n".join(part for part in (top, self.body, self.footer) if part)
-        lines = [f"[ {b['text']} ]" + (f" {b['target']}" if b.get("target") else "") for b in self.buttons]
-        return text + ("\n\n" + "\n".join(lines) if lines else "")
-
-
-def _fill(text: Any, component: str, values: Mapping[Slot, str]) -> str:
-    if not isinstance(text, str):
-        return ""
-    by_key = {s.key: v for s, v in values.items() if s.component == component}
-    return _PLACEHOLDER_RE.sub(lambda m: by_key.get(m.group(1), m.group(0)), text)
-
-
-def render(components: Any, category: Any, values: Mapping[Slot, str]) -> Rendered:  # noqa: PLR0912 - per component
-    """The message ``components`` become with ``values`` filled in."""
-    result = Rendered()
-    auth = _upper(category) == "AUTHENTICATION"
-    header = _component(components, "HEADER")
-    if header is not None:
-        fmt = _upper(header.get("format")) or "TEXT"
-        if fmt == "TEXT":
-            result.header = _fill(header.get("text"), "HEADER", values)
-        else:
-            result.header_media = fmt
-    body = _component(components, "BODY")
-    if auth:
-        code = next(iter(values.values()), "123456")
-        result.body = f"{code} is your verification code."
-        if body is not None and body.get("add_security_recommendation") is True:
-            result.body += " For your security, do not share this code."
-    elif body is not None:
-        result.body = _fill(body.get("text"), "BODY", values)
-    footer = _component(components, "FOOTER")
-    if footer is not None:
-        minutes = footer.get("code_expiration_minutes")
-        if auth and _is_int(minutes):
-            result.footer = f"This code expires in {minutes} minutes."
-        elif isinstance(footer.get("text"), str):
-            result.footer = footer["text"]
-    buttons = _component(components, "BUTTONS")
-    for index, button in enumerate((buttons or {}).get("buttons") or []):
-        if not isinstance(button, Mapping):
-            continue
-        kind = _upper(button.get("type")) or "?"
-        text = button.get("text") if isinstance(button.get("text"), str) else kind.replace("_", " ").title()
-        target = ""
-        if kind == "URL" and isinstance(button.get("url"), str):
-            suffix = next((v for s, v in values.items() if s.component == "BUTTON" and s.button_index == index), None)
-            target = _PLACEHOLDER_RE.sub(suffix if suffix is not None else "{{1}}", button["url"])
-        elif kind == "PHONE_NUMBER":
-            target = str(button.get("phone_number") or "")
-        elif kind == "COPY_CODE":
-            text, target = "Copy offer code", str(button.get("example") or "")
-        result.buttons.append({"type": kind, "text": str(text), "target": target})
-    if len(result.body) > BODY_MAX:
-        result.problems.append(
-            f"the filled-in body is {len(result.body)} characters; Meta refuses more than {BODY_MAX} (132005)"
-        )
-    if result.header is not None and len(result.header) > HEADER_MAX:
-        result.problems.append(
-            f"the filled-in header is {len(result.header)} characters; Meta refuses more than {HEADER_MAX} (132005)"
-        )
-    return result
-
-
-def example_values(components: Any, category: Any) -> dict[Slot, str]:
-    """The template's own example values for its slots (``template show`` renders with them)."""
-    slots = variable_slots(components, category)
-    values: dict[Slot, str] = {}
-    header = _component(components, "HEADER")
-    body = _component(components, "BODY")
-    buttons = _component(components, "BUTTONS")
-    for slot in slots:
-        value: Any = None
-        source = header if slot.component == "HEADER" else body
-        example = source.get("example") if source is not None else None
-        if slot.component in ("HEADER", "BODY") and isinstance(example, Mapping):
-            kind = "header_text" if slot.component == "HEADER" else "body_text"
-            named = example.get(f"{kind}_named_params")
-            plain = example.get(kind)
-            if isinstance(named, list):
-                value = next(
-                    (p.get("example") for p in named if isinstance(p, Mapping) and p.get("param_name") == slot.key),
-                    None,
-                )
-            elif isinstance(plain, list) and plain:
-                row = plain[0] if slot.component == "BODY" and isinstance(plain[0], list) else plain
-                position = int(slot.key) - 1 if slot.key.isdigit() else -1
-                if 0 <= position < len(row):
-                    value = row[position]
-        elif slot.component == "BUTTON" and buttons is not None and slot.button_index is not None:
-            button = (buttons.get("buttons") or [None] * (slot.button_index + 1))[slot.button_index]
-            if isinstance(button, Mapping) and isinstance(button.get("example"), list) and button["example"]:
-                value = url_example_suffix(button.get("url"), button["example"][0])
-        if isinstance(value, str):
-            values[slot] = value
-    return values
