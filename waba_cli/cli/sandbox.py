@@ -189,8 +189,8 @@ def inbound(
         raise UsageError(f"--from must be a phone number, got {sender!r}")
 
     from waba_cli.sandbox import client
+    from waba_cli.sandbox.errors import GraphFailure
     from waba_cli.sandbox.inbound import standalone_payload
-    from waba_cli.sandbox.rules import GraphFailure
 
     params: dict[str, object] = {"to": to, "from": sender, "name": name, **given}
     if webhook_url:

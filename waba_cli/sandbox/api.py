@@ -12,7 +12,7 @@ Behaviour that is the sandbox's own choice (the reference leaves it open):
 * a free-form message outside the customer's 24-hour window is accepted, then fails with a
   ``failed`` status carrying 131047, as Meta does; the window opens with ``sandbox inbound``.
 * ``request_code`` always "sends" the code 123456; ``verify_code`` accepts only that.
-* templates are decided ``review_delay`` seconds after submission by ``rules.review``.
+* templates are decided ``review_delay`` seconds after submission by ``template_rules.review``.
 """
 
 from __future__ import annotations
@@ -29,9 +29,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from waba_cli.sandbox import rules
-from waba_cli.sandbox.paging import multipart, page, read_params
-from waba_cli.sandbox.rules import GraphFailure, bad_param, missing, not_found, unknown_field
+from waba_cli.sandbox.errors import GraphFailure, bad_param, invalid, missing, not_found, unknown_field, webhook_error
+from waba_cli.sandbox.params import multipart, page, parse_fields, parse_list, read_params
+from waba_cli.sandbox.rules import flows as flow_rules
+from waba_cli.sandbox.rules import messages as send_rules
+from waba_cli.sandbox.rules import pricing
+from waba_cli.sandbox.rules import templates as template_rules
+from waba_cli.sandbox.rules.phones import country_of
+from waba_cli.sandbox.rules.pricing import PRICES
+from waba_cli.sandbox.rules.profile import check_profile
 from waba_cli.sandbox.state import (
     STATUS_ORDER,
     App,
@@ -44,6 +50,7 @@ from waba_cli.sandbox.state import (
     Token,
     UploadSession,
     Waba,
+    wamid,
 )
 from waba_cli.sandbox.webhooks import Emitter, messages_value
 
@@ -75,7 +82,6 @@ MEDIA_LIMITS = {  # §7: MIME type -> largest accepted size in bytes
     "video/mp4": 16 << 20,
     "video/3gpp": 16 << 20,
 }
-PRICES = {"marketing": 0.025, "utility": 0.004, "authentication": 0.0135, "service": 0.0}
 MANAGEMENT, MESSAGING = "whatsapp_business_management", "whatsapp_business_messaging"
 PHONE_DEFAULT_FIELDS = (
     "verified_name",
@@ -545,9 +551,9 @@ class Sandbox:
         if name == "webhook_configuration":
             return self._webhook_configuration(number)
         if name == "country_dial_code":
-            return number.country_dial_code
+            return country_of(number.digits)[1]
         if name == "country_code":
-            return rules.country_of(number.digits)[0]
+            return country_of(number.digits)[0]
         if name == "health_status":
             waba = self.state.wabas[number.waba_id]
             health = self._waba_health(waba)
@@ -586,7 +592,7 @@ class Sandbox:
         if not cc or not digits or not name:
             raise missing("cc, phone_number and verified_name")
         full = digits if digits.startswith(cc) else cc + digits
-        if not full.isdigit() or rules.country_of(full)[0] is None:
+        if not full.isdigit() or country_of(full)[0] is None:
             raise bad_param(f"Param phone_number ({digits}) is not a valid phone number for country code {cc}.")
         if self.state.number_by_phone(full) is not None:
             raise bad_param("This phone number is already in a WhatsApp Business Account.")
@@ -733,7 +739,7 @@ class Sandbox:
         self._scope(call, MANAGEMENT)
         number: PhoneNumber = call.obj
         handles = {u.handle for u in self.state.uploads.values() if u.handle}
-        number.profile.update(rules.check_profile(call.params, handles))
+        number.profile.update(check_profile(call.params, handles))
         return {"success": True}
 
     async def _get_encryption(self, call: Call) -> dict[str, Any]:
@@ -767,13 +773,13 @@ class Sandbox:
             return self._mark_read(number, params)
         if number.status != "CONNECTED" or number.platform_type != "CLOUD_API":
             raise GraphFailure(133010, f"Phone number {number.id} is not registered with the Cloud API.")
-        send = rules.check_send(params, self.state, number.id, number.country_dial_code)
+        send = send_rules.check_send(params, self.state, number.id, country_of(number.digits)[1])
         bench = self.options.bench
         if not bench:
             self._pace(number, send.wa_id)
         if self.options.throttle_rate and self.random.random() < self.options.throttle_rate:
             raise GraphFailure(130429, "Injected by --throttle-rate.")
-        message_id = rules.wamid(send.wa_id)
+        message_id = wamid(send.wa_id)
         sent = self.sent
         sent.total += 1
         sent.by_recipient[send.wa_id] = sent.by_recipient.get(send.wa_id, 0) + 1
@@ -808,9 +814,9 @@ class Sandbox:
         bucket.tokens -= 1
         pair.tokens -= 1
 
-    def _accept(self, call: Call, number: PhoneNumber, send: rules.Send, message_id: str) -> None:
+    def _accept(self, call: Call, number: PhoneNumber, send: send_rules.Send, message_id: str) -> None:
         now = time.time()
-        window = rules.in_window(self.state, number.id, send.wa_id, now)
+        window = pricing.in_window(self.state, number.id, send.wa_id, now)
         message = Message(
             wamid=message_id,
             direction="out",
@@ -819,10 +825,10 @@ class Sandbox:
             type=send.type,
             created_at=now,
             category=send.category,
-            pricing_type=rules.pricing_type(send, window),
+            pricing_type=pricing.pricing_type(send, window),
             template_id=send.template.id if send.template else None,
             api_version=call.version,
-            country=rules.country_of(send.wa_id)[0],
+            country=country_of(send.wa_id)[0],
             biz_opaque_callback_data=call.params.get("biz_opaque_callback_data"),
             extra=send.extra,
         )
@@ -832,7 +838,7 @@ class Sandbox:
             details = "Message failed to send because more than 24 hours have passed since the customer last replied."
             self._later(delay, self._fail, message_id, 131047, details)
         elif self.options.status_failure_rate and self.random.random() < self.options.status_failure_rate:
-            self._later(delay, self._fail, message_id, *rules.failure_for(message))
+            self._later(delay, self._fail, message_id, *send_rules.failure_for(message))
         else:
             for step, status in ((1, "sent"), (2, "delivered"), (4, "read")):
                 self._later(delay * step, self._advance, message_id, status)
@@ -842,7 +848,7 @@ class Sandbox:
             raise missing("messaging_product")
         message = self.state.messages.get(str(params["message_id"]))
         if message is None or message.direction != "in" or message.phone_number_id != number.id:
-            raise rules.invalid(f"Message {params['message_id']} is not a message this number received.")
+            raise invalid(f"Message {params['message_id']} is not a message this number received.")
         message.status = "read"
         return {"success": True}
 
@@ -867,7 +873,7 @@ class Sandbox:
         message.status, message.error_code, message.failed_at = "failed", code, now
         self.state.dirty = True
         item = self._status_item(message, "failed", now)
-        item["errors"] = [rules.webhook_error(code, details)]
+        item["errors"] = [webhook_error(code, details)]
         self._emit_status(message, item)
 
     def _status_item(self, message: Message, status: str, now: float) -> dict[str, Any]:
@@ -962,7 +968,7 @@ class Sandbox:
 
     async def _create_template(self, call: Call) -> dict[str, Any]:
         self._scope(call, MANAGEMENT)
-        template = rules.check_new_template(call.params, self.state, call.obj.id, TEMPLATE_LIMIT)
+        template = template_rules.check_new_template(call.params, self.state, call.obj.id, TEMPLATE_LIMIT)
         self.state.add(template)
         self._schedule_review(template)
         self.log(f"    template {template.name} ({template.language}) submitted: PENDING")
@@ -977,7 +983,7 @@ class Sandbox:
         template = self.state.templates.get(template_id)
         if template is None or template.status != "PENDING":
             return
-        decision = rules.review(template)
+        decision = template_rules.review(template)
         template.status, template.rejected_reason, template.review_due = decision.status, decision.reason, None
         if decision.status == "APPROVED":
             template.quality_score = {"score": "UNKNOWN", "date": int(time.time())}
@@ -1042,18 +1048,20 @@ class Sandbox:
             template.cta_url_link_tracking_opted_out = str(params["cta_url_link_tracking_opted_out"]).lower() == "true"
             return {"success": True}
         if template.status not in ("APPROVED", "REJECTED", "PAUSED"):
-            raise rules.template_error(
+            raise template_rules.template_error(
                 f"A {template.status} template cannot be edited.", title="Template cannot be edited"
             )
         category = str(params.get("category") or template.category).upper()
         if category != template.category and template.status == "APPROVED":
-            raise rules.template_error("The category of an APPROVED template cannot be changed.")
-        if category not in rules.CATEGORIES:
-            raise rules.template_error(f"The category must be one of {', '.join(rules.CATEGORIES)}.")
+            raise template_rules.template_error("The category of an APPROVED template cannot be changed.")
+        if category not in template_rules.CATEGORIES:
+            raise template_rules.template_error(f"The category must be one of {', '.join(template_rules.CATEGORIES)}.")
         if template.status == "APPROVED":
             self._count_edit(template)
         if "components" in params:
-            template.components = rules.check_components(params["components"], category, template.parameter_format)
+            template.components = template_rules.check_components(
+                params["components"], category, template.parameter_format
+            )
         if "message_send_ttl_seconds" in params:
             template.message_send_ttl_seconds = int(params["message_send_ttl_seconds"])
         if category != template.category:
@@ -1067,7 +1075,7 @@ class Sandbox:
         now = time.time()
         template.edits = [at for at in template.edits if now - at < 30 * 86400]
         if any(now - at < 86400 for at in template.edits) or len(template.edits) >= 10:
-            raise rules.template_error(
+            raise template_rules.template_error(
                 "An APPROVED template can be edited once in 24 hours and 10 times in 30 days.",
                 title="Edit limit reached",
             )
@@ -1095,9 +1103,9 @@ class Sandbox:
         granularity = modifiers.get("granularity", "")
         if granularity not in ("HALF_HOUR", "DAY", "MONTH"):
             raise bad_param("Param granularity must be one of {HALF_HOUR, DAY, MONTH}.")
-        numbers = rules.parse_list(modifiers["phone_numbers"]) if "phone_numbers" in modifiers else []
-        products = rules.parse_list(modifiers.get("product_types", "[0,2]"))
-        countries = rules.parse_list(modifiers["country_codes"]) if "country_codes" in modifiers else []
+        numbers = parse_list(modifiers["phone_numbers"]) if "phone_numbers" in modifiers else []
+        products = parse_list(modifiers.get("product_types", "[0,2]"))
+        countries = parse_list(modifiers["country_codes"]) if "country_codes" in modifiers else []
         points: dict[int, dict[str, Any]] = {}
         for bucket_start, bucket_end in _buckets(start, end, granularity):
             points[bucket_start] = {"start": bucket_start, "end": bucket_end, "sent": 0, "delivered": 0}
@@ -1131,8 +1139,8 @@ class Sandbox:
         if granularity not in allowed:
             raise bad_param(f"Param granularity must be one of {{{', '.join(allowed)}}}.")
         step = {"HALF_HOUR": "HALF_HOUR", "DAILY": "DAY", "MONTHLY": "MONTH"}[granularity]
-        numbers = rules.parse_list(modifiers["phone_numbers"]) if "phone_numbers" in modifiers else []
-        dimensions = {d.upper() for d in rules.parse_list(modifiers.get("dimensions", "[]"))}
+        numbers = parse_list(modifiers["phone_numbers"]) if "phone_numbers" in modifiers else []
+        dimensions = {d.upper() for d in parse_list(modifiers.get("dimensions", "[]"))}
         groups: dict[tuple[Any, ...], dict[str, Any]] = {}
         for message in self._messages_of(waba, start, end, numbers):
             if message.direction != "out" or message.status == "failed":
@@ -1179,12 +1187,12 @@ class Sandbox:
         start, end = _day_or_unix(params.get("start"), "start"), _day_or_unix(params.get("end"), "end")
         if params.get("granularity", "DAILY") != "DAILY":
             raise bad_param("Param granularity must be DAILY.")
-        ids = rules.parse_list(str(params.get("template_ids") or ""))
+        ids = parse_list(str(params.get("template_ids") or ""))
         if not ids:
             raise missing("template_ids")
         if len(ids) > 10:
             raise bad_param("Param template_ids takes at most 10 template ids.")
-        metrics = {m.upper() for m in rules.parse_list(str(params.get("metric_types") or "SENT,DELIVERED,READ"))}
+        metrics = {m.upper() for m in parse_list(str(params.get("metric_types") or "SENT,DELIVERED,READ"))}
         points: list[dict[str, Any]] = []
         by_key: dict[tuple[str, int], dict[str, Any]] = {}
         for message in self._messages_of(waba, start, end, None):
@@ -1378,10 +1386,10 @@ class Sandbox:
             categories = [c.strip() for c in categories.split(",") if c.strip()]
         if not isinstance(categories, list) or not categories:
             raise missing("categories")
-        unknown = [c for c in categories if c not in rules.FLOW_CATEGORIES]
+        unknown = [c for c in categories if c not in flow_rules.FLOW_CATEGORIES]
         if unknown:
             raise bad_param(
-                f"Param categories[0] must be one of {{{', '.join(rules.FLOW_CATEGORIES)}}}; got {unknown[0]}."
+                f"Param categories[0] must be one of {{{', '.join(flow_rules.FLOW_CATEGORIES)}}}; got {unknown[0]}."
             )
         if any(f.name == name and f.waba_id == call.obj.id for f in self.state.flows.values()):
             raise GraphFailure(
@@ -1427,9 +1435,9 @@ class Sandbox:
             if (
                 not isinstance(categories, list)
                 or not categories
-                or any(c not in rules.FLOW_CATEGORIES for c in categories)
+                or any(c not in flow_rules.FLOW_CATEGORIES for c in categories)
             ):
-                raise bad_param(f"Param categories must be a list of {', '.join(rules.FLOW_CATEGORIES)}.")
+                raise bad_param(f"Param categories must be a list of {', '.join(flow_rules.FLOW_CATEGORIES)}.")
             flow.categories = [str(c) for c in categories]
         if "endpoint_uri" in params:
             flow.endpoint_uri = str(params["endpoint_uri"]) or None
@@ -1458,7 +1466,7 @@ class Sandbox:
 
     @staticmethod
     def _set_flow_json(flow: Flow, text: str) -> None:
-        check = rules.check_flow_json(text)
+        check = flow_rules.check_flow_json(text)
         flow.flow_json, flow.validation_errors = text, check.errors
         flow.json_version, flow.data_api_version = check.json_version, check.data_api_version
 
@@ -1570,7 +1578,7 @@ class Sandbox:
             length = int(params["file_length"])
         except ValueError:
             raise bad_param("Param file_length must be an integer.") from None
-        session_id = "upload:" + rules.wamid(secrets.token_hex(4))[6:30].replace("=", "")
+        session_id = "upload:" + wamid(secrets.token_hex(4))[6:30].replace("=", "")
         upload = UploadSession(
             id=session_id, file_name=str(params["file_name"]), file_length=length, file_type=str(params["file_type"])
         )
@@ -1641,7 +1649,7 @@ def _requested(params: dict[str, Any], default: tuple[str, ...]) -> list[tuple[s
     value = params.get("fields")
     if not value:
         return [(name, {}) for name in default]
-    return rules.parse_fields(str(value))
+    return parse_fields(str(value))
 
 
 def _node_type(obj: Any) -> str:

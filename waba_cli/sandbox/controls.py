@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from waba_cli.sandbox import fixtures
-from waba_cli.sandbox.rules import GraphFailure, bad_param, not_found
+from waba_cli.sandbox.errors import GraphFailure, bad_param, not_found
 from waba_cli.sandbox.state import Token
 
 if TYPE_CHECKING:

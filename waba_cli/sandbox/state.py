@@ -8,13 +8,13 @@ one JSON document (bytes as base64), atomically, so ``--state FILE`` survives re
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import os
 import secrets
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
-from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -99,12 +99,6 @@ class PhoneNumber:
     @property
     def digits(self) -> str:
         return self.phone_number.lstrip("+")
-
-    @cached_property
-    def country_dial_code(self) -> str:
-        from waba_cli.sandbox.rules import country_of
-
-        return country_of(self.digits)[1]
 
 
 @dataclass
@@ -194,6 +188,25 @@ class Message:
     conversation_id: str | None = None
     # what a customer's reply may refer to: reply buttons, quick replies, a flow token
     extra: dict[str, Any] | None = None
+
+
+_WAMID_PREFIX = secrets.token_hex(3).upper()  # per process: ids stay unique across restarts with --state
+_WAMID_SEQUENCE = itertools.count(1)
+
+
+def wamid(wa_id: str, *, inbound: bool = False) -> str:
+    """A message id shaped like Meta's: ``wamid.`` + base64 of the contact and a unique id.
+
+    A counter rather than random bytes: the send path runs thousands of times a second.
+    """
+    contact = wa_id.encode()
+    ident = f"{_WAMID_PREFIX}{next(_WAMID_SEQUENCE):012X}".encode()
+    if inbound:
+        marker, ident = b"\x12", b"3A" + ident
+    else:
+        marker = b"\x11"
+    raw = b"\x1c\x18" + bytes([len(contact)]) + contact + b"\x15\x02\x00" + marker + b"\x18"
+    return "wamid." + base64.b64encode(raw + bytes([len(ident)]) + ident + b"\x00").decode()
 
 
 Obj = App | Waba | PhoneNumber | Template | Flow | Media | UploadSession
