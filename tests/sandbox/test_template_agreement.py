@@ -11,8 +11,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from waba_cli.sandbox.api import Options, Request, Sandbox
+from waba_cli.sandbox.core import Sandbox
 from waba_cli.sandbox.fixtures import ACCESS_TOKEN, WABA_ID, seed_state
+from waba_cli.sandbox.runtime import Options, Request
 from waba_cli.services.template_rules import to_request, validate
 
 words = st.lists(
@@ -60,7 +61,7 @@ def _create(request: dict[str, Any]) -> tuple[int, Any]:
     sandbox = Sandbox(seed_state(), Options())  # a fresh world: names never collide
 
     async def post() -> tuple[int, Any]:
-        sandbox._later = lambda *_args: None  # type: ignore[method-assign]  # no review: no running server
+        sandbox.later = lambda *_args: None  # type: ignore[method-assign]  # no review: no running server
         return await sandbox.handle(
             Request(
                 "POST",

@@ -93,7 +93,7 @@ def serve(
     signal.signal(signal.SIGINT, _stop_before_serving)
 
     from waba_cli.sandbox import fixtures
-    from waba_cli.sandbox.api import Options
+    from waba_cli.sandbox.runtime import Options
     from waba_cli.sandbox.server import bind, make_app
     from waba_cli.sandbox.server import serve as run_server
 

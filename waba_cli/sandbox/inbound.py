@@ -19,7 +19,7 @@ from waba_cli.sandbox.state import Message, wamid
 from waba_cli.sandbox.webhooks import envelope, messages_value, send_once
 
 if TYPE_CHECKING:
-    from waba_cli.sandbox.api import Sandbox
+    from waba_cli.sandbox.runtime import Runtime
 
 KINDS = ("text", "button", "flow_reply")
 
@@ -77,7 +77,7 @@ def _kind_and_value(params: dict[str, Any]) -> tuple[str, str]:
     return kind, str(value)
 
 
-def _offer(sandbox: Sandbox, phone_number_id: str, contact: str, kind: str, value: str) -> Message | None:
+def _offer(sandbox: Runtime, phone_number_id: str, contact: str, kind: str, value: str) -> Message | None:
     """The newest message to this customer that offers what they answer (a button, row or Flow)."""
     if kind == "text":
         return None
@@ -97,7 +97,7 @@ def _offer(sandbox: Sandbox, phone_number_id: str, contact: str, kind: str, valu
     return None
 
 
-async def deliver_inbound(sandbox: Sandbox, params: dict[str, Any]) -> dict[str, Any]:
+async def deliver_inbound(sandbox: Runtime, params: dict[str, Any]) -> dict[str, Any]:
     """``POST /_sandbox/inbound``: record a customer's message and deliver its signed webhook."""
     state = sandbox.state
     to = params.get("to")

@@ -170,3 +170,11 @@ def parse_list(value: str) -> list[str]:
             items = [p.strip().strip("\"'") for p in text[1:-1].split(",")]
         return [str(i) for i in items if str(i) != ""] if isinstance(items, list) else []
     return [p.strip().strip("\"'") for p in text.split(",") if p.strip()]
+
+
+def requested_fields(params: dict[str, Any], default: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
+    """The fields a request asks for (``fields=``), else the node's default fields."""
+    value = params.get("fields")
+    if not value:
+        return [(name, {}) for name in default]
+    return parse_fields(str(value))

@@ -15,6 +15,7 @@ import secrets
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -209,6 +210,11 @@ def wamid(wa_id: str, *, inbound: bool = False) -> str:
     return "wamid." + base64.b64encode(raw + bytes([len(ident)]) + ident + b"\x00").decode()
 
 
+def iso(at: float) -> str:
+    """A unix time as Graph writes times in fields (``2024-05-29T16:26:40+0000``)."""
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
 Obj = App | Waba | PhoneNumber | Template | Flow | Media | UploadSession
 T = TypeVar("T")
 _KINDS: dict[str, type[Any]] = {
@@ -266,6 +272,11 @@ class State:
             return self.phone_numbers[value]
         digits = "".join(ch for ch in value if ch.isdigit())
         return next((n for n in self.phone_numbers.values() if n.digits == digits), None)
+
+    def numbers_of(self, waba_id: str) -> list[PhoneNumber]:
+        """A WABA's numbers, the last onboarded first (as Graph lists them)."""
+        numbers = [n for n in self.phone_numbers.values() if n.waba_id == waba_id]
+        return sorted(numbers, key=lambda n: n.last_onboarded_time, reverse=True)
 
     def templates_of(self, waba_id: str) -> list[Template]:
         return [t for t in self.templates.values() if t.waba_id == waba_id]

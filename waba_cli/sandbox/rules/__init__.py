@@ -1,5 +1,6 @@
 """How the sandbox judges requests, one module per Graph resource: sends, template sends,
-templates (creation and review), Flow JSON, business profiles, phone numbers and pricing.
+templates (creation and review), Flow JSON, business profiles, phone numbers, throughput and
+pricing.
 
 Error codes follow the reference (§1.5, §1.6) and are chosen like this for sends:
 a required parameter that is missing is 131008, a value of the wrong kind or enum is 100, a value
