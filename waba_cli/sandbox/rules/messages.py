@@ -39,6 +39,25 @@ INTERACTIVE_TYPES = (
     "location_request_message",
     "address_message",
 )
+# Meta's length and count limits (§2); waba's message builder has the same, by the same names
+TEXT_MAX = 4096
+CAPTION_MAX = 1024
+HEADER_TEXT_MAX = 60
+FOOTER_MAX = 60
+BUTTON_BODY_MAX = 1024
+BUTTON_ID_MAX = 256
+BUTTON_TITLE_MAX = 20
+LIST_BODY_MAX = 4096
+LIST_BUTTON_MAX = 20
+LIST_SECTIONS_MAX = 10
+LIST_ROWS_MAX = 10
+SECTION_TITLE_MAX = 24
+ROW_ID_MAX = 200
+ROW_TITLE_MAX = 24
+ROW_DESCRIPTION_MAX = 72
+CTA_TEXT_MAX = 20
+FLOW_CTA_MAX = 20
+CALLBACK_DATA_MAX = 512
 
 
 @dataclass(slots=True)
@@ -87,8 +106,8 @@ def check_send(body: dict[str, Any], state: State, phone_number_id: str, busines
     if kind not in MESSAGE_TYPES:
         raise bad_param(f"Param type must be one of {{{', '.join(t.upper() for t in MESSAGE_TYPES)}}} - got {kind!r}.")
     callback = body.get("biz_opaque_callback_data")
-    if callback is not None and (not isinstance(callback, str) or len(callback) > 512):
-        raise invalid("Param biz_opaque_callback_data must be a string of at most 512 characters.")
+    if callback is not None and (not isinstance(callback, str) or len(callback) > CALLBACK_DATA_MAX):
+        raise invalid(f"Param biz_opaque_callback_data must be a string of at most {CALLBACK_DATA_MAX} characters.")
     if kind == "contacts":
         _check_contacts(body.get("contacts"))
         return Send(wa_id, kind, "service", free_form=True)
@@ -122,7 +141,7 @@ def _recipient(body: dict[str, Any], own_digits: str, business_calling_code: str
 def _check_content(kind: str, content: dict[str, Any], state: State, waba_id: str) -> dict[str, Any] | None:
     """Check a free-form message's content; return what a customer's answer may refer to."""
     if kind == "text":
-        _text(content.get("body"), "text['body']", 4096)
+        _text(content.get("body"), "text['body']", TEXT_MAX)
     elif kind in MEDIA_TYPES:
         _check_media(kind, content, state)
     elif kind == "location":
@@ -147,7 +166,7 @@ def _check_media(kind: str, media: dict[str, Any], state: State) -> None:
     if link is not None and (not isinstance(link, str) or not link.startswith(("https://", "http://"))):
         raise invalid(f"Param {kind}['link'] must be an http(s) URL.")
     if "caption" in media:
-        _text(media["caption"], f"{kind}['caption']", 1024, required=False)
+        _text(media["caption"], f"{kind}['caption']", CAPTION_MAX, required=False)
 
 
 def _check_location(location: dict[str, Any]) -> None:
@@ -183,14 +202,14 @@ def check_interactive(interactive: dict[str, Any], state: State, waba_id: str) -
         raise bad_param(f"Param interactive['type'] must be one of {', '.join(INTERACTIVE_TYPES)} - got {kind!r}.")
     header = interactive.get("header")
     if isinstance(header, dict) and header.get("type") == "text":
-        _text(header.get("text"), "interactive['header']['text']", 60)
+        _text(header.get("text"), "interactive['header']['text']", HEADER_TEXT_MAX)
     footer = interactive.get("footer")
     if isinstance(footer, dict):
-        _text(footer.get("text"), "interactive['footer']['text']", 60)
+        _text(footer.get("text"), "interactive['footer']['text']", FOOTER_MAX)
     body = interactive.get("body")
     body_text = body.get("text") if isinstance(body, dict) else None
     if kind in ("button", "list", "cta_url", "flow"):
-        _text(body_text, "interactive['body']['text']", 4096 if kind == "list" else 1024)
+        _text(body_text, "interactive['body']['text']", LIST_BODY_MAX if kind == "list" else BUTTON_BODY_MAX)
     action = interactive.get("action")
     if not isinstance(action, dict):
         raise missing("interactive['action']")
@@ -216,8 +235,8 @@ def _check_reply_buttons(action: dict[str, Any]) -> dict[str, Any]:
         reply = button.get("reply") if isinstance(button, dict) else None
         if not isinstance(reply, dict):
             raise missing(f"interactive['action']['buttons'][{index}]['reply']")
-        button_id = _text(reply.get("id"), f"buttons[{index}]['reply']['id']", 256)
-        title = _text(reply.get("title"), f"buttons[{index}]['reply']['title']", 20)
+        button_id = _text(reply.get("id"), f"buttons[{index}]['reply']['id']", BUTTON_ID_MAX)
+        title = _text(reply.get("title"), f"buttons[{index}]['reply']['title']", BUTTON_TITLE_MAX)
         assert button_id is not None
         assert title is not None
         if button_id in seen:
@@ -227,30 +246,30 @@ def _check_reply_buttons(action: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_list(action: dict[str, Any]) -> dict[str, Any]:
-    _text(action.get("button"), "interactive['action']['button']", 20)
+    _text(action.get("button"), "interactive['action']['button']", LIST_BUTTON_MAX)
     sections = action.get("sections")
     if not isinstance(sections, list) or not sections:
         raise missing("interactive['action']['sections']")
-    if len(sections) > 10:
-        raise invalid("A list message may have at most 10 sections.")
+    if len(sections) > LIST_SECTIONS_MAX:
+        raise invalid(f"A list message may have at most {LIST_SECTIONS_MAX} sections.")
     rows: dict[str, str] = {}
     for s_index, section in enumerate(sections):
         section_rows = section.get("rows") if isinstance(section, dict) else None
         if not isinstance(section_rows, list) or not section_rows:
             raise missing(f"sections[{s_index}]['rows']")
         if len(sections) > 1:
-            _text(section.get("title"), f"sections[{s_index}]['title']", 24)
+            _text(section.get("title"), f"sections[{s_index}]['title']", SECTION_TITLE_MAX)
         for r_index, row in enumerate(section_rows):
             if not isinstance(row, dict):
                 raise bad_param(f"sections[{s_index}]['rows'][{r_index}] must be an object.")
-            row_id = _text(row.get("id"), f"rows[{r_index}]['id']", 200)
-            title = _text(row.get("title"), f"rows[{r_index}]['title']", 24)
-            _text(row.get("description"), f"rows[{r_index}]['description']", 72, required=False)
+            row_id = _text(row.get("id"), f"rows[{r_index}]['id']", ROW_ID_MAX)
+            title = _text(row.get("title"), f"rows[{r_index}]['title']", ROW_TITLE_MAX)
+            _text(row.get("description"), f"rows[{r_index}]['description']", ROW_DESCRIPTION_MAX, required=False)
             assert row_id is not None
             assert title is not None
             rows[row_id] = title
-    if len(rows) > 10:
-        raise invalid("A list message may have at most 10 rows in total.")
+    if len(rows) > LIST_ROWS_MAX:
+        raise invalid(f"A list message may have at most {LIST_ROWS_MAX} rows in total.")
     return {"rows": rows}
 
 
@@ -258,7 +277,7 @@ def _check_cta_url(action: dict[str, Any]) -> None:
     parameters = action.get("parameters")
     if not isinstance(parameters, dict):
         raise missing("interactive['action']['parameters']")
-    _text(parameters.get("display_text"), "parameters['display_text']", 20)
+    _text(parameters.get("display_text"), "parameters['display_text']", CTA_TEXT_MAX)
     url = _text(parameters.get("url"), "parameters['url']", 2000)
     if url and not url.startswith(("https://", "http://")):
         raise invalid("Param parameters['url'] must be an http(s) URL.")
@@ -273,7 +292,7 @@ def _check_flow_message(action: dict[str, Any], state: State, waba_id: str) -> d
     flow_id, flow_name = parameters.get("flow_id"), parameters.get("flow_name")
     if (flow_id is None) == (flow_name is None):
         raise invalid("Exactly one of flow_id and flow_name is required.")
-    _text(parameters.get("flow_cta"), "parameters['flow_cta']", 20)
+    _text(parameters.get("flow_cta"), "parameters['flow_cta']", FLOW_CTA_MAX)
     flow_action = parameters.get("flow_action", "navigate")
     if flow_action not in ("navigate", "data_exchange"):
         raise bad_param("Param flow_action must be one of {navigate, data_exchange}.")

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from waba_cli.sandbox.errors import GraphFailure, bad_param, invalid, missing
-from waba_cli.sandbox.rules.templates import find_template, variables
+from waba_cli.sandbox.rules.templates import BODY_MAX, HEADER_MAX, find_template, variables
 from waba_cli.sandbox.state import State, Template
 
 SENDABLE_TEMPLATE_STATUSES = ("APPROVED", "FLAGGED", "REINSTATED")
@@ -124,8 +124,10 @@ def _check_header_params(template: Template, params: list[Any] | None) -> None:
             raise GraphFailure(132000, f"header: expected {expected} parameter(s), received {len(got)}.")
         values = [_param_text(p, "header") for p in got]
         filled = _fill(str(header.get("text", "")), _as_values(got, values, template), _named(template))
-        if len(filled) > 60:
-            raise GraphFailure(132005, f"The filled-in header is {len(filled)} characters long; the maximum is 60.")
+        if len(filled) > HEADER_MAX:
+            raise GraphFailure(
+                132005, f"The filled-in header is {len(filled)} characters long; the maximum is {HEADER_MAX}."
+            )
         return
     if not params:
         raise GraphFailure(132000, f"header: expected 1 {fmt} parameter, received 0.")
@@ -166,8 +168,8 @@ def _check_body_params(template: Template, params: list[Any] | None) -> None:
                 132000, f"body: expected the named parameters {', '.join(names)}, received {', '.join(given)}."
             )
     filled = _fill(text, _as_values(got, values, template), _named(template))
-    if len(filled) > 1024:
-        raise GraphFailure(132005, f"The filled-in body is {len(filled)} characters long; the maximum is 1024.")
+    if len(filled) > BODY_MAX:
+        raise GraphFailure(132005, f"The filled-in body is {len(filled)} characters long; the maximum is {BODY_MAX}.")
 
 
 _SUB_TYPES = {"URL": "url", "QUICK_REPLY": "quick_reply", "COPY_CODE": "copy_code", "FLOW": "flow", "OTP": "url"}

@@ -33,6 +33,7 @@ def find_template(state: State, waba_id: str, name: str, language: str) -> tuple
 # -- template creation (§3.2, §3.3) ----------------------------------------------------------------
 
 CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
+PARAMETER_FORMATS = ("POSITIONAL", "NAMED")
 HEADER_FORMATS = ("TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION", "GIF")
 REJECTION_REASONS = (
     "ABUSIVE_CONTENT",
@@ -43,8 +44,25 @@ REJECTION_REASONS = (
     "SCAM",
     "TAG_CONTENT_MISMATCH",
 )
-_TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
+BUTTON_TYPES = ("QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE", "FLOW", "OTP")
+# valid at Meta, for catalogs, calling and contact requests: accepted without further checks
+SPECIALISED_BUTTONS = ("MPM", "SPM", "CATALOG", "VOICE_CALL", "CALL_PERMISSION_REQUEST", "REQUEST_CONTACT_INFO", "APP")
+OTP_TYPES = ("COPY_CODE", "ONE_TAP", "ZERO_TAP")
+# Meta's limits (§3.2, §3.3); waba's template validator has the same, by the same names
+NAME_MAX = 512
+HEADER_MAX = 60
+BODY_MAX = 1024
+FOOTER_MAX = 60
+BUTTON_TEXT_MAX = 25
+URL_MAX = 2000
+PHONE_MAX = 20
+COPY_CODE_MAX = 15
+BUTTONS_MAX = 10
+URL_BUTTONS_MAX = 2
+CODE_EXPIRATION = range(1, 91)  # minutes
+TTL_MAX = 30 * 24 * 3600
+_TEMPLATE_NAME = re.compile(rf"^[a-z0-9_]{{1,{NAME_MAX}}}$")
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
 _AUTH_BODY = "*{{1}}* is your verification code."
 _AUTH_SECURITY = " For your security, do not share this code."
 
@@ -61,13 +79,13 @@ def check_new_template(body: dict[str, Any], state: State, waba_id: str, limit: 
         raise template_error("The parameter name is required.", title="Missing template name")
     if not isinstance(name, str) or not _TEMPLATE_NAME.match(name):
         raise template_error(
-            "Template names may contain only lowercase letters, digits and underscores (at most 512).",
+            f"Template names may contain only lowercase letters, digits and underscores (at most {NAME_MAX}).",
             title="Invalid template name",
         )
     language = body.get("language")
     if not language:
         raise template_error("The parameter language is required.", title="Missing language")
-    if not isinstance(language, str) or not _LANGUAGE.match(language):
+    if not isinstance(language, str) or not LANGUAGE_CODE.match(language):
         raise template_error(f"The language {language!r} is not supported.", title="Invalid language")
     language = language.replace("-", "_")
     category = str(body.get("category") or "").upper()
@@ -77,7 +95,7 @@ def check_new_template(body: dict[str, Any], state: State, waba_id: str, limit: 
             title="Invalid category",
         )
     parameter_format = str(body.get("parameter_format") or "positional").upper()
-    if parameter_format not in ("POSITIONAL", "NAMED"):
+    if parameter_format not in PARAMETER_FORMATS:
         raise template_error("parameter_format must be positional or named.", title="Invalid parameter format")
     existing, _ = find_template(state, waba_id, name, language)
     if existing is not None:
@@ -105,7 +123,7 @@ def check_new_template(body: dict[str, Any], state: State, waba_id: str, limit: 
     if category == "AUTHENTICATION":
         _check_authentication(normalized)
     ttl = body.get("message_send_ttl_seconds")
-    if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or not -1 <= ttl <= 86400 * 30):
+    if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or not -1 <= ttl <= TTL_MAX):
         raise template_error("message_send_ttl_seconds must be a whole number of seconds.")
     return Template(
         id=state.new_id(),
@@ -144,7 +162,7 @@ def _normalize_component(raw: Any, category: str, parameter_format: str) -> dict
             raise template_error(f"The header format must be one of {', '.join(HEADER_FORMATS)}.", subcode=2388047)
         part["format"] = fmt
         if fmt == "TEXT":
-            text = _component_text(part, "header", 60, 2388040)
+            text = _component_text(part, "header", HEADER_MAX, 2388040)
             names = _check_variables(text, "header", named, part.get("example"), subcode=2388047)
             if len(names) > 1:
                 raise template_error("A header may have at most one variable.", subcode=2388047)
@@ -159,15 +177,18 @@ def _normalize_component(raw: Any, category: str, parameter_format: str) -> dict
         if category == "AUTHENTICATION" and not part.get("text"):
             part["text"] = _AUTH_BODY + (_AUTH_SECURITY if part.get("add_security_recommendation") else "")
             part["example"] = {"body_text": [["123456"]]}
-        text = _component_text(part, "body", 1024, 2388040)
+        text = _component_text(part, "body", BODY_MAX, 2388040)
         _check_variables(text, "body", named, part.get("example"), subcode=2388072)
     elif kind == "FOOTER":
         if category == "AUTHENTICATION" and "code_expiration_minutes" in part:
             minutes = part["code_expiration_minutes"]
-            if not isinstance(minutes, int) or not 1 <= minutes <= 90:
-                raise template_error("code_expiration_minutes must be between 1 and 90.", subcode=2388073)
+            if not isinstance(minutes, int) or minutes not in CODE_EXPIRATION:
+                raise template_error(
+                    f"code_expiration_minutes must be between {CODE_EXPIRATION[0]} and {CODE_EXPIRATION[-1]}.",
+                    subcode=2388073,
+                )
             part.setdefault("text", f"This code expires in {minutes} minutes.")
-        text = _component_text(part, "footer", 60, 2388040)
+        text = _component_text(part, "footer", FOOTER_MAX, 2388040)
         if variables(text):
             raise template_error("A footer may not contain variables.", subcode=2388073)
     elif kind == "BUTTONS":
@@ -220,8 +241,8 @@ def _check_buttons(part: dict[str, Any], category: str) -> None:  # noqa: PLR091
     buttons = part.get("buttons")
     if not isinstance(buttons, list) or not buttons:
         raise template_error("BUTTONS needs a non-empty buttons array.")
-    if len(buttons) > 10:
-        raise template_error("A template may have at most 10 buttons.")
+    if len(buttons) > BUTTONS_MAX:
+        raise template_error(f"A template may have at most {BUTTONS_MAX} buttons.")
     kinds: list[str] = []
     for index, button in enumerate(buttons):
         if not isinstance(button, dict):
@@ -231,12 +252,12 @@ def _check_buttons(part: dict[str, Any], category: str) -> None:  # noqa: PLR091
         kinds.append(kind)
         if kind in ("QUICK_REPLY", "URL", "PHONE_NUMBER", "FLOW") or (kind == "OTP" and "text" in button):
             text = button.get("text")
-            if not isinstance(text, str) or not text or len(text) > 25:
-                raise template_error(f"Button {index} needs a text of 1 to 25 characters.")
+            if not isinstance(text, str) or not text or len(text) > BUTTON_TEXT_MAX:
+                raise template_error(f"Button {index} needs a text of 1 to {BUTTON_TEXT_MAX} characters.")
         if kind == "URL":
             url = button.get("url")
-            if not isinstance(url, str) or not url.startswith(("https://", "http://")) or len(url) > 2000:
-                raise template_error(f"Button {index} needs an http(s) url of at most 2000 characters.")
+            if not isinstance(url, str) or not url.startswith(("https://", "http://")) or len(url) > URL_MAX:
+                raise template_error(f"Button {index} needs an http(s) url of at most {URL_MAX} characters.")
             count = len(variables(url))
             if count > 1 or (count == 1 and not re.search(r"\{\{\s*1\s*\}\}$", url)):
                 raise template_error(f"Button {index}: a URL may have one variable, {{{{1}}}}, at its end.")
@@ -244,23 +265,25 @@ def _check_buttons(part: dict[str, Any], category: str) -> None:  # noqa: PLR091
                 raise template_error(f"Button {index}: a URL with a variable needs an example.")
         elif kind == "PHONE_NUMBER":
             phone = button.get("phone_number")
-            if not isinstance(phone, str) or not phone or len(phone) > 20:
-                raise template_error(f"Button {index} needs a phone_number of at most 20 characters.")
+            if not isinstance(phone, str) or not phone or len(phone) > PHONE_MAX:
+                raise template_error(f"Button {index} needs a phone_number of at most {PHONE_MAX} characters.")
         elif kind == "COPY_CODE":
             example = button.get("example")
-            if not isinstance(example, str) or not example or len(example) > 15:
-                raise template_error(f"Button {index}: COPY_CODE needs an example of at most 15 characters.")
+            if not isinstance(example, str) or not example or len(example) > COPY_CODE_MAX:
+                raise template_error(
+                    f"Button {index}: COPY_CODE needs an example of at most {COPY_CODE_MAX} characters."
+                )
         elif kind == "FLOW":
             if not any(button.get(k) for k in ("flow_id", "flow_name", "flow_json")):
                 raise template_error(f"Button {index}: FLOW needs flow_id, flow_name or flow_json.")
         elif kind == "OTP":
             if category != "AUTHENTICATION":
                 raise template_error("OTP buttons are for AUTHENTICATION templates.")
-            if str(button.get("otp_type", "")).upper() not in ("COPY_CODE", "ONE_TAP", "ZERO_TAP"):
+            if str(button.get("otp_type", "")).upper() not in OTP_TYPES:
                 raise template_error(f"Button {index}: otp_type must be COPY_CODE, ONE_TAP or ZERO_TAP.")
-        elif kind not in ("QUICK_REPLY", "MPM", "SPM", "CATALOG", "VOICE_CALL", "APP"):
+        elif kind not in BUTTON_TYPES and kind not in SPECIALISED_BUTTONS:
             raise template_error(f"Button {index}: unknown button type {kind!r}.")
-    for kind, most in (("URL", 2), ("PHONE_NUMBER", 1), ("COPY_CODE", 1)):
+    for kind, most in (("URL", URL_BUTTONS_MAX), ("PHONE_NUMBER", 1), ("COPY_CODE", 1)):
         if kinds.count(kind) > most:
             raise template_error(f"A template may have at most {most} {kind} button(s).")
     quick = [i for i, k in enumerate(kinds) if k == "QUICK_REPLY"]
