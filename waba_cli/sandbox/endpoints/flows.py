@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
@@ -108,7 +109,7 @@ async def create_flow(sandbox: Runtime, call: Call) -> dict[str, Any]:
         flow.endpoint_uri = str(params["endpoint_uri"])
     answer: dict[str, Any] = {"id": flow.id}
     if params.get("flow_json"):
-        text = params["flow_json"] if isinstance(params["flow_json"], str) else _json_text(params["flow_json"])
+        text = params["flow_json"] if isinstance(params["flow_json"], str) else json.dumps(params["flow_json"])
         _set_flow_json(flow, text)
         answer["success"] = True
         answer["validation_errors"] = flow.validation_errors
@@ -221,9 +222,3 @@ def flow_status(sandbox: Runtime, flow: Flow, status: str) -> None:
         "new_status": status,
     }
     sandbox.emit_management(flow.waba_id, "flows", value)
-
-
-def _json_text(value: Any) -> str:
-    import json
-
-    return json.dumps(value)

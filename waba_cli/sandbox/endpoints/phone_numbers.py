@@ -7,6 +7,7 @@ webhook override), registration and verification codes, the business profile and
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -337,8 +338,6 @@ async def set_encryption(sandbox: Runtime, call: Call) -> dict[str, Any]:
 def _account_mode_filter(value: Any) -> str | None:
     if not value:
         return None
-    import json
-
     try:
         filters = json.loads(value) if isinstance(value, str) else value
     except ValueError:

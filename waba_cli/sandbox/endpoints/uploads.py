@@ -3,6 +3,7 @@ template headers and profile pictures refer to."""
 
 from __future__ import annotations
 
+import base64
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,7 @@ async def upload_bytes(sandbox: Runtime, call: Call) -> dict[str, Any]:
     if len(upload.data) < upload.file_length:
         return {"id": upload.id, "file_offset": len(upload.data)}
     if upload.handle is None:
-        encoded = _b64(upload.file_type.encode())
+        encoded = base64.b64encode(upload.file_type.encode()).decode()
         upload.handle = f"4::{encoded}:ARb{secrets.token_urlsafe(24)}"
     return {"h": upload.handle}
 
@@ -57,9 +58,3 @@ async def upload_bytes(sandbox: Runtime, call: Call) -> dict[str, Any]:
 async def get_upload(sandbox: Runtime, call: Call) -> dict[str, Any]:
     upload: UploadSession = call.obj
     return {"id": upload.id, "file_offset": len(upload.data)}
-
-
-def _b64(data: bytes) -> str:
-    import base64
-
-    return base64.b64encode(data).decode()
