@@ -1,8 +1,9 @@
 """What the sandbox remembers: the objects of its Graph API, the messages it saw, and persistence.
 
 Everything lives in one ``State`` (one event loop, so no locks). Objects addressable as
-``/{id}`` are registered by id with their kind. ``save``/``load`` write and read the whole state as
-one JSON document (bytes as base64), atomically, so ``--state FILE`` survives restarts.
+``/{id}`` are registered by id with their kind; new ids, wamids and times are written in Meta's
+shapes. ``save``/``load`` write and read the whole state as one JSON document (bytes as base64),
+atomically, so ``--state FILE`` survives restarts. A leaf: it imports nothing else of the sandbox.
 """
 
 from __future__ import annotations
