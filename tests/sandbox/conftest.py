@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from waba_cli.sandbox import fixtures
-from waba_cli.sandbox.api import Request
+from waba_cli.sandbox.runtime import Request
 
 TOKEN = fixtures.ACCESS_TOKEN
 PNID = fixtures.PHONE_NUMBER_ID

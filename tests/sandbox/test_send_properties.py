@@ -9,9 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.sandbox.conftest import post_message
-from waba_cli.sandbox.api import Options, Sandbox
+from waba_cli.sandbox.core import Sandbox
 from waba_cli.sandbox.fixtures import seed_state
-from waba_cli.sandbox.rules import MESSAGE_TYPES
+from waba_cli.sandbox.rules.messages import MESSAGE_TYPES
+from waba_cli.sandbox.runtime import Options
 
 SANDBOX = Sandbox(seed_state(), Options(bench=True))
 json_values = st.recursive(

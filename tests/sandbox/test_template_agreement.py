@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from waba_cli.domain.templates.forms import to_request
 from waba_cli.domain.templates.rules import validate
-from waba_cli.sandbox.api import Options, Request, Sandbox
+from waba_cli.sandbox.core import Sandbox
 from waba_cli.sandbox.fixtures import ACCESS_TOKEN, WABA_ID, seed_state
+from waba_cli.sandbox.runtime import Options, Request
 
 words = st.lists(
     st.sampled_from(["your", "order", "is", "ready", "thanks", "for", "shopping", "$24.90", "today,", "we", "ship"]),
@@ -61,7 +62,7 @@ def _create(request: dict[str, Any]) -> tuple[int, Any]:
     sandbox = Sandbox(seed_state(), Options())  # a fresh world: names never collide
 
     async def post() -> tuple[int, Any]:
-        sandbox._later = lambda *_args: None  # type: ignore[method-assign]  # no review: no running server
+        sandbox.later = lambda *_args: None  # type: ignore[method-assign]  # no review: no running server
         return await sandbox.handle(
             Request(
                 "POST",

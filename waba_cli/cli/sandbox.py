@@ -93,7 +93,7 @@ def serve(
     signal.signal(signal.SIGINT, _stop_before_serving)
 
     from waba_cli.sandbox import fixtures
-    from waba_cli.sandbox.api import Options
+    from waba_cli.sandbox.runtime import Options
     from waba_cli.sandbox.server import bind, make_app
     from waba_cli.sandbox.server import serve as run_server
 
@@ -189,8 +189,8 @@ def inbound(
         raise UsageError(f"--from must be a phone number, got {sender!r}")
 
     from waba_cli.sandbox import client
+    from waba_cli.sandbox.errors import GraphFailure
     from waba_cli.sandbox.inbound import standalone_payload
-    from waba_cli.sandbox.rules import GraphFailure
 
     params: dict[str, object] = {"to": to, "from": sender, "name": name, **given}
     if webhook_url:

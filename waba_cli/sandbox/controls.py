@@ -12,11 +12,13 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from waba_cli.sandbox import fixtures
-from waba_cli.sandbox.rules import GraphFailure, bad_param, not_found
+from waba_cli.sandbox.endpoints.flows import flow_status
+from waba_cli.sandbox.endpoints.templates import template_event
+from waba_cli.sandbox.errors import GraphFailure, bad_param, not_found
 from waba_cli.sandbox.state import Token
 
 if TYPE_CHECKING:
-    from waba_cli.sandbox.api import Sandbox
+    from waba_cli.sandbox.runtime import Runtime
 
 QUALITY = ("GREEN", "YELLOW", "RED", "UNKNOWN", "NA")
 NUMBER_STATUSES = ("CONNECTED", "DISCONNECTED", "PENDING", "FLAGGED", "RESTRICTED", "RATE_LIMITED", "UNVERIFIED")
@@ -25,7 +27,7 @@ TEMPLATE_STATUSES = ("APPROVED", "PAUSED", "DISABLED", "FLAGGED", "REINSTATED", 
 FLOW_HEALTH = ("PUBLISHED", "THROTTLED", "BLOCKED")
 
 
-def control(sandbox: Sandbox, segments: list[str], params: dict[str, Any]) -> dict[str, Any]:
+def control(sandbox: Runtime, segments: list[str], params: dict[str, Any]) -> dict[str, Any]:
     """Apply ``POST /_sandbox/<kind>[/<id>]``; the changed object's new values."""
     kind, object_id = segments[0], (segments[1] if len(segments) > 1 else None)
     if kind == "tokens" and object_id is None:
@@ -50,7 +52,7 @@ def _choice(params: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str 
     return str(value).upper()
 
 
-def _new_token(sandbox: Sandbox, params: dict[str, Any]) -> dict[str, Any]:
+def _new_token(sandbox: Runtime, params: dict[str, Any]) -> dict[str, Any]:
     """A new system-user token of the sandbox app: ``expires_in`` seconds (none: never), ``scopes``."""
     expires_in = params.get("expires_in")
     scopes = params.get("scopes") or list(fixtures.SCOPES)
@@ -72,7 +74,7 @@ def _new_token(sandbox: Sandbox, params: dict[str, Any]) -> dict[str, Any]:
     return {"access_token": token.token, "expires_at": token.expires_at, "scopes": token.scopes}
 
 
-def _revoke_token(sandbox: Sandbox, value: str) -> dict[str, Any]:
+def _revoke_token(sandbox: Runtime, value: str) -> dict[str, Any]:
     token = sandbox.state.tokens.get(value)
     if token is None:
         raise not_found("token", "POST")
@@ -81,7 +83,7 @@ def _revoke_token(sandbox: Sandbox, value: str) -> dict[str, Any]:
     return {"success": True}
 
 
-def _change_number(sandbox: Sandbox, phone_number_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def _change_number(sandbox: Runtime, phone_number_id: str, params: dict[str, Any]) -> dict[str, Any]:
     number = sandbox.state.phone_numbers.get(phone_number_id)
     if number is None:
         raise not_found(phone_number_id, "POST")
@@ -130,9 +132,7 @@ def _change_number(sandbox: Sandbox, phone_number_id: str, params: dict[str, Any
     }
 
 
-def _change_template(sandbox: Sandbox, template_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    from waba_cli.sandbox.api import template_event
-
+def _change_template(sandbox: Runtime, template_id: str, params: dict[str, Any]) -> dict[str, Any]:
     template = sandbox.state.templates.get(template_id)
     if template is None:
         raise not_found(template_id, "POST")
@@ -163,7 +163,7 @@ def _change_template(sandbox: Sandbox, template_id: str, params: dict[str, Any])
     return {"id": template.id, "status": template.status, "quality_score": template.quality_score}
 
 
-def _change_flow(sandbox: Sandbox, flow_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def _change_flow(sandbox: Runtime, flow_id: str, params: dict[str, Any]) -> dict[str, Any]:
     flow = sandbox.state.flows.get(flow_id)
     if flow is None:
         raise not_found(flow_id, "POST")
@@ -172,6 +172,6 @@ def _change_flow(sandbox: Sandbox, flow_id: str, params: dict[str, Any]) -> dict
         raise bad_param(f"status must be one of {', '.join(FLOW_HEALTH)}.")
     if flow.status not in FLOW_HEALTH:
         raise bad_param(f"Only published Flows change health; this one is {flow.status}.")
-    sandbox.flow_status(flow, status)
+    flow_status(sandbox, flow, status)
     sandbox.state.dirty = True
     return {"id": flow.id, "status": flow.status}

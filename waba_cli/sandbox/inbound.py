@@ -12,13 +12,14 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from waba_cli.sandbox import fixtures, rules
-from waba_cli.sandbox.rules import GraphFailure, bad_param, missing
-from waba_cli.sandbox.state import Message
+from waba_cli.sandbox import fixtures
+from waba_cli.sandbox.errors import GraphFailure, bad_param, missing
+from waba_cli.sandbox.rules.phones import country_of, wa_id_of
+from waba_cli.sandbox.state import Message, wamid
 from waba_cli.sandbox.webhooks import envelope, messages_value, send_once
 
 if TYPE_CHECKING:
-    from waba_cli.sandbox.api import Sandbox
+    from waba_cli.sandbox.runtime import Runtime
 
 KINDS = ("text", "button", "flow_reply")
 
@@ -76,7 +77,7 @@ def _kind_and_value(params: dict[str, Any]) -> tuple[str, str]:
     return kind, str(value)
 
 
-def _offer(sandbox: Sandbox, phone_number_id: str, contact: str, kind: str, value: str) -> Message | None:
+def _offer(sandbox: Runtime, phone_number_id: str, contact: str, kind: str, value: str) -> Message | None:
     """The newest message to this customer that offers what they answer (a button, row or Flow)."""
     if kind == "text":
         return None
@@ -96,7 +97,7 @@ def _offer(sandbox: Sandbox, phone_number_id: str, contact: str, kind: str, valu
     return None
 
 
-async def deliver_inbound(sandbox: Sandbox, params: dict[str, Any]) -> dict[str, Any]:
+async def deliver_inbound(sandbox: Runtime, params: dict[str, Any]) -> dict[str, Any]:
     """``POST /_sandbox/inbound``: record a customer's message and deliver its signed webhook."""
     state = sandbox.state
     to = params.get("to")
@@ -105,14 +106,14 @@ async def deliver_inbound(sandbox: Sandbox, params: dict[str, Any]) -> dict[str,
     number = state.number_by_phone(str(to))
     if number is None:
         raise bad_param(f"{to} is not a number of this sandbox (try {fixtures.PHONE_NUMBER}).")
-    sender = rules.wa_id_of(str(params.get("from") or ""), number.country_dial_code)
+    sender = wa_id_of(str(params.get("from") or ""), country_of(number.digits)[1])
     if sender is None:
         raise bad_param(f"from ({params.get('from')}) is not a phone number.")
     kind, value = _kind_and_value(params)
     offer = _offer(sandbox, number.id, sender, kind, value)
     if kind == "flow_reply" and offer is None and not params.get("webhook_url"):
         sandbox.log(f"    no Flow message was sent to {sender}: the reply has no context")
-    message_id = rules.wamid(sender, inbound=True)
+    message_id = wamid(sender, inbound=True)
     body = customer_message(kind, value, sender, message_id, offer=offer, business_digits=number.digits)
     now = time.time()
     state.windows[(number.id, sender)] = now
@@ -124,7 +125,7 @@ async def deliver_inbound(sandbox: Sandbox, params: dict[str, Any]) -> dict[str,
         type=body["type"],
         created_at=now,
         status="received",
-        country=rules.country_of(sender)[0],
+        country=country_of(sender)[0],
     )
     state.dirty = True
     url = params.get("webhook_url") or sandbox.messages_url(number)
@@ -158,11 +159,11 @@ def standalone_payload(
     phone_number_id = next((pnid for pnid, phone in numbers.items() if phone.lstrip("+") == digits), None)
     if phone_number_id is None:
         raise bad_param(f"{to} is not a sandbox number ({fixtures.PHONE_NUMBER} or {fixtures.SECOND_PHONE_NUMBER}).")
-    wa_id = rules.wa_id_of(sender, "1")
+    wa_id = wa_id_of(sender, "1")
     if wa_id is None:
         raise bad_param(f"--from {sender} is not a phone number.")
     kind, value = _kind_and_value({kind: value})
-    body = customer_message(kind, value, wa_id, rules.wamid(wa_id, inbound=True), business_digits=digits)
+    body = customer_message(kind, value, wa_id, wamid(wa_id, inbound=True), business_digits=digits)
     contact = {"profile": {"name": name}, "wa_id": wa_id}
     change = messages_value(digits, phone_number_id, contacts=[contact], messages=[body])
     return envelope(fixtures.WABA_ID, [{"value": change, "field": "messages"}])

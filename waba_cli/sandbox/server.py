@@ -18,7 +18,8 @@ from typing import Any
 import uvicorn
 import uvloop
 
-from waba_cli.sandbox.api import Options, Raw, Request, Sandbox
+from waba_cli.sandbox.core import Sandbox
+from waba_cli.sandbox.runtime import Options, Raw, Request
 from waba_cli.sandbox.state import State
 
 Scope = dict[str, Any]

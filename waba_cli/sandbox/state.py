@@ -1,20 +1,22 @@
 """What the sandbox remembers: the objects of its Graph API, the messages it saw, and persistence.
 
 Everything lives in one ``State`` (one event loop, so no locks). Objects addressable as
-``/{id}`` are registered by id with their kind. ``save``/``load`` write and read the whole state as
-one JSON document (bytes as base64), atomically, so ``--state FILE`` survives restarts.
+``/{id}`` are registered by id with their kind; new ids, wamids and times are written in Meta's
+shapes. ``save``/``load`` write and read the whole state as one JSON document (bytes as base64),
+atomically, so ``--state FILE`` survives restarts. A leaf: it imports nothing else of the sandbox.
 """
 
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import os
 import secrets
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
-from functools import cached_property
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -99,12 +101,6 @@ class PhoneNumber:
     @property
     def digits(self) -> str:
         return self.phone_number.lstrip("+")
-
-    @cached_property
-    def country_dial_code(self) -> str:
-        from waba_cli.sandbox.rules import country_of
-
-        return country_of(self.digits)[1]
 
 
 @dataclass
@@ -196,6 +192,30 @@ class Message:
     extra: dict[str, Any] | None = None
 
 
+_WAMID_PREFIX = secrets.token_hex(3).upper()  # per process: ids stay unique across restarts with --state
+_WAMID_SEQUENCE = itertools.count(1)
+
+
+def wamid(wa_id: str, *, inbound: bool = False) -> str:
+    """A message id shaped like Meta's: ``wamid.`` + base64 of the contact and a unique id.
+
+    A counter rather than random bytes: the send path runs thousands of times a second.
+    """
+    contact = wa_id.encode()
+    ident = f"{_WAMID_PREFIX}{next(_WAMID_SEQUENCE):012X}".encode()
+    if inbound:
+        marker, ident = b"\x12", b"3A" + ident
+    else:
+        marker = b"\x11"
+    raw = b"\x1c\x18" + bytes([len(contact)]) + contact + b"\x15\x02\x00" + marker + b"\x18"
+    return "wamid." + base64.b64encode(raw + bytes([len(ident)]) + ident + b"\x00").decode()
+
+
+def iso(at: float) -> str:
+    """A unix time as Graph writes times in fields (``2024-05-29T16:26:40+0000``)."""
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
 Obj = App | Waba | PhoneNumber | Template | Flow | Media | UploadSession
 T = TypeVar("T")
 _KINDS: dict[str, type[Any]] = {
@@ -253,6 +273,11 @@ class State:
             return self.phone_numbers[value]
         digits = "".join(ch for ch in value if ch.isdigit())
         return next((n for n in self.phone_numbers.values() if n.digits == digits), None)
+
+    def numbers_of(self, waba_id: str) -> list[PhoneNumber]:
+        """A WABA's numbers, the last onboarded first (as Graph lists them)."""
+        numbers = [n for n in self.phone_numbers.values() if n.waba_id == waba_id]
+        return sorted(numbers, key=lambda n: n.last_onboarded_time, reverse=True)
 
     def templates_of(self, waba_id: str) -> list[Template]:
         return [t for t in self.templates.values() if t.waba_id == waba_id]

@@ -5,6 +5,7 @@ signed with ``X-Hub-Signature-256: sha256=<hmac of the raw bytes with the app se
 queued within a few milliseconds of each other go out in one delivery (Meta batches too: up to
 1,000 updates per POST), statuses of one number merged into one change. A delivery that does not
 get a 2xx is retried with backoff (Meta retries for days; the sandbox for about half a minute).
+Before a callback URL is accepted, Meta's verification request must get the challenge back.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import contextlib
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from waba_cli.sandbox.errors import GraphFailure
 
 OBJECT = "whatsapp_business_account"
 MAX_BATCH = 1000
@@ -67,6 +71,25 @@ async def send_once(url: str, payload: dict[str, Any], app_secret: str, *, timeo
     async with httpx.AsyncClient(timeout=timeout) as client:
         response = await post_signed(client, url, payload, app_secret)
         return response.status_code
+
+
+async def verify_callback(url: str, verify_token: Any) -> None:
+    """Meta's verification request (§8.2): the URL must echo the challenge."""
+    challenge = str(secrets.randbelow(10**9))
+    query = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": str(verify_token or "")}
+    problem = None
+    try:
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            response = await client.get(url, params=query)
+        if response.status_code != 200 or response.text.strip() != challenge:
+            problem = f"The URL answered HTTP {response.status_code} without the challenge"
+    except httpx.HTTPError as exc:
+        problem = f"The URL could not be reached ({type(exc).__name__})"
+    if problem:
+        raise GraphFailure(
+            2200,
+            message=f"(#2200) Callback verification failed with the following errors: {problem}",
+        )
 
 
 @dataclass(slots=True)

@@ -1,15 +1,17 @@
-"""Cursor pagination (§1.4), request parameters and multipart bodies, as the sandbox reads them."""
+"""What a Graph request says, as the sandbox reads it: its parameters (query string, JSON, form or
+multipart body, §1.3), field selection (``fields=a,b.start(1)``, §1.3) and cursor pagination (§1.4)."""
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from email import policy
 from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from waba_cli.sandbox.rules import bad_param
+from waba_cli.sandbox.errors import bad_param
 
 
 def cursor(position: int) -> str:
@@ -110,3 +112,69 @@ def multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, str
         kind = part.get_content_type() if part.get("content-type") else None
         parts[name] = (filename, kind, data if isinstance(data, bytes) else b"")
     return parts
+
+
+# -- field selection (§1.3) ------------------------------------------------------------------------
+
+
+def split_top(text: str, separator: str = ",") -> list[str]:
+    """Split at ``separator`` outside brackets and quotes."""
+    parts: list[str] = []
+    depth, quote = 0, ""
+    current: list[str] = []
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == separator and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+            continue
+        current.append(ch)
+    if "".join(current).strip():
+        parts.append("".join(current).strip())
+    return parts
+
+
+_MODIFIER = re.compile(r"\.([a-z_]+)\(((?:[^()]|\([^()]*\))*)\)")
+
+
+def parse_fields(value: str) -> list[tuple[str, dict[str, str]]]:
+    """``fields=a,b.start(1).end(2)`` as [("a", {}), ("b", {"start": "1", "end": "2"})]."""
+    result: list[tuple[str, dict[str, str]]] = []
+    for part in split_top(value):
+        name_end = len(part)
+        for i, ch in enumerate(part):
+            if ch in ".{(":
+                name_end = i
+                break
+        name = part[:name_end]
+        modifiers = {m.group(1): m.group(2) for m in _MODIFIER.finditer(part[name_end:])}
+        result.append((name, modifiers))
+    return result
+
+
+def parse_list(value: str) -> list[str]:
+    """A Graph list argument: ``[]``, ``["US","BR"]``, ``[0,2]`` or ``US,IN``."""
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError:
+            items = [p.strip().strip("\"'") for p in text[1:-1].split(",")]
+        return [str(i) for i in items if str(i) != ""] if isinstance(items, list) else []
+    return [p.strip().strip("\"'") for p in text.split(",") if p.strip()]
+
+
+def requested_fields(params: dict[str, Any], default: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
+    """The fields a request asks for (``fields=``), else the node's default fields."""
+    value = params.get("fields")
+    if not value:
+        return [(name, {}) for name in default]
+    return parse_fields(str(value))

@@ -1,0 +1,61 @@
+"""``GET /debug_token`` (§5.3): what a token is, for whom, until when, with which scopes."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from waba_cli.sandbox.auth import MANAGEMENT, MESSAGING, authenticate, bearer, is_app_token
+from waba_cli.sandbox.errors import GraphFailure, missing
+
+if TYPE_CHECKING:
+    from waba_cli.sandbox.runtime import Request, Runtime
+
+
+def debug_token(sandbox: Runtime, request: Request, params: dict[str, Any]) -> dict[str, Any]:
+    caller = bearer(request, params)
+    if caller is None:
+        raise GraphFailure(190, message="(#190) An access token is required to inspect a token.", http_status=401)
+    if "|" in caller:
+        if not is_app_token(sandbox.state, caller):
+            raise GraphFailure(190, message="Invalid OAuth access token signature.", http_status=401)
+    else:
+        authenticate(sandbox.state, request, {"access_token": caller})
+    input_token = params.get("input_token")
+    if not input_token:
+        raise missing("input_token")
+    token = sandbox.state.tokens.get(str(input_token))
+    if token is None:
+        return {
+            "data": {
+                "is_valid": False,
+                "error": {"code": 190, "message": "Invalid OAuth access token.", "subcode": 467},
+                "scopes": [],
+            }
+        }
+    expired = bool(token.expires_at and token.expires_at < time.time())
+    data: dict[str, Any] = {
+        "app_id": token.app_id,
+        "type": token.type,
+        "application": sandbox.state.app.name,
+        "data_access_expires_at": 0 if not token.expires_at else token.expires_at + 90 * 86400,
+        "expires_at": token.expires_at,
+        "is_valid": token.valid and not expired,
+        "issued_at": token.issued_at,
+        "scopes": list(token.scopes),
+        "granular_scopes": [
+            {"scope": scope, "target_ids": list(token.target_ids)}
+            if scope in (MANAGEMENT, MESSAGING) and token.target_ids
+            else {"scope": scope}
+            for scope in token.scopes
+            if scope != "public_profile"
+        ],
+        "user_id": token.user_id,
+    }
+    if not data["is_valid"]:
+        data["error"] = {
+            "code": 190,
+            "message": "Error validating access token: Session has expired.",
+            "subcode": 463,
+        }
+    return {"data": data}
