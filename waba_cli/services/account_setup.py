@@ -20,7 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session, col, select
 
 from waba_cli.db.models.accounts import Account, PhoneNumber
-from waba_cli.db.models.base import utcnow
+from waba_cli.db.timestamps import utcnow
 from waba_cli.errors import UsageError, ValidationError
 from waba_cli.graph.errors import AuthError, GraphError
 from waba_cli.services import validation as check

@@ -61,9 +61,11 @@ from sqlalchemy import Boolean, Connection, Table, and_, bindparam, case, func, 
 from sqlmodel import select as select_rows
 
 from waba_cli.db.models.accounts import Account, PhoneNumber
+from waba_cli.db.models.base import table_of
 from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
 from waba_cli.db.models.logs import ApiCall
 from waba_cli.db.models.messages import Message, MessageStatus
+from waba_cli.db.timestamps import aware
 from waba_cli.errors import NotFoundError, OperationError, UsageError, ValidationError
 from waba_cli.services.ratelimit import Pacer, throughput_of
 from waba_cli.services.webhooks import STATUS_RANK
@@ -77,11 +79,11 @@ if TYPE_CHECKING:
     from waba_cli.graph.errors import GraphError
     from waba_cli.services.context import CommandContext
 
-CAMPAIGN = Campaign.__table__  # type: ignore[attr-defined]
-RECIPIENT = CampaignRecipient.__table__  # type: ignore[attr-defined]
-MESSAGE = Message.__table__  # type: ignore[attr-defined]
-MESSAGE_STATUS = MessageStatus.__table__  # type: ignore[attr-defined]
-API_CALL = ApiCall.__table__  # type: ignore[attr-defined]
+CAMPAIGN = table_of(Campaign)
+RECIPIENT = table_of(CampaignRecipient)
+MESSAGE = table_of(Message)
+MESSAGE_STATUS = table_of(MessageStatus)
+API_CALL = table_of(ApiCall)
 
 PROBLEMS_SHOWN = 1000  # invalid / duplicate / outside-window rows listed one by one; beyond that only counted
 OUTSIDE_WINDOW = "outside the 24-hour customer-service window; send an approved template instead, or --force"
@@ -848,7 +850,7 @@ def _inside_window(conn: Connection, phone_number_id: str, contacts: Sequence[st
 
 
 def _account_numbers(conn: Connection, account: Account) -> list[str]:
-    numbers = PhoneNumber.__table__.c  # type: ignore[attr-defined]
+    numbers = table_of(PhoneNumber).c
     return list(conn.execute(select(numbers.phone_number_id).where(numbers.account_id == account.id)).scalars())
 
 
@@ -908,12 +910,8 @@ def _owner_alive(owner: str | None, heartbeat_at: datetime | None, now: datetime
         except PermissionError:
             return True
         return True
-    beat = _aware(heartbeat_at) if heartbeat_at else None
+    beat = aware(heartbeat_at) if heartbeat_at else None
     return beat is not None and now - beat < STALE_OWNER
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _insert_ignore(conn: Connection, table: Table, keys: Sequence[str]) -> Any:
@@ -1418,8 +1416,8 @@ class _Run:
         now, wall = time.monotonic(), datetime.now(UTC)
         for row in rows:
             item = _Item(row.id, row.line, row.phone, list(row.params or []), row.attempts)
-            if row.not_before is not None and _aware(row.not_before) > wall:
-                wait = (_aware(row.not_before) - wall).total_seconds()
+            if row.not_before is not None and aware(row.not_before) > wall:
+                wait = (aware(row.not_before) - wall).total_seconds()
                 heapq.heappush(self.delayed, (now + wait, item.id, item))
             else:
                 self.queue.append(item)

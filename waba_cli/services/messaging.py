@@ -31,13 +31,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, Table, and_, case, func, update
+from sqlalchemy import Connection, and_, case, func, update
 from sqlmodel import Session, col, select
 
 from waba_cli.db.models.accounts import Account, PhoneNumber
+from waba_cli.db.models.base import table_of
 from waba_cli.db.models.flows import Flow
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.templates import MessageTemplate
+from waba_cli.db.timestamps import aware
 from waba_cli.errors import DryRunRequest, NotFoundError, UsageError, ValidationError, WabaError
 from waba_cli.services import payloads, template_rules, validation
 from waba_cli.services.webhooks import STATUS_RANK, lock_wamids
@@ -59,12 +61,7 @@ AUTH_CODE_MAX = 15
 MEDIA_KINDS = ("image", "document", "video", "audio", "sticker")
 HEADER_MEDIA_KINDS = ("image", "document", "video")
 
-
-def _table(model: Any) -> Table:
-    return cast("Table", model.__table__)
-
-
-_MESSAGE = _table(Message)
+_MESSAGE = table_of(Message)
 
 
 @dataclass(frozen=True)
@@ -150,17 +147,13 @@ def sender(session: Session, account: Account, ref: str | None = None, region: s
 # -- the rules ---------------------------------------------------------------------------------
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def last_inbound_at(session: Session, phone_number_id: str, contact: str) -> datetime | None:
     """When the contact last wrote to that business number (None: never, as far as waba knows)."""
     query = select(func.max(Message.created_at)).where(
         Message.phone_number_id == phone_number_id, Message.contact == contact, Message.direction == "in"
     )
     last = session.exec(query).one()
-    return _aware(last) if last is not None else None
+    return aware(last) if last is not None else None
 
 
 def window_open(session: Session, phone_number_id: str, contact: str, now: datetime | None = None) -> bool:
@@ -905,7 +898,7 @@ def since(value: str, now: datetime | None = None) -> datetime:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise ValidationError("--since", f"{value!r} is neither a duration (7d, 12h, 30m, 2w) nor a date") from None
-    return _aware(moment)
+    return aware(moment)
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,16 @@ import json
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from waba_cli.db.models.base import utcnow
 from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
+from waba_cli.db.timestamps import aware as _aware
+from waba_cli.db.timestamps import utcnow
 from waba_cli.errors import NotFoundError, OperationError, UsageError, ValidationError
 from waba_cli.services import template_rules as rules
 from waba_cli.services.template_rules import (
@@ -991,10 +992,6 @@ class ApplyResult:
     @property
     def failed(self) -> list[PlanItem]:
         return [i for i in self.items if i.outcome and i.outcome != "done"]
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def plan_changes(

@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import (
@@ -60,13 +60,15 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 
 from waba_cli.db.models.accounts import Account, PhoneNumber
+from waba_cli.db.models.base import table_of
 from waba_cli.db.models.bot import AutoReply
 from waba_cli.db.models.flows import Flow
 from waba_cli.db.models.logs import AccountHealthLog
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.webhooks import WebhookEvent, WebhookItem
+from waba_cli.db.timestamps import utcnow
 from waba_cli.errors import NotFoundError, OperationError
-from waba_cli.services.webhook_intake import Delivery, Keys, one_line, parse_body, utcnow
+from waba_cli.services.webhook_intake import Delivery, Keys, one_line, parse_body
 
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
@@ -111,19 +113,15 @@ REPLYABLE_TYPES = frozenset(
 _ERROR_LEN = 500
 
 
-def _table(model: Any) -> Table:
-    return cast("Table", model.__table__)
-
-
-MESSAGE = _table(Message)
-MESSAGE_STATUS = _table(MessageStatus)
-WEBHOOK_EVENT = _table(WebhookEvent)
-WEBHOOK_ITEM = _table(WebhookItem)
-AUTO_REPLY = _table(AutoReply)
-HEALTH_LOG = _table(AccountHealthLog)
-PHONE_NUMBER = _table(PhoneNumber)
-ACCOUNT = _table(Account)
-FLOW = _table(Flow)
+MESSAGE = table_of(Message)
+MESSAGE_STATUS = table_of(MessageStatus)
+WEBHOOK_EVENT = table_of(WebhookEvent)
+WEBHOOK_ITEM = table_of(WebhookItem)
+AUTO_REPLY = table_of(AutoReply)
+HEALTH_LOG = table_of(AccountHealthLog)
+PHONE_NUMBER = table_of(PhoneNumber)
+ACCOUNT = table_of(Account)
+FLOW = table_of(Flow)
 
 
 # -- keys: signatures and verify tokens --------------------------------------------------------
