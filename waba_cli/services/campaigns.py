@@ -66,9 +66,9 @@ from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
 from waba_cli.db.models.logs import ApiCall
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.timestamps import aware
+from waba_cli.domain.statuses import STATUS_RANK, may_replace
 from waba_cli.errors import NotFoundError, OperationError, UsageError, ValidationError
 from waba_cli.services.ratelimit import Pacer, throughput_of
-from waba_cli.services.webhooks import STATUS_RANK
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -995,11 +995,8 @@ def _best_statuses(conn: Connection, wamids: Sequence[str]) -> dict[str, Any]:
     s = MESSAGE_STATUS.c
     for chunk in _chunks(list(wamids), 500):
         for row in conn.execute(select(MESSAGE_STATUS).where(s.wamid.in_(chunk))):
-            rank = STATUS_RANK.get(row.status)
-            if rank is None:
-                continue
             current = best.get(row.wamid)
-            if current is None or rank > STATUS_RANK[current.status]:
+            if may_replace(current.status if current else None, row.status):
                 best[row.wamid] = row
     return best
 
@@ -1642,7 +1639,7 @@ class _Run:
         """Moves for statuses whose webhook came before the send was recorded (they wait in message_status)."""
         moves = []
         for wamid, status in _best_statuses(self.conn, wamids).items():
-            if STATUS_RANK[status.status] > STATUS_RANK["accepted"]:
+            if may_replace("accepted", status.status):
                 at = status.status_at or status.received_at
                 moves.append(_move(None, status.status, at, now, wamid=wamid, error=status))
         return moves

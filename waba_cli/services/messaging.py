@@ -16,7 +16,7 @@ The path of a send (``waba send ...``, auto-replies, the demo; campaigns reuse `
    without a code when the request never left (no connection). A request written without an
    answer, or a process that dies in between, leaves a ``queued`` row: the attempt is known, its
    outcome in doubt (Meta's send API is not idempotent, so nothing resends it blindly). The
-   sender's writes follow the webhooks' forward-only rule (``webhooks.STATUS_RANK``): a ``sent`` or
+   sender's writes follow the webhooks' forward-only rule (``domain.statuses``): a ``sent`` or
    ``delivered`` webhook that arrived before ``accepted`` was recorded (it waits in
    ``message_status``, keyed by wamid) wins.
 """
@@ -40,9 +40,11 @@ from waba_cli.db.models.flows import Flow
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.templates import MessageTemplate
 from waba_cli.db.timestamps import aware
+from waba_cli.domain import statuses
+from waba_cli.domain.statuses import MESSAGE_STATUSES, STATUS_RANK
 from waba_cli.errors import DryRunRequest, NotFoundError, UsageError, ValidationError, WabaError
 from waba_cli.services import payloads, template_rules, validation
-from waba_cli.services.webhooks import STATUS_RANK, lock_wamids
+from waba_cli.services.webhooks import lock_wamids
 
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
@@ -56,7 +58,6 @@ SUPPRESSING_ERRORS = {
     131050: "stopped marketing messages from this business",
     131026: "could not be reached (not on WhatsApp, terms not accepted, or an old app)",
 }
-MESSAGE_STATUSES = frozenset({*STATUS_RANK, "received"})
 AUTH_CODE_MAX = 15
 MEDIA_KINDS = ("image", "document", "video", "audio", "sticker")
 HEADER_MEDIA_KINDS = ("image", "document", "video")
@@ -805,11 +806,11 @@ def _record_accepted(db: Database, message_id: int, wamid: str, now: datetime) -
         )
         history = session.exec(select(MessageStatus).where(MessageStatus.wamid == wamid)).all()
         known = [h for h in history if h.status in STATUS_RANK]
-        best = max(known, key=lambda h: STATUS_RANK[h.status], default=None)
+        best = statuses.furthest(known, lambda h: h.status)
         # nothing else can have priced this row: webhooks find it by wamid, set only now
         pricing = next((h.pricing for h in known if h.pricing), None)
         extra = {"pricing": pricing} if pricing else {}
-        if best is None or STATUS_RANK[best.status] <= STATUS_RANK["accepted"]:
+        if best is None or not statuses.may_replace("accepted", best.status):
             if extra:
                 session.execute(update(_MESSAGE).where(_MESSAGE.c.id == message_id).values(**extra))
             return "accepted"
@@ -975,7 +976,7 @@ class MessageView:
 
     def _from_statuses(self, wamid: str) -> dict[str, Any]:
         """What the statuses say of a message waba did not send (no ``message`` row): the same keys."""
-        furthest = max(self.history, key=lambda h: STATUS_RANK.get(h.status, -1), default=None)
+        furthest = max(self.history, key=lambda h: statuses.rank(h.status), default=None)
         failed = next((h for h in self.history if h.status == "failed"), None)
         recipient = next((h.recipient_id for h in self.history if h.recipient_id), None)
         pnid = next((h.phone_number_id for h in self.history if h.phone_number_id), None)

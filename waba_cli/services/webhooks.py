@@ -67,6 +67,7 @@ from waba_cli.db.models.logs import AccountHealthLog
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.webhooks import WebhookEvent, WebhookItem
 from waba_cli.db.timestamps import utcnow
+from waba_cli.domain.statuses import STATUS_RANK, may_replace
 from waba_cli.errors import NotFoundError, OperationError
 from waba_cli.services.webhook_intake import Delivery, Keys, one_line, parse_body
 
@@ -76,16 +77,6 @@ if TYPE_CHECKING:
     from waba_cli.settings import Settings
 
 SIGNATURE_HEADER = "x-hub-signature-256"
-# how far each status has got; a status moves a message only to a higher rank
-STATUS_RANK: dict[str, int] = {
-    "queued": 0,
-    "accepted": 10,
-    "sent": 20,
-    "failed": 25,
-    "delivered": 30,
-    "read": 40,
-    "played": 50,
-}
 TEMPLATE_FIELDS = frozenset(
     {
         "message_template_status_update",
@@ -379,12 +370,11 @@ def _plan_messages(
         outcome.counts["status"] += 1
         outcome.ids.append(history["wamid"])
         result.history.setdefault((history["wamid"], history["status"]), history)
-        rank = STATUS_RANK.get(history["status"])
         best = result.updates.get(history["wamid"])
-        if rank is not None and (best is None or rank > best["rank"]):
+        if may_replace(best["status"] if best else None, history["status"]):
             # pricing and callback data come with one status only (sent, or delivered/read): keep them
             carried = {k: best[k] for k in ("pricing", "biz_opaque_callback_data") if best and best[k] is not None}
-            result.updates[history["wamid"]] = {"rank": rank, **history, **carried}
+            result.updates[history["wamid"]] = {**history, **carried}
         elif best is not None:
             for key in ("pricing", "biz_opaque_callback_data"):
                 if best[key] is None:
@@ -778,7 +768,7 @@ def _update_rows(work: _Plan) -> list[dict[str, Any]]:
     return [
         {
             "w": wamid,
-            "rank": u["rank"],
+            "rank": STATUS_RANK[u["status"]],
             "s": u["status"],
             "at": u["status_at"] or work.now,
             "failed": u["status"] == "failed",
