@@ -57,9 +57,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Boolean, Connection, Table, and_, bindparam, case, func, insert, select, update
+from sqlalchemy import Boolean, Connection, and_, bindparam, case, func, insert, select, update
 from sqlmodel import select as select_rows
 
+from waba_cli.db import bulk
 from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.models.base import table_of
 from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
@@ -914,19 +915,6 @@ def _owner_alive(owner: str | None, heartbeat_at: datetime | None, now: datetime
     return beat is not None and now - beat < STALE_OWNER
 
 
-def _insert_ignore(conn: Connection, table: Table, keys: Sequence[str]) -> Any:
-    """INSERT ... ON CONFLICT (keys) DO NOTHING on SQLite and PostgreSQL."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing(index_elements=list(keys))
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table).on_conflict_do_nothing(index_elements=list(keys))
-    raise OperationError(f"campaigns need SQLite or PostgreSQL, not {conn.dialect.name}")
-
-
 def _claim_campaign(conn: Connection, prepared: Prepared, now: datetime) -> tuple[int, bool]:
     """Create or take over the campaign row; returns (id, whether a dead run's ``sending`` rows are in doubt)."""
     plan, c = prepared.plan, CAMPAIGN.c
@@ -949,7 +937,7 @@ def _claim_campaign(conn: Connection, prepared: Prepared, now: datetime) -> tupl
             "created_at": now,
             "updated_at": now,
         }
-        inserted = conn.execute(_insert_ignore(conn, CAMPAIGN, ["name"]).values(**values).returning(c.id)).first()
+        inserted = conn.execute(bulk.insert_ignore(conn, CAMPAIGN, ["name"]).values(**values).returning(c.id)).first()
         if inserted is not None:
             return int(inserted[0]), False
         row = conn.execute(select(CAMPAIGN).where(c.name == plan.campaign)).one()
@@ -970,7 +958,7 @@ def _claim_campaign(conn: Connection, prepared: Prepared, now: datetime) -> tupl
 
 
 def _import(conn: Connection, campaign_id: int, scratch: _Scratch, now: datetime) -> None:
-    statement = _insert_ignore(conn, RECIPIENT, ["campaign_id", "phone"])
+    statement = bulk.insert_ignore(conn, RECIPIENT, ["campaign_id", "phone"])
     for batch in scratch.batches(IMPORT_BATCH):
         conn.execute(
             statement,
@@ -1181,71 +1169,6 @@ _INSERT_MESSAGE = insert(MESSAGE)
 _INSERT_CALL = insert(API_CALL)
 
 
-class _Batches:
-    """Runs the send loop's statements as driver-level executemany calls.
-
-    SQLAlchemy's executemany processes every parameter of every row in Python (datetimes
-    formatted for SQLite, JSON dumped, defaults filled in), which was half of the CPU a campaign
-    spent writing. Here each statement is compiled once, and values go to the driver processed by
-    the same type processors SQLAlchemy would use; a batch's rows share one ``now``, processed once.
-    """
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.dialect = conn.dialect
-        self._compiled: dict[tuple[Any, tuple[str, ...]], tuple[str, list[tuple[str, Any, Any]], bool] | None] = {}
-
-    def execute(self, statement: Any, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        keys = tuple(rows[0])
-        found = self._compile(statement, keys)
-        if found is None:
-            self.conn.execute(statement, rows)
-            return
-        sql, binds, positional = found
-        values: list[Any] = []
-        for name, constant, process in binds:
-            if name not in rows[0]:
-                value = process(constant) if process is not None else constant
-                values.append([value] * len(rows))
-                continue
-            column = [row[name] for row in rows]
-            if process is not None:
-                last: Any = object()
-                done: Any = None
-                for index, value in enumerate(column):
-                    if value is not last:  # the batch's shared now is processed once
-                        last, done = value, process(value)
-                    column[index] = done
-            values.append(column)
-        params: list[Any]
-        if positional:
-            params = list(zip(*values, strict=True))
-        else:
-            names = [name for name, _, _ in binds]
-            params = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
-        self.conn.exec_driver_sql(sql, params)
-
-    def _compile(self, statement: Any, keys: tuple[str, ...]) -> tuple[str, list[tuple[str, Any, Any]], bool] | None:
-        """SQL, binds (name, constant, processor) in order, positional? None: SQLAlchemy computes values per row."""
-        key = (statement, keys)
-        if key in self._compiled:
-            return self._compiled[key]
-        compiled = statement.compile(dialect=self.dialect, column_keys=list(keys))
-        if compiled.insert_prefetch or compiled.update_prefetch:  # Python-side defaults, per row
-            self._compiled[key] = None
-            return None
-        order = list(compiled.positiontup) if compiled.positional else list(dict.fromkeys(compiled.bind_names.values()))
-        binds = []
-        for name in order:
-            bind = compiled.binds[name]
-            process = bind.type.dialect_impl(self.dialect).bind_processor(self.dialect)
-            binds.append((name, bind.effective_value, process))
-        found = self._compiled[key] = (compiled.string, binds, bool(compiled.positional))
-        return found
-
-
 # -- sending ---------------------------------------------------------------------------------------
 
 # seconds; tests make them small
@@ -1315,7 +1238,6 @@ class _Run:
         self.errors: dict[str, int] = {}
         self.outside_window = 0
         self.sqlite = conn.dialect.name == "sqlite"
-        self.batches = _Batches(conn)
         self.status_mark = 0  # the highest message_status id when the last write began
 
     # the loop --------------------------------------------------------------------------------
@@ -1530,7 +1452,8 @@ class _Run:
             if claims:
                 claims = self._claim(claims, now)
             if calls:
-                self.batches.execute(
+                bulk.executemany(
+                    self.conn,
                     _INSERT_CALL,
                     [
                         {
@@ -1555,7 +1478,9 @@ class _Run:
             inside = _inside_window(self.conn, plan.phone_number_id, [i.phone for i in items], now)
             outside = [i for i in items if i.phone not in inside]
             if outside:
-                self.batches.execute(_RECIPIENT_UPDATE, [_recipient_row(i.id, "outside_window", now) for i in outside])
+                bulk.executemany(
+                    self.conn, _RECIPIENT_UPDATE, [_recipient_row(i.id, "outside_window", now) for i in outside]
+                )
                 for i in outside:
                     plan.problem(RowProblem(i.line, i.phone, OUTSIDE_WINDOW))
                 self.outside_window += len(outside)
@@ -1575,13 +1500,13 @@ class _Run:
                 continue
             claimed.append(item)
         if refused:
-            self.batches.execute(_RECIPIENT_UPDATE, refused)
+            bulk.executemany(self.conn, _RECIPIENT_UPDATE, refused)
         for item in claimed:
             item.status_mark = self.status_mark
             item.attempts += 1
         if claimed:
-            self.batches.execute(_INSERT_MESSAGE, [_message_row(self.prepared, i, now) for i in claimed])
-            self.batches.execute(_CLAIM_UPDATE, [{"b_id": i.id, "b_now": now} for i in claimed])
+            bulk.executemany(self.conn, _INSERT_MESSAGE, [_message_row(self.prepared, i, now) for i in claimed])
+            bulk.executemany(self.conn, _CLAIM_UPDATE, [{"b_id": i.id, "b_now": now} for i in claimed])
         return claimed
 
     def _record(self, results: list[_Outcome], now: datetime) -> None:
@@ -1611,14 +1536,14 @@ class _Run:
             else:  # Meta refused this attempt
                 moves.append(_move(callback, "failed", now, now, error=failure))
                 recipients.append(self._refused(outcome, failure, now))
-        self.batches.execute(_RECIPIENT_UPDATE, recipients)
-        self.batches.execute(_MOVE_MESSAGE, moves)
-        self.batches.execute(_NOTE_MESSAGE, notes)
+        bulk.executemany(self.conn, _RECIPIENT_UPDATE, recipients)
+        bulk.executemany(self.conn, _MOVE_MESSAGE, moves)
+        bulk.executemany(self.conn, _NOTE_MESSAGE, notes)
         # on SQLite ids follow commit order: no status newer than the claims, none to catch up with
         if accepted and not (self.sqlite and self.status_mark <= since):
             caught_up = self._caught_up(accepted, now)
             if caught_up:
-                self.batches.execute(_MOVE_BY_WAMID, caught_up)
+                bulk.executemany(self.conn, _MOVE_BY_WAMID, caught_up)
 
     def _refused(self, outcome: _Outcome, failure: _Failure, now: datetime) -> dict[str, Any]:
         """The recipient's row after Meta refused an attempt: failed, or pending again (131056, 131048)."""

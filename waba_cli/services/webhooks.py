@@ -37,15 +37,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from sqlalchemy import (
     JSON,
     Boolean,
     Connection,
-    DateTime,
-    Table,
     Text,
-    TypeDecorator,
     and_,
     bindparam,
     case,
@@ -59,6 +55,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as sql_cast
 
+from waba_cli.db import bulk
 from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.models.base import table_of
 from waba_cli.db.models.bot import AutoReply
@@ -68,7 +65,7 @@ from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.webhooks import WebhookEvent, WebhookItem
 from waba_cli.db.timestamps import utcnow
 from waba_cli.domain.statuses import STATUS_RANK, may_replace
-from waba_cli.errors import NotFoundError, OperationError
+from waba_cli.errors import NotFoundError
 from waba_cli.services.webhook_intake import Delivery, Keys, one_line, parse_body
 
 if TYPE_CHECKING:
@@ -570,47 +567,6 @@ def _get(value: Any, *path: str) -> Any:
 # -- executing a plan --------------------------------------------------------------------------
 
 
-def _json_null(table: Table) -> dict[str, Any]:
-    """Bind parameters that store None in the table's JSON columns as SQL NULL.
-
-    Core statements would otherwise store the JSON text 'null' (SQLAlchemy's default for JSON),
-    which reads back as None but is not ``IS NULL`` to SQL, and costs a json.dumps per value.
-    """
-    return {c.name: bindparam(c.name, type_=JSON(none_as_null=True)) for c in table.c if isinstance(c.type, JSON)}
-
-
-# statements are built once and reused: SQLAlchemy memoizes a statement's cache key on the object, and
-# generating it again for a freshly built INSERT cost more than executing it
-_STATEMENTS: dict[tuple[str, str, tuple[str, ...]], Any] = {}
-
-
-def _insert_ignore(conn: Connection, table: Table, keys: Sequence[str]) -> Any:
-    """INSERT ... ON CONFLICT (keys) DO NOTHING for SQLite and PostgreSQL (None in JSON columns: NULL)."""
-    cache_key = (conn.dialect.name, table.name, tuple(keys))
-    statement = _STATEMENTS.get(cache_key)
-    if statement is None:
-        statement = _STATEMENTS[cache_key] = _build_insert_ignore(conn.dialect.name, table, keys)
-    return statement
-
-
-def _build_insert_ignore(dialect: str, table: Table, keys: Sequence[str]) -> Any:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement = pg_insert(table)
-        json_columns = _json_null(table)
-        return (statement.values(json_columns) if json_columns else statement).on_conflict_do_nothing(
-            index_elements=list(keys)
-        )
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        lite = sqlite_insert(table)
-        json_columns = _json_null(table)
-        return (lite.values(json_columns) if json_columns else lite).on_conflict_do_nothing(index_elements=list(keys))
-    raise OperationError(f"the webhook store needs SQLite or PostgreSQL, not {dialect}")
-
-
 def _status_update() -> Any:
     m = MESSAGE.c
     rank = case(STATUS_RANK, value=m.status, else_=-1)
@@ -664,104 +620,7 @@ def lock_wamids(conn: Connection, wamids: Iterable[str]) -> None:
             conn.execute(_LOCK_WAMIDS, {"wamids": ordered})
 
 
-_EVENT_INSERT = insert(WEBHOOK_EVENT).returning(WEBHOOK_EVENT.c.id, WEBHOOK_EVENT.c.body_sha256)
 _ITEM_CLAIM: dict[str, Any] = {}
-
-
-# -- SQLite: the hot statements on the driver's cursor -----------------------------------------
-#
-# Per row, SQLAlchemy's executemany builds a parameter dict and runs every bind processor (the
-# datetime one formats through a dict; JSON goes through json.dumps): about half the writer's time
-# under load. On SQLite the statements of every delivery (inbound message, status history, status
-# update, raw event) are compiled once by SQLAlchemy and run on the driver's cursor with the values
-# converted here to what those processors produce: UTC datetimes as SQLAlchemy's SQLite text,
-# JSON as text (None stays NULL), booleans as 0/1. PostgreSQL keeps the Core statements.
-
-
-# a batch binds its clock in almost every row and a status's time twice: each is formatted once
-_DATETIME_TEXT: dict[datetime, str] = {}
-
-
-def _sqlite_datetime(value: datetime | None) -> str | None:
-    """What SQLAlchemy stores for an aware datetime on SQLite: UTC, "YYYY-MM-DD HH:MM:SS.ffffff"."""
-    if value is None:
-        return None
-    text = _DATETIME_TEXT.get(value)
-    if text is None:
-        if len(_DATETIME_TEXT) >= 4096:
-            _DATETIME_TEXT.clear()
-        text = _DATETIME_TEXT[value] = (value if value.tzinfo is UTC else value.astimezone(UTC)).isoformat(
-            " ", "microseconds"
-        )[:26]
-    return text
-
-
-def _sqlite_json(value: Any) -> str | None:
-    if value is None:
-        return None
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # integers beyond 64 bits, lone surrogates: the standard library escapes them
-        return json.dumps(value)
-
-
-def _sqlite_bool(value: Any) -> int | None:
-    return None if value is None else int(bool(value))
-
-
-def _converter(type_: Any) -> Any:
-    impl = type_.impl if isinstance(type_, TypeDecorator) else type_
-    if isinstance(type_, JSON) or isinstance(impl, JSON):
-        return _sqlite_json
-    if isinstance(impl, DateTime):
-        return _sqlite_datetime
-    if isinstance(impl, Boolean):
-        return _sqlite_bool
-    return None
-
-
-class _DriverStatement:
-    """A Core statement compiled once for SQLite; rows (dicts of its parameters) become driver tuples."""
-
-    def __init__(self, conn: Connection, statement: Any, keys: Sequence[str]) -> None:
-        compiled = statement.compile(dialect=conn.dialect, column_keys=list(keys))
-        self.sql: str = compiled.string
-        wanted = set(keys)
-        self._slots: list[tuple[str | None, Any, Any]] = []  # (parameter, converter, constant)
-        for name in compiled.positiontup or ():
-            bind = compiled.binds[name]
-            if name in wanted:
-                self._slots.append((name, _converter(bind.type), None))
-            else:  # a literal of the statement itself (the status ranks of the CASE)
-                process = bind.type.bind_processor(conn.dialect)
-                self._slots.append((None, None, process(bind.value) if process else bind.value))
-
-    def values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            [
-                (convert(row[name]) if convert else row[name]) if name else constant
-                for name, convert, constant in self._slots
-            ]
-        )
-
-    def run(self, cursor: Any, rows: Iterable[Mapping[str, Any]]) -> None:
-        cursor.executemany(self.sql, [self.values(row) for row in rows])
-
-
-_DRIVER: dict[str, _DriverStatement] = {}
-
-
-def _driver(conn: Connection, name: str, statement: Any, keys: Sequence[str]) -> _DriverStatement:
-    found = _DRIVER.get(name)
-    if found is None:
-        found = _DRIVER[name] = _DriverStatement(conn, statement, keys)
-    return found
-
-
-_INBOUND_KEYS = [c.name for c in MESSAGE.c if c.name != "id"]
-_HISTORY_KEYS = [c.name for c in MESSAGE_STATUS.c if c.name != "id"]
-_EVENT_KEYS = [c.name for c in WEBHOOK_EVENT.c if c.name != "id"]
-_UPDATE_KEYS = ["w", "rank", "s", "at", "failed", "code", "title", "details", "pricing", "biz", "now"]
 
 
 def _update_rows(work: _Plan) -> list[dict[str, Any]]:
@@ -785,32 +644,19 @@ def _update_rows(work: _Plan) -> list[dict[str, Any]]:
 
 def execute(conn: Connection, work: _Plan) -> None:
     """Write a plan inside the caller's transaction (sorted keys keep PostgreSQL's lock order stable)."""
-    inbound = [work.inbound[k] for k in sorted(work.inbound)]
-    history = [work.history[k] for k in sorted(work.history)]
-    if conn.dialect.name == "sqlite":
-        cursor = conn.connection.cursor()
-        try:
-            if inbound:
-                _driver(conn, "inbound", _insert_ignore(conn, MESSAGE, ["wamid"]), _INBOUND_KEYS).run(cursor, inbound)
-            if history:
-                statement = _insert_ignore(conn, MESSAGE_STATUS, ["wamid", "status"])
-                _driver(conn, "history", statement, _HISTORY_KEYS).run(cursor, history)
-            if work.updates:
-                _driver(conn, "update", _STATUS_UPDATE, _UPDATE_KEYS).run(cursor, _update_rows(work))
-        finally:
-            cursor.close()
-    else:
-        if inbound:
-            conn.execute(_insert_ignore(conn, MESSAGE, ["wamid"]), inbound)
-        if work.updates:
-            lock_wamids(conn, work.updates)
-        if history:
-            conn.execute(_insert_ignore(conn, MESSAGE_STATUS, ["wamid", "status"]), history)
-        if work.updates:
-            conn.execute(_STATUS_UPDATE, _update_rows(work))
+    if work.inbound:
+        rows = [work.inbound[k] for k in sorted(work.inbound)]
+        bulk.executemany(conn, bulk.insert_ignore(conn, MESSAGE, ["wamid"]), rows)
+    if work.updates:
+        lock_wamids(conn, work.updates)
+    if work.history:
+        rows = [work.history[k] for k in sorted(work.history)]
+        bulk.executemany(conn, bulk.insert_ignore(conn, MESSAGE_STATUS, ["wamid", "status"]), rows)
+    if work.updates:
+        bulk.executemany(conn, _STATUS_UPDATE, _update_rows(work))
     if work.replies:
         rows = [work.replies[k] for k in sorted(work.replies)]
-        conn.execute(_insert_ignore(conn, AUTO_REPLY, ["inbound_wamid"]), rows)
+        conn.execute(bulk.insert_ignore(conn, AUTO_REPLY, ["inbound_wamid"]), rows)
     for item in work.items:
         _apply_item(conn, work, item)
 
@@ -822,7 +668,7 @@ def _apply_item(conn: Connection, work: _Plan, item: _Item) -> None:
         with conn.begin_nested():
             claimed = conn.execute(
                 _ITEM_CLAIM.setdefault(
-                    conn.dialect.name, _insert_ignore(conn, WEBHOOK_ITEM, ["key"]).returning(WEBHOOK_ITEM.c.key)
+                    conn.dialect.name, bulk.insert_ignore(conn, WEBHOOK_ITEM, ["key"]).returning(WEBHOOK_ITEM.c.key)
                 ),
                 {
                     "key": item.key,
@@ -1131,25 +977,9 @@ def fields_of(payload: Any) -> str | None:
 
 def _store(conn: Connection, deliveries: Sequence[Delivery], outcomes: Sequence[Outcome] | None, now: datetime) -> None:
     rows = [_event_row(d, outcomes[i] if outcomes else None, now) for i, d in enumerate(deliveries)]
-    if conn.dialect.name == "sqlite":
-        # one INSERT per event for its rowid: the driver runs a cached statement, no RETURNING needed
-        statement = _driver(conn, "event", insert(WEBHOOK_EVENT), _EVENT_KEYS)
-        cursor = conn.connection.cursor()
-        try:
-            for delivery, row in zip(deliveries, rows, strict=True):
-                cursor.execute(statement.sql, statement.values(row))
-                delivery.event_id = cursor.lastrowid
-        finally:
-            cursor.close()
-        return
-    # RETURNING in parameter order makes SQLAlchemy insert rows one statement at a time;
-    # matching the returned ids by body hash keeps it one statement (identical bodies are interchangeable)
-    returned = conn.execute(_EVENT_INSERT, rows)
-    ids: dict[str, list[int]] = {}
-    for event_id, digest in sorted(returned.all()):
-        ids.setdefault(digest, []).append(event_id)
-    for delivery, row in zip(deliveries, rows, strict=True):
-        delivery.event_id = ids[row["body_sha256"]].pop(0)
+    # identical bodies are interchangeable: their hash tells the rows apart
+    for delivery, event_id in zip(deliveries, bulk.insert_ids(conn, WEBHOOK_EVENT, rows, "body_sha256"), strict=True):
+        delivery.event_id = event_id
 
 
 @dataclass
