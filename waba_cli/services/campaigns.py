@@ -57,17 +57,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Boolean, Connection, and_, bindparam, case, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlmodel import select as select_rows
 
 from waba_cli.db import bulk
+from waba_cli.db.messages import apply_statuses, status_change
 from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.models.base import table_of
 from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
 from waba_cli.db.models.logs import ApiCall
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.timestamps import aware
-from waba_cli.domain.statuses import STATUS_RANK, may_replace
+from waba_cli.domain.statuses import may_replace
 from waba_cli.errors import NotFoundError, OperationError, UsageError, ValidationError
 from waba_cli.services.ratelimit import Pacer, throughput_of
 
@@ -1012,7 +1013,7 @@ def _reconcile(conn: Connection, campaign_id: int, now: datetime) -> int:
             else:
                 at = status.status_at or status.received_at
                 moves.append(_move(biz, status.status, at, now, wamid=wamid, error=status))
-        conn.execute(_MOVE_MESSAGE, moves)
+        apply_statuses(conn, "callback", moves)
         conn.execute(
             _RECIPIENT_UPDATE,
             [_recipient_row(by_callback[biz], "accepted", now, wamid=wamid) for biz, wamid in wamids.items()],
@@ -1075,29 +1076,6 @@ def _check_account_limits(session: Session, account: Account, planned: int) -> N
             )
 
 
-def _move_message(key: str) -> Any:
-    """UPDATE message by ``key``: status only forward (``STATUS_RANK``), errors only with a forward ``failed``."""
-    m = MESSAGE.c
-    ahead = case(STATUS_RANK, value=m.status, else_=-1) < bindparam("b_rank")
-    failed = and_(ahead, bindparam("b_failed", type_=Boolean))
-    match = m.biz_opaque_callback_data == bindparam("b_biz") if key == "biz" else m.wamid == bindparam("b_wamid")
-    return (
-        update(MESSAGE)
-        .where(match)
-        .values(
-            status=case((ahead, bindparam("b_status", type_=m.status.type)), else_=m.status),
-            status_at=case((ahead, bindparam("b_at", type_=m.status_at.type)), else_=m.status_at),
-            wamid=func.coalesce(m.wamid, bindparam("b_wamid", type_=m.wamid.type)),
-            error_code=case((failed, bindparam("b_code", type_=m.error_code.type)), else_=m.error_code),
-            error_title=case((failed, bindparam("b_title", type_=m.error_title.type)), else_=m.error_title),
-            error_details=case((failed, bindparam("b_details", type_=m.error_details.type)), else_=m.error_details),
-            updated_at=bindparam("b_now", type_=m.updated_at.type),
-        )
-    )
-
-
-_MOVE_MESSAGE = _move_message("biz")
-_MOVE_BY_WAMID = _move_message("wamid")
 # a request that may have reached Meta without an answer: the row stays queued, with a note
 _NOTE_MESSAGE = (
     update(MESSAGE)
@@ -1110,21 +1088,19 @@ _NOTE_MESSAGE = (
 
 
 def _move(
-    callback_data: str | None, status: str, at: datetime, now: datetime, *, wamid: str | None = None, error: Any = None
+    key: str, status: str, at: datetime, now: datetime, *, wamid: str | None = None, error: Any = None
 ) -> dict[str, Any]:
-    """Parameters of ``_MOVE_MESSAGE`` / ``_MOVE_BY_WAMID``; ``error`` carries error_code, _title, _details."""
-    return {
-        "b_biz": callback_data,
-        "b_rank": STATUS_RANK[status],
-        "b_status": status,
-        "b_at": at,
-        "b_wamid": wamid,
-        "b_failed": status == "failed",
-        "b_code": getattr(error, "error_code", None),
-        "b_title": getattr(error, "error_title", None),
-        "b_details": getattr(error, "error_details", None),
-        "b_now": now,
-    }
+    """A status change of the message found by ``key``; ``error`` carries error_code, _title, _details."""
+    return status_change(
+        key,
+        status,
+        at,
+        now,
+        wamid=wamid,
+        error_code=getattr(error, "error_code", None),
+        error_title=getattr(error, "error_title", None),
+        error_details=getattr(error, "error_details", None),
+    )
 
 
 @dataclass(frozen=True)
@@ -1537,13 +1513,13 @@ class _Run:
                 moves.append(_move(callback, "failed", now, now, error=failure))
                 recipients.append(self._refused(outcome, failure, now))
         bulk.executemany(self.conn, _RECIPIENT_UPDATE, recipients)
-        bulk.executemany(self.conn, _MOVE_MESSAGE, moves)
+        apply_statuses(self.conn, "callback", moves)
         bulk.executemany(self.conn, _NOTE_MESSAGE, notes)
         # on SQLite ids follow commit order: no status newer than the claims, none to catch up with
         if accepted and not (self.sqlite and self.status_mark <= since):
             caught_up = self._caught_up(accepted, now)
             if caught_up:
-                bulk.executemany(self.conn, _MOVE_BY_WAMID, caught_up)
+                apply_statuses(self.conn, "wamid", caught_up)
 
     def _refused(self, outcome: _Outcome, failure: _Failure, now: datetime) -> dict[str, Any]:
         """The recipient's row after Meta refused an attempt: failed, or pending again (131056, 131048)."""
@@ -1566,7 +1542,7 @@ class _Run:
         for wamid, status in _best_statuses(self.conn, wamids).items():
             if may_replace("accepted", status.status):
                 at = status.status_at or status.received_at
-                moves.append(_move(None, status.status, at, now, wamid=wamid, error=status))
+                moves.append(_move(wamid, status.status, at, now, error=status))
         return moves
 
     def _count_error(self, failure: _Failure) -> None:

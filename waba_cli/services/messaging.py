@@ -31,9 +31,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, and_, case, func, update
+from sqlalchemy import Connection, and_, func, update
 from sqlmodel import Session, col, select
 
+from waba_cli.db.messages import apply_statuses, lock_wamids, status_change
 from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.models.base import table_of
 from waba_cli.db.models.flows import Flow
@@ -44,7 +45,6 @@ from waba_cli.domain import statuses
 from waba_cli.domain.statuses import MESSAGE_STATUSES, STATUS_RANK
 from waba_cli.errors import DryRunRequest, NotFoundError, UsageError, ValidationError, WabaError
 from waba_cli.services import payloads, template_rules, validation
-from waba_cli.services.webhooks import lock_wamids
 
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
@@ -781,44 +781,38 @@ def _queue(db: Database, outgoing: Outgoing, now: datetime) -> int:
         return cast("int", row.id)
 
 
-def _forward(status: str, values: dict[str, Any]) -> Any:
-    """An UPDATE of ``message`` that moves ``status`` (and the columns in ``values`` with it) only forward."""
-    m = _MESSAGE.c
-    ahead = case(STATUS_RANK, value=m.status, else_=-1) < STATUS_RANK[status]
-    moved = {name: case((ahead, value), else_=m[name]) for name, value in values.items()}
-    return update(_MESSAGE).values(status=case((ahead, status), else_=m.status), **moved)
-
-
 def _record_accepted(db: Database, message_id: int, wamid: str, now: datetime) -> str:
     """Store the wamid and the furthest status known for it: ``accepted``, or a webhook's that came first.
 
     The write comes before the read of ``message_status``: on SQLite it takes the write lock, so
     the read sees every status serve-webhook committed until then (a read first could miss one
     committed between the two, whose UPDATE found no row with this wamid yet). On PostgreSQL the
-    wamid lock does the same (``webhooks.lock_wamids``).
+    wamid lock does the same (``db.messages.lock_wamids``).
     """
     with db.transaction() as session:
-        lock_wamids(session.connection(), [wamid])
-        session.execute(
-            _forward("accepted", {"status_at": now})
-            .where(_MESSAGE.c.id == message_id)
-            .values(wamid=wamid, updated_at=now)
-        )
+        conn = session.connection()
+        lock_wamids(conn, [wamid])
+        apply_statuses(conn, "id", [status_change(message_id, "accepted", now, now, wamid=wamid)])
         history = session.exec(select(MessageStatus).where(MessageStatus.wamid == wamid)).all()
         known = [h for h in history if h.status in STATUS_RANK]
         best = statuses.furthest(known, lambda h: h.status)
         # nothing else can have priced this row: webhooks find it by wamid, set only now
         pricing = next((h.pricing for h in known if h.pricing), None)
-        extra = {"pricing": pricing} if pricing else {}
         if best is None or not statuses.may_replace("accepted", best.status):
-            if extra:
-                session.execute(update(_MESSAGE).where(_MESSAGE.c.id == message_id).values(**extra))
+            if pricing:
+                apply_statuses(conn, "id", [status_change(message_id, "accepted", now, now, pricing=pricing)])
             return "accepted"
-        values: dict[str, Any] = {"status_at": best.status_at or best.received_at}
-        if best.status == "failed":
-            values |= {"error_code": best.error_code, "error_title": best.error_title}
-            values["error_details"] = best.error_details
-        session.execute(_forward(best.status, values).where(_MESSAGE.c.id == message_id).values(**extra))
+        change = status_change(
+            message_id,
+            best.status,
+            best.status_at or best.received_at,
+            now,
+            error_code=best.error_code,
+            error_title=best.error_title,
+            error_details=best.error_details,
+            pricing=pricing,
+        )
+        apply_statuses(conn, "id", [change])
         return best.status
 
 
@@ -843,13 +837,17 @@ async def deliver(db: Database, api: GraphAPI, outgoing: Outgoing, *, raise_erro
     except GraphError as exc:
         sent.error_code, sent.error_title = exc.code, exc.graph_message
         now = datetime.now(UTC)
-        failure = {"status_at": now, "error_code": exc.code, "error_title": exc.graph_message}
+        failure = status_change(
+            message_id,
+            "failed",
+            now,
+            now,
+            error_code=exc.code,
+            error_title=exc.graph_message,
+            error_details=exc.details,
+        )
         with db.transaction() as session:
-            session.execute(
-                _forward("failed", failure | {"error_details": exc.details})
-                .where(_MESSAGE.c.id == message_id)
-                .values(updated_at=now)
-            )
+            apply_statuses(session.connection(), "id", [failure])
         if raise_errors:
             raise
         return sent
@@ -857,11 +855,14 @@ async def deliver(db: Database, api: GraphAPI, outgoing: Outgoing, *, raise_erro
         now = datetime.now(UTC)
         with db.transaction() as session:
             if exc.request_sent:
-                statement = update(_MESSAGE).values(error_details=f"in doubt: {exc.message}"[:1000])
+                note = {"error_details": f"in doubt: {exc.message}"[:1000], "updated_at": now}
+                session.execute(update(_MESSAGE).where(_MESSAGE.c.id == message_id).values(note))
             else:
-                failure = {"status_at": now, "error_title": "not sent: the request never reached the Graph API"}
-                statement = _forward("failed", failure | {"error_details": exc.message[:1000]})
-            session.execute(statement.where(_MESSAGE.c.id == message_id).values(updated_at=now))
+                title = "not sent: the request never reached the Graph API"
+                failure = status_change(
+                    message_id, "failed", now, now, error_title=title, error_details=exc.message[:1000]
+                )
+                apply_statuses(session.connection(), "id", [failure])
         if not exc.request_sent:
             raise GraphNetworkError(
                 f"the message was not sent (recorded as failed, id {message_id}): {exc.message}",

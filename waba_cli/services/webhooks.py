@@ -15,10 +15,10 @@ The path of one delivery, as ``webhook/server.py`` drives it:
 
    - inbound messages: ``message.wamid`` is unique (INSERT ... ON CONFLICT DO NOTHING);
    - statuses: ``message_status(wamid, status)`` is unique; ``message.status`` only moves forward
-     (a conditional UPDATE evaluated against the row as it is when the lock is taken):
-     accepted < sent < failed < delivered < read < played, so ``failed`` replaces accepted/sent,
-     a later delivered/read wins over failed (multi-device; the failure stays in the history),
-     and a late ``sent`` changes nothing;
+     (``domain.statuses``; ``db.messages`` applies it in a conditional UPDATE evaluated against
+     the row as it is when the lock is taken): ``failed`` replaces accepted/sent, a later
+     delivered/read wins over failed (multi-device; the failure stays in the history), and a late
+     ``sent`` changes nothing;
    - business events without a natural key (template, phone-number, account, flow changes, async
      errors): ``webhook_item.key`` = sha256 of entry id, time, field and value;
    - auto-replies: ``auto_reply.inbound_wamid`` is unique.
@@ -32,30 +32,23 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    JSON,
-    Boolean,
     Connection,
-    Text,
-    and_,
     bindparam,
-    case,
     delete,
     func,
     insert,
-    or_,
     select,
-    text,
     update,
 )
-from sqlalchemy import cast as sql_cast
 
 from waba_cli.db import bulk
+from waba_cli.db.messages import apply_statuses, lock_wamids, status_change
 from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.models.base import table_of
 from waba_cli.db.models.bot import AutoReply
@@ -64,7 +57,7 @@ from waba_cli.db.models.logs import AccountHealthLog
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.webhooks import WebhookEvent, WebhookItem
 from waba_cli.db.timestamps import utcnow
-from waba_cli.domain.statuses import STATUS_RANK, may_replace
+from waba_cli.domain.statuses import may_replace
 from waba_cli.errors import NotFoundError
 from waba_cli.services.webhook_intake import Delivery, Keys, one_line, parse_body
 
@@ -567,77 +560,22 @@ def _get(value: Any, *path: str) -> Any:
 # -- executing a plan --------------------------------------------------------------------------
 
 
-def _status_update() -> Any:
-    m = MESSAGE.c
-    rank = case(STATUS_RANK, value=m.status, else_=-1)
-    forward = rank < bindparam("rank")
-    failed = and_(forward, bindparam("failed", type_=Boolean))
-    return (
-        update(MESSAGE)
-        .where(m.wamid == bindparam("w"))
-        .values(
-            status=case((forward, bindparam("s", type_=m.status.type)), else_=m.status),
-            status_at=case((forward, bindparam("at", type_=m.status_at.type)), else_=m.status_at),
-            error_code=case((failed, bindparam("code", type_=m.error_code.type)), else_=m.error_code),
-            error_title=case((failed, bindparam("title", type_=m.error_title.type)), else_=m.error_title),
-            error_details=case((failed, bindparam("details", type_=m.error_details.type)), else_=m.error_details),
-            # rows written through the ORM hold the JSON text 'null' where nothing is known yet
-            pricing=case(
-                (
-                    or_(m.pricing.is_(None), sql_cast(m.pricing, Text) == "null"),
-                    bindparam("pricing", type_=JSON(none_as_null=True)),
-                ),
-                else_=m.pricing,
-            ),
-            biz_opaque_callback_data=func.coalesce(
-                m.biz_opaque_callback_data, bindparam("biz", type_=m.biz_opaque_callback_data.type)
-            ),
-            updated_at=bindparam("now", type_=m.updated_at.type),
-        )
-    )
-
-
-_STATUS_UPDATE = _status_update()
-# PostgreSQL advisory locks in their own two-key space ("wa", hash of the wamid)
-_WAMID_LOCK_SPACE = 0x7761
-_LOCK_WAMIDS = text(
-    "SELECT pg_advisory_xact_lock(:space, hashtext(w)) FROM unnest(CAST(:wamids AS text[])) AS w"
-).bindparams(space=_WAMID_LOCK_SPACE)
-
-
-def lock_wamids(conn: Connection, wamids: Iterable[str]) -> None:
-    """Serialise status writes per wamid until the transaction ends (PostgreSQL; SQLite has one writer).
-
-    A status webhook may race the sender recording the wamid Meta just returned: the webhook's
-    UPDATE finds no row with that wamid yet, and the sender's read of ``message_status`` does not
-    see the webhook's uncommitted row, so the status would be lost. Both take this lock first;
-    whichever comes second then sees what the first committed. Locks are taken in sorted order, so
-    two batches never wait on each other in a cycle.
-    """
-    if conn.dialect.name == "postgresql":
-        ordered = sorted(set(wamids))
-        if ordered:
-            conn.execute(_LOCK_WAMIDS, {"wamids": ordered})
-
-
 _ITEM_CLAIM: dict[str, Any] = {}
 
 
 def _update_rows(work: _Plan) -> list[dict[str, Any]]:
     return [
-        {
-            "w": wamid,
-            "rank": STATUS_RANK[u["status"]],
-            "s": u["status"],
-            "at": u["status_at"] or work.now,
-            "failed": u["status"] == "failed",
-            "code": u["error_code"],
-            "title": u["error_title"],
-            "details": u["error_details"],
-            "pricing": u["pricing"],
-            "biz": u["biz_opaque_callback_data"],
-            "now": work.now,
-        }
+        status_change(
+            wamid,
+            u["status"],
+            u["status_at"] or work.now,
+            work.now,
+            error_code=u["error_code"],
+            error_title=u["error_title"],
+            error_details=u["error_details"],
+            pricing=u["pricing"],
+            callback_data=u["biz_opaque_callback_data"],
+        )
         for wamid, u in sorted(work.updates.items())
     ]
 
@@ -653,7 +591,7 @@ def execute(conn: Connection, work: _Plan) -> None:
         rows = [work.history[k] for k in sorted(work.history)]
         bulk.executemany(conn, bulk.insert_ignore(conn, MESSAGE_STATUS, ["wamid", "status"]), rows)
     if work.updates:
-        bulk.executemany(conn, _STATUS_UPDATE, _update_rows(work))
+        apply_statuses(conn, "wamid", _update_rows(work))
     if work.replies:
         rows = [work.replies[k] for k in sorted(work.replies)]
         conn.execute(bulk.insert_ignore(conn, AUTO_REPLY, ["inbound_wamid"]), rows)
