@@ -16,7 +16,7 @@ The path of a send (``waba send ...``, auto-replies, the demo; campaigns reuse `
    without a code when the request never left (no connection). A request written without an
    answer, or a process that dies in between, leaves a ``queued`` row: the attempt is known, its
    outcome in doubt (Meta's send API is not idempotent, so nothing resends it blindly). The
-   sender's writes follow the webhooks' forward-only rule (``domain.statuses``): a ``sent`` or
+   sender's writes follow the same forward-only rule as webhooks (``domain.statuses``): a ``sent`` or
    ``delivered`` webhook that arrived before ``accepted`` was recorded (it waits in
    ``message_status``, keyed by wamid) wins.
 """
