@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from tests.webhook.conftest import WEBHOOKS
+from waba_cli.db import messages
 from waba_cli.db.engine import open_database
 from waba_cli.services import webhooks
 
@@ -51,7 +52,7 @@ def _known_messages(conn: Connection, now: datetime) -> None:
 def _through_core(conn: Connection, work: Any, deliveries: list[webhooks.Delivery]) -> None:
     conn.execute(insert(webhooks.MESSAGE), [work.inbound[k] for k in sorted(work.inbound)])
     conn.execute(insert(webhooks.MESSAGE_STATUS), [work.history[k] for k in sorted(work.history)])
-    conn.execute(webhooks._STATUS_UPDATE, webhooks._update_rows(work))
+    conn.execute(messages.status_update("wamid"), webhooks._update_rows(work))
     for item in work.items:  # business changes stay on Core in both paths; their notes go in the summary
         webhooks._apply_item(conn, work, item)
     rows = [webhooks._event_row(d, o, work.now) for d, o in zip(deliveries, work.outcomes, strict=True)]

@@ -53,7 +53,7 @@ def mask_url(url: str) -> str:
         return url.split("://", 1)[0] + "://***"
 
 
-def _json_dumps(value: Any) -> str:
+def json_text(value: Any) -> str:
     """JSON columns are written with orjson (several times the standard library's speed)."""
     try:
         return orjson.dumps(value).decode()
@@ -113,7 +113,7 @@ def make_engine(
             url,
             echo=echo,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            json_serializer=_json_dumps,
+            json_serializer=json_text,
             json_deserializer=_json_loads,
         )
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous.upper(), sqlite_immediate))
@@ -122,7 +122,7 @@ def make_engine(
         return engine
     try:
         return create_engine(
-            url, echo=echo, pool_pre_ping=True, json_serializer=_json_dumps, json_deserializer=_json_loads
+            url, echo=echo, pool_pre_ping=True, json_serializer=json_text, json_deserializer=_json_loads
         )
     except ModuleNotFoundError as exc:
         raise SchemaError(

@@ -21,7 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session, col, select
 
 from waba_cli.db.models.accounts import Account, PhoneNumber
-from waba_cli.db.models.base import utcnow
+from waba_cli.db.timestamps import utcnow
 from waba_cli.domain import setup_steps as steps
 from waba_cli.domain import validators as check
 from waba_cli.errors import UsageError, ValidationError

@@ -57,16 +57,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Boolean, Connection, Table, and_, bindparam, case, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlmodel import select as select_rows
 
+from waba_cli.db import bulk
+from waba_cli.db.messages import apply_statuses, status_change
 from waba_cli.db.models.accounts import Account, PhoneNumber
+from waba_cli.db.models.base import table_of
 from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
 from waba_cli.db.models.logs import ApiCall
 from waba_cli.db.models.messages import Message, MessageStatus
+from waba_cli.db.timestamps import aware
+from waba_cli.domain.statuses import may_replace
 from waba_cli.errors import NotFoundError, OperationError, UsageError, ValidationError
 from waba_cli.services.ratelimit import Pacer, throughput_of
-from waba_cli.services.webhooks import STATUS_RANK
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -77,11 +81,11 @@ if TYPE_CHECKING:
     from waba_cli.graph.errors import GraphError
     from waba_cli.services.context import CommandContext
 
-CAMPAIGN = Campaign.__table__  # type: ignore[attr-defined]
-RECIPIENT = CampaignRecipient.__table__  # type: ignore[attr-defined]
-MESSAGE = Message.__table__  # type: ignore[attr-defined]
-MESSAGE_STATUS = MessageStatus.__table__  # type: ignore[attr-defined]
-API_CALL = ApiCall.__table__  # type: ignore[attr-defined]
+CAMPAIGN = table_of(Campaign)
+RECIPIENT = table_of(CampaignRecipient)
+MESSAGE = table_of(Message)
+MESSAGE_STATUS = table_of(MessageStatus)
+API_CALL = table_of(ApiCall)
 
 PROBLEMS_SHOWN = 1000  # invalid / duplicate / outside-window rows listed one by one; beyond that only counted
 OUTSIDE_WINDOW = "outside the 24-hour customer-service window; send an approved template instead, or --force"
@@ -848,7 +852,7 @@ def _inside_window(conn: Connection, phone_number_id: str, contacts: Sequence[st
 
 
 def _account_numbers(conn: Connection, account: Account) -> list[str]:
-    numbers = PhoneNumber.__table__.c  # type: ignore[attr-defined]
+    numbers = table_of(PhoneNumber).c
     return list(conn.execute(select(numbers.phone_number_id).where(numbers.account_id == account.id)).scalars())
 
 
@@ -908,25 +912,8 @@ def _owner_alive(owner: str | None, heartbeat_at: datetime | None, now: datetime
         except PermissionError:
             return True
         return True
-    beat = _aware(heartbeat_at) if heartbeat_at else None
+    beat = aware(heartbeat_at) if heartbeat_at else None
     return beat is not None and now - beat < STALE_OWNER
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _insert_ignore(conn: Connection, table: Table, keys: Sequence[str]) -> Any:
-    """INSERT ... ON CONFLICT (keys) DO NOTHING on SQLite and PostgreSQL."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing(index_elements=list(keys))
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table).on_conflict_do_nothing(index_elements=list(keys))
-    raise OperationError(f"campaigns need SQLite or PostgreSQL, not {conn.dialect.name}")
 
 
 def _claim_campaign(conn: Connection, prepared: Prepared, now: datetime) -> tuple[int, bool]:
@@ -951,7 +938,7 @@ def _claim_campaign(conn: Connection, prepared: Prepared, now: datetime) -> tupl
             "created_at": now,
             "updated_at": now,
         }
-        inserted = conn.execute(_insert_ignore(conn, CAMPAIGN, ["name"]).values(**values).returning(c.id)).first()
+        inserted = conn.execute(bulk.insert_ignore(conn, CAMPAIGN, ["name"]).values(**values).returning(c.id)).first()
         if inserted is not None:
             return int(inserted[0]), False
         row = conn.execute(select(CAMPAIGN).where(c.name == plan.campaign)).one()
@@ -972,7 +959,7 @@ def _claim_campaign(conn: Connection, prepared: Prepared, now: datetime) -> tupl
 
 
 def _import(conn: Connection, campaign_id: int, scratch: _Scratch, now: datetime) -> None:
-    statement = _insert_ignore(conn, RECIPIENT, ["campaign_id", "phone"])
+    statement = bulk.insert_ignore(conn, RECIPIENT, ["campaign_id", "phone"])
     for batch in scratch.batches(IMPORT_BATCH):
         conn.execute(
             statement,
@@ -997,11 +984,8 @@ def _best_statuses(conn: Connection, wamids: Sequence[str]) -> dict[str, Any]:
     s = MESSAGE_STATUS.c
     for chunk in _chunks(list(wamids), 500):
         for row in conn.execute(select(MESSAGE_STATUS).where(s.wamid.in_(chunk))):
-            rank = STATUS_RANK.get(row.status)
-            if rank is None:
-                continue
             current = best.get(row.wamid)
-            if current is None or rank > STATUS_RANK[current.status]:
+            if may_replace(current.status if current else None, row.status):
                 best[row.wamid] = row
     return best
 
@@ -1029,7 +1013,7 @@ def _reconcile(conn: Connection, campaign_id: int, now: datetime) -> int:
             else:
                 at = status.status_at or status.received_at
                 moves.append(_move(biz, status.status, at, now, wamid=wamid, error=status))
-        conn.execute(_MOVE_MESSAGE, moves)
+        apply_statuses(conn, "callback", moves)
         conn.execute(
             _RECIPIENT_UPDATE,
             [_recipient_row(by_callback[biz], "accepted", now, wamid=wamid) for biz, wamid in wamids.items()],
@@ -1092,29 +1076,6 @@ def _check_account_limits(session: Session, account: Account, planned: int) -> N
             )
 
 
-def _move_message(key: str) -> Any:
-    """UPDATE message by ``key``: status only forward (``STATUS_RANK``), errors only with a forward ``failed``."""
-    m = MESSAGE.c
-    ahead = case(STATUS_RANK, value=m.status, else_=-1) < bindparam("b_rank")
-    failed = and_(ahead, bindparam("b_failed", type_=Boolean))
-    match = m.biz_opaque_callback_data == bindparam("b_biz") if key == "biz" else m.wamid == bindparam("b_wamid")
-    return (
-        update(MESSAGE)
-        .where(match)
-        .values(
-            status=case((ahead, bindparam("b_status", type_=m.status.type)), else_=m.status),
-            status_at=case((ahead, bindparam("b_at", type_=m.status_at.type)), else_=m.status_at),
-            wamid=func.coalesce(m.wamid, bindparam("b_wamid", type_=m.wamid.type)),
-            error_code=case((failed, bindparam("b_code", type_=m.error_code.type)), else_=m.error_code),
-            error_title=case((failed, bindparam("b_title", type_=m.error_title.type)), else_=m.error_title),
-            error_details=case((failed, bindparam("b_details", type_=m.error_details.type)), else_=m.error_details),
-            updated_at=bindparam("b_now", type_=m.updated_at.type),
-        )
-    )
-
-
-_MOVE_MESSAGE = _move_message("biz")
-_MOVE_BY_WAMID = _move_message("wamid")
 # a request that may have reached Meta without an answer: the row stays queued, with a note
 _NOTE_MESSAGE = (
     update(MESSAGE)
@@ -1127,21 +1088,19 @@ _NOTE_MESSAGE = (
 
 
 def _move(
-    callback_data: str | None, status: str, at: datetime, now: datetime, *, wamid: str | None = None, error: Any = None
+    key: str, status: str, at: datetime, now: datetime, *, wamid: str | None = None, error: Any = None
 ) -> dict[str, Any]:
-    """Parameters of ``_MOVE_MESSAGE`` / ``_MOVE_BY_WAMID``; ``error`` carries error_code, _title, _details."""
-    return {
-        "b_biz": callback_data,
-        "b_rank": STATUS_RANK[status],
-        "b_status": status,
-        "b_at": at,
-        "b_wamid": wamid,
-        "b_failed": status == "failed",
-        "b_code": getattr(error, "error_code", None),
-        "b_title": getattr(error, "error_title", None),
-        "b_details": getattr(error, "error_details", None),
-        "b_now": now,
-    }
+    """A status change of the message found by ``key``; ``error`` carries error_code, _title, _details."""
+    return status_change(
+        key,
+        status,
+        at,
+        now,
+        wamid=wamid,
+        error_code=getattr(error, "error_code", None),
+        error_title=getattr(error, "error_title", None),
+        error_details=getattr(error, "error_details", None),
+    )
 
 
 @dataclass(frozen=True)
@@ -1184,71 +1143,6 @@ _RECIPIENT_UPDATE = _recipient_update()
 _CLAIM_UPDATE = _claim_update()
 _INSERT_MESSAGE = insert(MESSAGE)
 _INSERT_CALL = insert(API_CALL)
-
-
-class _Batches:
-    """Runs the send loop's statements as driver-level executemany calls.
-
-    SQLAlchemy's executemany processes every parameter of every row in Python (datetimes
-    formatted for SQLite, JSON dumped, defaults filled in), which was half of the CPU a campaign
-    spent writing. Here each statement is compiled once, and values go to the driver processed by
-    the same type processors SQLAlchemy would use; a batch's rows share one ``now``, processed once.
-    """
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.dialect = conn.dialect
-        self._compiled: dict[tuple[Any, tuple[str, ...]], tuple[str, list[tuple[str, Any, Any]], bool] | None] = {}
-
-    def execute(self, statement: Any, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        keys = tuple(rows[0])
-        found = self._compile(statement, keys)
-        if found is None:
-            self.conn.execute(statement, rows)
-            return
-        sql, binds, positional = found
-        values: list[Any] = []
-        for name, constant, process in binds:
-            if name not in rows[0]:
-                value = process(constant) if process is not None else constant
-                values.append([value] * len(rows))
-                continue
-            column = [row[name] for row in rows]
-            if process is not None:
-                last: Any = object()
-                done: Any = None
-                for index, value in enumerate(column):
-                    if value is not last:  # the batch's shared now is processed once
-                        last, done = value, process(value)
-                    column[index] = done
-            values.append(column)
-        params: list[Any]
-        if positional:
-            params = list(zip(*values, strict=True))
-        else:
-            names = [name for name, _, _ in binds]
-            params = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
-        self.conn.exec_driver_sql(sql, params)
-
-    def _compile(self, statement: Any, keys: tuple[str, ...]) -> tuple[str, list[tuple[str, Any, Any]], bool] | None:
-        """SQL, binds (name, constant, processor) in order, positional? None: SQLAlchemy computes values per row."""
-        key = (statement, keys)
-        if key in self._compiled:
-            return self._compiled[key]
-        compiled = statement.compile(dialect=self.dialect, column_keys=list(keys))
-        if compiled.insert_prefetch or compiled.update_prefetch:  # Python-side defaults, per row
-            self._compiled[key] = None
-            return None
-        order = list(compiled.positiontup) if compiled.positional else list(dict.fromkeys(compiled.bind_names.values()))
-        binds = []
-        for name in order:
-            bind = compiled.binds[name]
-            process = bind.type.dialect_impl(self.dialect).bind_processor(self.dialect)
-            binds.append((name, bind.effective_value, process))
-        found = self._compiled[key] = (compiled.string, binds, bool(compiled.positional))
-        return found
 
 
 # -- sending ---------------------------------------------------------------------------------------
@@ -1320,7 +1214,6 @@ class _Run:
         self.errors: dict[str, int] = {}
         self.outside_window = 0
         self.sqlite = conn.dialect.name == "sqlite"
-        self.batches = _Batches(conn)
         self.status_mark = 0  # the highest message_status id when the last write began
 
     # the loop --------------------------------------------------------------------------------
@@ -1418,8 +1311,8 @@ class _Run:
         now, wall = time.monotonic(), datetime.now(UTC)
         for row in rows:
             item = _Item(row.id, row.line, row.phone, list(row.params or []), row.attempts)
-            if row.not_before is not None and _aware(row.not_before) > wall:
-                wait = (_aware(row.not_before) - wall).total_seconds()
+            if row.not_before is not None and aware(row.not_before) > wall:
+                wait = (aware(row.not_before) - wall).total_seconds()
                 heapq.heappush(self.delayed, (now + wait, item.id, item))
             else:
                 self.queue.append(item)
@@ -1535,7 +1428,8 @@ class _Run:
             if claims:
                 claims = self._claim(claims, now)
             if calls:
-                self.batches.execute(
+                bulk.executemany(
+                    self.conn,
                     _INSERT_CALL,
                     [
                         {
@@ -1560,7 +1454,9 @@ class _Run:
             inside = _inside_window(self.conn, plan.phone_number_id, [i.phone for i in items], now)
             outside = [i for i in items if i.phone not in inside]
             if outside:
-                self.batches.execute(_RECIPIENT_UPDATE, [_recipient_row(i.id, "outside_window", now) for i in outside])
+                bulk.executemany(
+                    self.conn, _RECIPIENT_UPDATE, [_recipient_row(i.id, "outside_window", now) for i in outside]
+                )
                 for i in outside:
                     plan.problem(RowProblem(i.line, i.phone, OUTSIDE_WINDOW))
                 self.outside_window += len(outside)
@@ -1580,13 +1476,13 @@ class _Run:
                 continue
             claimed.append(item)
         if refused:
-            self.batches.execute(_RECIPIENT_UPDATE, refused)
+            bulk.executemany(self.conn, _RECIPIENT_UPDATE, refused)
         for item in claimed:
             item.status_mark = self.status_mark
             item.attempts += 1
         if claimed:
-            self.batches.execute(_INSERT_MESSAGE, [_message_row(self.prepared, i, now) for i in claimed])
-            self.batches.execute(_CLAIM_UPDATE, [{"b_id": i.id, "b_now": now} for i in claimed])
+            bulk.executemany(self.conn, _INSERT_MESSAGE, [_message_row(self.prepared, i, now) for i in claimed])
+            bulk.executemany(self.conn, _CLAIM_UPDATE, [{"b_id": i.id, "b_now": now} for i in claimed])
         return claimed
 
     def _record(self, results: list[_Outcome], now: datetime) -> None:
@@ -1616,14 +1512,14 @@ class _Run:
             else:  # Meta refused this attempt
                 moves.append(_move(callback, "failed", now, now, error=failure))
                 recipients.append(self._refused(outcome, failure, now))
-        self.batches.execute(_RECIPIENT_UPDATE, recipients)
-        self.batches.execute(_MOVE_MESSAGE, moves)
-        self.batches.execute(_NOTE_MESSAGE, notes)
+        bulk.executemany(self.conn, _RECIPIENT_UPDATE, recipients)
+        apply_statuses(self.conn, "callback", moves)
+        bulk.executemany(self.conn, _NOTE_MESSAGE, notes)
         # on SQLite ids follow commit order: no status newer than the claims, none to catch up with
         if accepted and not (self.sqlite and self.status_mark <= since):
             caught_up = self._caught_up(accepted, now)
             if caught_up:
-                self.batches.execute(_MOVE_BY_WAMID, caught_up)
+                apply_statuses(self.conn, "wamid", caught_up)
 
     def _refused(self, outcome: _Outcome, failure: _Failure, now: datetime) -> dict[str, Any]:
         """The recipient's row after Meta refused an attempt: failed, or pending again (131056, 131048)."""
@@ -1644,9 +1540,9 @@ class _Run:
         """Moves for statuses whose webhook came before the send was recorded (they wait in message_status)."""
         moves = []
         for wamid, status in _best_statuses(self.conn, wamids).items():
-            if STATUS_RANK[status.status] > STATUS_RANK["accepted"]:
+            if may_replace("accepted", status.status):
                 at = status.status_at or status.received_at
-                moves.append(_move(None, status.status, at, now, wamid=wamid, error=status))
+                moves.append(_move(wamid, status.status, at, now, error=status))
         return moves
 
     def _count_error(self, failure: _Failure) -> None:

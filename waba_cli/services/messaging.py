@@ -16,7 +16,7 @@ The path of a send (``waba send ...``, auto-replies, the demo; campaigns reuse `
    without a code when the request never left (no connection). A request written without an
    answer, or a process that dies in between, leaves a ``queued`` row: the attempt is known, its
    outcome in doubt (Meta's send API is not idempotent, so nothing resends it blindly). The
-   sender's writes follow the webhooks' forward-only rule (``webhooks.STATUS_RANK``): a ``sent`` or
+   sender's writes follow the same forward-only rule as webhooks (``domain.statuses``): a ``sent`` or
    ``delivered`` webhook that arrived before ``accepted`` was recorded (it waits in
    ``message_status``, keyed by wamid) wins.
 """
@@ -31,19 +31,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, Table, and_, case, func, update
+from sqlalchemy import Connection, and_, func, update
 from sqlmodel import Session, col, select
 
+from waba_cli.db.messages import apply_statuses, lock_wamids, status_change
 from waba_cli.db.models.accounts import Account, PhoneNumber
+from waba_cli.db.models.base import table_of
 from waba_cli.db.models.flows import Flow
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.templates import MessageTemplate
-from waba_cli.domain import validators
+from waba_cli.db.timestamps import aware
+from waba_cli.domain import statuses, validators
+from waba_cli.domain.statuses import MESSAGE_STATUSES, STATUS_RANK
 from waba_cli.domain.templates import forms as template_forms
 from waba_cli.domain.templates import render as template_render
 from waba_cli.errors import DryRunRequest, NotFoundError, UsageError, ValidationError, WabaError
 from waba_cli.services import payloads
-from waba_cli.services.webhooks import STATUS_RANK, lock_wamids
 
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
@@ -57,17 +60,11 @@ SUPPRESSING_ERRORS = {
     131050: "stopped marketing messages from this business",
     131026: "could not be reached (not on WhatsApp, terms not accepted, or an old app)",
 }
-MESSAGE_STATUSES = frozenset({*STATUS_RANK, "received"})
 AUTH_CODE_MAX = 15
 MEDIA_KINDS = ("image", "document", "video", "audio", "sticker")
 HEADER_MEDIA_KINDS = ("image", "document", "video")
 
-
-def _table(model: Any) -> Table:
-    return cast("Table", model.__table__)
-
-
-_MESSAGE = _table(Message)
+_MESSAGE = table_of(Message)
 
 
 @dataclass(frozen=True)
@@ -153,17 +150,13 @@ def sender(session: Session, account: Account, ref: str | None = None, region: s
 # -- the rules ---------------------------------------------------------------------------------
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def last_inbound_at(session: Session, phone_number_id: str, contact: str) -> datetime | None:
     """When the contact last wrote to that business number (None: never, as far as waba knows)."""
     query = select(func.max(Message.created_at)).where(
         Message.phone_number_id == phone_number_id, Message.contact == contact, Message.direction == "in"
     )
     last = session.exec(query).one()
-    return _aware(last) if last is not None else None
+    return aware(last) if last is not None else None
 
 
 def window_open(session: Session, phone_number_id: str, contact: str, now: datetime | None = None) -> bool:
@@ -788,44 +781,38 @@ def _queue(db: Database, outgoing: Outgoing, now: datetime) -> int:
         return cast("int", row.id)
 
 
-def _forward(status: str, values: dict[str, Any]) -> Any:
-    """An UPDATE of ``message`` that moves ``status`` (and the columns in ``values`` with it) only forward."""
-    m = _MESSAGE.c
-    ahead = case(STATUS_RANK, value=m.status, else_=-1) < STATUS_RANK[status]
-    moved = {name: case((ahead, value), else_=m[name]) for name, value in values.items()}
-    return update(_MESSAGE).values(status=case((ahead, status), else_=m.status), **moved)
-
-
 def _record_accepted(db: Database, message_id: int, wamid: str, now: datetime) -> str:
     """Store the wamid and the furthest status known for it: ``accepted``, or a webhook's that came first.
 
     The write comes before the read of ``message_status``: on SQLite it takes the write lock, so
     the read sees every status serve-webhook committed until then (a read first could miss one
     committed between the two, whose UPDATE found no row with this wamid yet). On PostgreSQL the
-    wamid lock does the same (``webhooks.lock_wamids``).
+    wamid lock does the same (``db.messages.lock_wamids``).
     """
     with db.transaction() as session:
-        lock_wamids(session.connection(), [wamid])
-        session.execute(
-            _forward("accepted", {"status_at": now})
-            .where(_MESSAGE.c.id == message_id)
-            .values(wamid=wamid, updated_at=now)
-        )
+        conn = session.connection()
+        lock_wamids(conn, [wamid])
+        apply_statuses(conn, "id", [status_change(message_id, "accepted", now, now, wamid=wamid)])
         history = session.exec(select(MessageStatus).where(MessageStatus.wamid == wamid)).all()
         known = [h for h in history if h.status in STATUS_RANK]
-        best = max(known, key=lambda h: STATUS_RANK[h.status], default=None)
+        best = statuses.furthest(known, lambda h: h.status)
         # nothing else can have priced this row: webhooks find it by wamid, set only now
         pricing = next((h.pricing for h in known if h.pricing), None)
-        extra = {"pricing": pricing} if pricing else {}
-        if best is None or STATUS_RANK[best.status] <= STATUS_RANK["accepted"]:
-            if extra:
-                session.execute(update(_MESSAGE).where(_MESSAGE.c.id == message_id).values(**extra))
+        if best is None or not statuses.may_replace("accepted", best.status):
+            if pricing:
+                apply_statuses(conn, "id", [status_change(message_id, "accepted", now, now, pricing=pricing)])
             return "accepted"
-        values: dict[str, Any] = {"status_at": best.status_at or best.received_at}
-        if best.status == "failed":
-            values |= {"error_code": best.error_code, "error_title": best.error_title}
-            values["error_details"] = best.error_details
-        session.execute(_forward(best.status, values).where(_MESSAGE.c.id == message_id).values(**extra))
+        change = status_change(
+            message_id,
+            best.status,
+            best.status_at or best.received_at,
+            now,
+            error_code=best.error_code,
+            error_title=best.error_title,
+            error_details=best.error_details,
+            pricing=pricing,
+        )
+        apply_statuses(conn, "id", [change])
         return best.status
 
 
@@ -850,13 +837,17 @@ async def deliver(db: Database, api: GraphAPI, outgoing: Outgoing, *, raise_erro
     except GraphError as exc:
         sent.error_code, sent.error_title = exc.code, exc.graph_message
         now = datetime.now(UTC)
-        failure = {"status_at": now, "error_code": exc.code, "error_title": exc.graph_message}
+        failure = status_change(
+            message_id,
+            "failed",
+            now,
+            now,
+            error_code=exc.code,
+            error_title=exc.graph_message,
+            error_details=exc.details,
+        )
         with db.transaction() as session:
-            session.execute(
-                _forward("failed", failure | {"error_details": exc.details})
-                .where(_MESSAGE.c.id == message_id)
-                .values(updated_at=now)
-            )
+            apply_statuses(session.connection(), "id", [failure])
         if raise_errors:
             raise
         return sent
@@ -864,11 +855,14 @@ async def deliver(db: Database, api: GraphAPI, outgoing: Outgoing, *, raise_erro
         now = datetime.now(UTC)
         with db.transaction() as session:
             if exc.request_sent:
-                statement = update(_MESSAGE).values(error_details=f"in doubt: {exc.message}"[:1000])
+                note = {"error_details": f"in doubt: {exc.message}"[:1000], "updated_at": now}
+                session.execute(update(_MESSAGE).where(_MESSAGE.c.id == message_id).values(note))
             else:
-                failure = {"status_at": now, "error_title": "not sent: the request never reached the Graph API"}
-                statement = _forward("failed", failure | {"error_details": exc.message[:1000]})
-            session.execute(statement.where(_MESSAGE.c.id == message_id).values(updated_at=now))
+                title = "not sent: the request never reached the Graph API"
+                failure = status_change(
+                    message_id, "failed", now, now, error_title=title, error_details=exc.message[:1000]
+                )
+                apply_statuses(session.connection(), "id", [failure])
         if not exc.request_sent:
             raise GraphNetworkError(
                 f"the message was not sent (recorded as failed, id {message_id}): {exc.message}",
@@ -906,7 +900,7 @@ def since(value: str, now: datetime | None = None) -> datetime:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise ValidationError("--since", f"{value!r} is neither a duration (7d, 12h, 30m, 2w) nor a date") from None
-    return _aware(moment)
+    return aware(moment)
 
 
 @dataclass(frozen=True)
@@ -982,7 +976,7 @@ class MessageView:
 
     def _from_statuses(self, wamid: str) -> dict[str, Any]:
         """What the statuses say of a message waba did not send (no ``message`` row): the same keys."""
-        furthest = max(self.history, key=lambda h: STATUS_RANK.get(h.status, -1), default=None)
+        furthest = max(self.history, key=lambda h: statuses.rank(h.status), default=None)
         failed = next((h for h in self.history if h.status == "failed"), None)
         recipient = next((h.recipient_id for h in self.history if h.recipient_id), None)
         pnid = next((h.phone_number_id for h in self.history if h.phone_number_id), None)

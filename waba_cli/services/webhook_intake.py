@@ -14,17 +14,15 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
 
+from waba_cli.db.timestamps import utcnow
+
 _SIGNATURE_PREFIX = b"sha256="
 _EXCLUDED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Keys:

@@ -15,10 +15,10 @@ The path of one delivery, as ``webhook/server.py`` drives it:
 
    - inbound messages: ``message.wamid`` is unique (INSERT ... ON CONFLICT DO NOTHING);
    - statuses: ``message_status(wamid, status)`` is unique; ``message.status`` only moves forward
-     (a conditional UPDATE evaluated against the row as it is when the lock is taken):
-     accepted < sent < failed < delivered < read < played, so ``failed`` replaces accepted/sent,
-     a later delivered/read wins over failed (multi-device; the failure stays in the history),
-     and a late ``sent`` changes nothing;
+     (``domain.statuses``; ``db.messages`` applies it in a conditional UPDATE evaluated against
+     the row as it is when the lock is taken): ``failed`` replaces accepted/sent, a later
+     delivered/read wins over failed (multi-device; the failure stays in the history), and a late
+     ``sent`` changes nothing;
    - business events without a natural key (template, phone-number, account, flow changes, async
      errors): ``webhook_item.key`` = sha256 of entry id, time, field and value;
    - auto-replies: ``auto_reply.inbound_wamid`` is unique.
@@ -32,41 +32,34 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import orjson
 from sqlalchemy import (
-    JSON,
-    Boolean,
     Connection,
-    DateTime,
-    Table,
-    Text,
-    TypeDecorator,
-    and_,
     bindparam,
-    case,
     delete,
     func,
     insert,
-    or_,
     select,
-    text,
     update,
 )
-from sqlalchemy import cast as sql_cast
 
+from waba_cli.db import bulk
+from waba_cli.db.messages import apply_statuses, lock_wamids, status_change
 from waba_cli.db.models.accounts import Account, PhoneNumber
+from waba_cli.db.models.base import table_of
 from waba_cli.db.models.bot import AutoReply
 from waba_cli.db.models.flows import Flow
 from waba_cli.db.models.logs import AccountHealthLog
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.webhooks import WebhookEvent, WebhookItem
-from waba_cli.errors import NotFoundError, OperationError
-from waba_cli.services.webhook_intake import Delivery, Keys, one_line, parse_body, utcnow
+from waba_cli.db.timestamps import utcnow
+from waba_cli.domain.statuses import may_replace
+from waba_cli.errors import NotFoundError
+from waba_cli.services.webhook_intake import Delivery, Keys, one_line, parse_body
 
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
@@ -75,16 +68,6 @@ if TYPE_CHECKING:
     from waba_cli.settings import Settings
 
 SIGNATURE_HEADER = "x-hub-signature-256"
-# how far each status has got; a status moves a message only to a higher rank
-STATUS_RANK: dict[str, int] = {
-    "queued": 0,
-    "accepted": 10,
-    "sent": 20,
-    "failed": 25,
-    "delivered": 30,
-    "read": 40,
-    "played": 50,
-}
 TEMPLATE_FIELDS = frozenset(
     {
         "message_template_status_update",
@@ -112,19 +95,15 @@ REPLYABLE_TYPES = frozenset(
 _ERROR_LEN = 500
 
 
-def _table(model: Any) -> Table:
-    return cast("Table", model.__table__)
-
-
-MESSAGE = _table(Message)
-MESSAGE_STATUS = _table(MessageStatus)
-WEBHOOK_EVENT = _table(WebhookEvent)
-WEBHOOK_ITEM = _table(WebhookItem)
-AUTO_REPLY = _table(AutoReply)
-HEALTH_LOG = _table(AccountHealthLog)
-PHONE_NUMBER = _table(PhoneNumber)
-ACCOUNT = _table(Account)
-FLOW = _table(Flow)
+MESSAGE = table_of(Message)
+MESSAGE_STATUS = table_of(MessageStatus)
+WEBHOOK_EVENT = table_of(WebhookEvent)
+WEBHOOK_ITEM = table_of(WebhookItem)
+AUTO_REPLY = table_of(AutoReply)
+HEALTH_LOG = table_of(AccountHealthLog)
+PHONE_NUMBER = table_of(PhoneNumber)
+ACCOUNT = table_of(Account)
+FLOW = table_of(Flow)
 
 
 # -- keys: signatures and verify tokens --------------------------------------------------------
@@ -382,12 +361,11 @@ def _plan_messages(
         outcome.counts["status"] += 1
         outcome.ids.append(history["wamid"])
         result.history.setdefault((history["wamid"], history["status"]), history)
-        rank = STATUS_RANK.get(history["status"])
         best = result.updates.get(history["wamid"])
-        if rank is not None and (best is None or rank > best["rank"]):
+        if may_replace(best["status"] if best else None, history["status"]):
             # pricing and callback data come with one status only (sent, or delivered/read): keep them
             carried = {k: best[k] for k in ("pricing", "biz_opaque_callback_data") if best and best[k] is not None}
-            result.updates[history["wamid"]] = {"rank": rank, **history, **carried}
+            result.updates[history["wamid"]] = {**history, **carried}
         elif best is not None:
             for key in ("pricing", "biz_opaque_callback_data"):
                 if best[key] is None:
@@ -583,247 +561,41 @@ def _get(value: Any, *path: str) -> Any:
 # -- executing a plan --------------------------------------------------------------------------
 
 
-def _json_null(table: Table) -> dict[str, Any]:
-    """Bind parameters that store None in the table's JSON columns as SQL NULL.
-
-    Core statements would otherwise store the JSON text 'null' (SQLAlchemy's default for JSON),
-    which reads back as None but is not ``IS NULL`` to SQL, and costs a json.dumps per value.
-    """
-    return {c.name: bindparam(c.name, type_=JSON(none_as_null=True)) for c in table.c if isinstance(c.type, JSON)}
-
-
-# statements are built once and reused: SQLAlchemy memoizes a statement's cache key on the object, and
-# generating it again for a freshly built INSERT cost more than executing it
-_STATEMENTS: dict[tuple[str, str, tuple[str, ...]], Any] = {}
-
-
-def _insert_ignore(conn: Connection, table: Table, keys: Sequence[str]) -> Any:
-    """INSERT ... ON CONFLICT (keys) DO NOTHING for SQLite and PostgreSQL (None in JSON columns: NULL)."""
-    cache_key = (conn.dialect.name, table.name, tuple(keys))
-    statement = _STATEMENTS.get(cache_key)
-    if statement is None:
-        statement = _STATEMENTS[cache_key] = _build_insert_ignore(conn.dialect.name, table, keys)
-    return statement
-
-
-def _build_insert_ignore(dialect: str, table: Table, keys: Sequence[str]) -> Any:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement = pg_insert(table)
-        json_columns = _json_null(table)
-        return (statement.values(json_columns) if json_columns else statement).on_conflict_do_nothing(
-            index_elements=list(keys)
-        )
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        lite = sqlite_insert(table)
-        json_columns = _json_null(table)
-        return (lite.values(json_columns) if json_columns else lite).on_conflict_do_nothing(index_elements=list(keys))
-    raise OperationError(f"the webhook store needs SQLite or PostgreSQL, not {dialect}")
-
-
-def _status_update() -> Any:
-    m = MESSAGE.c
-    rank = case(STATUS_RANK, value=m.status, else_=-1)
-    forward = rank < bindparam("rank")
-    failed = and_(forward, bindparam("failed", type_=Boolean))
-    return (
-        update(MESSAGE)
-        .where(m.wamid == bindparam("w"))
-        .values(
-            status=case((forward, bindparam("s", type_=m.status.type)), else_=m.status),
-            status_at=case((forward, bindparam("at", type_=m.status_at.type)), else_=m.status_at),
-            error_code=case((failed, bindparam("code", type_=m.error_code.type)), else_=m.error_code),
-            error_title=case((failed, bindparam("title", type_=m.error_title.type)), else_=m.error_title),
-            error_details=case((failed, bindparam("details", type_=m.error_details.type)), else_=m.error_details),
-            # rows written through the ORM hold the JSON text 'null' where nothing is known yet
-            pricing=case(
-                (
-                    or_(m.pricing.is_(None), sql_cast(m.pricing, Text) == "null"),
-                    bindparam("pricing", type_=JSON(none_as_null=True)),
-                ),
-                else_=m.pricing,
-            ),
-            biz_opaque_callback_data=func.coalesce(
-                m.biz_opaque_callback_data, bindparam("biz", type_=m.biz_opaque_callback_data.type)
-            ),
-            updated_at=bindparam("now", type_=m.updated_at.type),
-        )
-    )
-
-
-_STATUS_UPDATE = _status_update()
-# PostgreSQL advisory locks in their own two-key space ("wa", hash of the wamid)
-_WAMID_LOCK_SPACE = 0x7761
-_LOCK_WAMIDS = text(
-    "SELECT pg_advisory_xact_lock(:space, hashtext(w)) FROM unnest(CAST(:wamids AS text[])) AS w"
-).bindparams(space=_WAMID_LOCK_SPACE)
-
-
-def lock_wamids(conn: Connection, wamids: Iterable[str]) -> None:
-    """Serialise status writes per wamid until the transaction ends (PostgreSQL; SQLite has one writer).
-
-    A status webhook may race the sender recording the wamid Meta just returned: the webhook's
-    UPDATE finds no row with that wamid yet, and the sender's read of ``message_status`` does not
-    see the webhook's uncommitted row, so the status would be lost. Both take this lock first;
-    whichever comes second then sees what the first committed. Locks are taken in sorted order, so
-    two batches never wait on each other in a cycle.
-    """
-    if conn.dialect.name == "postgresql":
-        ordered = sorted(set(wamids))
-        if ordered:
-            conn.execute(_LOCK_WAMIDS, {"wamids": ordered})
-
-
-_EVENT_INSERT = insert(WEBHOOK_EVENT).returning(WEBHOOK_EVENT.c.id, WEBHOOK_EVENT.c.body_sha256)
 _ITEM_CLAIM: dict[str, Any] = {}
-
-
-# -- SQLite: the hot statements on the driver's cursor -----------------------------------------
-#
-# Per row, SQLAlchemy's executemany builds a parameter dict and runs every bind processor (the
-# datetime one formats through a dict; JSON goes through json.dumps): about half the writer's time
-# under load. On SQLite the statements of every delivery (inbound message, status history, status
-# update, raw event) are compiled once by SQLAlchemy and run on the driver's cursor with the values
-# converted here to what those processors produce: UTC datetimes as SQLAlchemy's SQLite text,
-# JSON as text (None stays NULL), booleans as 0/1. PostgreSQL keeps the Core statements.
-
-
-# a batch binds its clock in almost every row and a status's time twice: each is formatted once
-_DATETIME_TEXT: dict[datetime, str] = {}
-
-
-def _sqlite_datetime(value: datetime | None) -> str | None:
-    """What SQLAlchemy stores for an aware datetime on SQLite: UTC, "YYYY-MM-DD HH:MM:SS.ffffff"."""
-    if value is None:
-        return None
-    text = _DATETIME_TEXT.get(value)
-    if text is None:
-        if len(_DATETIME_TEXT) >= 4096:
-            _DATETIME_TEXT.clear()
-        text = _DATETIME_TEXT[value] = (value if value.tzinfo is UTC else value.astimezone(UTC)).isoformat(
-            " ", "microseconds"
-        )[:26]
-    return text
-
-
-def _sqlite_json(value: Any) -> str | None:
-    if value is None:
-        return None
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # integers beyond 64 bits, lone surrogates: the standard library escapes them
-        return json.dumps(value)
-
-
-def _sqlite_bool(value: Any) -> int | None:
-    return None if value is None else int(bool(value))
-
-
-def _converter(type_: Any) -> Any:
-    impl = type_.impl if isinstance(type_, TypeDecorator) else type_
-    if isinstance(type_, JSON) or isinstance(impl, JSON):
-        return _sqlite_json
-    if isinstance(impl, DateTime):
-        return _sqlite_datetime
-    if isinstance(impl, Boolean):
-        return _sqlite_bool
-    return None
-
-
-class _DriverStatement:
-    """A Core statement compiled once for SQLite; rows (dicts of its parameters) become driver tuples."""
-
-    def __init__(self, conn: Connection, statement: Any, keys: Sequence[str]) -> None:
-        compiled = statement.compile(dialect=conn.dialect, column_keys=list(keys))
-        self.sql: str = compiled.string
-        wanted = set(keys)
-        self._slots: list[tuple[str | None, Any, Any]] = []  # (parameter, converter, constant)
-        for name in compiled.positiontup or ():
-            bind = compiled.binds[name]
-            if name in wanted:
-                self._slots.append((name, _converter(bind.type), None))
-            else:  # a literal of the statement itself (the status ranks of the CASE)
-                process = bind.type.bind_processor(conn.dialect)
-                self._slots.append((None, None, process(bind.value) if process else bind.value))
-
-    def values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            [
-                (convert(row[name]) if convert else row[name]) if name else constant
-                for name, convert, constant in self._slots
-            ]
-        )
-
-    def run(self, cursor: Any, rows: Iterable[Mapping[str, Any]]) -> None:
-        cursor.executemany(self.sql, [self.values(row) for row in rows])
-
-
-_DRIVER: dict[str, _DriverStatement] = {}
-
-
-def _driver(conn: Connection, name: str, statement: Any, keys: Sequence[str]) -> _DriverStatement:
-    found = _DRIVER.get(name)
-    if found is None:
-        found = _DRIVER[name] = _DriverStatement(conn, statement, keys)
-    return found
-
-
-_INBOUND_KEYS = [c.name for c in MESSAGE.c if c.name != "id"]
-_HISTORY_KEYS = [c.name for c in MESSAGE_STATUS.c if c.name != "id"]
-_EVENT_KEYS = [c.name for c in WEBHOOK_EVENT.c if c.name != "id"]
-_UPDATE_KEYS = ["w", "rank", "s", "at", "failed", "code", "title", "details", "pricing", "biz", "now"]
 
 
 def _update_rows(work: _Plan) -> list[dict[str, Any]]:
     return [
-        {
-            "w": wamid,
-            "rank": u["rank"],
-            "s": u["status"],
-            "at": u["status_at"] or work.now,
-            "failed": u["status"] == "failed",
-            "code": u["error_code"],
-            "title": u["error_title"],
-            "details": u["error_details"],
-            "pricing": u["pricing"],
-            "biz": u["biz_opaque_callback_data"],
-            "now": work.now,
-        }
+        status_change(
+            wamid,
+            u["status"],
+            u["status_at"] or work.now,
+            work.now,
+            error_code=u["error_code"],
+            error_title=u["error_title"],
+            error_details=u["error_details"],
+            pricing=u["pricing"],
+            callback_data=u["biz_opaque_callback_data"],
+        )
         for wamid, u in sorted(work.updates.items())
     ]
 
 
 def execute(conn: Connection, work: _Plan) -> None:
     """Write a plan inside the caller's transaction (sorted keys keep PostgreSQL's lock order stable)."""
-    inbound = [work.inbound[k] for k in sorted(work.inbound)]
-    history = [work.history[k] for k in sorted(work.history)]
-    if conn.dialect.name == "sqlite":
-        cursor = conn.connection.cursor()
-        try:
-            if inbound:
-                _driver(conn, "inbound", _insert_ignore(conn, MESSAGE, ["wamid"]), _INBOUND_KEYS).run(cursor, inbound)
-            if history:
-                statement = _insert_ignore(conn, MESSAGE_STATUS, ["wamid", "status"])
-                _driver(conn, "history", statement, _HISTORY_KEYS).run(cursor, history)
-            if work.updates:
-                _driver(conn, "update", _STATUS_UPDATE, _UPDATE_KEYS).run(cursor, _update_rows(work))
-        finally:
-            cursor.close()
-    else:
-        if inbound:
-            conn.execute(_insert_ignore(conn, MESSAGE, ["wamid"]), inbound)
-        if work.updates:
-            lock_wamids(conn, work.updates)
-        if history:
-            conn.execute(_insert_ignore(conn, MESSAGE_STATUS, ["wamid", "status"]), history)
-        if work.updates:
-            conn.execute(_STATUS_UPDATE, _update_rows(work))
+    if work.inbound:
+        rows = [work.inbound[k] for k in sorted(work.inbound)]
+        bulk.executemany(conn, bulk.insert_ignore(conn, MESSAGE, ["wamid"]), rows)
+    if work.updates:
+        lock_wamids(conn, work.updates)
+    if work.history:
+        rows = [work.history[k] for k in sorted(work.history)]
+        bulk.executemany(conn, bulk.insert_ignore(conn, MESSAGE_STATUS, ["wamid", "status"]), rows)
+    if work.updates:
+        apply_statuses(conn, "wamid", _update_rows(work))
     if work.replies:
         rows = [work.replies[k] for k in sorted(work.replies)]
-        conn.execute(_insert_ignore(conn, AUTO_REPLY, ["inbound_wamid"]), rows)
+        conn.execute(bulk.insert_ignore(conn, AUTO_REPLY, ["inbound_wamid"]), rows)
     for item in work.items:
         _apply_item(conn, work, item)
 
@@ -835,7 +607,7 @@ def _apply_item(conn: Connection, work: _Plan, item: _Item) -> None:
         with conn.begin_nested():
             claimed = conn.execute(
                 _ITEM_CLAIM.setdefault(
-                    conn.dialect.name, _insert_ignore(conn, WEBHOOK_ITEM, ["key"]).returning(WEBHOOK_ITEM.c.key)
+                    conn.dialect.name, bulk.insert_ignore(conn, WEBHOOK_ITEM, ["key"]).returning(WEBHOOK_ITEM.c.key)
                 ),
                 {
                     "key": item.key,
@@ -1144,25 +916,9 @@ def fields_of(payload: Any) -> str | None:
 
 def _store(conn: Connection, deliveries: Sequence[Delivery], outcomes: Sequence[Outcome] | None, now: datetime) -> None:
     rows = [_event_row(d, outcomes[i] if outcomes else None, now) for i, d in enumerate(deliveries)]
-    if conn.dialect.name == "sqlite":
-        # one INSERT per event for its rowid: the driver runs a cached statement, no RETURNING needed
-        statement = _driver(conn, "event", insert(WEBHOOK_EVENT), _EVENT_KEYS)
-        cursor = conn.connection.cursor()
-        try:
-            for delivery, row in zip(deliveries, rows, strict=True):
-                cursor.execute(statement.sql, statement.values(row))
-                delivery.event_id = cursor.lastrowid
-        finally:
-            cursor.close()
-        return
-    # RETURNING in parameter order makes SQLAlchemy insert rows one statement at a time;
-    # matching the returned ids by body hash keeps it one statement (identical bodies are interchangeable)
-    returned = conn.execute(_EVENT_INSERT, rows)
-    ids: dict[str, list[int]] = {}
-    for event_id, digest in sorted(returned.all()):
-        ids.setdefault(digest, []).append(event_id)
-    for delivery, row in zip(deliveries, rows, strict=True):
-        delivery.event_id = ids[row["body_sha256"]].pop(0)
+    # identical bodies are interchangeable: their hash tells the rows apart
+    for delivery, event_id in zip(deliveries, bulk.insert_ids(conn, WEBHOOK_EVENT, rows, "body_sha256"), strict=True):
+        delivery.event_id = event_id
 
 
 @dataclass

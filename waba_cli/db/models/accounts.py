@@ -7,7 +7,8 @@ from datetime import datetime, time
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from waba_cli.db.models.base import foreign_key, json_column, utcnow
+from waba_cli.db.models.base import foreign_key, json_column
+from waba_cli.db.timestamps import utcnow
 from waba_cli.domain.setup_steps import BY_NAME as SETUP
 
 

@@ -1,17 +1,16 @@
-"""Column helpers and the clock shared by every table module."""
+"""Column helpers shared by every table module."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer
+from sqlalchemy import JSON, Column, ForeignKey, Integer, Table
 from sqlmodel import Field
 
 
-def utcnow() -> datetime:
-    """Now, in UTC, as every timestamp column stores it."""
-    return datetime.now(UTC)
+def table_of(model: Any) -> Table:
+    """The Core table of a SQLModel table class, for statements written with SQLAlchemy Core."""
+    return cast("Table", model.__table__)
 
 
 def foreign_key(table: str, *, nullable: bool = False, on_delete: str = "CASCADE", index: bool = True) -> Any:

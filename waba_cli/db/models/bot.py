@@ -8,7 +8,8 @@ from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 import waba_cli.db.models.accounts  # noqa: F401 - the account table that foreign keys name
-from waba_cli.db.models.base import foreign_key, utcnow
+from waba_cli.db.models.base import foreign_key
+from waba_cli.db.timestamps import utcnow
 
 
 class AutoReply(SQLModel, table=True):

@@ -24,8 +24,9 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstrain
 from sqlmodel import Field, SQLModel
 
 import waba_cli.db.models.accounts  # noqa: F401 - the account table that foreign keys name
-from waba_cli.db.models.base import foreign_key, json_column, utcnow
+from waba_cli.db.models.base import foreign_key, json_column
 from waba_cli.db.models.messages import Message, MessageStatus
+from waba_cli.db.timestamps import utcnow
 
 
 class Campaign(SQLModel, table=True):

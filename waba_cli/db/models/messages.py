@@ -9,7 +9,8 @@ from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 import waba_cli.db.models.accounts  # noqa: F401 - the account table that foreign keys name
-from waba_cli.db.models.base import foreign_key, json_column, utcnow
+from waba_cli.db.models.base import foreign_key, json_column
+from waba_cli.db.timestamps import utcnow
 
 
 class Message(SQLModel, table=True):

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
-from waba_cli.db.models.base import utcnow
 from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
+from waba_cli.db.timestamps import aware, utcnow
 from waba_cli.domain.templates.compare import PlanItem, plan_changes
 from waba_cli.domain.templates.forms import TemplateInput
 from waba_cli.services.templates.files import require_valid
@@ -42,10 +42,6 @@ class ApplyResult:
         return [i for i in self.items if i.outcome and i.outcome != "done"]
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _quota_history(session: Session, account: Account, now: datetime) -> tuple[dict[str, list[datetime]], int]:
     """When waba edited each of the account's templates (by id), and how many it created in the last hour."""
     rows = session.exec(
@@ -57,8 +53,8 @@ def _quota_history(session: Session, account: Account, now: datetime) -> tuple[d
     creations = 0
     for template_id, event, at in rows:
         if event == "EDITED" and template_id:
-            edits.setdefault(template_id, []).append(_aware(at))
-        elif event == "SUBMITTED" and now - _aware(at) < timedelta(hours=1):
+            edits.setdefault(template_id, []).append(aware(at))
+        elif event == "SUBMITTED" and now - aware(at) < timedelta(hours=1):
             creations += 1
     return edits, creations
 

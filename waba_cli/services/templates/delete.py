@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete
 from sqlmodel import col
 
-from waba_cli.db.models.base import utcnow
 from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
+from waba_cli.db.timestamps import utcnow
 from waba_cli.domain.templates.rules import GONE_STATUSES
 from waba_cli.errors import UsageError
 from waba_cli.services.templates.store import find_templates, new_event

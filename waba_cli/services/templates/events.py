@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from waba_cli.db.models.base import utcnow
 from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
+from waba_cli.db.timestamps import utcnow
 from waba_cli.domain.templates.forms import (
     enum_of,
     merge_components_update,

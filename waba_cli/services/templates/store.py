@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
-from waba_cli.db.models.base import utcnow
 from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
+from waba_cli.db.timestamps import utcnow
 from waba_cli.domain.templates import forms, render, rules
 from waba_cli.domain.templates.forms import TemplateInput, enum_of, normalize_language, template_id_of
 from waba_cli.domain.templates.render import Rendered

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
-from waba_cli.db.models.base import utcnow
 from waba_cli.db.models.templates import MessageTemplate
+from waba_cli.db.timestamps import utcnow
 from waba_cli.domain.templates import compare, forms
 from waba_cli.domain.templates.forms import enum_of, normalize_language, template_id_of, text_of
 from waba_cli.domain.templates.rules import GONE_STATUSES
