@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +33,7 @@ def _check(build: Any) -> None:
     assert status == 200, (body, answer)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts, st.booleans())
 def test_texts_waba_builds_are_accepted(body: str, preview: bool) -> None:
@@ -52,6 +54,7 @@ rows = st.fixed_dictionaries({"id": short, "title": short}, optional={"descripti
 sections = st.fixed_dictionaries({"rows": st.lists(rows, min_size=0, max_size=4)}, optional={"title": short})
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts, short, st.lists(sections, min_size=0, max_size=4))
 def test_lists_waba_builds_are_accepted(body: str, button: str, chosen: list[dict[str, Any]]) -> None:
