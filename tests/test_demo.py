@@ -40,11 +40,12 @@ def test_demo_runs_the_whole_loop_until_messages_are_read(tmp_path: Path) -> Non
         capture_output=True,
         text=True,
         env=_env(),
-        timeout=120,
+        timeout=300,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert time.monotonic() - started < 90  # under 30 s on an idle machine; CI runs tests beside it
+    # under 30 s on an idle machine; CI may run it beside CPU-heavy work on 2 cores
+    assert time.monotonic() - started < 180
     steps = re.findall(r"^Step (\d+)/(\d+) ", result.stdout, re.MULTILINE)
     assert len(steps) == int(steps[0][1]) >= 8
     assert "every step passed" in result.stdout

@@ -163,6 +163,7 @@ def test_init_keeps_a_key_from_the_environment(waba: Any, isolated: Path) -> Non
     assert not (isolated / "encryption.key").exists()
 
 
+@pytest.mark.slow
 def test_hung_keyring_is_bounded_by_the_timeout(
     waba: Any, monkeypatch: pytest.MonkeyPatch, isolated: Path, setup_file: Any
 ) -> None:

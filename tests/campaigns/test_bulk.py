@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,9 @@ from sqlmodel import select
 from tests.campaigns.world import (
     PNID,
     FakeMeta,
+    FakeTime,
     add_inbound,
+    fake_time,
     meta,
     outbound,
     phones,
@@ -30,7 +32,7 @@ from waba_cli.db.models.logs import ApiCall
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.services import campaigns
 
-__all__ = ["meta", "quick_backoff", "templates"]  # fixtures
+__all__ = ["fake_time", "meta", "quick_backoff", "templates"]  # fixtures
 
 SUMMARY_KEYS = ("campaign", "total", "sent", "failed", "skipped", "in_doubt")
 
@@ -427,9 +429,11 @@ def test_missing_csv_file_exits_2(waba: Any, templates: None, tmp_path: Path) ->
 # -- pacing ----------------------------------------------------------------------------------------
 
 
-def test_rate_paces_requests_with_the_token_bucket(waba: Any, meta: FakeMeta, templates: None, tmp_path: Path) -> None:
+def test_rate_paces_requests_with_the_token_bucket(
+    waba: Any, meta: FakeMeta, templates: None, tmp_path: Path, fake_time: FakeTime
+) -> None:
     stamps: list[float] = []
-    meta.hook = lambda _body: stamps.append(time.monotonic())
+    meta.hook = lambda _body: stamps.append(fake_time.clock())
 
     result = waba(
         "send", "bulk", "--csv", str(order_csv(tmp_path, phones(21))), "--template", "order_update",
@@ -438,9 +442,8 @@ def test_rate_paces_requests_with_the_token_bucket(waba: Any, meta: FakeMeta, te
 
     assert result.code == 0, result.err
     assert result.json()["rate_limit"] == 50
-    # 21 requests at 50/s: the bucket's small burst goes at once, each other one 20 ms after the last
-    paced = 21 - campaigns.pacing_burst(50)
-    assert stamps[-1] - stamps[0] >= paced * 0.02 * 0.95
+    # 21 requests at 50/s: each one 20 ms after the last (nothing saved up in the bucket for a burst)
+    assert {round(b - a, 9) for a, b in itertools.pairwise(stamps)} == {0.02}
 
 
 def test_default_rate_is_the_numbers_throughput(
@@ -493,9 +496,15 @@ def test_throttling_130429_slows_down_and_retries_the_same_recipient(
 
 
 def test_pair_rate_limit_131056_backs_off_that_recipient_only(
-    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    waba: Any,
+    meta: FakeMeta,
+    db: Database,
+    templates: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_time: FakeTime,
 ) -> None:
-    monkeypatch.setattr(campaigns, "PAIR_BACKOFF_UNIT", 0.3)  # 0.3 s, then 1.2 s: long enough for the others
+    monkeypatch.setattr(campaigns, "PAIR_BACKOFF_UNIT", 1.0)  # production's: 1 s, then 4 s (of the fake clock)
     numbers = phones(6)
     meta.fail(numbers[0], 131056, 131056)
 
@@ -508,6 +517,8 @@ def test_pair_rate_limit_131056_backs_off_that_recipient_only(
     # with one request at a time, the others went out while the first one waited
     assert sent_to[:6] == [numbers[0], *numbers[1:]]
     assert sent_to[6:] == [numbers[0], numbers[0]]
+    # and it waited 1, then 4 units, nothing else
+    assert fake_time.slept == pytest.approx([1.0, 4.0])
 
 
 def test_spam_limit_131048_stops_the_campaign_and_a_rerun_finishes_it_without_duplicates(

@@ -7,23 +7,8 @@ import itertools
 
 import pytest
 
+from tests.campaigns.world import FakeTime
 from waba_cli.services.ratelimit import Pacer
-
-
-class FakeTime:
-    """A clock that only moves when someone sleeps on it (sleeps wake in order of their end)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 def pacer(rate: float, fake: FakeTime, *, burst: int = 1) -> Pacer:

@@ -53,6 +53,7 @@ def test_after_131048_queued_senders_send_nothing_more(
     assert states.count("accepted") == len(meta.requests) - 1
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_senders_wait_to_retry_leaves_them_pending_not_in_doubt(
     waba: Any, meta: FakeMeta, db: Database, templates: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections.abc import Callable
@@ -35,6 +36,31 @@ def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(campaigns, "RETRY_DELAY", 0.001)
     monkeypatch.setattr(campaigns, "PAIR_BACKOFF_UNIT", 0.001)
     monkeypatch.setattr(campaigns, "WRITE_INTERVAL", 0.001)
+
+
+class FakeTime:
+    """A clock that only moves when someone sleeps on it (sleeps wake in order of their end)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    """Campaign runs pace and back off on a fake clock: timing is exact and costs no real time."""
+    fake = FakeTime()
+    monkeypatch.setattr(campaigns, "clock", fake.clock)
+    monkeypatch.setattr(campaigns, "sleep", fake.sleep)
+    return fake
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
@@ -49,6 +50,7 @@ def _check(build: Callable[[], tuple[str, dict[str, Any]]]) -> None:
     assert status == 200, (body, answer)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts(payloads.TEXT_MAX), st.booleans())
 def test_texts_waba_builds_are_accepted(body: str, preview: bool) -> None:
@@ -64,6 +66,7 @@ buttons = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts(payloads.BUTTON_BODY_MAX), buttons, st.none() | short, st.none() | short)
 def test_reply_buttons_waba_builds_are_accepted(

@@ -173,6 +173,7 @@ def test_free_form_message_outside_the_window_fails_with_131047(sandbox: Sandbox
     assert failed["errors"][0]["title"] == failed["errors"][0]["message"]
 
 
+@pytest.mark.slow
 def test_status_failure_rate_fails_deliveries_with_a_real_code(start_sandbox: Any, receiver: Receiver) -> None:
     sandbox = start_sandbox("--webhook-url", receiver.url, "--status-failure-rate", "1", "--status-delay", "0.05")
     body = _template("order_update", "Ana", "8812", "Friday")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -57,7 +58,8 @@ def _post(body: dict[str, Any]) -> tuple[int, Any]:
     return post_message(SANDBOX, body)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(bodies, nested))
 def test_any_send_body_gets_an_answer_or_a_meta_error(body: dict[str, Any]) -> None:
     status, answer = _post(body)

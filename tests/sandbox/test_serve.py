@@ -18,6 +18,7 @@ from waba_cli.graph.errors import GraphError
 TEXT = {"to": "+15551230401", "type": "text", "text": {"body": "hi"}}
 
 
+@pytest.mark.slow
 def test_error_rate_answers_transient_server_errors(start_sandbox: Any) -> None:
     sandbox = start_sandbox("--error-rate", "1", "--seed", "7")
     statuses = set()
@@ -30,6 +31,7 @@ def test_error_rate_answers_transient_server_errors(start_sandbox: Any) -> None:
     assert statuses <= {500, 503}
 
 
+@pytest.mark.slow
 def test_throttle_rate_answers_130429_and_waba_retries_it(start_sandbox: Any) -> None:
     sandbox = start_sandbox("--throttle-rate", "1")
     response = sandbox.send(TEXT)
@@ -48,6 +50,7 @@ def test_throttle_rate_answers_130429_and_waba_retries_it(start_sandbox: Any) ->
     assert time.monotonic() - started < 10
 
 
+@pytest.mark.slow
 def test_latency_slows_every_answer(start_sandbox: Any) -> None:
     sandbox = start_sandbox("--latency-ms", "300")
     started = time.monotonic()
@@ -55,6 +58,7 @@ def test_latency_slows_every_answer(start_sandbox: Any) -> None:
     assert time.monotonic() - started >= 0.3
 
 
+@pytest.mark.slow
 def test_throughput_limit_of_a_standard_number_gives_130429(start_sandbox: Any) -> None:
     sandbox = start_sandbox()
 
@@ -74,6 +78,7 @@ def test_throughput_limit_of_a_standard_number_gives_130429(start_sandbox: Any) 
     assert 130429 in codes
 
 
+@pytest.mark.slow
 def test_pair_rate_limit_gives_131056(start_sandbox: Any) -> None:
     sandbox = start_sandbox()
     codes = []
@@ -84,6 +89,7 @@ def test_pair_rate_limit_gives_131056(start_sandbox: Any) -> None:
     assert 131056 in codes[45:]
 
 
+@pytest.mark.slow
 def test_bench_mode_counts_sends_and_sends_no_webhooks(start_sandbox: Any, receiver: Receiver) -> None:
     sandbox = start_sandbox("--bench", "--webhook-url", receiver.url, "--status-delay", "0.01")
     for _ in range(100):  # beyond the pair and throughput limits: bench mode has none
@@ -96,6 +102,7 @@ def test_bench_mode_counts_sends_and_sends_no_webhooks(start_sandbox: Any, recei
     assert receiver.deliveries.empty()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stop_signal_ends_it_gracefully_with_exit_0(start_sandbox: Any, stop: signal.Signals) -> None:
     sandbox = start_sandbox()
@@ -104,6 +111,7 @@ def test_a_stop_signal_ends_it_gracefully_with_exit_0(start_sandbox: Any, stop: 
     assert "waba sandbox: stopped" in "".join(sandbox.lines)
 
 
+@pytest.mark.slow
 def test_state_file_keeps_the_world_across_restarts(start_sandbox: Any, tmp_path: Path) -> None:
     state = tmp_path / "sandbox.json"
     first = start_sandbox("--state", str(state))
@@ -129,6 +137,7 @@ def test_serve_refuses_bad_flags(waba: Any) -> None:
     assert waba("sandbox", "serve", "--webhook-url", "ftp://x").code == 2
 
 
+@pytest.mark.slow
 def test_verbose_logs_one_line_per_request_with_the_error_code(start_sandbox: Any) -> None:
     sandbox = start_sandbox("--verbose")
     sandbox.send({"type": "text", "text": {"body": "no recipient"}})

@@ -8,6 +8,7 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -77,6 +78,7 @@ def _create(request: dict[str, Any]) -> tuple[int, Any]:
     return asyncio.run(post())
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(simple_templates())
 def test_a_template_waba_validates_is_accepted_by_the_sandbox(template: dict[str, Any]) -> None:

@@ -368,7 +368,8 @@ template_like = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(json_values, template_like))
 def test_validator_never_crashes_on_any_input(data: Any) -> None:
     template = forms.to_request(data)
@@ -386,7 +387,7 @@ def test_validator_never_crashes_on_any_input(data: Any) -> None:
     assert len(slots) == len(set(slots))
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(json_values)
 def test_validator_never_crashes_on_metas_shape_with_anything_inside(data: Any) -> None:
     rules.validate({"name": "a", "category": "MARKETING", "language": "en", "components": data})
@@ -493,7 +494,8 @@ def valid_templates(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=300)
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None)
 @given(valid_templates())
 def test_validator_accepts_every_template_that_follows_the_rules(template: dict[str, Any]) -> None:
     converted = forms.to_request(template)
@@ -502,7 +504,7 @@ def test_validator_accepts_every_template_that_follows_the_rules(template: dict[
     assert rules.validate(converted.request) == []
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(
     otp_type=st.sampled_from(rules.OTP_TYPES),
     minutes=st.integers(1, 90),
@@ -575,7 +577,8 @@ def test_url_examples_listed_as_whole_urls_compare_as_their_suffix() -> None:
     assert render.render(listed, "UTILITY", values).buttons[1]["target"] == "https://example.com/track/8812"
 
 
-@settings(max_examples=200)
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None)
 @given(
     template_like,
     st.one_of(st.text(max_size=20), json_values),

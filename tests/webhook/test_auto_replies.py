@@ -138,6 +138,7 @@ def test_out_of_hours_comes_before_the_greeting(receiver: Receiver, meta: Any, w
     assert [m["text"]["body"] for m in meta] == [OUT_OF_HOURS]
 
 
+@pytest.mark.slow
 def test_the_webhook_answers_before_graph_does(receiver: Receiver, graph: Any) -> None:
     slow_started = time.monotonic()
 

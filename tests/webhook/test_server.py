@@ -592,6 +592,7 @@ def test_two_instances_on_one_database_apply_each_change_once(receiver: Receiver
     )
 
 
+@pytest.mark.slow
 def test_an_event_stored_but_not_applied_when_the_server_died_is_applied_at_start(business: Any) -> None:
     import hashlib
 

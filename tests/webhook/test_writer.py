@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.webhook.conftest import Receiver, fixture_bytes, sign, start_receiver
@@ -51,6 +52,7 @@ def test_an_unreadable_frame_keeps_its_sequence_number_to_be_answered_503() -> N
     assert wire.read_delivery(broken) == (7, None)
 
 
+@settings(deadline=None)
 @given(st.lists(st.binary(max_size=300), max_size=20), st.data())
 def test_frames_come_out_whole_however_the_bytes_are_split(payloads: list[bytes], data: Any) -> None:
     stream = b"".join(wire.frame(p) for p in payloads)
@@ -69,6 +71,7 @@ def _writer(receiver: Receiver) -> Any:
     return process
 
 
+@pytest.mark.slow
 def test_the_writer_ignores_sigterm_and_sigint_and_leaves_with_the_server(business: Any) -> None:
     app, uvicorn_server, thread, _log = start_receiver()
     port = uvicorn_server.servers[0].sockets[0].getsockname()[1]
@@ -90,6 +93,7 @@ def test_the_writer_ignores_sigterm_and_sigint_and_leaves_with_the_server(busine
     assert process.poll() == 0  # stopped with the server, after storing what it had
 
 
+@pytest.mark.slow
 def test_a_writer_that_dies_is_replaced_and_the_server_says_so(receiver: Receiver) -> None:
     first = _writer(receiver)
     first.kill()
@@ -119,6 +123,7 @@ def test_the_http_side_imports_no_database_stack() -> None:
     assert found == ""
 
 
+@pytest.mark.slow
 def test_a_stalled_writer_gets_503_in_bounded_time_and_recovers(receiver: Receiver, monkeypatch: Any) -> None:
     """A locked database (here: the writer stopped with SIGSTOP) must not hold requests forever."""
     monkeypatch.setattr(receiver.app.intake, "SUBMIT_TIMEOUT", 0.5)
@@ -155,6 +160,7 @@ def _serve(tmp_path: Any, **options: Any) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_a_taken_port_is_exit_1_and_nothing_is_left_running(business: Any, tmp_path: Any) -> None:
     from waba_cli.settings import load_settings
 
@@ -166,6 +172,7 @@ def test_a_taken_port_is_exit_1_and_nothing_is_left_running(business: Any, tmp_p
     assert "could not start" in done.stderr
 
 
+@pytest.mark.slow
 def test_a_writer_that_cannot_start_is_exit_1_not_a_hang(business: Any, tmp_path: Any) -> None:
     config = tmp_path / "broken.toml"
     config.write_text('[database]\nurl = "postgresql+psycopg://nobody@127.0.0.1:1/none"\n', encoding="utf-8")

@@ -50,7 +50,7 @@ import re
 import socket
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -1150,6 +1150,9 @@ _INSERT_CALL = insert(API_CALL)
 # seconds; tests make them small
 RETRY_DELAY = 1.0  # first backoff for retryable answers: 1, 2, 4 ... s (capped at 60)
 PAIR_BACKOFF_UNIT = 1.0  # 131056: 4^X units for the X-th time in a row
+# what a run paces sends, schedules backoffs and waits by (tests put in a fake clock)
+clock: Callable[[], float] = time.monotonic
+sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 @dataclass
@@ -1197,7 +1200,7 @@ class _Run:
         self.progress = progress
         self.on_progress = on_progress
         plan = prepared.plan
-        self.pacer = Pacer(plan.rate, burst=pacing_burst(plan.rate))
+        self.pacer = Pacer(plan.rate, burst=pacing_burst(plan.rate), clock=clock, sleep=sleep)
         self.concurrency = plan.concurrency
         self.check_window = prepared.content.kind == "text" and not prepared.request.force
         self.queue: list[_Item] = []
@@ -1251,7 +1254,7 @@ class _Run:
                 if self.stopping or (self.exhausted and self.queue_at >= len(self.queue) and not self.delayed):
                     return
                 if not self._claimable():  # only recipients backing off (131056) are left
-                    await asyncio.sleep(max(0.0, self.delayed[0][0] - time.monotonic()))
+                    await sleep(max(0.0, self.delayed[0][0] - clock()))
                 continue
             await self.wake.wait()
             self.wake.clear()
@@ -1273,7 +1276,7 @@ class _Run:
         self.wake.set()
 
     def _claimable(self) -> bool:
-        if self.delayed and self.delayed[0][0] <= time.monotonic():
+        if self.delayed and self.delayed[0][0] <= clock():
             return True
         if self.queue_at < len(self.queue):
             return True
@@ -1281,7 +1284,7 @@ class _Run:
 
     def _take(self, free: int) -> list[_Item]:
         taken: list[_Item] = []
-        now = time.monotonic()
+        now = clock()
         while len(taken) < free and self.delayed and self.delayed[0][0] <= now:
             taken.append(heapq.heappop(self.delayed)[2])
         while len(taken) < free:
@@ -1308,7 +1311,7 @@ class _Run:
             self.exhausted = True
             return
         self.last_id = rows[-1].id
-        now, wall = time.monotonic(), datetime.now(UTC)
+        now, wall = clock(), datetime.now(UTC)
         for row in rows:
             item = _Item(row.id, row.line, row.phone, list(row.params or []), row.attempts)
             if row.not_before is not None and aware(row.not_before) > wall:
@@ -1362,7 +1365,7 @@ class _Run:
                         continue  # the slowed bucket is the wait
                 else:
                     attempt += 1
-                await asyncio.sleep(min(60.0, RETRY_DELAY * 2 ** ((throttled if throttle else attempt) - 1)))
+                await sleep(min(60.0, RETRY_DELAY * 2 ** ((throttled if throttle else attempt) - 1)))
                 continue
             item.in_request = False
             self.pacer.recover()
@@ -1525,7 +1528,7 @@ class _Run:
         """The recipient's row after Meta refused an attempt: failed, or pending again (131056, 131048)."""
         item = outcome.item
         if outcome.kind == "later":  # 131056: this recipient again after its backoff
-            heapq.heappush(self.delayed, (time.monotonic() + outcome.delay, item.id, item))
+            heapq.heappush(self.delayed, (clock() + outcome.delay, item.id, item))
             due = now + timedelta(seconds=outcome.delay)
             return _recipient_row(item.id, "pending", now, failure=failure, not_before=due)
         if outcome.kind == "stop":  # 131048: not sent, left for the next run
