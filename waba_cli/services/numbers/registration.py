@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -114,8 +115,11 @@ def register(ctx: CommandContext, ref: str, *, pin: str | None = None, region: s
     return Registered(stored, generated, left - 1)
 
 
-def deregister(ctx: CommandContext, ref: str) -> tuple[PhoneNumber, int]:
-    """`waba number deregister`: stop the number on the Cloud API (counted like register)."""
+def deregister(
+    ctx: CommandContext, ref: str, *, confirm: Callable[[PhoneNumber], None] | None = None
+) -> tuple[PhoneNumber, int]:
+    """`waba number deregister`: stop the number on the Cloud API (counted like register);
+    ``confirm(number)`` is asked once the number is known, before anything is sent."""
     account = ctx.account
     number = number_for(ctx, ref)
     if number.is_on_biz_app:
@@ -124,6 +128,8 @@ def deregister(ctx: CommandContext, ref: str) -> tuple[PhoneNumber, int]:
             "disconnect it in the WhatsApp Business app instead",
         )
     left = _check_budget(ctx, number, "deregister")
+    if confirm is not None:
+        confirm(number)
     call = _record_call(ctx, number, "deregister")
     try:
         with about(number):
