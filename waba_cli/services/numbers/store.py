@@ -66,14 +66,14 @@ def find_number(session: Session, account: Account, ref: str, region: str | None
     for number in numbers:
         if wanted == number.phone_number_id:
             return number
-    e164 = as_e164(wanted, region)
+    candidates = readings(wanted, region)
     for number in numbers:
-        if e164 is not None and e164 == number.phone_number:
+        if number.phone_number in candidates:
             return number
     elsewhere = session.exec(
         select(PhoneNumber, Account)
         .join(Account, col(Account.id) == PhoneNumber.account_id)
-        .where((col(PhoneNumber.phone_number_id) == wanted) | (col(PhoneNumber.phone_number) == (e164 or wanted)))
+        .where((col(PhoneNumber.phone_number_id) == wanted) | col(PhoneNumber.phone_number).in_(candidates))
     ).first()
     if elsewhere is not None:
         raise NotFoundError(
@@ -88,13 +88,23 @@ def find_number(session: Session, account: Account, ref: str, region: str | None
 
 
 def as_e164(value: str, region: str | None) -> str | None:
+    """The number in E.164, or None (see ``readings``)."""
+    found = readings(value, region)
+    return found[0] if found else None
+
+
+def readings(value: str, region: str | None) -> list[str]:
+    """Every E.164 number ``value`` may be: digits alone are read as international first (Meta's
+    display numbers come so: ``15550134567``), then as a number of ``region``."""
     text = value.strip()
-    if text.isdigit() and not text.startswith("00"):
-        text = "+" + text  # digits alone: an international number without its "+"
-    try:
-        return validators.phone_number(text, region)
-    except ValueError:
-        return None
+    tries = [("+" + text, None), (text, region)] if text.isdigit() and not text.startswith("00") else [(text, region)]
+    found: list[str] = []
+    for candidate, where in tries:
+        try:
+            found.append(validators.phone_number(candidate, where))
+        except ValueError:
+            continue
+    return found
 
 
 def run_graph(ctx: CommandContext, account: Account, call: Callable[[GraphAPI], Awaitable[T]]) -> T:
