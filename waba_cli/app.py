@@ -30,6 +30,7 @@ _COMMANDS: dict[str, tuple[str, bool]] = {
     "usage": ("usage", False),
     "serve-webhook": ("serve", False),
     "account": ("account", True),
+    "number": ("number", True),
     "db": ("db", True),
     "secrets": ("secrets", True),
     "events": ("events", True),

@@ -53,8 +53,14 @@ def test_debug_token_with_a_wrong_app_secret_is_190(sandbox: SandboxProcess) -> 
 
 def test_phone_numbers_list_and_fields(sandbox: SandboxProcess) -> None:
     numbers = _with_api(sandbox, lambda api: api.list_phone_numbers(WABA))
-    assert [n["id"] for n in numbers] == [fixtures.PHONE_NUMBER_ID, fixtures.SECOND_PHONE_NUMBER_ID]
-    first = numbers[0]
+    # the last onboarded first: the number waiting for its review, then the sending ones
+    assert [n["id"] for n in numbers] == [
+        fixtures.PENDING_PHONE_NUMBER_ID,
+        fixtures.PHONE_NUMBER_ID,
+        fixtures.SECOND_PHONE_NUMBER_ID,
+        fixtures.UNREGISTERED_PHONE_NUMBER_ID,
+    ]
+    first = numbers[1]
     assert first["status"] == "CONNECTED"
     assert first["whatsapp_business_manager_messaging_limit"] == "TIER_10K"
     assert first["throughput"] == {"level": "STANDARD"}

@@ -163,6 +163,11 @@ class DemoRun:
             ("Set up the demo account from a setup file (waba account setup --from-file)", self.setup_account),
             ("Start the webhook receiver (waba serve-webhook)", self.start_webhook_receiver),
         ]
+        if {("number", "list"), ("number", "doctor")} <= self.commands:
+            self.steps += [
+                ("Read every number of the WABA (waba number list --sync)", self.list_numbers),
+                ("Ask why a number cannot send (waba number doctor)", self.number_doctor),
+            ]
         if ("template", "sync") in self.commands:
             self.steps.append(("Sync the WABA's templates (waba template sync)", self.sync_templates))
         if {("template", "create"), ("template", "submit"), ("template", "show")} <= self.commands:
@@ -294,7 +299,7 @@ class DemoRun:
         self.sandbox_url = f"http://127.0.0.1:{port}"
         self.env["WABA_GRAPH_BASE_URL"] = os.environ["WABA_GRAPH_BASE_URL"] = self.sandbox_url
         # it starts while the home is created; the account setup waits for it
-        return f"a local Graph API at {self.sandbox_url}, with a seeded WABA, two numbers and seven templates"
+        return f"a local Graph API at {self.sandbox_url}, with a seeded WABA, four numbers and seven templates"
 
     def wait_for_sandbox(self) -> None:
         from waba_cli.sandbox import client
@@ -337,6 +342,26 @@ class DemoRun:
 
             raise OperationError(f"the sandbox could not verify the callback: {answer.get('error', answer)}")
         return f"serve-webhook at {self.webhook_url}, verified by the sandbox and subscribed as the app's callback"
+
+    def list_numbers(self) -> str:
+        numbers = self.waba_json("number", "list", "--sync")
+        for number in numbers:
+            mark = "*" if number["default"] else " "
+            _say(
+                f"      {mark} {number['display_phone_number']}  {number['verified_name']}  "
+                f"{number['status']}  quality {number['quality_rating']}  {number['messaging_limit']}"
+            )
+        return f"{len(numbers)} numbers stored; * sends by default, every one can be chosen with --from"
+
+    def number_doctor(self) -> str:
+        report = self.waba_json("number", "doctor", accept=(0, 1))
+        for number in report["numbers"]:
+            _say(f"      {number['verdict']:8} {number['display_phone_number']}")
+            for reason in number["reasons"]:
+                if reason["severity"] != "info":
+                    _say(f"               {reason['message']}" + (f" -> {reason['next']}" if reason["next"] else ""))
+        ready = sum(1 for n in report["numbers"] if n["can_send"])
+        return f"{ready} of {len(report['numbers'])} numbers can send; the others say why and what to run next"
 
     def sync_templates(self) -> str:
         self.waba("template", "sync")

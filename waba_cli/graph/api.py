@@ -39,6 +39,11 @@ PHONE_NUMBER_FIELDS = (
     "webhook_configuration",
     "last_onboarded_time",
 )
+# what `waba number sync` reads: the fields above and those that older Graph versions may not know
+# (health_status from v24.0, §5.6) or that Meta is retiring (messaging_limit_tier, §4.1); the
+# service drops one of these and asks again when Meta says it does not know it
+OPTIONAL_PHONE_NUMBER_FIELDS = ("is_pin_enabled", "messaging_limit_tier", "health_status")
+NUMBER_SYNC_FIELDS = PHONE_NUMBER_FIELDS + OPTIONAL_PHONE_NUMBER_FIELDS
 BUSINESS_PROFILE_FIELDS = (
     "about",
     "address",
@@ -119,9 +124,18 @@ class PhoneNumber(TypedDict, total=False):
     throughput: dict[str, Any]
     is_on_biz_app: bool
     whatsapp_business_manager_messaging_limit: str
+    messaging_limit_tier: str
     account_mode: str
     webhook_configuration: dict[str, str]
     last_onboarded_time: str
+    is_pin_enabled: bool
+    health_status: dict[str, Any]
+
+
+class Created(TypedDict, total=False):
+    """The answer to a creation: the new object's id."""
+
+    id: str
 
 
 class SubscribedApp(TypedDict, total=False):
@@ -229,13 +243,67 @@ class GraphAPI:
         """
         return cast("Waba", await self.client.get(waba_id, params=_fields(fields)))
 
-    async def list_phone_numbers(self, waba_id: str, fields: Fields | None = PHONE_NUMBER_FIELDS) -> list[PhoneNumber]:
-        """Every number of the WABA, all pages (§4.1).
+    async def list_phone_numbers(
+        self, waba_id: str, fields: Fields | None = PHONE_NUMBER_FIELDS, *, page_size: int | None = None
+    ) -> list[PhoneNumber]:
+        """Every number of the WABA, all pages (§4.1); ``page_size`` numbers per page (Meta: 1-100).
 
         https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/phone_numbers
         """
-        pages = self.client.paginate(f"{waba_id}/phone_numbers", _fields(fields))
+        params = _fields(fields) or {}
+        if page_size is not None:
+            params["limit"] = page_size
+        pages = self.client.paginate(f"{waba_id}/phone_numbers", params)
         return [cast("PhoneNumber", item) async for item in pages]
+
+    async def add_phone_number(self, waba_id: str, *, cc: str, phone_number: str, verified_name: str) -> Created:
+        """Add a number to the WABA (§4.2): ``{"cc", "phone_number", "verified_name"}`` -> ``{"id"}``.
+
+        Numbers cannot be deleted through the API.
+        https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/phone_numbers
+        """
+        body = {"cc": cc, "phone_number": phone_number, "verified_name": verified_name}
+        return cast("Created", await self.client.post(f"{waba_id}/phone_numbers", json=body))
+
+    async def request_code(self, phone_number_id: str, *, method: str, language: str) -> Success:
+        """Send the number an ownership code by ``SMS`` or ``VOICE`` (§4.3).
+
+        https://developers.facebook.com/docs/whatsapp/cloud-api/reference/phone-numbers
+        """
+        body = {"code_method": method, "language": language}
+        return cast("Success", await self.client.post(f"{phone_number_id}/request_code", json=body))
+
+    async def verify_code(self, phone_number_id: str, code: str) -> Success:
+        """Prove ownership with the code received (§4.3); ``code_verification_status`` then reads VERIFIED.
+
+        https://developers.facebook.com/docs/whatsapp/cloud-api/reference/phone-numbers
+        """
+        return cast("Success", await self.client.post(f"{phone_number_id}/verify_code", json={"code": code}))
+
+    async def register(self, phone_number_id: str, *, pin: str, data_localization_region: str | None = None) -> Success:
+        """Register the number with the Cloud API (§4.4); ``pin`` becomes (or must be) its two-step PIN.
+
+        Meta allows 10 register or deregister calls per number in 72 hours (133016).
+        https://developers.facebook.com/docs/whatsapp/cloud-api/reference/registration
+        """
+        body: dict[str, Any] = {"messaging_product": "whatsapp", "pin": pin}
+        if data_localization_region is not None:
+            body["data_localization_region"] = data_localization_region
+        return cast("Success", await self.client.post(f"{phone_number_id}/register", json=body))
+
+    async def deregister(self, phone_number_id: str) -> Success:
+        """Deregister the number from the Cloud API (§4.4); it stops sending and receiving.
+
+        https://developers.facebook.com/docs/whatsapp/cloud-api/reference/registration
+        """
+        return cast("Success", await self.client.post(f"{phone_number_id}/deregister"))
+
+    async def set_pin(self, phone_number_id: str, pin: str) -> Success:
+        """Set or change the number's 6-digit two-step verification PIN (§4.5).
+
+        https://developers.facebook.com/docs/whatsapp/cloud-api/reference/two-step-verification
+        """
+        return cast("Success", await self.client.post(phone_number_id, json={"pin": pin}))
 
     async def get_phone_number(self, phone_number_id: str, fields: Fields | None = PHONE_NUMBER_FIELDS) -> PhoneNumber:
         """``GET /{phone-number-id}`` (§4.1).

@@ -12,9 +12,10 @@
         ├── RecipientError        130472, 130497, 131021, 131026, 131047, 131049, 131050, 137000
         ├── AccountError          368, 131031, 131037, 131042, 134011: the WABA or business is restricted
         ├── MediaError            131052, 131053
-        ├── TemplateError         132000-132999, 2388000-2388999 (as code or as subcode of 100)
+        ├── TemplateError         132000-132999, 2388000-2388999 (as code or as subcode of 100) but the next
         ├── FlowError             132068, 132069, 139000-139004
-        ├── PhoneNumberError      131045, 133000-133999 except 133004
+        ├── PhoneNumberError      131045, 133000-133999 except 133004, 136025, and as code or subcode of
+        │                         100: 2388001, 2388012, 2388091, 2388093, 2388103 (registration, §4.2-§4.4)
         └── ServiceUnavailable    1, 2, 131000, 131016, 131057, 133004, 2494100, 5xx without a known code
 
 ``retryable`` is a class default refined per instance: codes listed in §1.7 rule 1 and
@@ -35,6 +36,8 @@ RETRYABLE_CODES = frozenset({1, 2, 4, 17, 341, 80007, 130429, 131000, 131016, 13
 RETRY_LATER_CODES = frozenset({131048, 131049, 132015, 132069, 133008, 133009, 133016})
 PAIR_RATE_LIMIT_CODE = 131056
 TEMPLATE_CREATION_CODES = range(2388000, 2389000)
+# in the template-creation range, but about adding, verifying and registering numbers (§1.6, §4)
+PHONE_REGISTRATION_CODES = frozenset({2388001, 2388012, 2388091, 2388093, 2388103})
 _SNIPPET = 200
 
 AUTH_HINT = (
@@ -198,6 +201,8 @@ class FlowError(GraphError):
 class PhoneNumberError(GraphError):
     """The business number is not registered, not verified, or its PIN is wrong."""
 
+    default_hint = "see why with `waba number doctor NUM`"
+
 
 class ServiceUnavailable(GraphError):  # noqa: N818 - named by cause, as in httpx
     """Meta is temporarily unable to serve the request."""
@@ -243,6 +248,7 @@ _CODES: dict[int, type[GraphError]] = {
     132068: FlowError,
     132069: FlowError,
     131045: PhoneNumberError,
+    136025: PhoneNumberError,
     1: ServiceUnavailable,
     2: ServiceUnavailable,
     131000: ServiceUnavailable,
@@ -291,14 +297,20 @@ _HINTS: dict[int, str] = {
     132016: "the template is disabled for good; create a new one",
     132068: "the flow is blocked; fix it in WhatsApp Manager",
     132069: "the flow is throttled (10 sends per hour); wait before sending it again",
-    133000: "a previous deregistration did not finish; deregister the number again",
-    133005: "the two-step verification PIN is wrong",
-    133006: "the number must be verified again (request and verify a code)",
-    133008: "too many PIN attempts; wait as the details say",
-    133009: "the PIN was entered too fast; wait as the details say",
-    133010: "the number is not registered with the Cloud API; register it first",
+    133000: "a previous deregistration did not finish; run `waba number deregister NUM` again",
+    133005: (
+        "the two-step verification PIN is wrong; give the number's PIN with --pin, "
+        "or set a new one first with `waba number set-pin NUM PIN`"
+    ),
+    133006: (
+        "the number must be verified again: `waba number request-code NUM`, then `waba number verify-code NUM CODE`"
+    ),
+    133008: "too many PIN attempts; wait as the details say, then try again with the right PIN",
+    133009: "the PIN was entered too fast; wait as the details say, then try again",
+    133010: "the number is not registered with the Cloud API; run `waba number register NUM`",
     133015: "the number was deleted recently; try again in 5 minutes",
-    133016: "the register/deregister limit (10 per 72 h) was reached; wait",
+    133016: "the register/deregister limit (10 per 72 h) was reached; wait, then check with `waba number doctor NUM`",
+    136025: "the code is wrong or expired; ask for a new one with `waba number request-code NUM`",
     134011: "the WhatsApp Payments terms of service have not been accepted",
     135000: "a parameter of the request is invalid (see the details)",
     137000: "the recipient's identity key changed; verify the user again",
@@ -308,13 +320,26 @@ _HINTS: dict[int, str] = {
     139003: "the flow cannot be deprecated",
     139004: "only DRAFT flows can be deleted",
     368: "the account is temporarily blocked for a policy violation; see Business Support Home",
+    2388001: (
+        "Meta cannot create the certificate yet: the code is not verified or the display name is not approved; "
+        "see `waba number doctor NUM`, then register again"
+    ),
+    2388012: "the number is already in this WABA; record it with `waba number add --id ID` (ids: `waba number sync`)",
     2388019: "the WABA reached its template limit; delete templates it no longer needs",
+    2388091: "this number cannot request a code through the API; verify it in WhatsApp Manager or Embedded Signup",
+    2388093: "this number cannot verify a code through the API; verify it in WhatsApp Manager or Embedded Signup",
+    2388103: (
+        "no app is subscribed to the destination WABA's webhooks; subscribe one first (POST /{waba-id}/subscribed_apps)"
+    ),
     2494100: "the number is in maintenance mode; try again later",
 }
 
 
 def error_class_for(code: int | None, subcode: int | None = None) -> type[GraphError]:
-    """The GraphError subclass for ``code``; template-creation subcodes under code 100 are templates."""
+    """The GraphError subclass for ``code``; template-creation subcodes under code 100 are templates,
+    the registration ones among them phone-number errors."""
+    if subcode in PHONE_REGISTRATION_CODES or code in PHONE_REGISTRATION_CODES:
+        return PhoneNumberError
     if subcode in TEMPLATE_CREATION_CODES or code in TEMPLATE_CREATION_CODES:
         return TemplateError
     if code is None:

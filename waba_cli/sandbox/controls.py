@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 QUALITY = ("GREEN", "YELLOW", "RED", "UNKNOWN", "NA")
 NUMBER_STATUSES = ("CONNECTED", "DISCONNECTED", "PENDING", "FLAGGED", "RESTRICTED", "RATE_LIMITED", "UNVERIFIED")
 LIMITS = ("TIER_250", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED")
+NAME_DECISIONS = {"APPROVED": "APPROVED", "DECLINED": "REJECTED", "PENDING_REVIEW": None}
 TEMPLATE_STATUSES = ("APPROVED", "PAUSED", "DISABLED", "FLAGGED", "REINSTATED", "REJECTED", "IN_APPEAL")
 FLOW_HEALTH = ("PUBLISHED", "THROTTLED", "BLOCKED")
 
@@ -91,6 +92,7 @@ def _change_number(sandbox: Runtime, phone_number_id: str, params: dict[str, Any
     status = _choice(params, "status", NUMBER_STATUSES)
     limit = _choice(params, "messaging_limit", LIMITS)
     throughput = _choice(params, "throughput_level", ("STANDARD", "HIGH"))
+    name_status = _choice(params, "name_status", tuple(NAME_DECISIONS))
     coexistence = params.get("is_on_biz_app")
     if coexistence is not None and not isinstance(coexistence, bool):
         raise bad_param("is_on_biz_app must be true or false.")
@@ -111,6 +113,13 @@ def _change_number(sandbox: Runtime, phone_number_id: str, params: dict[str, Any
         number.throughput_level = throughput
         if throughput == "HIGH":
             event = "THROUGHPUT_UPGRADE"
+    if name_status is not None and name_status != number.name_status:
+        number.name_status = name_status
+        decision = NAME_DECISIONS[name_status]
+        if decision is not None:  # Meta's review decided: the name webhook
+            review = {"display_phone_number": number.digits, "decision": decision}
+            review["requested_verified_name"] = number.verified_name
+            sandbox.emit_management(number.waba_id, "phone_number_name_update", review)
     sandbox.state.dirty = True
     if event is not None:
         value: dict[str, Any] = {
@@ -129,6 +138,7 @@ def _change_number(sandbox: Runtime, phone_number_id: str, params: dict[str, Any
         "messaging_limit": number.messaging_limit,
         "throughput_level": number.throughput_level,
         "is_on_biz_app": number.is_on_biz_app,
+        "name_status": number.name_status,
     }
 
 

@@ -1,4 +1,8 @@
-"""The sandbox's seeded world: one business, one app, one WABA with two numbers, templates, a Flow.
+"""The sandbox's seeded world: one business, one app, one WABA with four numbers, templates, a Flow.
+
+Two numbers send; the third is verified with an approved name but not registered yet; the
+fourth was added three days before the sandbox started and waits for its ownership code and the
+review of its display name: what `waba number doctor` has to explain.
 
 The credentials are fixed so that scripts, tests and the demo can rely on them. They are not
 secrets: they open nothing but a sandbox on this machine (the sandbox prints them on start).
@@ -9,9 +13,10 @@ so they pass the same validation as production credentials.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
-from waba_cli.sandbox.state import App, Flow, PhoneNumber, State, Template, Token, Waba
+from waba_cli.sandbox.state import App, Flow, PhoneNumber, State, Template, Token, Waba, iso
 
 APP_ID = "670843887433847"
 APP_NAME = "waba Sandbox"
@@ -27,6 +32,11 @@ PHONE_NUMBER = "+15550134567"
 DISPLAY_PHONE_NUMBER = "+1 555-013-4567"
 SECOND_PHONE_NUMBER_ID = "109283746501937"
 SECOND_PHONE_NUMBER = "+15550134568"
+UNREGISTERED_PHONE_NUMBER_ID = "109283746501946"
+UNREGISTERED_PHONE_NUMBER = "+15550134569"
+PENDING_PHONE_NUMBER_ID = "109283746501955"
+PENDING_PHONE_NUMBER = "+15550134570"
+PENDING_NAME = "Sandbox Shop Express"
 FLOW_ID = "1234567890123456"
 SCOPES = ["whatsapp_business_management", "whatsapp_business_messaging", "business_management", "public_profile"]
 ISSUED_AT = 1717000000
@@ -282,6 +292,36 @@ def seed_state() -> State:
             display_phone_number="+1 555-013-4568",
             verified_name=BUSINESS_NAME,
             last_onboarded_time="2024-03-11T09:02:13+0000",
+        )
+    )
+    state.add(
+        PhoneNumber(
+            id=UNREGISTERED_PHONE_NUMBER_ID,
+            waba_id=WABA_ID,
+            phone_number=UNREGISTERED_PHONE_NUMBER,
+            display_phone_number="+1 555-013-4569",
+            verified_name=BUSINESS_NAME,
+            status="DISCONNECTED",
+            platform_type="NOT_APPLICABLE",
+            throughput_level="NOT_APPLICABLE",
+            messaging_limit="TIER_2K",
+            last_onboarded_time="2024-02-02T08:30:00+0000",
+        )
+    )
+    state.add(
+        PhoneNumber(
+            id=PENDING_PHONE_NUMBER_ID,
+            waba_id=WABA_ID,
+            phone_number=PENDING_PHONE_NUMBER,
+            display_phone_number="+1 555-013-4570",
+            verified_name=PENDING_NAME,
+            code_verification_status="NOT_VERIFIED",
+            name_status="PENDING_REVIEW",
+            status="PENDING",
+            platform_type="NOT_APPLICABLE",
+            throughput_level="NOT_APPLICABLE",
+            messaging_limit="TIER_250",
+            last_onboarded_time=iso(time.time() - 3 * 86400),
         )
     )
     for template in seed_templates():

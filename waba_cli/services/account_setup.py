@@ -308,7 +308,8 @@ def ensure_new(session: Session, setup: dict[str, Any], source: str | None = Non
         raise ValidationError(
             key,
             f"account {existing.name} (WABA {existing.waba_id}) is already set up",
-            f"change it with `waba account update {existing.name}`",
+            f"change it with `waba account update {existing.name}`; its other numbers come with "
+            f"`waba number sync --account {existing.name}`",
             source=source,
         )
     number = session.exec(select(PhoneNumber).where(PhoneNumber.phone_number_id == setup["phone_number_id"])).first()

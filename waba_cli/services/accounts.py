@@ -106,4 +106,7 @@ def count_secrets(session: Session) -> int:
     verify = session.exec(
         select(func.count()).select_from(Account).where(col(Account.webhook_verify_token_enc).is_not(None))
     ).one()
-    return int(tokens) * 2 + int(verify)
+    pins = session.exec(
+        select(func.count()).select_from(PhoneNumber).where(col(PhoneNumber.pin_enc).is_not(None))
+    ).one()
+    return int(tokens) * 2 + int(verify) + int(pins)

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from waba_cli.db.engine import open_database
-from waba_cli.db.models.accounts import Account
+from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.errors import UsageError
 from waba_cli.secrets import (
     KEYRING_LOCATION,
@@ -174,6 +174,11 @@ def rotate_key(ctx: CommandContext) -> RotationReport:
                 account.webhook_verify_token_enc = cipher.rotate(account.webhook_verify_token_enc)
                 count += 1
             session.add(account)
+        pinned = select(PhoneNumber).where(col(PhoneNumber.pin_enc).is_not(None)).with_for_update()
+        for number in session.exec(pinned).all():
+            number.pin_enc = cipher.rotate(number.pin_enc or "")
+            count += 1
+            session.add(number)
         session.flush()
         if material.source == "env":
             # the environment cannot be written: leave both keys in a file for the operator to move

@@ -121,9 +121,12 @@ def recipient(value: str, region: str | None = None) -> str:
 
 
 def sender(session: Session, account: Account, ref: str | None = None, region: str | None = None) -> PhoneNumber:
-    """The sending number: ``ref`` (phone-number id or E.164), else the account's default, else its first."""
+    """The sending number: ``ref`` (phone-number id or E.164), else the account's default, else its first;
+    numbers Meta no longer lists (`waba number sync` marks them gone) do not send."""
     numbers = session.exec(
-        select(PhoneNumber).where(PhoneNumber.account_id == account.id).order_by(col(PhoneNumber.id))
+        select(PhoneNumber)
+        .where(PhoneNumber.account_id == account.id, col(PhoneNumber.gone_at).is_(None))
+        .order_by(col(PhoneNumber.id))
     ).all()
     if not numbers:
         raise NotFoundError(f"account {account.name} has no phone number", "run `waba number sync`")
@@ -144,7 +147,10 @@ def sender(session: Session, account: Account, ref: str | None = None, region: s
             if number.phone_number == as_e164:
                 return number
     known = ", ".join(f"{n.phone_number} ({n.phone_number_id})" for n in numbers)
-    raise NotFoundError(f"account {account.name} has no number {ref!r}", f"its numbers: {known}")
+    raise NotFoundError(
+        f"account {account.name} has no number {ref!r}",
+        f"its numbers: {known}; `waba number sync` reads every number of the WABA",
+    )
 
 
 # -- the rules ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""SQLModel tables: the seed's eight models plus the Graph API call log.
+"""SQLModel tables: the seed's eight models, the Graph API call log and the register/deregister calls.
 
 Conventions, the same on SQLite and PostgreSQL:
 - timestamps are timezone-aware UTC (``utcnow()``; SQLModel stores them as UTC on both backends);
@@ -10,7 +10,7 @@ Every change to these tables needs an Alembic revision in ``db/migrations/versio
 
 The tables live in one module per area, so a command loads only the tables it touches (``account
 list`` needs two of nine; building a SQLModel table class costs milliseconds each):
-``accounts`` (Account, PhoneNumber), ``templates``, ``messages`` (and their status history),
+``accounts`` (Account, PhoneNumber, RegistrationCall), ``templates``, ``messages`` (and their status history),
 ``webhooks`` (deliveries and idempotency keys), ``bot`` (auto-replies), ``flows``, ``logs``
 (health, usage and the Graph API call log). ``all_tables()`` loads every one (migrations, db info).
 """
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def all_tables() -> tuple[type[SQLModel], ...]:
     """Every table class, in dependency order (loads all the model modules)."""
-    from waba_cli.db.models.accounts import Account, PhoneNumber
+    from waba_cli.db.models.accounts import Account, PhoneNumber, RegistrationCall
     from waba_cli.db.models.bot import AutoReply
     from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
     from waba_cli.db.models.flows import Flow
@@ -37,6 +37,7 @@ def all_tables() -> tuple[type[SQLModel], ...]:
     return (
         Account,
         PhoneNumber,
+        RegistrationCall,
         MessageTemplate,
         TemplateEvent,
         Message,

@@ -1,8 +1,9 @@
-"""Accounts (WABAs) and their phone numbers."""
+"""Accounts (WABAs), their phone numbers, and the register/deregister calls made for each number."""
 
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Any
 
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
@@ -72,7 +73,11 @@ class Account(SQLModel, table=True):
 
 
 class PhoneNumber(SQLModel, table=True):
-    """A business phone number of an account."""
+    """A business phone number of an account, as `waba number sync` last read it from Meta (§4.1).
+
+    Meta's enumerations are stored as Meta wrote them, known or not. A number Meta no longer lists
+    is marked ``gone_at``, never deleted: messages and campaigns point at it.
+    """
 
     __tablename__ = "phone_number"
     __table_args__ = (Index("ix_phone_number_account_default", "account_id", "is_default"),)
@@ -94,7 +99,31 @@ class PhoneNumber(SQLModel, table=True):
     platform_type: str | None = None
     account_mode: str | None = None
     is_pin_enabled: bool | None = None
+    # Meta's health_status of the number (§5.6): can_send_message and the entities behind it
+    health_status: dict[str, Any] | None = json_column()
+    # when name_status last changed as waba saw it (the doctor says how long a review has taken)
+    name_status_since: datetime | None = None
+    # the two-step PIN waba generated or was given (register, set-pin), encrypted like every secret
+    pin_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    gone_at: datetime | None = None  # Meta stopped listing it (sync); kept because messages refer to it
     is_default: bool = False
     synced_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RegistrationCall(SQLModel, table=True):
+    """One register or deregister request sent for a number.
+
+    Meta allows 10 per number in any 72 hours and has no read-back of its count (§4.4): waba counts
+    its own and refuses the 11th before Meta answers 133016. A request is recorded before it is sent.
+    """
+
+    __tablename__ = "registration_call"
+    __table_args__ = (Index("ix_registration_call_number_at", "number_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    number_id: int = foreign_key("phone_number", index=False)
+    action: str = Field(max_length=16)  # register | deregister
+    at: datetime = Field(default_factory=utcnow)
+    error_code: int | None = None  # Meta's answer when it refused

@@ -14,15 +14,20 @@ from waba_cli.db.timestamps import utcnow
 
 
 class AccountHealthLog(SQLModel, table=True):
-    """A health observation: a check's result or a health-relevant webhook."""
+    """A health observation: a check's result, a health-relevant webhook, or a change `waba number
+    sync` saw; ``phone_number_id`` (Meta's) when it is about one number."""
 
     __tablename__ = "account_health_log"
-    __table_args__ = (Index("ix_account_health_log_account_checked", "account_id", "checked_at"),)
+    __table_args__ = (
+        Index("ix_account_health_log_account_checked", "account_id", "checked_at"),
+        Index("ix_account_health_log_number_checked", "phone_number_id", "checked_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = foreign_key("account")
     checked_at: datetime = Field(default_factory=utcnow)
-    source: str = Field(default="check", max_length=16)  # check | webhook
+    source: str = Field(default="check", max_length=16)  # check | webhook | sync
+    phone_number_id: str | None = Field(default=None, max_length=32)
     check: str = Field(max_length=64)
     status: str = Field(max_length=16)  # OK | WARNING | CRITICAL | UNKNOWN
     detail: str | None = None

@@ -1,7 +1,10 @@
 """Phone numbers (§4): listing and adding them, their fields and settings (PIN, display name,
 webhook override), registration and verification codes, the business profile and encryption key.
 
-``request_code`` always "sends" the code 123456; ``verify_code`` accepts only that.
+``request_code`` always "sends" the code 123456; ``verify_code`` accepts only that. ``register``
+needs a verified number with an approved display name (else 100/2388001, "Cannot Create
+Certificate", as Meta answers), counts 10 register/deregister calls per 72 hours (133016) and
+checks the two-step PIN once one is set (133005).
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ if TYPE_CHECKING:
     from waba_cli.sandbox.state import Waba
 
 VERIFICATION_CODE = "123456"
+NAME_READY = ("APPROVED", "AVAILABLE_WITHOUT_REVIEW")
+PENDING_NAME_INFO = (
+    "Your display name has not been approved yet. Your message limit will increase after the display name is approved."
+)
 PHONE_DEFAULT_FIELDS = (
     "verified_name",
     "code_verification_status",
@@ -89,15 +96,12 @@ def _number_field(sandbox: Runtime, number: PhoneNumber, name: str) -> Any:  # n
     if name == "country_code":
         return country_of(number.digits)[0]
     if name == "health_status":
-        waba = sandbox.state.wabas[number.waba_id]
-        health = waba_health(sandbox, waba)
-        mine = [e for e in health["entities"] if e["id"] != number.id or e["entity_type"] == "PHONE_NUMBER"]
-        return {"can_send_message": health["can_send_message"], "entities": mine}
+        return number_health(sandbox, number)
     if name in ("certificate", "new_certificate"):
         return "CmEKHQi" + hashlib.sha256(number.id.encode()).hexdigest()[:40]
     if name in ("search_visibility",):
         return "VISIBLE"
-    if name in ("is_preverified_number", "is_on_biz_app"):
+    if name == "is_preverified_number":
         return False
     raise unknown_field(name, "WhatsAppBusinessPhoneNumber")
 
@@ -116,28 +120,43 @@ def _webhook_configuration(sandbox: Runtime, number: PhoneNumber) -> dict[str, s
 
 
 def waba_health(sandbox: Runtime, waba: Waba) -> dict[str, Any]:
-    """A WABA's ``health_status``: a number can send once registered (CONNECTED), else it is BLOCKED."""
-    entities: list[dict[str, Any]] = []
-    overall = "AVAILABLE"
-    for number in sandbox.state.numbers_of(waba.id):
-        entity: dict[str, Any] = {"entity_type": "PHONE_NUMBER", "id": number.id, "can_send_message": "AVAILABLE"}
-        if number.status != "CONNECTED":
-            entity["can_send_message"] = "BLOCKED"
-            entity["errors"] = [
-                {
-                    "error_code": 141000,
-                    "error_description": f"The phone number is {number.status}.",
-                    "possible_solution": "Register the phone number (POST /{phone-number-id}/register).",
-                }
-            ]
-            overall = "LIMITED"
-        entities.append(entity)
-    entities += [
+    """A WABA's ``health_status`` (§5.6): the WABA, its business and the app, all AVAILABLE."""
+    entities = [
         {"entity_type": "WABA", "id": waba.id, "can_send_message": "AVAILABLE"},
         {"entity_type": "BUSINESS", "id": waba.business_id, "can_send_message": "AVAILABLE"},
         {"entity_type": "APP", "id": sandbox.state.app.id, "can_send_message": "AVAILABLE"},
     ]
-    return {"can_send_message": overall, "entities": entities}
+    return {"can_send_message": _aggregate(entities), "entities": entities}
+
+
+def number_health(sandbox: Runtime, number: PhoneNumber) -> dict[str, Any]:
+    """A number's ``health_status``: its own entity first, then the WABA's (§5.6).
+
+    The sandbox's own choice (Meta documents no codes for it): a number that is not CONNECTED is
+    BLOCKED with the error 141000 and the call that fixes it; a display name in review makes it
+    LIMITED with Meta's sample text.
+    """
+    entity: dict[str, Any] = {"entity_type": "PHONE_NUMBER", "id": number.id, "can_send_message": "AVAILABLE"}
+    if number.status != "CONNECTED":
+        entity["can_send_message"] = "BLOCKED"
+        entity["errors"] = [
+            {
+                "error_code": 141000,
+                "error_description": f"The phone number is {number.status}.",
+                "possible_solution": "Register the phone number (POST /{phone-number-id}/register).",
+            }
+        ]
+    elif number.name_status == "PENDING_REVIEW":
+        entity["can_send_message"] = "LIMITED"
+        entity["additional_info"] = [PENDING_NAME_INFO]
+    entities = [entity, *waba_health(sandbox, sandbox.state.wabas[number.waba_id])["entities"]]
+    return {"can_send_message": _aggregate(entities), "entities": entities}
+
+
+def _aggregate(entities: list[dict[str, Any]]) -> str:
+    """BLOCKED if any entity is, else LIMITED if any is, else AVAILABLE (§5.6)."""
+    states = {e["can_send_message"] for e in entities}
+    return next((s for s in ("BLOCKED", "LIMITED") if s in states), "AVAILABLE")
 
 
 async def get_number(sandbox: Runtime, call: Call) -> dict[str, Any]:
@@ -168,6 +187,8 @@ async def add_number(sandbox: Runtime, call: Call) -> dict[str, Any]:
         name_status="PENDING_REVIEW",
         status="PENDING",
         platform_type="NOT_APPLICABLE",
+        throughput_level="NOT_APPLICABLE",
+        messaging_limit="TIER_250",
         last_onboarded_time=iso(time.time()),
     )
     sandbox.state.add(number)
@@ -232,6 +253,13 @@ async def register(sandbox: Runtime, call: Call) -> dict[str, Any]:
     _count_registration(number)
     if number.is_pin_enabled and number.pin != pin:
         raise GraphFailure(133005, "The PIN does not match the number's two-step verification PIN.")
+    if number.code_verification_status != "VERIFIED" or number.name_status not in NAME_READY:
+        raise GraphFailure(
+            100,
+            "Cannot create the certificate: verify the number and wait for its display name to be approved.",
+            subcode=2388001,
+            user_title="Cannot Create Certificate",
+        )
     region = call.params.get("data_localization_region")
     if region is not None:
         if region not in ("AU", "ID", "IN", "JP", "SG", "KR", "DE", "CH", "GB", "BR", "BH", "ZA", "AE", "CA"):
@@ -239,6 +267,8 @@ async def register(sandbox: Runtime, call: Call) -> dict[str, Any]:
         number.data_localization_region = str(region)
     number.pin, number.is_pin_enabled = pin, True
     number.status, number.platform_type = "CONNECTED", "CLOUD_API"
+    if number.throughput_level == "NOT_APPLICABLE":
+        number.throughput_level = "STANDARD"
     return {"success": True}
 
 
@@ -256,7 +286,7 @@ async def deregister(sandbox: Runtime, call: Call) -> dict[str, Any]:
     if number.platform_type != "CLOUD_API":
         raise GraphFailure(133010, "The phone number is not registered.")
     _count_registration(number)
-    number.status, number.platform_type = "DISCONNECTED", "NOT_APPLICABLE"
+    number.status, number.platform_type, number.throughput_level = "DISCONNECTED", "NOT_APPLICABLE", "NOT_APPLICABLE"
     return {"success": True}
 
 
