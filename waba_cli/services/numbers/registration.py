@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from waba_cli.db.models.accounts import Account, PhoneNumber, RegistrationCall
-from waba_cli.db.models.base import utcnow
+from waba_cli.db.timestamps import utcnow
 from waba_cli.domain import numbers as rules
 from waba_cli.errors import UsageError, ValidationError
 from waba_cli.services.numbers.store import (

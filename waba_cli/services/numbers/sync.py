@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session, col, select
 
 from waba_cli.db.models.accounts import Account, PhoneNumber
-from waba_cli.db.models.base import utcnow
 from waba_cli.db.models.logs import AccountHealthLog
+from waba_cli.db.timestamps import utcnow
 from waba_cli.domain import numbers as rules
 from waba_cli.domain import validators
 from waba_cli.errors import UsageError, ValidationError
