@@ -25,7 +25,7 @@ from tests.numbers.conftest import (
 )
 from waba_cli.db.engine import Database
 from waba_cli.db.models.accounts import RegistrationCall
-from waba_cli.db.models.base import utcnow
+from waba_cli.db.timestamps import utcnow
 from waba_cli.secrets import Cipher, require_key
 from waba_cli.settings import load_settings
 
