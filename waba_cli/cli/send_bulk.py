@@ -8,7 +8,7 @@ import typer
 from waba_cli.cli.common import STATE, command, command_context, out
 
 if TYPE_CHECKING:
-    from waba_cli.services.campaigns import Plan, Progress, RowProblem, Summary
+    from waba_cli.services.campaigns.runner import Plan, Progress, RowProblem, Summary
     from waba_cli.ui.output import Output
 
 PROBLEM_LINES = 20  # invalid and duplicate rows printed for humans; --json lists up to 1,000
@@ -84,11 +84,11 @@ def bulk(
         waba send bulk --csv customers.csv --template order_update --rate 40 --json
     """
     from waba_cli.errors import EXIT_INTERRUPTED
-    from waba_cli.services import campaigns
+    from waba_cli.services.campaigns import runner
 
     ctx = command_context()
     o = out()
-    request = campaigns.BulkRequest(
+    request = runner.BulkRequest(
         csv_path=csv_file,
         template=template,
         language=language,
@@ -101,7 +101,7 @@ def bulk(
         resend_in_doubt=resend_in_doubt,
         force=force,
     )
-    prepared = campaigns.prepare(ctx, request)
+    prepared = runner.prepare(ctx, request)
     plan = prepared.plan
     try:
         if not o.json_mode:
@@ -110,9 +110,9 @@ def bulk(
         # rows found later (outside the window) are shown at the end
         scanned, hidden = len(plan.problems), plan.problems_not_shown
         if STATE.dry_run:
-            campaigns.dry_run(ctx, prepared)
+            runner.dry_run(ctx, prepared)
             if o.json_mode:
-                o.json(campaigns.plan_json(plan))
+                o.json(runner.plan_json(plan))
             else:
                 _show_problems(o, plan.problems[scanned:], plan.problems_not_shown - hidden)
                 _show_warnings(o, plan)
@@ -126,7 +126,7 @@ def bulk(
             bar.start(plan)
 
         try:
-            summary = campaigns.run(ctx, prepared, on_start=start, on_progress=bar.update)
+            summary = runner.run(ctx, prepared, on_start=start, on_progress=bar.update)
         finally:
             bar.stop()
     finally:
@@ -143,7 +143,7 @@ def bulk(
 def _show_problems(o: "Output", problems: "list[RowProblem]", not_shown: int, what: str = "skipped") -> None:
     for problem in problems[:PROBLEM_LINES]:
         o.warn(f"line {problem.line}: {problem.phone or '(no number)'}: {problem.reason}")
-    from waba_cli.services.campaigns import PROBLEMS_SHOWN
+    from waba_cli.services.campaigns.runner import PROBLEMS_SHOWN
 
     more = len(problems) - PROBLEM_LINES + not_shown
     if more > 0:

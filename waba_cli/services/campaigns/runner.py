@@ -1,29 +1,14 @@
-"""Campaigns: one template or text to every row of a CSV file, paced, concurrent and resumable.
+"""Sending a campaign: the step every run ends with, after its checks, scan, import and reconciliation.
 
-The run of ``waba send bulk``, in order:
-
-1. **Check** what does not depend on the rows: account, sending number, template (sendable) or
-   body, the CSV's columns against the template's variables. Any problem is exit 2, nothing written.
-2. **Scan** the CSV as a stream: each row's number normalised to E.164, its parameters checked,
-   duplicates found. Valid rows go to a scratch SQLite file (integer E.164 digits as the unique
-   key), so a 1,000,000-row file costs disk, not memory, and no Python string is kept per row.
-   ``--dry-run`` stops here and reports the plan.
-3. **Import** the scratch rows as the campaign's recipients (one transaction; rows already there
-   from an earlier run keep their state), after the account's daily and monthly limits are checked.
-4. **Reconcile**: recipients left ``sending`` by a run that died are ``in_doubt`` (Meta's send is
-   not idempotent); each is tied back to its wamid when a status webhook carrying its
-   ``biz_opaque_callback_data`` has arrived. ``--resend-in-doubt`` hands the rest back for sending.
-   Recipients to send whose contact's last failure was 131050 or 131026 become the plan's warnings
-   (sent to all the same; ``--dry-run`` finds them from the scan).
-5. **Send**: a loop keeps ``concurrency`` requests in flight, each paced by the number's token
-   bucket. Every database write is batched: one transaction records the answers that came in
-   (recipient ``accepted``/``failed``/``in_doubt``, its attempt's ``message`` row moved forward)
-   and claims exactly as many recipients as slots were freed: ``sending``, with a ``queued``
-   message row as ``messaging.deliver`` writes one, keyed by the attempt's callback data, before
-   their requests start. So at any committed moment at most ``concurrency`` recipients are
-   ``sending``: a crash leaves at most that many in doubt, and every other recipient is either
-   untouched or recorded with its outcome. A text's recipients outside the 24-hour window are
-   skipped as they are claimed (``outside_window``) and reported by CSV line like invalid rows.
+A loop keeps ``concurrency`` requests in flight, each paced by the number's token bucket. Every
+database write is batched: one transaction records the answers that came in (recipient
+``accepted``/``failed``/``in_doubt``, its attempt's ``message`` row moved forward) and claims
+exactly as many recipients as slots were freed: ``sending``, with a ``queued`` message row as
+``messaging.deliver`` writes one, keyed by the attempt's callback data, before their requests
+start. So at any committed moment at most ``concurrency`` recipients are ``sending``: a crash
+leaves at most that many in doubt, and every other recipient is either untouched or recorded with
+its outcome. A text's recipients outside the 24-hour window are skipped as they are claimed
+(``outside_window``) and reported by CSV line like invalid rows.
 
 Graph errors, per reference §1.6-§1.7: 130429 makes the bucket slow down (AIMD: halved at most
 once a second, regained over seconds, see ``ratelimit.Pacer``) and retries the same recipient;
