@@ -8,7 +8,7 @@ import typer
 from waba_cli.cli.common import STATE, command, command_context, out
 
 if TYPE_CHECKING:
-    from waba_cli.services.campaigns.runner import Plan, Progress, RowProblem, Summary
+    from waba_cli.services.campaigns.plan import Plan, Progress, RowProblem, Summary
     from waba_cli.ui.output import Output
 
 PROBLEM_LINES = 20  # invalid and duplicate rows printed for humans; --json lists up to 1,000
@@ -85,10 +85,11 @@ def bulk(
     """
     from waba_cli.errors import EXIT_INTERRUPTED
     from waba_cli.services.campaigns import runner
+    from waba_cli.services.campaigns.plan import BulkRequest, plan_json
 
     ctx = command_context()
     o = out()
-    request = runner.BulkRequest(
+    request = BulkRequest(
         csv_path=csv_file,
         template=template,
         language=language,
@@ -112,7 +113,7 @@ def bulk(
         if STATE.dry_run:
             runner.dry_run(ctx, prepared)
             if o.json_mode:
-                o.json(runner.plan_json(plan))
+                o.json(plan_json(plan))
             else:
                 _show_problems(o, plan.problems[scanned:], plan.problems_not_shown - hidden)
                 _show_warnings(o, plan)
@@ -143,7 +144,7 @@ def bulk(
 def _show_problems(o: "Output", problems: "list[RowProblem]", not_shown: int, what: str = "skipped") -> None:
     for problem in problems[:PROBLEM_LINES]:
         o.warn(f"line {problem.line}: {problem.phone or '(no number)'}: {problem.reason}")
-    from waba_cli.services.campaigns.runner import PROBLEMS_SHOWN
+    from waba_cli.services.campaigns.plan import PROBLEMS_SHOWN
 
     more = len(problems) - PROBLEM_LINES + not_shown
     if more > 0:

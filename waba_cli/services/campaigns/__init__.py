@@ -18,4 +18,6 @@ A run, in order:
 5. **Send**: ``concurrency`` requests in flight, paced by the number's token bucket; answers are
    recorded and recipients claimed in batches, so a crash leaves at most ``concurrency`` of them
    in doubt (``runner``).
+
+``plan`` holds what a run is asked and reports (no I/O); ``runner`` does the rest.
 """
