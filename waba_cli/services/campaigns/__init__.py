@@ -19,5 +19,6 @@ A run, in order:
    recorded and recipients claimed in batches, so a crash leaves at most ``concurrency`` of them
    in doubt (``runner``).
 
-``plan`` holds what a run is asked and reports (no I/O); ``runner`` does the rest.
+``plan`` holds what a run is asked and reports (no I/O); ``content`` what its message says;
+``runner`` does the rest.
 """

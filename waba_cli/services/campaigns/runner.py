@@ -29,17 +29,15 @@ import csv
 import heapq
 import json
 import os
-import re
 import socket
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlmodel import select as select_rows
 
@@ -53,6 +51,7 @@ from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.timestamps import aware
 from waba_cli.domain.statuses import may_replace
 from waba_cli.errors import NotFoundError, OperationError, UsageError, ValidationError
+from waba_cli.services.campaigns.content import Content, Form, template_columns
 from waba_cli.services.campaigns.plan import (
     OUTSIDE_WINDOW,
     BulkRequest,
@@ -69,7 +68,6 @@ from waba_cli.services.ratelimit import Pacer, throughput_of
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from waba_cli.db.models.templates import MessageTemplate
     from waba_cli.graph.api import GraphAPI
     from waba_cli.graph.client import CallRecord
     from waba_cli.graph.errors import GraphError
@@ -102,180 +100,6 @@ SPAM_CODE = 131048
 # codes about the sending number or template as a whole rather than one recipient: every other
 # recipient would fail the same way (reference §1.6), so the campaign stops with them still pending
 NUMBER_OR_TEMPLATE_CODES = frozenset({33, 132001, 132015, 132016})
-
-
-# -- what is sent ----------------------------------------------------------------------------------
-
-
-_MARK = re.compile(r"@@waba:(to|[0-9]+)@@")
-
-
-class _Form:
-    """A template's request body and text, built once by ``messaging`` with markers for its values.
-
-    ``messaging.template_body`` counts, binds and renders the template on every call (about a
-    millisecond); a campaign needs the same body thousands of times with other values, so the
-    values are substituted into the one built with markers. ``prepare`` checks that this gives
-    exactly what ``template_body`` gives, and falls back to it otherwise.
-    """
-
-    def __init__(self, template: MessageTemplate) -> None:
-        from waba_cli.domain.templates import render as template_render
-        from waba_cli.services import messaging
-
-        self.named = template.parameter_format.upper() == "NAMED"
-        self.auth = str(template.category).upper() == "AUTHENTICATION"
-        slots = template_render.variable_slots(template.components, template.category)
-        self.names = [s.name(named=self.named) for s in slots]
-        keys = [s.name(named=True) for s in slots]
-        self.prefixes = [f"{key}=" if self.named else "" for key in keys]
-        marks = self.params([f"@@waba:{i}@@" for i in range(len(slots))])
-        self.body_json = _Pieces(
-            json.dumps(messaging.template_body(template, "@@waba:to@@", marks), ensure_ascii=False)
-        )
-        self.text = _Pieces(messaging.template_text(template, marks))
-        rendered = template_render.render(
-            template.components, template.category, template_render.bind(slots, marks, named=self.named)
-        )
-        self.body_size = _Pieces(rendered.body)
-        self.header_size = _Pieces(rendered.header) if rendered.header is not None else None
-
-    def params(self, values: Sequence[str]) -> list[str]:
-        """The values as ``--param`` takes them (``name=value`` for named templates)."""
-        return [prefix + value for prefix, value in zip(self.prefixes, values, strict=True)]
-
-    def values(self, params: Sequence[str]) -> list[str]:
-        return [p.partition("=")[2] if self.named else p for p in params]
-
-    def request(self, to: str, params: Sequence[str]) -> dict[str, Any]:
-        body: dict[str, Any] = orjson.loads(self.body_json.fill(self.values(params), to, quote=True))
-        return body
-
-    def rendered_text(self, params: Sequence[str]) -> str:
-        return self.text.fill(self.values(params), "", quote=False)
-
-    def problem(self, params: Sequence[str]) -> str | None:
-        """Why Meta (or ``template_body``) would refuse these values, or None."""
-        from waba_cli.domain.templates.rules import BODY_MAX, HEADER_MAX
-        from waba_cli.services.messaging import AUTH_CODE_MAX
-
-        values = self.values(params)
-        for name, value in zip(self.names, values, strict=True):
-            if not value.strip():
-                return f"the value for {name} is empty; Meta refuses it"
-        if self.auth and values and len(values[0]) > AUTH_CODE_MAX:
-            return f"the code is {len(values[0])} characters; Meta allows {AUTH_CODE_MAX}"
-        body = self.body_size.length(values)
-        if body > BODY_MAX:
-            return f"the filled-in body is {body} characters; Meta refuses more than {BODY_MAX} (132005)"
-        header = self.header_size.length(values) if self.header_size is not None else 0
-        if header > HEADER_MAX:
-            return f"the filled-in header is {header} characters; Meta refuses more than {HEADER_MAX} (132005)"
-        return None
-
-
-class _Pieces:
-    """A text with markers, split once: filling in a row's values is a join, not a regex pass."""
-
-    def __init__(self, text: str) -> None:
-        parts = _MARK.split(text)  # literal, key, literal, key ... literal
-        self.literals = parts[0::2]
-        self.keys = [-1 if key == "to" else int(key) for key in parts[1::2]]
-        self.fixed = sum(len(literal) for literal in self.literals)
-
-    def fill(self, values: Sequence[str], to: str, *, quote: bool) -> str:
-        """The text with ``values`` (and ``to``) in place; ``quote``: escaped for a JSON string."""
-        out = [self.literals[0]]
-        for key, literal in zip(self.keys, self.literals[1:], strict=True):
-            found = to if key < 0 else values[key]
-            out.append(orjson.dumps(found).decode()[1:-1] if quote else found)
-            out.append(literal)
-        return "".join(out)
-
-    def length(self, values: Sequence[str]) -> int:
-        """``len(fill(values, "", quote=False))``, counted without building it (every row's check)."""
-        return self.fixed + sum(len(values[key]) for key in self.keys if key >= 0)
-
-
-@dataclass
-class _Content:
-    """The message every recipient gets, and how one row's values become its request body."""
-
-    kind: str  # template | text
-    columns: list[tuple[int, str]] = field(default_factory=list)  # (CSV column index, "" or "name=")
-    template: MessageTemplate | None = None
-    body: str | None = None
-    form: _Form | None = None  # the fast path for a template, once checked
-
-    def params(self, row: Sequence[str]) -> list[str]:
-        return [prefix + (row[index].strip() if index < len(row) else "") for index, prefix in self.columns]
-
-    def request(self, phone: str, params: Sequence[str], callback_data: str | None = None) -> dict[str, Any]:
-        """The complete request body; ``ValidationError`` when the row's values do not fit."""
-        from waba_cli.services import messaging, payloads
-
-        if self.form is not None:
-            body = self.form.request(phone, params)
-            if callback_data:
-                body["biz_opaque_callback_data"] = callback_data
-            return body
-        if self.template is not None:
-            return messaging.template_body(self.template, phone, params, callback_data=callback_data)
-        assert self.body is not None
-        return payloads.envelope(phone, "text", payloads.text(self.body), callback_data=callback_data)
-
-    def problem(self, phone: str, params: Sequence[str]) -> str | None:
-        """Why this row cannot be sent, or None."""
-        if self.form is not None:
-            return self.form.problem(params)
-        if self.template is not None:
-            try:
-                self.request(phone, params)
-            except ValidationError as exc:
-                return exc.problem
-        return None
-
-    def text(self, params: Sequence[str]) -> str | None:
-        from waba_cli.services import messaging
-
-        if self.form is not None:
-            return self.form.rendered_text(params)
-        if self.template is not None:
-            return messaging.template_text(self.template, params)
-        return self.body
-
-
-def _template_columns(template: MessageTemplate, header: list[str], source: str) -> list[tuple[int, str]]:
-    """The CSV columns that fill the template's variables, in ``--param`` order; exit 2 if one is missing.
-
-    Positional templates take columns ``1, 2, 3 ...``; named ones take a column per variable name
-    (or, failing that, its position).
-    """
-    from waba_cli.domain.templates.render import variable_slots
-
-    named = template.parameter_format.upper() == "NAMED"
-    slots = variable_slots(template.components, template.category)
-    where = {name: index for index, name in enumerate(header)}
-    columns: list[tuple[int, str]] = []
-    missing: list[str] = []
-    for position, slot in enumerate(slots, start=1):
-        name = slot.name(named=True)
-        prefix = f"{name}=" if named else ""
-        if named and name in where:
-            columns.append((where[name], prefix))
-        elif str(position) in where:
-            columns.append((where[str(position)], prefix))
-        else:
-            missing.append(name if named else str(position))
-    if missing:
-        wanted = ", ".join(s.name(named=True) if named else str(i) for i, s in enumerate(slots, start=1))
-        raise ValidationError(
-            "columns",
-            f"no column for the template's variable(s) {', '.join(missing)}",
-            f"template {template.name!r} takes {len(slots)} value(s): the first line should read phone,{wanted}",
-            source=source,
-        )
-    return columns
 
 
 # -- scanning the CSV ------------------------------------------------------------------------------
@@ -343,7 +167,7 @@ def _phone_column(header: list[str], source: str) -> int:
 
 
 def _scan(
-    path: Path, reader: Any, phone_at: int, content: _Content, region: str | None, plan: Plan, scratch: _Scratch
+    path: Path, reader: Any, phone_at: int, content: Content, region: str | None, plan: Plan, scratch: _Scratch
 ) -> None:
     """Validate every row (number, parameters, duplicates); valid rows go to ``scratch``."""
     from waba_cli.domain.validators import phone_number
@@ -388,7 +212,7 @@ class Prepared:
     plan: Plan
     account: Account
     number: PhoneNumber
-    content: _Content
+    content: Content
     request: BulkRequest
     csv_path: Path | None
     scratch: _Scratch | None
@@ -481,7 +305,7 @@ def _check_flags(request: BulkRequest) -> None:
         raise UsageError("give --template NAME or --body TEXT")
 
 
-def _content(session: Session, account: Account, request: BulkRequest, existing: Campaign | None) -> _Content:
+def _content(session: Session, account: Account, request: BulkRequest, existing: Campaign | None) -> Content:
     """The template (sendable) or text to send: from the flags, else from the campaign being resumed."""
     from waba_cli.services import messaging, payloads
 
@@ -490,19 +314,19 @@ def _content(session: Session, account: Account, request: BulkRequest, existing:
         template_name, body = existing.template_name, existing.body
     if template_name:
         language = request.language or (existing.language if existing else None)
-        return _Content("template", template=messaging.template_for_send(session, account, template_name, language))
+        return Content("template", template=messaging.template_for_send(session, account, template_name, language))
     text = body or ""
     payloads.text(text)
-    return _Content("text", body=text)
+    return Content("text", body=text)
 
 
-def _scan_file(csv_path: Path, content: _Content, region: str | None, plan: Plan) -> _Scratch:
+def _scan_file(csv_path: Path, content: Content, region: str | None, plan: Plan) -> _Scratch:
     handle, reader, header = _read_header(csv_path)
     scratch: _Scratch | None = None
     try:
         phone_at = _phone_column(header, str(csv_path))
         if content.template is not None:
-            content.columns = _template_columns(content.template, header, str(csv_path))
+            content.columns = template_columns(content.template, header, str(csv_path))
             _check_template(content)
         scratch = _Scratch()
         _scan(csv_path, reader, phone_at, content, region, plan, scratch)
@@ -528,7 +352,7 @@ def _number_of(session: Session, account: Account, phone_number_id: str) -> Phon
     return session.exec(query).first()
 
 
-def _same_campaign(campaign: Campaign, account: Account, number: PhoneNumber, content: _Content) -> None:
+def _same_campaign(campaign: Campaign, account: Account, number: PhoneNumber, content: Content) -> None:
     """Refuse to continue a campaign with another message, account or number (exit 2)."""
     template = content.template.name if content.template else None
     language = content.template.language if content.template else None
@@ -543,14 +367,14 @@ def _same_campaign(campaign: Campaign, account: Account, number: PhoneNumber, co
         )
 
 
-def _check_template(content: _Content) -> None:
+def _check_template(content: Content) -> None:
     """Exit 2 when the template needs what a CSV row cannot give (a media header, a coupon ...); set the fast path."""
     from waba_cli.services import messaging
 
     assert content.template is not None
     template = content.template
     try:
-        form = _Form(template)
+        form = Form(template)
     except ValidationError as exc:
         if exc.field != "--param":
             raise UsageError(f"template {template.name!r} cannot be sent in bulk: {exc.problem}", exc.hint) from None
