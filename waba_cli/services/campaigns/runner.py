@@ -25,12 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
 import heapq
-import json
 import os
 import socket
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -52,6 +49,7 @@ from waba_cli.db.timestamps import aware
 from waba_cli.domain.statuses import may_replace
 from waba_cli.errors import NotFoundError, OperationError, UsageError, ValidationError
 from waba_cli.services.campaigns.content import Content, Form, template_columns
+from waba_cli.services.campaigns.csv_scan import Scratch, phone_column, read_header, scan
 from waba_cli.services.campaigns.plan import (
     OUTSIDE_WINDOW,
     BulkRequest,
@@ -102,106 +100,6 @@ SPAM_CODE = 131048
 NUMBER_OR_TEMPLATE_CODES = frozenset({33, 132001, 132015, 132016})
 
 
-# -- scanning the CSV ------------------------------------------------------------------------------
-
-
-class _Scratch:
-    """Valid rows of one scan in a temporary SQLite file, keyed by their line, unique by number.
-
-    The number is stored as the integer of its E.164 digits: duplicate detection keeps no Python
-    object per row, and SQLite holds only a small page cache in memory.
-    """
-
-    def __init__(self) -> None:
-        # "" is SQLite's private temporary database: a file removed when the connection closes
-        self.conn = sqlite3.connect("")
-        self.conn.execute("PRAGMA journal_mode=OFF")
-        self.conn.execute("PRAGMA synchronous=OFF")
-        self.conn.execute("CREATE TABLE row (line INTEGER PRIMARY KEY, number INTEGER NOT NULL UNIQUE, params TEXT)")
-
-    def add(self, line: int, number: int, params: str) -> int | None:
-        """Store a row; for a number already stored, return the line where it first appeared."""
-        cursor = self.conn.execute("INSERT OR IGNORE INTO row VALUES (?, ?, ?)", (line, number, params))
-        if cursor.rowcount:
-            return None
-        first = self.conn.execute("SELECT line FROM row WHERE number = ?", (number,)).fetchone()
-        return int(first[0])
-
-    def batches(self, size: int) -> Iterator[list[tuple[int, str, list[str]]]]:
-        """(line, E.164, params) in CSV order."""
-        cursor = self.conn.execute("SELECT line, number, params FROM row ORDER BY line")
-        while rows := cursor.fetchmany(size):
-            yield [(line, f"+{number}", json.loads(params)) for line, number, params in rows]
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def _read_header(path: Path) -> tuple[Any, Any, list[str]]:
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise ValidationError("--csv", f"cannot read {path}: {exc.strerror or exc}") from None
-    reader = csv.reader(handle)
-    try:
-        header = [cell.strip() for cell in next(reader)]
-    except StopIteration:
-        handle.close()
-        raise ValidationError("--csv", f"{path} is empty", "its first line names the columns: phone,1,2 ...") from None
-    except (csv.Error, UnicodeDecodeError) as exc:
-        handle.close()
-        raise ValidationError("--csv", f"{path}: {exc}") from None
-    return handle, reader, header
-
-
-def _phone_column(header: list[str], source: str) -> int:
-    for index, name in enumerate(header):
-        if name.lower() == "phone":
-            return index
-    raise ValidationError(
-        "columns",
-        f"no phone column (the first line reads: {','.join(header) or 'nothing'})",
-        "name the column of numbers phone",
-        source=source,
-    )
-
-
-def _scan(
-    path: Path, reader: Any, phone_at: int, content: Content, region: str | None, plan: Plan, scratch: _Scratch
-) -> None:
-    """Validate every row (number, parameters, duplicates); valid rows go to ``scratch``."""
-    from waba_cli.domain.validators import phone_number
-
-    line = reader.line_num + 1
-    try:
-        for row in reader:
-            start, line = line, reader.line_num + 1
-            if not any(cell.strip() for cell in row):
-                continue
-            plan.total += 1
-            raw = row[phone_at].strip() if phone_at < len(row) else ""
-            try:
-                e164 = phone_number(raw, region)
-            except ValueError as exc:
-                plan.invalid += 1
-                plan.problem(RowProblem(start, raw[:40], str(exc)))
-                continue
-            params = content.params(row)
-            reason = content.problem(e164, params)
-            if reason is not None:
-                plan.invalid += 1
-                plan.problem(RowProblem(start, e164, reason))
-                continue
-            first = scratch.add(start, int(e164[1:]), json.dumps(params, ensure_ascii=False))
-            if first is not None:
-                plan.duplicate += 1
-                plan.problem(RowProblem(start, e164, f"duplicate of line {first}", first))
-                continue
-            plan.valid += 1
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise ValidationError("--csv", f"line {line}: {exc}", source=str(path)) from None
-
-
 # -- preparing a run -------------------------------------------------------------------------------
 
 
@@ -215,7 +113,7 @@ class Prepared:
     content: Content
     request: BulkRequest
     csv_path: Path | None
-    scratch: _Scratch | None
+    scratch: Scratch | None
 
     def require_recipients(self, *, listed: bool) -> None:
         """Exit 2 when the CSV has no valid row (and no earlier run left anything to send).
@@ -320,16 +218,16 @@ def _content(session: Session, account: Account, request: BulkRequest, existing:
     return Content("text", body=text)
 
 
-def _scan_file(csv_path: Path, content: Content, region: str | None, plan: Plan) -> _Scratch:
-    handle, reader, header = _read_header(csv_path)
-    scratch: _Scratch | None = None
+def _scan_file(csv_path: Path, content: Content, region: str | None, plan: Plan) -> Scratch:
+    handle, reader, header = read_header(csv_path)
+    scratch: Scratch | None = None
     try:
-        phone_at = _phone_column(header, str(csv_path))
+        phone_at = phone_column(header, str(csv_path))
         if content.template is not None:
             content.columns = template_columns(content.template, header, str(csv_path))
             _check_template(content)
-        scratch = _Scratch()
-        _scan(csv_path, reader, phone_at, content, region, plan, scratch)
+        scratch = Scratch()
+        scan(csv_path, reader, phone_at, content, region, plan, scratch)
     except BaseException:
         if scratch is not None:
             scratch.close()
@@ -563,7 +461,7 @@ def _claim_campaign(conn: Connection, prepared: Prepared, now: datetime) -> tupl
     return int(row.id), True
 
 
-def _import(conn: Connection, campaign_id: int, scratch: _Scratch, now: datetime) -> None:
+def _import(conn: Connection, campaign_id: int, scratch: Scratch, now: datetime) -> None:
     statement = bulk.insert_ignore(conn, RECIPIENT, ["campaign_id", "phone"])
     for batch in scratch.batches(IMPORT_BATCH):
         conn.execute(
