@@ -20,5 +20,6 @@ A run, in order:
    in doubt (``runner``).
 
 ``plan`` holds what a run is asked and reports (no I/O); ``content`` what its message says;
-``csv_scan`` reads the CSV into a scratch file; ``runner`` does the rest.
+``csv_scan`` reads the CSV into a scratch file; ``store`` reads and writes the campaign's rows;
+``runner`` does the rest.
 """

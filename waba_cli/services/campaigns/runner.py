@@ -26,28 +26,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
-import os
-import socket
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
-from sqlmodel import select as select_rows
+from sqlalchemy import Connection
 
-from waba_cli.db import bulk
-from waba_cli.db.messages import apply_statuses, status_change
 from waba_cli.db.models.accounts import Account, PhoneNumber
-from waba_cli.db.models.base import table_of
-from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
-from waba_cli.db.models.logs import ApiCall
-from waba_cli.db.models.messages import Message, MessageStatus
+from waba_cli.db.models.campaigns import Campaign
 from waba_cli.db.timestamps import aware
-from waba_cli.domain.statuses import may_replace
 from waba_cli.errors import NotFoundError, OperationError, UsageError, ValidationError
+from waba_cli.services.campaigns import store
 from waba_cli.services.campaigns.content import Content, Form, template_columns
 from waba_cli.services.campaigns.csv_scan import Scratch, phone_column, read_header, scan
 from waba_cli.services.campaigns.plan import (
@@ -71,14 +63,7 @@ if TYPE_CHECKING:
     from waba_cli.graph.errors import GraphError
     from waba_cli.services.context import CommandContext
 
-CAMPAIGN = table_of(Campaign)
-RECIPIENT = table_of(CampaignRecipient)
-MESSAGE = table_of(Message)
-MESSAGE_STATUS = table_of(MessageStatus)
-API_CALL = table_of(ApiCall)
 
-IMPORT_BATCH = 2000
-FETCH_BATCH = 1000
 # s between batched writes while sending: ~50 transactions a second; at 10 ms each transaction's
 # own cost (heartbeat, commit) was a tenth of an unpaced run's CPU
 WRITE_INTERVAL = 0.02
@@ -88,7 +73,6 @@ MAX_ATTEMPTS = 6  # for retryable answers and requests that never left, per reci
 # is a problem; while the rate settles after a cut a recipient may meet several
 MAX_THROTTLED = 30
 PAIR_BACKOFF_MAX = 4**4  # s: the 131056 backoff 1, 4, 16, 64, 256 s, then the recipient fails
-STALE_OWNER = timedelta(minutes=2)  # a run on another host that has not written for this long is dead
 THROTTLE_CODE = 130429
 # 100 with subcode 33: the phone number id does not exist or the token may not use it (every send fails)
 INVALID_PARAMETER_CODE = 100
@@ -149,7 +133,7 @@ def prepare(ctx: CommandContext, request: BulkRequest) -> Prepared:
     _check_flags(request)
     account = ctx.account
     with ctx.db.session() as session:
-        existing = _find_campaign(session, request.campaign)
+        existing = store.find_campaign(session, request.campaign)
         if request.resume and request.campaign and existing is None:
             raise NotFoundError(f"no campaign {request.campaign!r} to resume", "start it without --resume")
         csv_path = request.csv_path or (Path(existing.csv_path) if existing and existing.csv_path else None)
@@ -158,12 +142,12 @@ def prepare(ctx: CommandContext, request: BulkRequest) -> Prepared:
         name = request.campaign
         if name is None:
             name = campaign_name(csv_path, request.template, request.body)
-            existing = _find_campaign(session, name)
+            existing = store.find_campaign(session, name)
         if request.resume and existing is None:
             raise NotFoundError(f"no campaign {name!r} to resume", "start it without --resume")
         number = messaging.sender(session, account, request.sender, ctx.settings.region)
         if existing is not None and request.sender is None:
-            number = _number_of(session, account, existing.phone_number_id) or number
+            number = store.number_of(session, account, existing.phone_number_id) or number
         content = _content(session, account, request, existing)
         if existing is not None:
             _same_campaign(existing, account, number, content)
@@ -237,19 +221,6 @@ def _scan_file(csv_path: Path, content: Content, region: str | None, plan: Plan)
     return scratch
 
 
-def _find_campaign(session: Session, name: str | None) -> Campaign | None:
-    if name is None:
-        return None
-    return session.exec(select_rows(Campaign).where(Campaign.name == name)).first()
-
-
-def _number_of(session: Session, account: Account, phone_number_id: str) -> PhoneNumber | None:
-    query = select_rows(PhoneNumber).where(
-        PhoneNumber.account_id == account.id, PhoneNumber.phone_number_id == phone_number_id
-    )
-    return session.exec(query).first()
-
-
 def _same_campaign(campaign: Campaign, account: Account, number: PhoneNumber, content: Content) -> None:
     """Refuse to continue a campaign with another message, account or number (exit 2)."""
     template = content.template.name if content.template else None
@@ -294,19 +265,12 @@ def dry_run(ctx: CommandContext, prepared: Prepared) -> Plan:
     if prepared.scratch is None:
         return plan
     with ctx.db.session() as session:
-        campaign = _find_campaign(session, plan.campaign)
+        campaign = store.find_campaign(session, plan.campaign)
         conn = session.connection()
-        numbers = _account_numbers(conn, prepared.account)
-        for batch in prepared.scratch.batches(FETCH_BATCH):
+        numbers = store.account_numbers(conn, prepared.account)
+        for batch in prepared.scratch.batches(store.FETCH_BATCH):
             phones = [phone for _, phone, _ in batch]
-            states: dict[str, str] = {}
-            if campaign is not None:
-                rows = conn.execute(
-                    select(RECIPIENT.c.phone, RECIPIENT.c.state).where(
-                        RECIPIENT.c.campaign_id == campaign.id, RECIPIENT.c.phone.in_(phones)
-                    )
-                )
-                states = {phone: state for phone, state in rows}  # noqa: C416 - rows are not pairs to dict()
+            states = store.recipient_states(conn, campaign, phones) if campaign is not None else {}
             fresh = []
             for phone in phones:
                 state = states.get(phone)
@@ -318,243 +282,20 @@ def dry_run(ctx: CommandContext, prepared: Prepared) -> Plan:
                     fresh.append(phone)
             lines = {phone: line for line, phone, _ in batch}
             if prepared.content.kind == "text" and not prepared.request.force:
-                inside = _inside_window(conn, prepared.number.phone_number_id, fresh, datetime.now(UTC))
+                inside = store.inside_window(conn, prepared.number.phone_number_id, fresh, datetime.now(UTC))
                 plan.outside_window += len(fresh) - len(inside)
                 for phone in fresh:
                     if phone not in inside:
                         plan.problem(RowProblem(lines[phone], phone, OUTSIDE_WINDOW))
                 fresh = [p for p in fresh if p in inside]
             plan.to_send += len(fresh)
-            for warning in _likely_failures(conn, numbers, [(lines[p], p) for p in fresh]):
+            for warning in store.likely_failures(conn, numbers, [(lines[p], p) for p in fresh]):
                 plan.warn(warning)
             if plan.example is None and fresh:
                 _line, phone, params = next(row for row in batch if row[1] == fresh[0])
                 # the callback data is known once the recipient is stored: shown by its parts
                 plan.example = prepared.content.request(phone, params, "waba-campaign:<id>:<recipient>:<attempt>")
     return plan
-
-
-def _inside_window(conn: Connection, phone_number_id: str, contacts: Sequence[str], now: datetime) -> set[str]:
-    """The contacts whose last message to the number is under 24 h old (one query for a batch)."""
-    from waba_cli.services.messaging import WINDOW
-
-    if not contacts:
-        return set()
-    m = MESSAGE.c
-    rows = conn.execute(
-        select(m.contact)
-        .where(
-            m.phone_number_id == phone_number_id,
-            m.direction == "in",
-            m.contact.in_(contacts),
-            m.created_at > now - WINDOW,
-        )
-        .distinct()
-    )
-    return {contact for (contact,) in rows}
-
-
-def _account_numbers(conn: Connection, account: Account) -> list[str]:
-    numbers = table_of(PhoneNumber).c
-    return list(conn.execute(select(numbers.phone_number_id).where(numbers.account_id == account.id)).scalars())
-
-
-def _likely_failures(conn: Connection, numbers: Sequence[str], rows: Sequence[tuple[int, str]]) -> list[RowProblem]:
-    """The rows (line, E.164) whose contact's last failure was 131050 or 131026 with nothing delivered
-    since (``messaging.suppressed_contacts``, the rule ``waba send`` warns by)."""
-    from waba_cli.services.messaging import suppressed_contacts, suppression_note
-
-    found = suppressed_contacts(conn, numbers, [phone for _, phone in rows])
-    return [RowProblem(line, phone, suppression_note(*found[phone])) for line, phone in rows if phone in found]
-
-
-def _warn_likely_failures(conn: Connection, prepared: Prepared, campaign_id: int) -> None:
-    """Add the recipients still to send whose last failure was 131050 or 131026 to the plan's warnings."""
-    r = RECIPIENT.c
-    numbers = _account_numbers(conn, prepared.account)
-    after = 0
-    while True:
-        rows = conn.execute(
-            select(r.id, r.line, r.phone)
-            .where(r.campaign_id == campaign_id, r.state.in_(("pending", "outside_window")), r.id > after)
-            .order_by(r.id)
-            .limit(FETCH_BATCH)
-        ).all()
-        if not rows:
-            return
-        after = rows[-1].id
-        for warning in _likely_failures(conn, numbers, [(row.line, row.phone) for row in rows]):
-            prepared.plan.warn(warning)
-
-
-def _callback_data(campaign_id: int, recipient_id: int, attempt: int) -> str:
-    """``biz_opaque_callback_data`` of one attempt to send to a recipient: status webhooks echo it (§2.1).
-
-    It keys the attempt's ``message`` row until Meta's wamid is known.
-    """
-    return f"waba-campaign:{campaign_id}:{recipient_id}:{attempt}"
-
-
-# -- starting a run: the campaign, its recipients, reconciliation ---------------------------------
-
-
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _owner_alive(owner: str | None, heartbeat_at: datetime | None, now: datetime) -> bool:
-    """Whether the run recorded as ``owner`` may still be going."""
-    if not owner:
-        return False
-    host, _, pid = owner.rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    beat = aware(heartbeat_at) if heartbeat_at else None
-    return beat is not None and now - beat < STALE_OWNER
-
-
-def _claim_campaign(conn: Connection, prepared: Prepared, now: datetime) -> tuple[int, bool]:
-    """Create or take over the campaign row; returns (id, whether a dead run's ``sending`` rows are in doubt)."""
-    plan, c = prepared.plan, CAMPAIGN.c
-    me = _owner()
-    row = conn.execute(select(CAMPAIGN).where(c.name == plan.campaign)).first()
-    if row is None:
-        template = prepared.content.template
-        values = {
-            "name": plan.campaign,
-            "account_id": prepared.account.id,
-            "phone_number_id": plan.phone_number_id,
-            "kind": plan.kind,
-            "template_name": template.name if template else None,
-            "language": template.language if template else None,
-            "body": prepared.content.body,
-            "csv_path": str(prepared.csv_path.resolve()) if prepared.csv_path else None,
-            "status": "running",
-            "owner": me,
-            "heartbeat_at": now,
-            "created_at": now,
-            "updated_at": now,
-        }
-        inserted = conn.execute(bulk.insert_ignore(conn, CAMPAIGN, ["name"]).values(**values).returning(c.id)).first()
-        if inserted is not None:
-            return int(inserted[0]), False
-        row = conn.execute(select(CAMPAIGN).where(c.name == plan.campaign)).one()
-    if row.status == "running" and _owner_alive(row.owner, row.heartbeat_at, now):
-        raise UsageError(
-            f"campaign {plan.campaign!r} is being sent right now ({row.owner})",
-            "wait for that run to end; if it died on another host, retry in a few minutes",
-        )
-    # compare-and-set: of two runs taking over at once, one wins
-    taken = conn.execute(
-        update(CAMPAIGN)
-        .where(c.id == row.id, c.owner.is_(None) if row.owner is None else c.owner == row.owner, c.status == row.status)
-        .values(status="running", owner=me, heartbeat_at=now, updated_at=now, stop_reason=None)
-    )
-    if taken.rowcount != 1:
-        raise UsageError(f"campaign {plan.campaign!r} was just started by another run", "wait for it to end")
-    return int(row.id), True
-
-
-def _import(conn: Connection, campaign_id: int, scratch: Scratch, now: datetime) -> None:
-    statement = bulk.insert_ignore(conn, RECIPIENT, ["campaign_id", "phone"])
-    for batch in scratch.batches(IMPORT_BATCH):
-        conn.execute(
-            statement,
-            [
-                {
-                    "campaign_id": campaign_id,
-                    "line": line,
-                    "phone": phone,
-                    "params": params,
-                    "state": "pending",
-                    "attempts": 0,
-                    "updated_at": now,
-                }
-                for line, phone, params in batch
-            ],
-        )
-
-
-def _best_statuses(conn: Connection, wamids: Sequence[str]) -> dict[str, Any]:
-    """The furthest status reported for each wamid (statuses that arrived before the sender wrote)."""
-    best: dict[str, Any] = {}
-    s = MESSAGE_STATUS.c
-    for chunk in _chunks(list(wamids), 500):
-        for row in conn.execute(select(MESSAGE_STATUS).where(s.wamid.in_(chunk))):
-            current = best.get(row.wamid)
-            if may_replace(current.status if current else None, row.status):
-                best[row.wamid] = row
-    return best
-
-
-def _reconcile(conn: Connection, campaign_id: int, now: datetime) -> int:
-    """Tie in-doubt recipients to the wamid a status webhook reported for their callback data."""
-    r, s = RECIPIENT.c, MESSAGE_STATUS.c
-    doubtful = conn.execute(select(r.id, r.attempts).where(r.campaign_id == campaign_id, r.state == "in_doubt")).all()
-    found = 0
-    for chunk in _chunks(list(doubtful), 500):
-        by_callback = {_callback_data(campaign_id, rid, attempts): rid for rid, attempts in chunk}
-        wamids: dict[str, str] = {}  # callback data -> wamid
-        for biz, wamid in conn.execute(
-            select(s.biz_opaque_callback_data, s.wamid).where(s.biz_opaque_callback_data.in_(list(by_callback)))
-        ):
-            wamids[biz] = wamid
-        if not wamids:
-            continue
-        best = _best_statuses(conn, list(wamids.values()))
-        moves = []
-        for biz, wamid in wamids.items():
-            status = best.get(wamid)
-            if status is None:
-                moves.append(_move(biz, "accepted", now, now, wamid=wamid))
-            else:
-                at = status.status_at or status.received_at
-                moves.append(_move(biz, status.status, at, now, wamid=wamid, error=status))
-        apply_statuses(conn, "callback", moves)
-        conn.execute(
-            _RECIPIENT_UPDATE,
-            [_recipient_row(by_callback[biz], "accepted", now, wamid=wamid) for biz, wamid in wamids.items()],
-        )
-        found += len(wamids)
-    return found
-
-
-def _mark_in_doubt(conn: Connection, campaign_id: int, now: datetime) -> None:
-    """Recipients a dead run left ``sending`` become ``in_doubt``; their ``queued`` message rows say so."""
-    r = RECIPIENT.c
-    left = conn.execute(select(r.id, r.attempts).where(r.campaign_id == campaign_id, r.state == "sending")).all()
-    if not left:
-        return
-    conn.execute(
-        update(RECIPIENT)
-        .where(r.campaign_id == campaign_id, r.state == "sending")
-        .values(state="in_doubt", updated_at=now)
-    )
-    note = "in doubt: the run sending it ended before Meta's answer was recorded"
-    conn.execute(
-        _NOTE_MESSAGE,
-        [
-            {"b_biz": _callback_data(campaign_id, rid, attempts), "b_details": note, "b_now": now}
-            for rid, attempts in left
-        ],
-    )
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _state_counts(conn: Connection, campaign_id: int) -> dict[str, int]:
-    r = RECIPIENT.c
-    rows = conn.execute(select(r.state, func.count()).where(r.campaign_id == campaign_id).group_by(r.state))
-    return {state: int(count) for state, count in rows}
 
 
 def _check_account_limits(session: Session, account: Account, planned: int) -> None:
@@ -579,75 +320,6 @@ def _check_account_limits(session: Session, account: Account, planned: int) -> N
             )
 
 
-# a request that may have reached Meta without an answer: the row stays queued, with a note
-_NOTE_MESSAGE = (
-    update(MESSAGE)
-    .where(MESSAGE.c.biz_opaque_callback_data == bindparam("b_biz"))
-    .values(
-        error_details=bindparam("b_details", type_=MESSAGE.c.error_details.type),
-        updated_at=bindparam("b_now", type_=MESSAGE.c.updated_at.type),
-    )
-)
-
-
-def _move(
-    key: str, status: str, at: datetime, now: datetime, *, wamid: str | None = None, error: Any = None
-) -> dict[str, Any]:
-    """A status change of the message found by ``key``; ``error`` carries error_code, _title, _details."""
-    return status_change(
-        key,
-        status,
-        at,
-        now,
-        wamid=wamid,
-        error_code=getattr(error, "error_code", None),
-        error_title=getattr(error, "error_title", None),
-        error_details=getattr(error, "error_details", None),
-    )
-
-
-@dataclass(frozen=True)
-class _Failure:
-    error_code: int | None
-    error_title: str | None
-    error_details: str | None
-
-
-# an attempt claimed but never sent (Ctrl-C, or the campaign stopped while it waited for its slot)
-_UNSENT = _Failure(None, "not sent", "the run stopped before this request went out; the recipient is pending again")
-
-
-def _recipient_update() -> Any:
-    r = RECIPIENT.c
-    return (
-        update(RECIPIENT)
-        .where(r.id == bindparam("b_id"))
-        .values(
-            state=bindparam("b_state", type_=r.state.type),
-            wamid=bindparam("b_wamid", type_=r.wamid.type),
-            error_code=bindparam("b_code", type_=r.error_code.type),
-            error_title=bindparam("b_title", type_=r.error_title.type),
-            not_before=bindparam("b_not_before", type_=r.not_before.type),
-            updated_at=bindparam("b_now", type_=r.updated_at.type),
-        )
-    )
-
-
-def _claim_update() -> Any:
-    r = RECIPIENT.c
-    return (
-        update(RECIPIENT)
-        .where(r.id == bindparam("b_id"))
-        .values(state="sending", attempts=r.attempts + 1, updated_at=bindparam("b_now", type_=r.updated_at.type))
-    )
-
-
-_RECIPIENT_UPDATE = _recipient_update()
-_CLAIM_UPDATE = _claim_update()
-_INSERT_MESSAGE = insert(MESSAGE)
-_INSERT_CALL = insert(API_CALL)
-
-
 # -- sending ---------------------------------------------------------------------------------------
 
 # seconds; tests make them small
@@ -656,6 +328,11 @@ PAIR_BACKOFF_UNIT = 1.0  # 131056: 4^X units for the X-th time in a row
 # what a run paces sends, schedules backoffs and waits by (tests put in a fake clock)
 clock: Callable[[], float] = time.monotonic
 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+# an attempt claimed but never sent (Ctrl-C, or the campaign stopped while it waited for its slot)
+_UNSENT = store.Failure(
+    None, "not sent", "the run stopped before this request went out; the recipient is pending again"
+)
 
 
 @dataclass
@@ -801,13 +478,7 @@ class _Run:
         return taken
 
     def _fetch(self) -> None:
-        r = RECIPIENT.c
-        rows = self.conn.execute(
-            select(r.id, r.line, r.phone, r.params, r.attempts, r.not_before)
-            .where(r.campaign_id == self.campaign_id, r.state == "pending", r.id > self.last_id)
-            .order_by(r.id)
-            .limit(FETCH_BATCH)
-        ).all()
+        rows = store.pending_recipients(self.conn, self.campaign_id, self.last_id)
         self.conn.commit()
         self.queue, self.queue_at = [], 0
         if not rows:
@@ -923,10 +594,10 @@ class _Run:
         with self.conn.begin():
             # a write first: SQLite takes its write lock now (a deferred transaction that read first
             # could not upgrade if a webhook committed meanwhile), and the reads below see every
-            # status committed before it (the watermark of _caught_up)
-            self.conn.execute(update(CAMPAIGN).where(CAMPAIGN.c.id == self.campaign_id).values(heartbeat_at=now))
+            # status committed before it (the watermark of store.catch_up)
+            store.heartbeat(self.conn, self.campaign_id, now)
             if self.sqlite:
-                self.status_mark = self.conn.execute(select(func.max(MESSAGE_STATUS.c.id))).scalar() or 0
+                self.status_mark = store.status_watermark(self.conn)
             if results:
                 self._record(results, now)
             if self.stopping:
@@ -934,35 +605,17 @@ class _Run:
             if claims:
                 claims = self._claim(claims, now)
             if calls:
-                bulk.executemany(
-                    self.conn,
-                    _INSERT_CALL,
-                    [
-                        {
-                            "account_id": self.prepared.account.id,
-                            "at": c.at,
-                            "method": c.method,
-                            "endpoint": c.endpoint,
-                            "status_code": c.status_code,
-                            "latency_ms": c.latency_ms,
-                            "error_code": c.error_code,
-                            "attempt": c.attempt,
-                        }
-                        for c in calls
-                    ],
-                )
+                store.record_calls(self.conn, self.prepared.account, calls)
         return claims
 
     def _claim(self, items: list[_Item], now: datetime) -> list[_Item]:
         """Mark ``items`` ``sending`` (after the window check for texts); their message rows come with the outcome."""
         plan = self.prepared.plan
         if self.check_window:
-            inside = _inside_window(self.conn, plan.phone_number_id, [i.phone for i in items], now)
+            inside = store.inside_window(self.conn, plan.phone_number_id, [i.phone for i in items], now)
             outside = [i for i in items if i.phone not in inside]
             if outside:
-                bulk.executemany(
-                    self.conn, _RECIPIENT_UPDATE, [_recipient_row(i.id, "outside_window", now) for i in outside]
-                )
+                store.update_recipients(self.conn, [store.recipient_row(i.id, "outside_window", now) for i in outside])
                 for i in outside:
                     plan.problem(RowProblem(i.line, i.phone, OUTSIDE_WINDOW))
                 self.outside_window += len(outside)
@@ -972,24 +625,31 @@ class _Run:
         refused: list[dict[str, Any]] = []
         for item in items:
             try:
-                callback = _callback_data(self.campaign_id, item.id, item.attempts + 1)
+                callback = store.callback_data(self.campaign_id, item.id, item.attempts + 1)
                 item.body = self.prepared.content.request(item.phone, item.params, callback)
             except ValidationError as exc:  # only on the slow path: the scan checked the values already
-                failure = _Failure(None, exc.problem[:255], None)
-                refused.append(_recipient_row(item.id, "failed", now, failure=failure))
+                failure = store.Failure(None, exc.problem[:255], None)
+                refused.append(store.recipient_row(item.id, "failed", now, failure=failure))
                 self.progress.failed += 1
                 self._count_error(failure)
                 continue
             claimed.append(item)
         if refused:
-            bulk.executemany(self.conn, _RECIPIENT_UPDATE, refused)
+            store.update_recipients(self.conn, refused)
         for item in claimed:
             item.status_mark = self.status_mark
             item.attempts += 1
         if claimed:
-            bulk.executemany(self.conn, _INSERT_MESSAGE, [_message_row(self.prepared, i, now) for i in claimed])
-            bulk.executemany(self.conn, _CLAIM_UPDATE, [{"b_id": i.id, "b_now": now} for i in claimed])
+            messages = [self._message_row(i, now) for i in claimed]
+            store.claim_recipients(self.conn, messages, [i.id for i in claimed], now)
         return claimed
+
+    def _message_row(self, item: _Item, now: datetime) -> dict[str, Any]:
+        prepared = self.prepared
+        assert item.body is not None
+        return store.message_row(
+            prepared.plan, prepared.account, prepared.content, item.phone, item.params, item.body, now
+        )
 
     def _record(self, results: list[_Outcome], now: datetime) -> None:
         """Each answer: the recipient's new state, and its attempt's message row moved forward."""
@@ -1001,57 +661,44 @@ class _Run:
         for outcome in results:
             item, error = outcome.item, outcome.error
             failure = _failure_of(error)
-            callback = _callback_data(self.campaign_id, item.id, item.attempts)
+            callback = store.callback_data(self.campaign_id, item.id, item.attempts)
             if outcome.kind == "accepted":
-                recipients.append(_recipient_row(item.id, "accepted", now, wamid=outcome.wamid))
-                moves.append(_move(callback, "accepted", now, now, wamid=outcome.wamid))
+                recipients.append(store.recipient_row(item.id, "accepted", now, wamid=outcome.wamid))
+                moves.append(store.move(callback, "accepted", now, now, wamid=outcome.wamid))
                 accepted.append(str(outcome.wamid))
                 self.progress.sent += 1
             elif outcome.kind == "doubt":
-                recipients.append(_recipient_row(item.id, "in_doubt", now, failure=failure))
-                notes.append({"b_biz": callback, "b_details": failure.error_details, "b_now": now})
+                recipients.append(store.recipient_row(item.id, "in_doubt", now, failure=failure))
+                notes.append(store.note_row(callback, failure.error_details, now))
                 self.progress.in_doubt += 1
                 continue
             elif outcome.kind == "unsent":  # the run stopped before its request went out
-                recipients.append(_recipient_row(item.id, "pending", now))
-                moves.append(_move(callback, "failed", now, now, error=_UNSENT))
+                recipients.append(store.recipient_row(item.id, "pending", now))
+                moves.append(store.move(callback, "failed", now, now, error=_UNSENT))
             else:  # Meta refused this attempt
-                moves.append(_move(callback, "failed", now, now, error=failure))
+                moves.append(store.move(callback, "failed", now, now, error=failure))
                 recipients.append(self._refused(outcome, failure, now))
-        bulk.executemany(self.conn, _RECIPIENT_UPDATE, recipients)
-        apply_statuses(self.conn, "callback", moves)
-        bulk.executemany(self.conn, _NOTE_MESSAGE, notes)
+        store.record_answers(self.conn, recipients, moves, notes)
         # on SQLite ids follow commit order: no status newer than the claims, none to catch up with
         if accepted and not (self.sqlite and self.status_mark <= since):
-            caught_up = self._caught_up(accepted, now)
-            if caught_up:
-                apply_statuses(self.conn, "wamid", caught_up)
+            store.catch_up(self.conn, accepted, now)
 
-    def _refused(self, outcome: _Outcome, failure: _Failure, now: datetime) -> dict[str, Any]:
+    def _refused(self, outcome: _Outcome, failure: store.Failure, now: datetime) -> dict[str, Any]:
         """The recipient's row after Meta refused an attempt: failed, or pending again (131056, 131048)."""
         item = outcome.item
         if outcome.kind == "later":  # 131056: this recipient again after its backoff
             heapq.heappush(self.delayed, (clock() + outcome.delay, item.id, item))
             due = now + timedelta(seconds=outcome.delay)
-            return _recipient_row(item.id, "pending", now, failure=failure, not_before=due)
+            return store.recipient_row(item.id, "pending", now, failure=failure, not_before=due)
         if outcome.kind == "stop":  # 131048: not sent, left for the next run
             if not self.stopping:
                 self.stopping, self.reason = True, str(outcome.error)
-            return _recipient_row(item.id, "pending", now, failure=failure)
+            return store.recipient_row(item.id, "pending", now, failure=failure)
         self.progress.failed += 1
         self._count_error(failure)
-        return _recipient_row(item.id, "failed", now, failure=failure)
+        return store.recipient_row(item.id, "failed", now, failure=failure)
 
-    def _caught_up(self, wamids: list[str], now: datetime) -> list[dict[str, Any]]:
-        """Moves for statuses whose webhook came before the send was recorded (they wait in message_status)."""
-        moves = []
-        for wamid, status in _best_statuses(self.conn, wamids).items():
-            if may_replace("accepted", status.status):
-                at = status.status_at or status.received_at
-                moves.append(_move(wamid, status.status, at, now, error=status))
-        return moves
-
-    def _count_error(self, failure: _Failure) -> None:
+    def _count_error(self, failure: store.Failure) -> None:
         key = f"{failure.error_code} {failure.error_title or ''}".strip()
         self.errors[key] = self.errors.get(key, 0) + 1
 
@@ -1069,58 +716,16 @@ def _stops_campaign(error: GraphError) -> bool:
     )
 
 
-def _failure_of(error: Exception | None) -> _Failure:
+def _failure_of(error: Exception | None) -> store.Failure:
     from waba_cli.graph.errors import GraphError, GraphNetworkError
 
     if isinstance(error, GraphError):
-        return _Failure(error.code, error.graph_message[:255], (error.details or "")[:1000] or None)
+        return store.Failure(error.code, error.graph_message[:255], (error.details or "")[:1000] or None)
     if isinstance(error, GraphNetworkError) and not error.request_sent:
-        return _Failure(None, None, f"not sent: {error}"[:1000])
+        return store.Failure(None, None, f"not sent: {error}"[:1000])
     if error is not None:
-        return _Failure(None, None, f"in doubt: {error}"[:1000])
-    return _Failure(None, None, None)
-
-
-def _recipient_row(
-    recipient_id: int,
-    state: str,
-    now: datetime,
-    *,
-    wamid: str | None = None,
-    failure: _Failure | None = None,
-    not_before: datetime | None = None,
-) -> dict[str, Any]:
-    return {
-        "b_id": recipient_id,
-        "b_state": state,
-        "b_wamid": wamid,
-        "b_code": failure.error_code if failure else None,
-        "b_title": failure.error_title if failure else None,
-        "b_not_before": not_before,
-        "b_now": now,
-    }
-
-
-def _message_row(prepared: Prepared, item: _Item, now: datetime) -> dict[str, Any]:
-    """The ``queued`` message row of an attempt, written with its claim: the columns ``messaging.deliver`` writes."""
-    plan = prepared.plan
-    assert item.body is not None
-    return {
-        "account_id": prepared.account.id,
-        "phone_number_id": plan.phone_number_id,
-        "direction": "out",
-        "contact": item.phone,
-        "type": prepared.content.kind,
-        "text": prepared.content.text(item.params),
-        "payload": item.body,
-        "status": "queued",
-        "status_at": now,
-        "campaign": plan.campaign,
-        "template_name": plan.template,
-        "biz_opaque_callback_data": item.body.get("biz_opaque_callback_data"),
-        "created_at": now,
-        "updated_at": now,
-    }
+        return store.Failure(None, None, f"in doubt: {error}"[:1000])
+    return store.Failure(None, None, None)
 
 
 # -- a whole run -----------------------------------------------------------------------------------
@@ -1163,28 +768,22 @@ async def send(
     credentials = ctx.credentials(prepared.account)
     with ctx.db.engine.connect() as conn:
         with conn.begin():
-            # a write first, for SQLite's write lock (see _Run._write); it changes nothing
-            conn.execute(
-                update(CAMPAIGN).where(CAMPAIGN.c.name == plan.campaign).values(updated_at=CAMPAIGN.c.updated_at)
+            store.take_write_lock(conn, plan.campaign)
+            campaign_id, took_over = store.claim_campaign(
+                conn, plan, prepared.account, prepared.content, prepared.csv_path, now
             )
-            campaign_id, took_over = _claim_campaign(conn, prepared, now)
             if took_over:
-                _mark_in_doubt(conn, campaign_id, now)
+                store.mark_in_doubt(conn, campaign_id, now)
             if prepared.scratch is not None:
-                _import(conn, campaign_id, prepared.scratch, now)
-            reconciled = _reconcile(conn, campaign_id, now)
+                store.import_recipients(conn, campaign_id, prepared.scratch, now)
+            reconciled = store.reconcile(conn, campaign_id, now)
             if prepared.request.resend_in_doubt:
-                r = RECIPIENT.c
-                conn.execute(
-                    update(RECIPIENT)
-                    .where(r.campaign_id == campaign_id, r.state == "in_doubt")
-                    .values(state="pending", updated_at=now)
-                )
-            counts = _state_counts(conn, campaign_id)
+                store.resend_in_doubt(conn, campaign_id, now)
+            counts = store.state_counts(conn, campaign_id)
             with ORMSession(bind=conn) as session:
                 _check_account_limits(session, prepared.account, counts.get("pending", 0))
         # a read, outside the write transaction above: SQLite's write lock is not held while it scans
-        _warn_likely_failures(conn, prepared, campaign_id)
+        store.warn_likely_failures(conn, plan, prepared.account, campaign_id)
         conn.commit()
         plan.already_sent = counts.get("accepted", 0) + counts.get("failed", 0)
         plan.in_doubt = counts.get("in_doubt", 0)
@@ -1202,17 +801,13 @@ async def send(
         )
         run = _Run(conn, GraphAPI(client), prepared, campaign_id, calls, progress, on_progress)
         # pending rows come back as outside_window or sent; outside_window ones are checked again
-        conn.execute(
-            update(RECIPIENT)
-            .where(RECIPIENT.c.campaign_id == campaign_id, RECIPIENT.c.state == "outside_window")
-            .values(state="pending")
-        )
+        store.recheck_outside_window(conn, campaign_id)
         conn.commit()
         try:
             interrupted = await _until_done(client, run)
         finally:
             _finish(conn, campaign_id, run)
-        counts = _state_counts(conn, campaign_id)
+        counts = store.state_counts(conn, campaign_id)
         conn.commit()
     return Summary(
         interrupted=interrupted,
@@ -1253,15 +848,4 @@ def _finish(conn: Connection, campaign_id: int, run: _Run) -> None:
     if conn.in_transaction():
         conn.rollback()
     with conn.begin():
-        conn.execute(
-            update(CAMPAIGN)
-            .where(CAMPAIGN.c.id == campaign_id, CAMPAIGN.c.owner == _owner())
-            .values(
-                status="stopped" if run.stopping else "finished",
-                stop_reason=run.reason,
-                owner=None,
-                heartbeat_at=now,
-                updated_at=now,
-                finished_at=None if run.stopping else now,
-            )
-        )
+        store.finish_campaign(conn, campaign_id, stopped=run.stopping, reason=run.reason, now=now)
