@@ -84,7 +84,7 @@ def bulk(
         waba send bulk --csv customers.csv --template order_update --rate 40 --json
     """
     from waba_cli.errors import EXIT_INTERRUPTED
-    from waba_cli.services.campaigns import runner
+    from waba_cli.services.campaigns import prepare, runner
     from waba_cli.services.campaigns.plan import BulkRequest, plan_json
 
     ctx = command_context()
@@ -102,7 +102,7 @@ def bulk(
         resend_in_doubt=resend_in_doubt,
         force=force,
     )
-    prepared = runner.prepare(ctx, request)
+    prepared = prepare.prepare(ctx, request)
     plan = prepared.plan
     try:
         if not o.json_mode:
@@ -111,7 +111,7 @@ def bulk(
         # rows found later (outside the window) are shown at the end
         scanned, hidden = len(plan.problems), plan.problems_not_shown
         if STATE.dry_run:
-            runner.dry_run(ctx, prepared)
+            prepare.dry_run(ctx, prepared)
             if o.json_mode:
                 o.json(plan_json(plan))
             else:

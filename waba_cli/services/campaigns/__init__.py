@@ -21,5 +21,5 @@ A run, in order:
 
 ``plan`` holds what a run is asked and reports (no I/O); ``content`` what its message says;
 ``csv_scan`` reads the CSV into a scratch file; ``store`` reads and writes the campaign's rows;
-``runner`` does the rest.
+``prepare`` checks a request, scans its CSV and makes the plan; ``runner`` sends it.
 """
