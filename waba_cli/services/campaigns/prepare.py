@@ -7,6 +7,8 @@ Nothing here writes: a dry run reads what an earlier run recorded to complete it
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,6 +127,25 @@ def prepare(ctx: CommandContext, request: BulkRequest) -> Prepared:
     return Prepared(plan, account, number, content, request, csv_path, scratch)
 
 
+@contextmanager
+def prepared_run(
+    ctx: CommandContext, request: BulkRequest, show_problems: Callable[[Plan], None] | None
+) -> Iterator[Prepared]:
+    """``prepare``, then exit 2 when the CSV has no valid row; the scratch file is closed at the end.
+
+    ``show_problems`` shows the rows the scan skipped to the operator (not with ``--json``); the
+    hint for a CSV without a valid row then points at them.
+    """
+    prepared = prepare(ctx, request)
+    try:
+        if show_problems is not None:
+            show_problems(prepared.plan)
+        prepared.require_recipients(listed=show_problems is not None)
+        yield prepared
+    finally:
+        prepared.close()
+
+
 def _check_flags(request: BulkRequest) -> None:
     if request.rate is not None and request.rate < 0:
         raise ValidationError("--rate", "must be 0 (unpaced) or more messages per second")
@@ -208,7 +229,13 @@ def _check_template(content: Content) -> None:
 # -- the plan against an earlier run (dry run) ----------------------------------------------------
 
 
-def dry_run(ctx: CommandContext, prepared: Prepared) -> Plan:
+def dry_run(ctx: CommandContext, request: BulkRequest, *, show_problems: Callable[[Plan], None] | None = None) -> Plan:
+    """``--dry-run``: the request checked, its CSV scanned and its plan made; nothing is written or sent."""
+    with prepared_run(ctx, request, show_problems) as prepared:
+        return _complete_plan(ctx, prepared)
+
+
+def _complete_plan(ctx: CommandContext, prepared: Prepared) -> Plan:
     """Complete the plan: rows already sent or in doubt in an earlier run, contacts outside the window."""
     plan = prepared.plan
     if prepared.scratch is None:

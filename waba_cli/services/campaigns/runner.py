@@ -39,13 +39,14 @@ from waba_cli.errors import OperationError, ValidationError
 from waba_cli.services.campaigns import store
 from waba_cli.services.campaigns.plan import (
     OUTSIDE_WINDOW,
+    BulkRequest,
     Plan,
     Progress,
     RowProblem,
     Summary,
     pacing_burst,
 )
-from waba_cli.services.campaigns.prepare import Prepared, check_account_limits
+from waba_cli.services.campaigns.prepare import Prepared, check_account_limits, prepared_run
 from waba_cli.services.ratelimit import Pacer
 
 if TYPE_CHECKING:
@@ -485,18 +486,21 @@ def _failure_of(error: Exception | None) -> store.Failure:
 
 def run(
     ctx: CommandContext,
-    prepared: Prepared,
+    request: BulkRequest,
     *,
+    show_problems: Callable[[Plan], None] | None = None,
     on_start: Callable[[Plan], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> Summary:
-    """``send`` in an event loop of its own: uvloop's where installed (less CPU per request)."""
-    coroutine = send(ctx, prepared, on_start=on_start, on_progress=on_progress)
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coroutine)
-    return uvloop.run(coroutine)
+    """A campaign run, first or resumed: checked and scanned (``prepare.prepared_run``), then ``send``
+    in an event loop of its own: uvloop's where installed (less CPU per request)."""
+    with prepared_run(ctx, request, show_problems) as prepared:
+        coroutine = send(ctx, prepared, on_start=on_start, on_progress=on_progress)
+        try:
+            import uvloop
+        except ImportError:
+            return asyncio.run(coroutine)
+        return uvloop.run(coroutine)
 
 
 async def send(
