@@ -1,4 +1,4 @@
-"""Sending a campaign: the step every run ends with, after its checks, scan, import and reconciliation.
+"""Running a campaign: the campaign claimed, its recipients imported and reconciled, then the send loop.
 
 A loop keeps ``concurrency`` requests in flight, each paced by the number's token bucket. Every
 database write is batched: one transaction records the answers that came in (recipient
@@ -73,7 +73,6 @@ SPAM_CODE = 131048
 # codes about the sending number or template as a whole rather than one recipient: every other
 # recipient would fail the same way (reference §1.6), so the campaign stops with them still pending
 NUMBER_OR_TEMPLATE_CODES = frozenset({33, 132001, 132015, 132016})
-
 
 # seconds; tests make them small
 RETRY_DELAY = 1.0  # first backoff for retryable answers: 1, 2, 4 ... s (capped at 60)
