@@ -30,7 +30,7 @@ from waba_cli.db.models.accounts import PhoneNumber
 from waba_cli.db.models.campaigns import Campaign
 from waba_cli.db.models.logs import ApiCall
 from waba_cli.db.models.messages import Message, MessageStatus
-from waba_cli.services import campaigns
+from waba_cli.services.campaigns import runner
 
 __all__ = ["fake_time", "meta", "quick_backoff", "templates"]  # fixtures
 
@@ -504,7 +504,7 @@ def test_pair_rate_limit_131056_backs_off_that_recipient_only(
     monkeypatch: pytest.MonkeyPatch,
     fake_time: FakeTime,
 ) -> None:
-    monkeypatch.setattr(campaigns, "PAIR_BACKOFF_UNIT", 1.0)  # production's: 1 s, then 4 s (of the fake clock)
+    monkeypatch.setattr(runner, "PAIR_BACKOFF_UNIT", 1.0)  # production's: 1 s, then 4 s (of the fake clock)
     numbers = phones(6)
     meta.fail(numbers[0], 131056, 131056)
 
@@ -615,7 +615,7 @@ def test_a_retryable_error_that_outlasts_its_retries_stops_the_campaign_instead_
 ) -> None:
     """An outage, maintenance or the account's rate limit: not about the recipient, so nobody is failed."""
     numbers = phones(5)
-    meta.fail(numbers[2], *[code] * (campaigns.MAX_ATTEMPTS + 1), status=status)
+    meta.fail(numbers[2], *[code] * (runner.MAX_ATTEMPTS + 1), status=status)
 
     stopped = bulk(waba, order_csv(tmp_path, numbers), "--concurrency", "1")
 
@@ -623,7 +623,7 @@ def test_a_retryable_error_that_outlasts_its_retries_stops_the_campaign_instead_
     data = stopped.json()
     assert (data["stopped"], data["sent"], data["failed"], data["pending"]) == (True, 2, 0, 3)
     assert f"Graph API error {code}" in data["reason"]
-    assert len(meta.requests) == 2 + campaigns.MAX_ATTEMPTS + 1
+    assert len(meta.requests) == 2 + runner.MAX_ATTEMPTS + 1
 
 
 def test_a_request_that_never_left_is_retried_not_in_doubt(

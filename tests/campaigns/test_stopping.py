@@ -17,7 +17,7 @@ import pytest
 
 from tests.campaigns.world import FakeMeta, meta, outbound, phones, quick_backoff, recipients, templates, write_csv
 from waba_cli.db.engine import Database
-from waba_cli.services import campaigns
+from waba_cli.services.campaigns import runner
 
 __all__ = ["meta", "quick_backoff", "templates"]
 
@@ -57,7 +57,7 @@ def test_after_131048_queued_senders_send_nothing_more(
 def test_ctrl_c_while_senders_wait_to_retry_leaves_them_pending_not_in_doubt(
     waba: Any, meta: FakeMeta, db: Database, templates: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(campaigns, "RETRY_DELAY", 4.0)  # every sender is in its backoff when Ctrl-C comes
+    monkeypatch.setattr(runner, "RETRY_DELAY", 4.0)  # every sender is in its backoff when Ctrl-C comes
     numbers = phones(6)
     refused: list[str] = []
 

@@ -18,7 +18,7 @@ from waba_cli.db.engine import Database
 from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
 from waba_cli.db.models.messages import Message
 from waba_cli.db.models.templates import MessageTemplate
-from waba_cli.services import campaigns
+from waba_cli.services.campaigns import runner
 
 PNID = "109283746501928"
 MESSAGES_URL = f"{PNID}/messages"
@@ -33,9 +33,9 @@ _inbound = itertools.count(1)
 @pytest.fixture(autouse=True)
 def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Backoffs of seconds in production; milliseconds here."""
-    monkeypatch.setattr(campaigns, "RETRY_DELAY", 0.001)
-    monkeypatch.setattr(campaigns, "PAIR_BACKOFF_UNIT", 0.001)
-    monkeypatch.setattr(campaigns, "WRITE_INTERVAL", 0.001)
+    monkeypatch.setattr(runner, "RETRY_DELAY", 0.001)
+    monkeypatch.setattr(runner, "PAIR_BACKOFF_UNIT", 0.001)
+    monkeypatch.setattr(runner, "WRITE_INTERVAL", 0.001)
 
 
 class FakeTime:
@@ -58,8 +58,8 @@ class FakeTime:
 def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     """Campaign runs pace and back off on a fake clock: timing is exact and costs no real time."""
     fake = FakeTime()
-    monkeypatch.setattr(campaigns, "clock", fake.clock)
-    monkeypatch.setattr(campaigns, "sleep", fake.sleep)
+    monkeypatch.setattr(runner, "clock", fake.clock)
+    monkeypatch.setattr(runner, "sleep", fake.sleep)
     return fake
 
 

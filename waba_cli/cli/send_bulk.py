@@ -8,7 +8,7 @@ import typer
 from waba_cli.cli.common import STATE, command, command_context, out
 
 if TYPE_CHECKING:
-    from waba_cli.services.campaigns import Plan, Progress, RowProblem, Summary
+    from waba_cli.services.campaigns.plan import Plan, Progress, RowProblem, Summary
     from waba_cli.ui.output import Output
 
 PROBLEM_LINES = 20  # invalid and duplicate rows printed for humans; --json lists up to 1,000
@@ -84,11 +84,12 @@ def bulk(
         waba send bulk --csv customers.csv --template order_update --rate 40 --json
     """
     from waba_cli.errors import EXIT_INTERRUPTED
-    from waba_cli.services import campaigns
+    from waba_cli.services.campaigns import prepare, runner
+    from waba_cli.services.campaigns.plan import BulkRequest, plan_json
 
     ctx = command_context()
     o = out()
-    request = campaigns.BulkRequest(
+    request = BulkRequest(
         csv_path=csv_file,
         template=template,
         language=language,
@@ -101,38 +102,30 @@ def bulk(
         resend_in_doubt=resend_in_doubt,
         force=force,
     )
-    prepared = campaigns.prepare(ctx, request)
-    plan = prepared.plan
-    try:
+    # the scan's skipped rows are shown as it ends; rows found later (outside the window) at the end
+    problems = None if o.json_mode else _NewProblems(o)
+    if STATE.dry_run:
+        plan = prepare.dry_run(ctx, request, show_problems=problems)
+        if problems is None:
+            o.json(plan_json(plan))
+        else:
+            problems(plan)
+            _show_warnings(o, plan)
+            _show_plan(o, plan)
+        return
+    bar = _Bar(o)
+
+    def start(plan: "Plan") -> None:
         if not o.json_mode:
-            _show_problems(o, plan.problems, plan.problems_not_shown)
-        prepared.require_recipients(listed=not o.json_mode)
-        # rows found later (outside the window) are shown at the end
-        scanned, hidden = len(plan.problems), plan.problems_not_shown
-        if STATE.dry_run:
-            campaigns.dry_run(ctx, prepared)
-            if o.json_mode:
-                o.json(campaigns.plan_json(plan))
-            else:
-                _show_problems(o, plan.problems[scanned:], plan.problems_not_shown - hidden)
-                _show_warnings(o, plan)
-                _show_plan(o, plan)
-            return
-        bar = _Bar(o)
+            _show_warnings(o, plan)
+        bar.start(plan)
 
-        def start(plan: "Plan") -> None:
-            if not o.json_mode:
-                _show_warnings(o, plan)
-            bar.start(plan)
-
-        try:
-            summary = campaigns.run(ctx, prepared, on_start=start, on_progress=bar.update)
-        finally:
-            bar.stop()
+    try:
+        summary = runner.run(ctx, request, show_problems=problems, on_start=start, on_progress=bar.update)
     finally:
-        prepared.close()
-    if not o.json_mode:
-        _show_problems(o, plan.problems[scanned:], plan.problems_not_shown - hidden)
+        bar.stop()
+    if problems is not None:
+        problems(summary.plan)
     _show_summary(o, summary)
     if summary.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
@@ -143,11 +136,24 @@ def bulk(
 def _show_problems(o: "Output", problems: "list[RowProblem]", not_shown: int, what: str = "skipped") -> None:
     for problem in problems[:PROBLEM_LINES]:
         o.warn(f"line {problem.line}: {problem.phone or '(no number)'}: {problem.reason}")
-    from waba_cli.services.campaigns import PROBLEMS_SHOWN
+    from waba_cli.services.campaigns.plan import PROBLEMS_SHOWN
 
     more = len(problems) - PROBLEM_LINES + not_shown
     if more > 0:
         o.note(f"... and {more} more row(s) {what} (--json lists up to {PROBLEMS_SHOWN:,})")
+
+
+class _NewProblems:
+    """Shows the plan's skipped rows not shown yet: the scan's first, then those found after it."""
+
+    def __init__(self, o: "Output") -> None:
+        self.o = o
+        self.shown = 0
+        self.not_shown = 0
+
+    def __call__(self, plan: "Plan") -> None:
+        _show_problems(self.o, plan.problems[self.shown :], plan.problems_not_shown - self.not_shown)
+        self.shown, self.not_shown = len(plan.problems), plan.problems_not_shown
 
 
 def _show_warnings(o: "Output", plan: "Plan") -> None:
