@@ -13,7 +13,7 @@ from sqlalchemy import Connection, func, select
 
 from tests.webhook.conftest import PHONE_NUMBER_ID, WABA_ID
 from waba_cli.db.models.webhooks import WebhookEvent
-from waba_cli.services import webhooks
+from waba_cli.services.webhooks import apply
 
 scalars = (
     st.none()
@@ -107,13 +107,13 @@ payloads = st.fixed_dictionaries({"entry": st.lists(entry | anything, max_size=3
 
 
 @pytest.fixture
-def store(business: Any) -> Iterator[tuple[Connection, webhooks.Directory]]:
+def store(business: Any) -> Iterator[tuple[Connection, apply.Directory]]:
     from waba_cli.settings import load_settings
 
-    db = webhooks.open_store(load_settings())
+    db = apply.open_store(load_settings())
     with db.engine.connect() as conn:
         with conn.begin():
-            directory = webhooks.Directory.load(conn)
+            directory = apply.Directory.load(conn)
         yield conn, directory
     db.dispose()
 
@@ -145,7 +145,7 @@ def store(business: Any) -> Iterator[tuple[Connection, webhooks.Directory]]:
     ]
 )
 def test_any_json_is_stored_and_applied_without_a_crash(
-    store: tuple[Connection, webhooks.Directory], batch: list[Any]
+    store: tuple[Connection, apply.Directory], batch: list[Any]
 ) -> None:
     conn, directory = store
     with conn.begin():
@@ -153,8 +153,8 @@ def test_any_json_is_stored_and_applied_without_a_crash(
     deliveries = []
     for payload in batch:
         body = json.dumps(payload).encode()
-        deliveries.append(webhooks.Delivery(body=body, payload=webhooks.parse_body(body), signed_for=None))
-    result = webhooks.commit_batch(conn, deliveries, directory)
+        deliveries.append(apply.Delivery(body=body, payload=apply.parse_body(body), signed_for=None))
+    result = apply.commit_batch(conn, deliveries, directory)
     # the batch applied as a whole (a database error would have deferred it) and every event is stored
     assert not result.deferred
     with conn.begin():
@@ -166,7 +166,7 @@ def test_any_json_is_stored_and_applied_without_a_crash(
 @given(body=st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
 def test_any_bytes_either_parse_into_storable_json_or_are_refused_as_malformed(body: bytes) -> None:
     try:
-        payload = webhooks.parse_body(body)
+        payload = apply.parse_body(body)
     except ValueError:
         return
     # what the apply step gets can be written to any database: strict UTF-8, no NUL

@@ -52,8 +52,8 @@ def list_events(
         waba events list --failed
         waba events list --field message_template_status_update --since 7d --json
     """
-    from waba_cli.services.webhooks import EventQuery
-    from waba_cli.services.webhooks import list_events as query_events
+    from waba_cli.services.webhooks.apply import EventQuery
+    from waba_cli.services.webhooks.apply import list_events as query_events
 
     query = EventQuery(field=field, failed=failed, since=_since(since, "--since"), limit=limit)
     with command_context().db.engine.connect() as conn:
@@ -82,7 +82,7 @@ def show(event_id: Annotated[int, typer.Argument(metavar="ID", help="The event i
     import json
 
     from waba_cli.services.webhook_intake import parse_body
-    from waba_cli.services.webhooks import get_event
+    from waba_cli.services.webhooks.apply import get_event
 
     with command_context().db.engine.connect() as conn:
         row = get_event(conn, event_id)
@@ -124,7 +124,7 @@ def tail(
         waba events tail --follow
         waba events tail -f | jq -r .field
     """
-    from waba_cli.services.webhooks import EventQuery, list_events
+    from waba_cli.services.webhooks.apply import EventQuery, list_events
 
     o = out()
     ndjson = o.json_mode or not o.is_tty
@@ -160,7 +160,7 @@ def replay(
         waba events replay --failed
     """
     from waba_cli.errors import UsageError
-    from waba_cli.services.webhooks import replay_events
+    from waba_cli.services.webhooks.apply import replay_events
 
     if (event_id is None) == (not failed):
         raise UsageError("give an event ID or --failed (not both)", "waba events replay 42, or --failed")
@@ -199,7 +199,7 @@ def prune(
         waba events prune --older-than 30d --yes
     """
     from waba_cli.errors import ValidationError
-    from waba_cli.services.webhooks import prune_events
+    from waba_cli.services.webhooks.apply import prune_events
 
     if not older_than.strip()[-1:].isalpha():
         raise ValidationError("--older-than", f"{older_than!r} is not an age like 30d, 12h or 2w")

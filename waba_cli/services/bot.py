@@ -11,7 +11,7 @@ Precedence, for an account with ``enable_auto_reply``:
 4. **fallback**: ``fallback_message``.
 
 A step whose message is not configured is passed over. Reactions, system notices and unsupported
-messages get no reply (``webhooks.REPLYABLE_TYPES``).
+messages get no reply (``webhooks.apply.REPLYABLE_TYPES``).
 
 **Knowledge base files.** TOML::
 

@@ -1,9 +1,9 @@
 """What the HTTP side of serve-webhook needs of a delivery, without the database stack.
 
 The uvicorn process of ``waba serve-webhook`` verifies signatures, parses bodies and hands
-deliveries to the writer process; importing this module (and not ``services.webhooks``) keeps
+deliveries to the writer process; importing this module (and not ``services.webhooks.apply``) keeps
 SQLAlchemy, the models and the cryptography out of it: ~35 MB instead of ~80 MB resident.
-``services.webhooks`` re-exports every name here.
+``services.webhooks.apply`` re-exports every name here.
 """
 
 from __future__ import annotations
