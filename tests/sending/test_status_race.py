@@ -21,6 +21,7 @@ from waba_cli.db.engine import Database, open_database
 from waba_cli.db.models.messages import Message
 from waba_cli.services import messaging
 from waba_cli.services.webhooks import apply
+from waba_cli.services.webhooks.parse import Delivery
 
 
 def test_a_sent_webhook_committed_during_the_senders_write_is_kept(
@@ -41,7 +42,7 @@ def test_a_sent_webhook_committed_during_the_senders_write_is_kept(
                 directory = apply.Directory.load(conn)
                 conn.rollback()
                 with conn.begin():
-                    delivery = apply.Delivery(body=json.dumps(payload).encode(), payload=payload)
+                    delivery = Delivery(body=json.dumps(payload).encode(), payload=payload)
                     apply.execute(conn, apply.plan([delivery], directory))
                     applied.set()
                     release.wait(10)

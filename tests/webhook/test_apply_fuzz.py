@@ -14,6 +14,7 @@ from sqlalchemy import Connection, func, select
 from tests.webhook.conftest import PHONE_NUMBER_ID, WABA_ID
 from waba_cli.db.models.webhooks import WebhookEvent
 from waba_cli.services.webhooks import apply
+from waba_cli.services.webhooks.parse import Delivery, parse_body
 
 scalars = (
     st.none()
@@ -153,7 +154,7 @@ def test_any_json_is_stored_and_applied_without_a_crash(
     deliveries = []
     for payload in batch:
         body = json.dumps(payload).encode()
-        deliveries.append(apply.Delivery(body=body, payload=apply.parse_body(body), signed_for=None))
+        deliveries.append(Delivery(body=body, payload=parse_body(body), signed_for=None))
     result = apply.commit_batch(conn, deliveries, directory)
     # the batch applied as a whole (a database error would have deferred it) and every event is stored
     assert not result.deferred
@@ -166,7 +167,7 @@ def test_any_json_is_stored_and_applied_without_a_crash(
 @given(body=st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
 def test_any_bytes_either_parse_into_storable_json_or_are_refused_as_malformed(body: bytes) -> None:
     try:
-        payload = apply.parse_body(body)
+        payload = parse_body(body)
     except ValueError:
         return
     # what the apply step gets can be written to any database: strict UTF-8, no NUL

@@ -343,7 +343,7 @@ def _reload_keys(receiver: Receiver) -> Any:
 
 
 def test_the_reference_signature_test_vector_holds() -> None:
-    from waba_cli.services.webhook_intake import Keys
+    from waba_cli.services.webhooks.parse import Keys
 
     keys = Keys({OTHER_APP_SECRET: [7]}, [])
     body = fixture_bytes("03-text-unicode-wire-escaped.json")

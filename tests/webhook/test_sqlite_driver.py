@@ -14,6 +14,7 @@ from tests.webhook.conftest import WEBHOOKS
 from waba_cli.db import messages
 from waba_cli.db.engine import open_database
 from waba_cli.services.webhooks import apply
+from waba_cli.services.webhooks.parse import Delivery, parse_body
 
 JSON_COLUMNS = {"payload", "pricing", "conversation", "errors", "headers"}
 KNOWN_WAMIDS = [
@@ -22,7 +23,7 @@ KNOWN_WAMIDS = [
 ]
 
 
-def _deliveries(now: datetime) -> list[apply.Delivery]:
+def _deliveries(now: datetime) -> list[Delivery]:
     bodies = [path.read_bytes() for path in sorted(WEBHOOKS.glob("*.json"))]
     # what orjson refuses and the standard library parses, beside unicode as written and as escapes
     bodies.append(
@@ -31,9 +32,7 @@ def _deliveries(now: datetime) -> list[apply.Delivery]:
         b'"pricing":{"note":"caf\\u00e9 \\ud83d\\ude00 \xe2\x82\xac"}}]}}]}]}'
     )
     return [
-        apply.Delivery(
-            body=body, payload=apply.parse_body(body), headers={"x-hub-signature-256": "sha256=0"}, received_at=now
-        )
+        Delivery(body=body, payload=parse_body(body), headers={"x-hub-signature-256": "sha256=0"}, received_at=now)
         for body in bodies
     ]
 
@@ -49,7 +48,7 @@ def _known_messages(conn: Connection, now: datetime) -> None:
     )
 
 
-def _through_core(conn: Connection, work: Any, deliveries: list[apply.Delivery]) -> None:
+def _through_core(conn: Connection, work: Any, deliveries: list[Delivery]) -> None:
     conn.execute(insert(apply.MESSAGE), [work.inbound[k] for k in sorted(work.inbound)])
     conn.execute(insert(apply.MESSAGE_STATUS), [work.history[k] for k in sorted(work.history)])
     conn.execute(messages.status_update("wamid"), apply._update_rows(work))
@@ -59,7 +58,7 @@ def _through_core(conn: Connection, work: Any, deliveries: list[apply.Delivery])
     conn.execute(insert(apply.WEBHOOK_EVENT), rows)
 
 
-def _through_driver(conn: Connection, work: Any, deliveries: list[apply.Delivery]) -> None:
+def _through_driver(conn: Connection, work: Any, deliveries: list[Delivery]) -> None:
     apply.execute(conn, work)
     apply._store(conn, deliveries, work.outcomes, work.now)
 

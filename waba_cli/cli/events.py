@@ -81,8 +81,8 @@ def show(event_id: Annotated[int, typer.Argument(metavar="ID", help="The event i
     """
     import json
 
-    from waba_cli.services.webhook_intake import parse_body
     from waba_cli.services.webhooks.apply import get_event
+    from waba_cli.services.webhooks.parse import parse_body
 
     with command_context().db.engine.connect() as conn:
         row = get_event(conn, event_id)

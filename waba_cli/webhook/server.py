@@ -38,7 +38,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from waba_cli.errors import OperationError
-from waba_cli.services.webhook_intake import Delivery, Keys, headers_to_store, one_line, parse_body
+from waba_cli.services.webhooks.parse import Delivery, Keys, headers_to_store, one_line, parse_body
 from waba_cli.webhook import wire
 
 if TYPE_CHECKING:

@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from waba_cli.errors import OperationError
-from waba_cli.services.webhook_intake import Delivery, one_line
 from waba_cli.services.webhooks import apply
+from waba_cli.services.webhooks.parse import Delivery, one_line
 from waba_cli.webhook import wire
 
 if TYPE_CHECKING:

@@ -1,5 +1,6 @@
 """Webhook intake (reference §8): Meta's deliveries checked, stored and applied once.
 
-``apply`` holds the intake as a whole for now. Nothing is imported here: serve-webhook's HTTP
-process imports the intake's light half alone, without the database stack.
+``parse`` reads a delivery (signature, JSON) and is all that serve-webhook's HTTP process imports;
+``apply`` stores and applies deliveries. Nothing is imported here, so that importing ``parse``
+brings in no database stack.
 """

@@ -59,7 +59,7 @@ from waba_cli.db.models.webhooks import WebhookEvent, WebhookItem
 from waba_cli.db.timestamps import utcnow
 from waba_cli.domain.statuses import may_replace
 from waba_cli.errors import NotFoundError
-from waba_cli.services.webhook_intake import Delivery, Keys, one_line, parse_body
+from waba_cli.services.webhooks.parse import Delivery, Keys, one_line, parse_body
 
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database

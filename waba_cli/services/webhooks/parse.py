@@ -1,9 +1,8 @@
-"""What the HTTP side of serve-webhook needs of a delivery, without the database stack.
+"""Reading Meta's deliveries: the signature check, the JSON, and nothing of the database stack.
 
 The uvicorn process of ``waba serve-webhook`` verifies signatures, parses bodies and hands
-deliveries to the writer process; importing this module (and not ``services.webhooks.apply``) keeps
+deliveries to the writer process; it imports this module alone of the package, which keeps
 SQLAlchemy, the models and the cryptography out of it: ~35 MB instead of ~80 MB resident.
-``services.webhooks.apply`` re-exports every name here.
 """
 
 from __future__ import annotations
