@@ -37,7 +37,7 @@ import orjson
 
 from waba_cli.errors import OperationError
 from waba_cli.services.webhooks import apply
-from waba_cli.services.webhooks.parse import Delivery, one_line
+from waba_cli.services.webhooks.parse import Delivery, fields_of, one_line
 from waba_cli.webhook import wire
 
 if TYPE_CHECKING:
@@ -212,9 +212,7 @@ class Writer:
         except Exception as exc:  # noqa: BLE001 - nothing stored: answer 503, Meta delivers again
             reason = one_line(exc)
             acks += [[q.seq, 503, reason] for q in batch]
-            lines = [
-                self._log.line(503, "not stored", field=apply.fields_of(d.payload), detail=reason) for d in deliveries
-            ]
+            lines = [self._log.line(503, "not stored", field=fields_of(d.payload), detail=reason) for d in deliveries]
             self.send({"acks": acks, "lines": lines})
             if conn is not None:
                 conn.close()
@@ -234,7 +232,7 @@ class Writer:
             return self._log.line(
                 200,
                 "stored, applying one by one",
-                field=apply.fields_of(delivery.payload),
+                field=fields_of(delivery.payload),
                 event_id=delivery.event_id,
             )
         return self._log.line(

@@ -30,11 +30,10 @@ as events, unknown values stored as they came, malformed parts skipped and count
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -59,7 +58,22 @@ from waba_cli.db.models.webhooks import WebhookEvent, WebhookItem
 from waba_cli.db.timestamps import utcnow
 from waba_cli.domain.statuses import may_replace
 from waba_cli.errors import NotFoundError
-from waba_cli.services.webhooks.parse import Delivery, Keys, one_line, parse_body
+from waba_cli.services.webhooks.parse import (
+    Delivery,
+    Keys,
+    contacts_of,
+    digits_of,
+    fields_of,
+    first_error,
+    inbound_row,
+    item_key,
+    one_line,
+    parse_body,
+    status_row,
+    str_of,
+    timestamp_of,
+    value_at,
+)
 
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
@@ -67,7 +81,6 @@ if TYPE_CHECKING:
     from waba_cli.services.context import CommandContext
     from waba_cli.settings import Settings
 
-SIGNATURE_HEADER = "x-hub-signature-256"
 TEMPLATE_FIELDS = frozenset(
     {
         "message_template_status_update",
@@ -165,7 +178,7 @@ class Directory:
             select(PHONE_NUMBER.c.account_id, PHONE_NUMBER.c.phone_number_id, PHONE_NUMBER.c.phone_number)
         ):
             directory.by_phone_number_id[pnid] = account_id
-            directory.by_digits[_digits(number)] = (account_id, pnid)
+            directory.by_digits[digits_of(number)] = (account_id, pnid)
         return directory
 
 
@@ -262,13 +275,13 @@ def _plan_delivery(result: _Plan, index: int, delivery: Delivery, directory: Dir
         if not isinstance(entry, dict):
             outcome.counts["skipped"] += 1
             continue
-        waba_id = _str(entry.get("id"), 32)
+        waba_id = str_of(entry.get("id"), 32)
         changes = entry.get("changes")
         for change in changes if isinstance(changes, list) else ():
             if not isinstance(change, dict):
                 outcome.counts["skipped"] += 1
                 continue
-            name = _str(change.get("field"), 64) or "(none)"
+            name = str_of(change.get("field"), 64) or "(none)"
             outcome.add_field(name)
             value = change.get("value")
             if not isinstance(value, dict):
@@ -289,12 +302,12 @@ def _plan_change(
 ) -> None:
     outcome = result.outcomes[index]
     metadata = value.get("metadata")
-    pnid = _str(metadata.get("phone_number_id"), 32) if isinstance(metadata, dict) else None
+    pnid = str_of(metadata.get("phone_number_id"), 32) if isinstance(metadata, dict) else None
     phone = None
     if pnid is not None and pnid in directory.by_phone_number_id:
         account_id: int | None = directory.by_phone_number_id[pnid]
     else:
-        display = _digits(_str(value.get("display_phone_number"), 32) or "")
+        display = digits_of(str_of(value.get("display_phone_number"), 32) or "")
         phone = directory.by_digits.get(display) if display else None
         account_id = phone[0] if phone else directory.by_waba_id.get(waba_id or "")
     if account_id is None and (pnid or waba_id):
@@ -312,9 +325,9 @@ def _plan_change(
         outcome.counts["unknown"] += 1
         return
     outcome.counts["event"] += 1
-    key = _item_key(waba_id, entry_time, name, value)
+    key = item_key(waba_id, entry_time, name, value)
     result.items.append(_Item(index, account_id, name, value, key, phone))
-    label = _str(value.get("message_template_name"), 60) or _str(value.get("event"), 60)
+    label = str_of(value.get("message_template_name"), 60) or str_of(value.get("event"), 60)
     if label:
         outcome.ids.append(label)
 
@@ -323,10 +336,10 @@ def _plan_messages(
     result: _Plan, index: int, directory: Directory, account_id: int | None, pnid: str | None, value: dict[str, Any]
 ) -> None:
     outcome = result.outcomes[index]
-    contacts = _contacts(value.get("contacts"))
+    contacts = contacts_of(value.get("contacts"))
     messages = value.get("messages")
     for message in messages if isinstance(messages, list) else ():
-        row = _inbound_row(result.now, account_id, pnid, message, contacts)
+        row = inbound_row(result.now, account_id, pnid, message, contacts)
         if row is None:
             outcome.counts["skipped"] += 1
             continue
@@ -354,7 +367,7 @@ def _plan_messages(
             }
     statuses = value.get("statuses")
     for status in statuses if isinstance(statuses, list) else ():
-        history = _status_row(result.now, account_id, pnid, status)
+        history = status_row(result.now, account_id, pnid, status)
         if history is None:
             outcome.counts["skipped"] += 1
             continue
@@ -375,187 +388,8 @@ def _plan_messages(
         if not isinstance(error, dict):
             continue
         outcome.counts["error"] += 1
-        key = _item_key(pnid, None, "messages.errors", error)
+        key = item_key(pnid, None, "messages.errors", error)
         result.items.append(_Item(index, account_id, "messages.errors", error, key))
-
-
-def _contacts(raw: Any) -> list[dict[str, Any]]:
-    return [c for c in raw if isinstance(c, dict)] if isinstance(raw, list) else []
-
-
-def _contact_for(message: dict[str, Any], contacts: list[dict[str, Any]]) -> dict[str, Any]:
-    sender = _str(message.get("from"), 64)
-    sender_user = _str(message.get("from_user_id"), 64)
-    for contact in contacts:
-        if (sender and _str(contact.get("wa_id"), 64) == sender) or (
-            sender_user and _str(contact.get("user_id"), 64) == sender_user
-        ):
-            return contact
-    return contacts[0] if len(contacts) == 1 else {}
-
-
-def _inbound_row(
-    now: datetime, account_id: int | None, pnid: str | None, message: Any, contacts: list[dict[str, Any]]
-) -> dict[str, Any] | None:
-    if not isinstance(message, dict):
-        return None
-    wamid = _str(message.get("id"), 255)
-    if not wamid:
-        return None
-    contact = _contact_for(message, contacts)
-    profile = contact.get("profile")
-    wa_id = _str(message.get("from"), 64) or _str(contact.get("wa_id"), 64)
-    user_id = _str(message.get("from_user_id"), 64) or _str(contact.get("user_id"), 64)
-    digits = _digits(wa_id or "")
-    kind = _str(message.get("type"), 32) or "unknown"
-    at = _timestamp(message.get("timestamp")) or now
-    context = message.get("context")
-    code, title, details = _first_error(message.get("errors"))
-    return {
-        "account_id": account_id,
-        "phone_number_id": pnid,
-        "direction": "in",
-        "wamid": wamid,
-        "contact": f"+{digits[:63]}" if digits else (user_id or wa_id or "unknown"),
-        "contact_name": _str(profile.get("name"), 255) if isinstance(profile, dict) else None,
-        "contact_user_id": user_id,
-        "contact_username": _str(contact.get("username"), 64),
-        "type": kind,
-        "text": message_text(kind, message),
-        "payload": message,
-        "status": "received",
-        "status_at": at,
-        "error_code": code,
-        "error_title": title,
-        "error_details": details,
-        "campaign": None,
-        "template_name": None,
-        "context_wamid": _str(context.get("id"), 255) if isinstance(context, dict) else None,
-        "biz_opaque_callback_data": None,
-        "pricing": None,
-        "created_at": at,
-        "updated_at": now,
-    }
-
-
-def message_text(kind: str, message: Mapping[str, Any]) -> str | None:  # noqa: PLR0911 - one branch per type
-    """The human-readable text of an inbound message of type ``kind`` (reference §8.5)."""
-    body = message.get(kind)
-    if kind == "contacts" and isinstance(body, list):
-        names = [_str(_get(c, "name", "formatted_name"), 200) for c in body]
-        return ", ".join(n for n in names if n) or None
-    if not isinstance(body, dict):
-        return None
-    if kind == "text":
-        return _str(body.get("body"))
-    if kind in ("image", "video", "document", "audio", "sticker"):
-        return _str(body.get("caption")) or _str(body.get("filename"))
-    if kind == "location":
-        place = ", ".join(p for p in (_str(body.get("name")), _str(body.get("address"))) if p)
-        return place or f"{body.get('latitude')},{body.get('longitude')}"
-    if kind == "interactive":
-        reply = body.get(_str(body.get("type"), 32) or "")
-        if isinstance(reply, dict):
-            return _str(reply.get("title")) or _str(reply.get("body"))
-        return None
-    if kind == "button":
-        return _str(body.get("text")) or _str(body.get("payload"))
-    if kind == "reaction":
-        return _str(body.get("emoji"))
-    if kind in ("order", "system"):
-        return _str(body.get("text")) or _str(body.get("body"))
-    return None
-
-
-def _status_row(now: datetime, account_id: int | None, pnid: str | None, status: Any) -> dict[str, Any] | None:
-    if not isinstance(status, dict):
-        return None
-    wamid = _str(status.get("id"), 255)
-    name = (_str(status.get("status"), 16) or "").lower()
-    if not wamid or not name:
-        return None
-    errors = status.get("errors")
-    code, title, details = _first_error(errors)
-    pricing = status.get("pricing")
-    conversation = status.get("conversation")
-    return {
-        "wamid": wamid,
-        "status": name,
-        "status_at": _timestamp(status.get("timestamp")),
-        "account_id": account_id,
-        "phone_number_id": pnid,
-        "recipient_id": _str(status.get("recipient_id"), 64),
-        "biz_opaque_callback_data": _str(status.get("biz_opaque_callback_data"), 512),
-        "pricing": pricing if isinstance(pricing, dict) else None,
-        "conversation": conversation if isinstance(conversation, dict) else None,
-        "error_code": code,
-        "error_title": title,
-        "error_details": details,
-        "errors": errors if isinstance(errors, list) else None,
-        "received_at": now,
-    }
-
-
-def _first_error(errors: Any) -> tuple[int | None, str | None, str | None]:
-    if not isinstance(errors, list) or not errors or not isinstance(errors[0], dict):
-        return None, None, None
-    error = errors[0]
-    data = error.get("error_data")
-    details = _str(data.get("details")) if isinstance(data, dict) else _str(data)
-    return _int(error.get("code")), _str(error.get("title")) or _str(error.get("message")), details
-
-
-def _item_key(scope: str | None, entry_time: Any, name: str, value: Any) -> str:
-    canonical = json.dumps([scope, entry_time, name, value], sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-# -- small, total conversions ------------------------------------------------------------------
-
-
-def _str(value: Any, limit: int | None = None) -> str | None:
-    """A string value (numbers as text), cut to ``limit``; parse_body has already made it storable."""
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        text = str(value)
-    else:
-        return None
-    return (text[:limit] if limit else text) or None
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if -(2**31) <= value < 2**31 else None
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return _int(int(value))
-    return None
-
-
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isascii() and ch.isdigit())
-
-
-def _timestamp(value: Any) -> datetime | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        seconds = float(value) if isinstance(value, int | float | str) else None
-    except ValueError:
-        return None
-    if seconds is None or not 0 < seconds < 2**33:
-        return None
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-def _get(value: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
 
 
 # -- executing a plan --------------------------------------------------------------------------
@@ -685,26 +519,26 @@ def _template_health(field: str, value: dict[str, Any]) -> tuple[str, str]:
     """The health-log status and detail of one template webhook change (reference §8.7)."""
     from waba_cli.domain.templates.forms import normalize_language
 
-    language = _str(value.get("message_template_language"), 32)
-    label = f"template {_str(value.get('message_template_name'), 512) or '?'} {normalize_language(language or '?')}"
-    quality = (_str(value.get("new_quality_score"), 32) or "").upper()
+    language = str_of(value.get("message_template_language"), 32)
+    label = f"template {str_of(value.get('message_template_name'), 512) or '?'} {normalize_language(language or '?')}"
+    quality = (str_of(value.get("new_quality_score"), 32) or "").upper()
     if field == "message_template_quality_update" or (quality and "event" not in value):
-        before = (_str(value.get("previous_quality_score"), 32) or "?").upper()
+        before = (str_of(value.get("previous_quality_score"), 32) or "?").upper()
         return _TEMPLATE_HEALTH.get(quality, "OK"), f"{label}: quality {before} -> {quality or '?'}"
     if field == "template_category_update":
-        current = (_str(value.get("new_category"), 32) or "?").upper()
-        coming = _str(value.get("correct_category"), 32)
+        current = (str_of(value.get("new_category"), 32) or "?").upper()
+        coming = str_of(value.get("correct_category"), 32)
         if coming:  # the impending variant, about a day before Meta changes it
-            when = _timestamp(value.get("category_update_timestamp"))
+            when = timestamp_of(value.get("category_update_timestamp"))
             on = f" on {when:%Y-%m-%d %H:%M} UTC" if when else ""
             return "WARNING", f"{label}: category {current} will become {coming.upper()}{on}"
-        before = (_str(value.get("previous_category"), 32) or "?").upper()
+        before = (str_of(value.get("previous_category"), 32) or "?").upper()
         return "WARNING", f"{label}: category {before} -> {current}"
     if field == "message_template_components_update":
         return "OK", f"{label}: components updated"
-    event = (_str(value.get("event"), 32) or "UNKNOWN").upper()
-    reason = (_str(value.get("reason"), 64) or "NONE").upper()
-    title = _str(_get(value, "other_info", "title"), 64)
+    event = (str_of(value.get("event"), 32) or "UNKNOWN").upper()
+    reason = (str_of(value.get("reason"), 64) or "NONE").upper()
+    title = str_of(value_at(value, "other_info", "title"), 64)
     why = [text for text in (None if reason == "NONE" else reason, title) if text]
     detail = f"{label}: {event}" + (f" ({', '.join(why)})" if why else "")
     return _TEMPLATE_HEALTH.get(event, "OK"), detail
@@ -712,8 +546,8 @@ def _template_health(field: str, value: dict[str, Any]) -> tuple[str, str]:
 
 def _apply_phone_quality(conn: Connection, now: datetime, item: _Item) -> str:
     value = item.value
-    event = (_str(value.get("event"), 64) or "UNKNOWN").upper()
-    limit = _str(value.get("max_daily_conversations_per_business"), 32) or _str(value.get("current_limit"), 32)
+    event = (str_of(value.get("event"), 64) or "UNKNOWN").upper()
+    limit = str_of(value.get("max_daily_conversations_per_business"), 32) or str_of(value.get("current_limit"), 32)
     changes: dict[str, Any] = {"updated_at": now}
     if limit:
         changes["messaging_limit"] = limit
@@ -723,8 +557,8 @@ def _apply_phone_quality(conn: Connection, now: datetime, item: _Item) -> str:
     if number:
         conn.execute(update(PHONE_NUMBER).where(PHONE_NUMBER.c.phone_number_id == number).values(**changes))
     status = {"FLAGGED": "WARNING", "DOWNGRADE": "WARNING"}.get(event, "OK")
-    display = _str(value.get("display_phone_number"), 32) or "?"
-    old = _str(value.get("old_limit"), 32)
+    display = str_of(value.get("display_phone_number"), 32) or "?"
+    old = str_of(value.get("old_limit"), 32)
     detail = f"{display}: {event}" + (f", limit {old + ' -> ' if old else ''}{limit}" if limit else "")
     _health(conn, now, item.account_id, item.field, status, detail, value)
     return detail + ("" if number else " (number not known locally)")
@@ -732,8 +566,8 @@ def _apply_phone_quality(conn: Connection, now: datetime, item: _Item) -> str:
 
 def _apply_phone_name(conn: Connection, now: datetime, item: _Item) -> str:
     value = item.value
-    decision = (_str(value.get("decision"), 32) or "UNKNOWN").upper()
-    requested = _str(value.get("requested_verified_name"), 255)
+    decision = (str_of(value.get("decision"), 32) or "UNKNOWN").upper()
+    requested = str_of(value.get("requested_verified_name"), 255)
     number = item.phone[1] if item.phone else None
     if number:
         changes: dict[str, Any] = {"name_status": decision, "updated_at": now}
@@ -741,7 +575,7 @@ def _apply_phone_name(conn: Connection, now: datetime, item: _Item) -> str:
             changes["verified_name"] = requested
         conn.execute(update(PHONE_NUMBER).where(PHONE_NUMBER.c.phone_number_id == number).values(**changes))
     status = {"REJECTED": "WARNING", "DEFERRED": "WARNING"}.get(decision, "OK")
-    reason = _str(value.get("rejection_reason"), 64)
+    reason = str_of(value.get("rejection_reason"), 64)
     detail = f"display name {requested!r}: {decision}" + (f" ({reason})" if reason else "")
     _health(conn, now, item.account_id, item.field, status, detail, value)
     return detail
@@ -763,22 +597,26 @@ _ACCOUNT_EVENTS = {
 
 def _apply_account_update(conn: Connection, now: datetime, item: _Item) -> str:
     value = item.value
-    event = (_str(value.get("event"), 64) or "UNKNOWN").upper()
+    event = (str_of(value.get("event"), 64) or "UNKNOWN").upper()
     status = _ACCOUNT_EVENTS.get(event, "OK")
     new_state = {"ACCOUNT_DELETED": "DELETED", "DISABLED_ACCOUNT": "DISABLED", "BANNED_ACCOUNT": "BANNED"}.get(event)
     detail = event
     if event == "DISABLED_UPDATE":
         ban = value.get("ban_info")
-        state = _get(ban, "waba_ban_state")
-        state_text = (_str(state[0] if isinstance(state, list) and state else state, 32) or "").upper()
+        state = value_at(ban, "waba_ban_state")
+        state_text = (str_of(state[0] if isinstance(state, list) and state else state, 32) or "").upper()
         status, new_state = _BAN_STATES.get(state_text, ("WARNING", None))
-        date = _str(_get(ban, "waba_ban_date"), 64)
+        date = str_of(value_at(ban, "waba_ban_date"), 64)
         detail = f"{event}: {state_text or '?'}" + (f" on {date}" if date else "")
     elif event == "ACCOUNT_VIOLATION":
-        detail = f"{event}: {_str(_get(value, 'violation_info', 'violation_type'), 64) or '?'}"
+        detail = f"{event}: {str_of(value_at(value, 'violation_info', 'violation_type'), 64) or '?'}"
     elif event == "ACCOUNT_RESTRICTION":
         restrictions = value.get("restriction_info")
-        kinds = [_str(_get(r, "restriction_type"), 64) for r in restrictions] if isinstance(restrictions, list) else []
+        kinds = (
+            [str_of(value_at(r, "restriction_type"), 64) for r in restrictions]
+            if isinstance(restrictions, list)
+            else []
+        )
         detail = f"{event}: {', '.join(k for k in kinds if k) or '?'}"
     if new_state and item.account_id is not None:
         conn.execute(update(ACCOUNT).where(ACCOUNT.c.id == item.account_id).values(status=new_state, updated_at=now))
@@ -787,7 +625,7 @@ def _apply_account_update(conn: Connection, now: datetime, item: _Item) -> str:
 
 
 def _apply_account_review(conn: Connection, now: datetime, item: _Item) -> str:
-    decision = (_str(item.value.get("decision"), 32) or "UNKNOWN").upper()
+    decision = (str_of(item.value.get("decision"), 32) or "UNKNOWN").upper()
     if item.account_id is not None:
         conn.execute(
             update(ACCOUNT)
@@ -802,7 +640,7 @@ def _apply_account_review(conn: Connection, now: datetime, item: _Item) -> str:
 
 def _apply_capability(conn: Connection, now: datetime, item: _Item) -> str:
     value = item.value
-    limit = _str(value.get("max_daily_conversations_per_business"), 32) or _str(
+    limit = str_of(value.get("max_daily_conversations_per_business"), 32) or str_of(
         value.get("max_daily_conversation_per_phone"), 32
     )
     if limit and item.account_id is not None:
@@ -812,7 +650,7 @@ def _apply_capability(conn: Connection, now: datetime, item: _Item) -> str:
             .values(messaging_limit=limit, updated_at=now)
         )
     detail = f"messaging limit {limit or '?'}"
-    numbers = _str(value.get("max_phone_numbers_per_waba"), 16)
+    numbers = str_of(value.get("max_phone_numbers_per_waba"), 16)
     if numbers:
         detail += f", up to {numbers} numbers per WABA"
     _health(conn, now, item.account_id, item.field, "OK", detail, value)
@@ -821,43 +659,43 @@ def _apply_capability(conn: Connection, now: datetime, item: _Item) -> str:
 
 def _apply_alert(conn: Connection, now: datetime, item: _Item) -> str:
     info = item.value.get("alert_info")
-    severity = (_str(_get(info, "alert_severity"), 32) or "").upper()
-    active = (_str(_get(info, "alert_status"), 32) or "ACTIVE").upper() != "NONE"
+    severity = (str_of(value_at(info, "alert_severity"), 32) or "").upper()
+    active = (str_of(value_at(info, "alert_status"), 32) or "ACTIVE").upper() != "NONE"
     status = {"CRITICAL": "CRITICAL", "WARNING": "WARNING"}.get(severity, "OK") if active else "OK"
-    kind = _str(_get(info, "alert_type"), 64) or "?"
-    description = _str(_get(info, "alert_description"), 300)
+    kind = str_of(value_at(info, "alert_type"), 64) or "?"
+    description = str_of(value_at(info, "alert_description"), 300)
     detail = f"{kind}" + (f": {description}" if description else "")
     _health(conn, now, item.account_id, item.field, status, detail, item.value)
     return f"alert {kind} ({severity or '?'})"
 
 
 def _apply_security(conn: Connection, now: datetime, item: _Item) -> str:
-    event = (_str(item.value.get("event"), 64) or "UNKNOWN").upper()
+    event = (str_of(item.value.get("event"), 64) or "UNKNOWN").upper()
     status = "WARNING" if event == "PIN_RESET_REQUEST" else "OK"
-    detail = f"{_str(item.value.get('display_phone_number'), 32) or '?'}: {event}"
+    detail = f"{str_of(item.value.get('display_phone_number'), 32) or '?'}: {event}"
     _health(conn, now, item.account_id, item.field, status, detail, item.value)
     return detail
 
 
 def _apply_flow(conn: Connection, now: datetime, item: _Item) -> str:
     value = item.value
-    event = (_str(value.get("event"), 64) or "UNKNOWN").upper()
-    flow_id = _str(value.get("flow_id"), 32)
+    event = (str_of(value.get("event"), 64) or "UNKNOWN").upper()
+    flow_id = str_of(value.get("flow_id"), 32)
     status = "OK"
     if event == "FLOW_STATUS_CHANGE":
-        new_status = (_str(value.get("new_status"), 32) or "").upper()
+        new_status = (str_of(value.get("new_status"), 32) or "").upper()
         if flow_id and new_status:
             conn.execute(update(FLOW).where(FLOW.c.flow_id == flow_id).values(status=new_status, updated_at=now))
         status = "WARNING" if new_status in ("BLOCKED", "THROTTLED", "DEPRECATED") else "OK"
-    elif (_str(value.get("alert_state"), 32) or "").upper() == "ACTIVATED":
+    elif (str_of(value.get("alert_state"), 32) or "").upper() == "ACTIVATED":
         status = "WARNING"
-    detail = _str(value.get("message"), 300) or f"flow {flow_id or '?'}: {event}"
+    detail = str_of(value.get("message"), 300) or f"flow {flow_id or '?'}: {event}"
     _health(conn, now, item.account_id, item.field, status, detail, value)
     return f"flow {flow_id or '?'}: {event}"
 
 
 def _apply_async_error(conn: Connection, now: datetime, item: _Item) -> str:
-    code, title, details = _first_error([item.value])
+    code, title, details = first_error([item.value])
     detail = f"{code or '?'} {title or ''}".strip() + (f": {details}" if details else "")
     _health(conn, now, item.account_id, "webhook_error", "WARNING", detail, item.value)
     return f"error {detail}"
@@ -900,18 +738,6 @@ def _event_row(delivery: Delivery, outcome: Outcome | None, now: datetime) -> di
         "summary": outcome.summary if outcome else None,
         "applied_at": now if applied else None,
     }
-
-
-def fields_of(payload: Any) -> str | None:
-    seen: list[str] = []
-    entries = payload.get("entry") if isinstance(payload, dict) else None
-    for entry in entries if isinstance(entries, list) else ():
-        changes = entry.get("changes") if isinstance(entry, dict) else None
-        for change in changes if isinstance(changes, list) else ():
-            name = _str(change.get("field"), 64) if isinstance(change, dict) else None
-            if name and name not in seen:
-                seen.append(name)
-    return ",".join(seen)[:255] or None
 
 
 def _store(conn: Connection, deliveries: Sequence[Delivery], outcomes: Sequence[Outcome] | None, now: datetime) -> None:
