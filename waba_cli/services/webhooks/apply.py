@@ -33,14 +33,12 @@ import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Connection,
     bindparam,
-    delete,
-    func,
     insert,
     select,
     update,
@@ -57,7 +55,6 @@ from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.webhooks import WebhookEvent, WebhookItem
 from waba_cli.db.timestamps import utcnow
 from waba_cli.domain.statuses import may_replace
-from waba_cli.errors import NotFoundError
 from waba_cli.services.webhooks.parse import (
     Delivery,
     Keys,
@@ -78,7 +75,6 @@ from waba_cli.services.webhooks.parse import (
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
     from waba_cli.secrets import Cipher
-    from waba_cli.services.context import CommandContext
     from waba_cli.settings import Settings
 
 TEMPLATE_FIELDS = frozenset(
@@ -833,89 +829,3 @@ def unapplied_events(conn: Connection, *, include_failed: bool = False, limit: i
     if limit:
         query = query.limit(limit)
     return [stored_delivery(i, b, r) for i, b, r in conn.execute(query)]
-
-
-# -- the events commands -----------------------------------------------------------------------
-
-# webhook_item keys outlive their events by Meta's retry horizon: a delivery retried for up to
-# 7 days must still find its key after `events prune`
-RETRY_HORIZON = timedelta(days=8)
-
-
-@dataclass(frozen=True)
-class EventQuery:
-    field: str | None = None
-    failed: bool = False
-    since: datetime | None = None
-    limit: int = 50
-    after_id: int | None = None
-    oldest_first: bool = False
-
-
-def list_events(conn: Connection, query: EventQuery) -> list[Any]:
-    """Stored events (without their bodies), newest first unless ``oldest_first``."""
-    e = WEBHOOK_EVENT.c
-    statement = select(e.id, e.received_at, e.field, e.status, e.summary, e.error, e.account_id)
-    if query.field:
-        # `field` holds the delivery's distinct fields, comma-separated
-        statement = statement.where(
-            (e.field == query.field)
-            | e.field.like(f"{query.field},%")
-            | e.field.like(f"%,{query.field}")
-            | e.field.like(f"%,{query.field},%")
-        )
-    if query.failed:
-        statement = statement.where(e.status == "failed")
-    if query.since is not None:
-        statement = statement.where(e.received_at >= query.since)
-    if query.after_id is not None:
-        statement = statement.where(e.id > query.after_id)
-    order = e.id.asc() if query.oldest_first else e.id.desc()
-    return list(conn.execute(statement.order_by(order).limit(query.limit)).all())
-
-
-def get_event(conn: Connection, event_id: int) -> Any:
-    """One stored event with its raw body and headers (NotFoundError when there is none)."""
-    row = conn.execute(select(WEBHOOK_EVENT).where(WEBHOOK_EVENT.c.id == event_id)).first()
-    if row is None:
-        raise NotFoundError(f"no event {event_id}", "see `waba events list`")
-    return row
-
-
-def events_to_replay(conn: Connection, event_id: int | None) -> list[Delivery]:
-    """The event ``event_id``, or (None) every failed or not yet applied event, oldest first."""
-    if event_id is None:
-        return unapplied_events(conn, include_failed=True)
-    row = get_event(conn, event_id)
-    return [stored_delivery(row.id, row.body, row.received_at)]
-
-
-def replay_events(ctx: CommandContext, event_id: int | None) -> list[tuple[int | None, Outcome]]:
-    """`waba events replay`: apply the event ``event_id`` (None: every failed or unapplied one) again,
-    each in its own transaction as the writer would; returns each event's id and outcome."""
-    store = open_store(ctx.settings)
-    try:
-        with store.engine.connect() as conn:
-            with conn.begin():
-                directory = Directory.load(conn)
-                deliveries = events_to_replay(conn, event_id)
-            return [(delivery.event_id, apply_stored(conn, delivery, directory)) for delivery in deliveries]
-    finally:
-        store.dispose()
-
-
-def prune_events(conn: Connection, before: datetime) -> tuple[int, int]:
-    """Delete applied events received before ``before``; returns (events deleted, failed/unapplied kept).
-
-    Messages, statuses and health logs (what analytics and ``message list`` read) are separate rows
-    and stay; events not applied yet are kept whatever their age, so nothing is lost unapplied.
-    """
-    e = WEBHOOK_EVENT.c
-    with conn.begin():
-        deleted = conn.execute(delete(WEBHOOK_EVENT).where(e.received_at < before, e.status == "applied")).rowcount
-        kept = conn.execute(
-            select(func.count()).select_from(WEBHOOK_EVENT).where(e.received_at < before, e.status != "applied")
-        ).scalar_one()
-        keys_before = min(before, utcnow() - RETRY_HORIZON)
-        conn.execute(delete(WEBHOOK_ITEM).where(WEBHOOK_ITEM.c.applied_at < keys_before))
-    return deleted, kept
