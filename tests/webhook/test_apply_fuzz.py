@@ -13,8 +13,9 @@ from sqlalchemy import Connection, func, select
 
 from tests.webhook.conftest import PHONE_NUMBER_ID, WABA_ID
 from waba_cli.db.models.webhooks import WebhookEvent
-from waba_cli.services.webhooks import apply
+from waba_cli.services.webhooks.apply import Directory
 from waba_cli.services.webhooks.parse import Delivery, parse_body
+from waba_cli.services.webhooks.store import commit_batch, open_store
 
 scalars = (
     st.none()
@@ -108,13 +109,13 @@ payloads = st.fixed_dictionaries({"entry": st.lists(entry | anything, max_size=3
 
 
 @pytest.fixture
-def store(business: Any) -> Iterator[tuple[Connection, apply.Directory]]:
+def store(business: Any) -> Iterator[tuple[Connection, Directory]]:
     from waba_cli.settings import load_settings
 
-    db = apply.open_store(load_settings())
+    db = open_store(load_settings())
     with db.engine.connect() as conn:
         with conn.begin():
-            directory = apply.Directory.load(conn)
+            directory = Directory.load(conn)
         yield conn, directory
     db.dispose()
 
@@ -145,9 +146,7 @@ def store(business: Any) -> Iterator[tuple[Connection, apply.Directory]]:
         }
     ]
 )
-def test_any_json_is_stored_and_applied_without_a_crash(
-    store: tuple[Connection, apply.Directory], batch: list[Any]
-) -> None:
+def test_any_json_is_stored_and_applied_without_a_crash(store: tuple[Connection, Directory], batch: list[Any]) -> None:
     conn, directory = store
     with conn.begin():
         before = conn.execute(select(func.count()).select_from(WebhookEvent.__table__)).scalar_one()  # type: ignore[attr-defined]
@@ -155,7 +154,7 @@ def test_any_json_is_stored_and_applied_without_a_crash(
     for payload in batch:
         body = json.dumps(payload).encode()
         deliveries.append(Delivery(body=body, payload=parse_body(body), signed_for=None))
-    result = apply.commit_batch(conn, deliveries, directory)
+    result = commit_batch(conn, deliveries, directory)
     # the batch applied as a whole (a database error would have deferred it) and every event is stored
     assert not result.deferred
     with conn.begin():

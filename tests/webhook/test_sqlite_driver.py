@@ -13,7 +13,7 @@ from sqlalchemy import Connection, insert
 from tests.webhook.conftest import WEBHOOKS
 from waba_cli.db import messages
 from waba_cli.db.engine import open_database
-from waba_cli.services.webhooks import apply
+from waba_cli.services.webhooks import apply, store
 from waba_cli.services.webhooks.parse import Delivery, parse_body
 
 JSON_COLUMNS = {"payload", "pricing", "conversation", "errors", "headers"}
@@ -54,13 +54,13 @@ def _through_core(conn: Connection, work: Any, deliveries: list[Delivery]) -> No
     conn.execute(messages.status_update("wamid"), apply._update_rows(work))
     for item in work.items:  # business changes stay on Core in both paths; their notes go in the summary
         apply._apply_item(conn, work, item)
-    rows = [apply._event_row(d, o, work.now) for d, o in zip(deliveries, work.outcomes, strict=True)]
-    conn.execute(insert(apply.WEBHOOK_EVENT), rows)
+    rows = [store._event_row(d, o, work.now) for d, o in zip(deliveries, work.outcomes, strict=True)]
+    conn.execute(insert(store.WEBHOOK_EVENT), rows)
 
 
 def _through_driver(conn: Connection, work: Any, deliveries: list[Delivery]) -> None:
     apply.execute(conn, work)
-    apply._store(conn, deliveries, work.outcomes, work.now)
+    store._store(conn, deliveries, work.outcomes, work.now)
 
 
 def _tables(path: Path) -> dict[str, list[dict[str, Any]]]:

@@ -19,15 +19,9 @@ from waba_cli.db.models.base import table_of
 from waba_cli.db.models.webhooks import WebhookEvent, WebhookItem
 from waba_cli.db.timestamps import utcnow
 from waba_cli.errors import NotFoundError
-from waba_cli.services.webhooks.apply import (
-    Directory,
-    Outcome,
-    apply_stored,
-    open_store,
-    stored_delivery,
-    unapplied_events,
-)
+from waba_cli.services.webhooks.apply import Directory, Outcome
 from waba_cli.services.webhooks.parse import Delivery, parse_body
+from waba_cli.services.webhooks.store import apply_stored, open_store, stored_delivery, unapplied_events
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Row

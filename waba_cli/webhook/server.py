@@ -7,7 +7,7 @@ Starlette). The path of a POST:
 1. the body is read up to ``webhook.max_body_bytes`` (413 beyond), the signature checked against
    every configured app secret (401), the JSON parsed (400);
 2. the delivery goes over a socket to the writer process (``writer.py``), which stores and applies
-   everything queued in one transaction (``services.webhooks.apply.commit_batch``): a group commit, so
+   everything queued in one transaction (``services.webhooks.store.commit_batch``): a group commit, so
    one fsync covers every delivery that arrived while the previous one ran;
 3. the 200 goes out only when the writer acknowledges the commit containing the delivery. If the
    store fails, or the writer dies first, the answer is 503 and Meta delivers again later.

@@ -1,48 +1,23 @@
-"""Webhook intake (reference §8): signatures, the raw store, and applying every change idempotently.
+"""What each change of a delivery does: inbound messages, statuses, auto-replies, business events.
 
-The path of one delivery, as ``webhook/server.py`` drives it:
-
-1. ``Keys.verify`` checks ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw bytes) against the app
-   secret of every configured account, in constant time per secret.
-2. Deliveries are group-committed: ``commit_batch`` stores the raw bodies and headers of a whole
-   batch (``webhook_event``) and applies everything they carry in the same transaction, with
-   SQLAlchemy Core statements per batch rather than ORM round trips per item. The 200 goes out
-   only after that commit. If applying the batch fails, the raw events are stored on their own
-   (still before the 200) and applied one by one afterwards; one that fails is marked ``failed``
-   with its error for ``waba events replay``.
-3. Idempotency lives in the database, so repeated deliveries and several instances on one
-   PostgreSQL database never double-apply:
-
-   - inbound messages: ``message.wamid`` is unique (INSERT ... ON CONFLICT DO NOTHING);
-   - statuses: ``message_status(wamid, status)`` is unique; ``message.status`` only moves forward
-     (``domain.statuses``; ``db.messages`` applies it in a conditional UPDATE evaluated against
-     the row as it is when the lock is taken): ``failed`` replaces accepted/sent, a later
-     delivered/read wins over failed (multi-device; the failure stays in the history), and a late
-     ``sent`` changes nothing;
-   - business events without a natural key (template, phone-number, account, flow changes, async
-     errors): ``webhook_item.key`` = sha256 of entry id, time, field and value;
-   - auto-replies: ``auto_reply.inbound_wamid`` is unique.
-
-Nothing here raises on what Meta (or anyone holding an app secret) sends: unknown fields are kept
-as events, unknown values stored as they came, malformed parts skipped and counted.
+``plan`` turns a batch of deliveries into rows, in pure Python: it routes each change to its
+account (``Directory``), keeps one row per inbound wamid and per (wamid, status), and folds the
+statuses of a message into its furthest one by ``domain.statuses``. ``execute`` writes them in the
+caller's transaction: inbound messages, status history and auto-replies through ``db.bulk``
+(insert-or-ignore, batched), message statuses through ``db.messages`` (the one forward-only
+status UPDATE), and each business event (template, phone number, account, flow, async error)
+once by its key, in a savepoint, by the handler of its field.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    bindparam,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection, insert, select, update
 
 from waba_cli.db import bulk
 from waba_cli.db.messages import apply_statuses, lock_wamids, status_change
@@ -52,30 +27,22 @@ from waba_cli.db.models.bot import AutoReply
 from waba_cli.db.models.flows import Flow
 from waba_cli.db.models.logs import AccountHealthLog
 from waba_cli.db.models.messages import Message, MessageStatus
-from waba_cli.db.models.webhooks import WebhookEvent, WebhookItem
+from waba_cli.db.models.webhooks import WebhookItem
 from waba_cli.db.timestamps import utcnow
 from waba_cli.domain.statuses import may_replace
 from waba_cli.services.webhooks.parse import (
     Delivery,
-    Keys,
     contacts_of,
     digits_of,
-    fields_of,
     first_error,
     inbound_row,
     item_key,
     one_line,
-    parse_body,
     status_row,
     str_of,
     timestamp_of,
     value_at,
 )
-
-if TYPE_CHECKING:
-    from waba_cli.db.engine import Database
-    from waba_cli.secrets import Cipher
-    from waba_cli.settings import Settings
 
 TEMPLATE_FIELDS = frozenset(
     {
@@ -101,52 +68,18 @@ REPLYABLE_TYPES = frozenset(
         "order",
     }
 )
-_ERROR_LEN = 500
+# what is kept of an error on an event (the outcome of applying it)
+ERROR_LEN = 500
 
 
 MESSAGE = table_of(Message)
 MESSAGE_STATUS = table_of(MessageStatus)
-WEBHOOK_EVENT = table_of(WebhookEvent)
 WEBHOOK_ITEM = table_of(WebhookItem)
 AUTO_REPLY = table_of(AutoReply)
 HEALTH_LOG = table_of(AccountHealthLog)
 PHONE_NUMBER = table_of(PhoneNumber)
 ACCOUNT = table_of(Account)
 FLOW = table_of(Flow)
-
-
-# -- keys: signatures and verify tokens --------------------------------------------------------
-
-
-def load_keys(db: Database, cipher: Cipher) -> Keys:
-    """Decrypt every account's app secret and verify token (the key must be available)."""
-    secrets: dict[str, set[int]] = {}
-    tokens: list[str] = []
-    with db.engine.connect() as conn:
-        rows = conn.execute(
-            select(ACCOUNT.c.id, ACCOUNT.c.name, ACCOUNT.c.app_secret_enc, ACCOUNT.c.webhook_verify_token_enc)
-        ).all()
-    for account_id, name, secret_enc, token_enc in rows:
-        secret = cipher.decrypt(secret_enc, f"the app secret of {name}")
-        secrets.setdefault(secret, set()).add(account_id)
-        if token_enc:
-            tokens.append(cipher.decrypt(token_enc, f"the webhook verify token of {name}"))
-    return Keys(secrets, tokens)
-
-
-def replies_pending(conn: Connection) -> bool:
-    """True when an auto-reply waits to be sent (planned by this instance or another, or left by a crash)."""
-    found = conn.execute(select(AUTO_REPLY.c.id).where(AUTO_REPLY.c.status == "pending").limit(1)).first()
-    return found is not None
-
-
-def open_store(settings: Settings) -> Database:
-    """The database as the webhook store uses it: BEGIN IMMEDIATE and the configured SQLite sync mode."""
-    from waba_cli.db.engine import open_database
-
-    return open_database(
-        settings.database_url, sqlite_synchronous=settings.webhook_sqlite_synchronous, sqlite_immediate=True
-    )
 
 
 # -- where a change belongs --------------------------------------------------------------------
@@ -452,7 +385,7 @@ def _apply_item(conn: Connection, work: _Plan, item: _Item) -> None:
             work.claimed.append((item.key, item.delivery))
             note = _HANDLERS.get(item.field, _apply_template)(conn, work.now, item)
     except Exception as exc:  # noqa: BLE001 - one bad change must not stop the batch; replayable
-        outcome.error = f"{item.field}: {type(exc).__name__}: {one_line(exc)}"[:_ERROR_LEN]
+        outcome.error = f"{item.field}: {type(exc).__name__}: {one_line(exc)}"[:ERROR_LEN]
         outcome.notes.append(outcome.error)
         return
     if note:
@@ -715,117 +648,3 @@ _HANDLERS: dict[str, Any] = {
     "messages.errors": _apply_async_error,
     "user_preferences": _apply_noted,
 }
-
-
-# -- the raw store, and the batch as the server commits it -------------------------------------
-
-
-def _event_row(delivery: Delivery, outcome: Outcome | None, now: datetime) -> dict[str, Any]:
-    applied = outcome is not None and outcome.error is None
-    return {
-        "account_id": outcome.account_id if outcome else None,
-        "received_at": delivery.received_at,
-        "field": outcome.field_text if outcome else fields_of(delivery.payload),
-        "body": delivery.body,
-        "headers": delivery.headers,
-        "body_sha256": hashlib.sha256(delivery.body).hexdigest(),
-        "status": "received" if outcome is None else ("applied" if applied else "failed"),
-        "error": outcome.error if outcome else None,
-        "summary": outcome.summary if outcome else None,
-        "applied_at": now if applied else None,
-    }
-
-
-def _store(conn: Connection, deliveries: Sequence[Delivery], outcomes: Sequence[Outcome] | None, now: datetime) -> None:
-    rows = [_event_row(d, outcomes[i] if outcomes else None, now) for i, d in enumerate(deliveries)]
-    # identical bodies are interchangeable: their hash tells the rows apart
-    for delivery, event_id in zip(deliveries, bulk.insert_ids(conn, WEBHOOK_EVENT, rows, "body_sha256"), strict=True):
-        delivery.event_id = event_id
-
-
-@dataclass
-class BatchResult:
-    """How a batch went: the outcomes (None for a delivery stored but not applied yet)."""
-
-    outcomes: list[Outcome | None]
-    replies: int = 0  # auto-replies planned (rows inserted ``pending`` unless already there)
-    deferred: bool = False  # applying the batch failed; its events were stored and wait for apply_stored
-
-
-def commit_batch(conn: Connection, deliveries: Sequence[Delivery], directory: Directory) -> BatchResult:
-    """Store and apply a batch in one transaction; on failure store the raw events alone.
-
-    Raises only when even storing the raw events failed (then nothing may be acknowledged).
-    """
-    now = utcnow()
-    try:
-        with conn.begin():
-            work = plan(deliveries, directory, now)
-            execute(conn, work)
-            _store(conn, deliveries, work.outcomes, now)
-            if work.claimed:
-                conn.execute(
-                    update(WEBHOOK_ITEM).where(WEBHOOK_ITEM.c.key == bindparam("k")).values(event_id=bindparam("e")),
-                    [{"k": key, "e": deliveries[index].event_id} for key, index in work.claimed],
-                )
-        return BatchResult(list(work.outcomes), replies=len(work.replies))
-    except Exception:  # noqa: BLE001 - whatever went wrong, the raw events are stored below
-        for delivery in deliveries:
-            delivery.event_id = None
-    with conn.begin():
-        _store(conn, deliveries, None, now)
-    return BatchResult([None] * len(deliveries), deferred=True)
-
-
-def apply_stored(conn: Connection, delivery: Delivery, directory: Directory) -> Outcome:
-    """Apply one stored event in its own transaction and record how it went on its row."""
-    now = utcnow()
-    try:
-        with conn.begin():
-            work = plan([delivery], directory, now)
-            execute(conn, work)
-            outcome = work.outcomes[0]
-            _mark(conn, delivery.event_id, outcome, now)
-    except Exception as exc:  # noqa: BLE001 - recorded on the event, for `waba events replay`
-        outcome = Outcome(error=f"{type(exc).__name__}: {one_line(exc)}"[:_ERROR_LEN])
-        with conn.begin():
-            _mark(conn, delivery.event_id, outcome, now)
-    return outcome
-
-
-def _mark(conn: Connection, event_id: int | None, outcome: Outcome, now: datetime) -> None:
-    if event_id is None:
-        return
-    applied = outcome.error is None
-    conn.execute(
-        update(WEBHOOK_EVENT)
-        .where(WEBHOOK_EVENT.c.id == event_id)
-        .values(
-            status="applied" if applied else "failed",
-            error=outcome.error,
-            summary=outcome.summary if applied or outcome.fields else None,
-            applied_at=now if applied else None,
-        )
-    )
-
-
-def stored_delivery(event_id: int, body: bytes, received_at: datetime) -> Delivery:
-    """A stored event as a delivery to apply again (its signature was checked when it arrived)."""
-    try:
-        payload = parse_body(body)
-    except ValueError:
-        payload = None
-    return Delivery(body=body, payload=payload, received_at=received_at, event_id=event_id)
-
-
-def unapplied_events(conn: Connection, *, include_failed: bool = False, limit: int | None = None) -> list[Delivery]:
-    """Stored events not applied yet (oldest first); with ``include_failed`` the failed ones too."""
-    statuses = ["received", "failed"] if include_failed else ["received"]
-    query = (
-        select(WEBHOOK_EVENT.c.id, WEBHOOK_EVENT.c.body, WEBHOOK_EVENT.c.received_at)
-        .where(WEBHOOK_EVENT.c.status.in_(statuses))
-        .order_by(WEBHOOK_EVENT.c.id)
-    )
-    if limit:
-        query = query.limit(limit)
-    return [stored_delivery(i, b, r) for i, b, r in conn.execute(query)]
