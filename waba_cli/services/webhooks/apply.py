@@ -324,9 +324,6 @@ def _plan_messages(
 # -- executing a plan --------------------------------------------------------------------------
 
 
-_ITEM_CLAIM: dict[str, Any] = {}
-
-
 def _update_rows(work: _Plan) -> list[dict[str, Any]]:
     return [
         status_change(
@@ -368,18 +365,18 @@ def _apply_item(conn: Connection, work: _Plan, item: _Item) -> None:
     outcome = work.outcomes[item.delivery]
     try:
         with conn.begin_nested():
-            claimed = conn.execute(
-                _ITEM_CLAIM.setdefault(
-                    conn.dialect.name, bulk.insert_ignore(conn, WEBHOOK_ITEM, ["key"]).returning(WEBHOOK_ITEM.c.key)
-                ),
+            claimed = bulk.insert_new(
+                conn,
+                WEBHOOK_ITEM,
+                ["key"],
                 {
                     "key": item.key,
                     "field": item.field[:64],
                     "event_id": work.event_ids[item.delivery],
                     "applied_at": work.now,
                 },
-            ).first()
-            if claimed is None:
+            )
+            if not claimed:
                 outcome.notes.append(f"{item.field}: already applied")
                 return
             work.claimed.append((item.key, item.delivery))
