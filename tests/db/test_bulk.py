@@ -96,6 +96,15 @@ def test_insert_ignore_skips_rows_whose_key_is_there(tables: Database) -> None:
     assert [row[-1] for row in _read(tables, FAST)] == [1, None, 3]
 
 
+def test_insert_new_says_whether_the_row_went_in(tables: Database) -> None:
+    row = {"key": "k", "at": NOW, "flag": None, "data": None, "n": 1}
+    with tables.engine.connect() as conn, conn.begin():
+        first = bulk.insert_new(conn, FAST, ["key"], row)
+        again = bulk.insert_new(conn, FAST, ["key"], {**row, "n": 2})
+    assert (first, again) == (True, False)
+    assert [r[-1] for r in _read(tables, FAST)] == [1]
+
+
 def test_insert_ids_gives_each_row_its_id_in_order(tables: Database) -> None:
     rows = [{"key": k, "at": NOW, "flag": None, "data": None, "n": i} for i, k in enumerate("zyx")]
     with tables.engine.connect() as conn, conn.begin():

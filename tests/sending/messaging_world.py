@@ -102,12 +102,14 @@ def status_webhook(wamid: str, *statuses: str) -> dict[str, Any]:
 
 def apply_webhook(db: Database, payload: dict[str, Any]) -> None:
     """What serve-webhook does with a delivery: store and apply it in one transaction."""
-    from waba_cli.services import webhooks
+    from waba_cli.services.webhooks.apply import Directory
+    from waba_cli.services.webhooks.parse import Delivery
+    from waba_cli.services.webhooks.store import commit_batch
 
     with db.engine.connect() as conn:
-        directory = webhooks.Directory.load(conn)
+        directory = Directory.load(conn)
         conn.rollback()
-        webhooks.commit_batch(conn, [webhooks.Delivery(body=json.dumps(payload).encode(), payload=payload)], directory)
+        commit_batch(conn, [Delivery(body=json.dumps(payload).encode(), payload=payload)], directory)
 
 
 def webp(size: int, *, vp8x_flags: int | None = None, anim_chunk: bool = False) -> bytes:

@@ -19,7 +19,9 @@ from sqlmodel import select
 from tests.sending.messaging_world import CONTACT, PNID, status_webhook
 from waba_cli.db.engine import Database, open_database
 from waba_cli.db.models.messages import Message
-from waba_cli.services import messaging, webhooks
+from waba_cli.services import messaging
+from waba_cli.services.webhooks import apply
+from waba_cli.services.webhooks.parse import Delivery
 
 
 def test_a_sent_webhook_committed_during_the_senders_write_is_kept(
@@ -37,11 +39,11 @@ def test_a_sent_webhook_committed_during_the_senders_write_is_kept(
     def serve_webhook() -> None:
         try:
             with store.engine.connect() as conn:
-                directory = webhooks.Directory.load(conn)
+                directory = apply.Directory.load(conn)
                 conn.rollback()
                 with conn.begin():
-                    delivery = webhooks.Delivery(body=json.dumps(payload).encode(), payload=payload)
-                    webhooks.execute(conn, webhooks.plan([delivery], directory))
+                    delivery = Delivery(body=json.dumps(payload).encode(), payload=payload)
+                    apply.execute(conn, apply.plan([delivery], directory))
                     applied.set()
                     release.wait(10)
         except BaseException as exc:

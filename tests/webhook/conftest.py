@@ -70,10 +70,10 @@ class Receiver:
     def db(self) -> Any:
         """The database as the writer process opens it (the server process itself holds none)."""
         if self.store is None:
-            from waba_cli.services import webhooks
+            from waba_cli.services.webhooks.store import open_store
             from waba_cli.settings import load_settings
 
-            self.store = webhooks.open_store(load_settings())
+            self.store = open_store(load_settings())
         return self.store
 
     def connect(self) -> Connection:

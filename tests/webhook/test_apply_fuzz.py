@@ -13,7 +13,9 @@ from sqlalchemy import Connection, func, select
 
 from tests.webhook.conftest import PHONE_NUMBER_ID, WABA_ID
 from waba_cli.db.models.webhooks import WebhookEvent
-from waba_cli.services import webhooks
+from waba_cli.services.webhooks.apply import Directory
+from waba_cli.services.webhooks.parse import Delivery, parse_body
+from waba_cli.services.webhooks.store import commit_batch, open_store
 
 scalars = (
     st.none()
@@ -107,13 +109,13 @@ payloads = st.fixed_dictionaries({"entry": st.lists(entry | anything, max_size=3
 
 
 @pytest.fixture
-def store(business: Any) -> Iterator[tuple[Connection, webhooks.Directory]]:
+def store(business: Any) -> Iterator[tuple[Connection, Directory]]:
     from waba_cli.settings import load_settings
 
-    db = webhooks.open_store(load_settings())
+    db = open_store(load_settings())
     with db.engine.connect() as conn:
         with conn.begin():
-            directory = webhooks.Directory.load(conn)
+            directory = Directory.load(conn)
         yield conn, directory
     db.dispose()
 
@@ -144,17 +146,15 @@ def store(business: Any) -> Iterator[tuple[Connection, webhooks.Directory]]:
         }
     ]
 )
-def test_any_json_is_stored_and_applied_without_a_crash(
-    store: tuple[Connection, webhooks.Directory], batch: list[Any]
-) -> None:
+def test_any_json_is_stored_and_applied_without_a_crash(store: tuple[Connection, Directory], batch: list[Any]) -> None:
     conn, directory = store
     with conn.begin():
         before = conn.execute(select(func.count()).select_from(WebhookEvent.__table__)).scalar_one()  # type: ignore[attr-defined]
     deliveries = []
     for payload in batch:
         body = json.dumps(payload).encode()
-        deliveries.append(webhooks.Delivery(body=body, payload=webhooks.parse_body(body), signed_for=None))
-    result = webhooks.commit_batch(conn, deliveries, directory)
+        deliveries.append(Delivery(body=body, payload=parse_body(body), signed_for=None))
+    result = commit_batch(conn, deliveries, directory)
     # the batch applied as a whole (a database error would have deferred it) and every event is stored
     assert not result.deferred
     with conn.begin():
@@ -166,7 +166,7 @@ def test_any_json_is_stored_and_applied_without_a_crash(
 @given(body=st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
 def test_any_bytes_either_parse_into_storable_json_or_are_refused_as_malformed(body: bytes) -> None:
     try:
-        payload = webhooks.parse_body(body)
+        payload = parse_body(body)
     except ValueError:
         return
     # what the apply step gets can be written to any database: strict UTF-8, no NUL

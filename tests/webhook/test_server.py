@@ -335,15 +335,15 @@ def _set_app_secret(receiver: Receiver, name: str, secret: str) -> None:
 
 
 def _reload_keys(receiver: Receiver) -> Any:
-    from waba_cli.services import webhooks
     from waba_cli.services.context import CommandContext
+    from waba_cli.services.webhooks.store import load_keys
     from waba_cli.settings import load_settings
 
-    return webhooks.load_keys(receiver.db(), CommandContext(load_settings()).cipher())
+    return load_keys(receiver.db(), CommandContext(load_settings()).cipher())
 
 
 def test_the_reference_signature_test_vector_holds() -> None:
-    from waba_cli.services.webhook_intake import Keys
+    from waba_cli.services.webhooks.parse import Keys
 
     keys = Keys({OTHER_APP_SECRET: [7]}, [])
     body = fixture_bytes("03-text-unicode-wire-escaped.json")
@@ -596,11 +596,11 @@ def test_two_instances_on_one_database_apply_each_change_once(receiver: Receiver
 def test_an_event_stored_but_not_applied_when_the_server_died_is_applied_at_start(business: Any) -> None:
     import hashlib
 
-    from waba_cli.services import webhooks
+    from waba_cli.services.webhooks.store import open_store
     from waba_cli.settings import load_settings
 
     body = fixture_bytes("01-text.json")
-    store = webhooks.open_store(load_settings())
+    store = open_store(load_settings())
     with store.engine.begin() as conn:
         conn.execute(
             insert(WebhookEvent.__table__),  # type: ignore[attr-defined]

@@ -13,7 +13,8 @@ from sqlalchemy import Connection, insert
 from tests.webhook.conftest import WEBHOOKS
 from waba_cli.db import messages
 from waba_cli.db.engine import open_database
-from waba_cli.services import webhooks
+from waba_cli.services.webhooks import apply, store
+from waba_cli.services.webhooks.parse import Delivery, parse_body
 
 JSON_COLUMNS = {"payload", "pricing", "conversation", "errors", "headers"}
 KNOWN_WAMIDS = [
@@ -22,7 +23,7 @@ KNOWN_WAMIDS = [
 ]
 
 
-def _deliveries(now: datetime) -> list[webhooks.Delivery]:
+def _deliveries(now: datetime) -> list[Delivery]:
     bodies = [path.read_bytes() for path in sorted(WEBHOOKS.glob("*.json"))]
     # what orjson refuses and the standard library parses, beside unicode as written and as escapes
     bodies.append(
@@ -31,16 +32,14 @@ def _deliveries(now: datetime) -> list[webhooks.Delivery]:
         b'"pricing":{"note":"caf\\u00e9 \\ud83d\\ude00 \xe2\x82\xac"}}]}}]}]}'
     )
     return [
-        webhooks.Delivery(
-            body=body, payload=webhooks.parse_body(body), headers={"x-hub-signature-256": "sha256=0"}, received_at=now
-        )
+        Delivery(body=body, payload=parse_body(body), headers={"x-hub-signature-256": "sha256=0"}, received_at=now)
         for body in bodies
     ]
 
 
 def _known_messages(conn: Connection, now: datetime) -> None:
     conn.execute(
-        insert(webhooks.MESSAGE),
+        insert(apply.MESSAGE),
         [
             {"direction": "out", "wamid": w, "contact": "+15551234567", "type": "text", "status": "accepted"}
             | {"created_at": now, "updated_at": now}
@@ -49,19 +48,19 @@ def _known_messages(conn: Connection, now: datetime) -> None:
     )
 
 
-def _through_core(conn: Connection, work: Any, deliveries: list[webhooks.Delivery]) -> None:
-    conn.execute(insert(webhooks.MESSAGE), [work.inbound[k] for k in sorted(work.inbound)])
-    conn.execute(insert(webhooks.MESSAGE_STATUS), [work.history[k] for k in sorted(work.history)])
-    conn.execute(messages.status_update("wamid"), webhooks._update_rows(work))
+def _through_core(conn: Connection, work: Any, deliveries: list[Delivery]) -> None:
+    conn.execute(insert(apply.MESSAGE), [work.inbound[k] for k in sorted(work.inbound)])
+    conn.execute(insert(apply.MESSAGE_STATUS), [work.history[k] for k in sorted(work.history)])
+    conn.execute(messages.status_update("wamid"), apply._update_rows(work))
     for item in work.items:  # business changes stay on Core in both paths; their notes go in the summary
-        webhooks._apply_item(conn, work, item)
-    rows = [webhooks._event_row(d, o, work.now) for d, o in zip(deliveries, work.outcomes, strict=True)]
-    conn.execute(insert(webhooks.WEBHOOK_EVENT), rows)
+        apply._apply_item(conn, work, item)
+    rows = [store._event_row(d, o, work.now) for d, o in zip(deliveries, work.outcomes, strict=True)]
+    conn.execute(insert(store.WEBHOOK_EVENT), rows)
 
 
-def _through_driver(conn: Connection, work: Any, deliveries: list[webhooks.Delivery]) -> None:
-    webhooks.execute(conn, work)
-    webhooks._store(conn, deliveries, work.outcomes, work.now)
+def _through_driver(conn: Connection, work: Any, deliveries: list[Delivery]) -> None:
+    apply.execute(conn, work)
+    store._store(conn, deliveries, work.outcomes, work.now)
 
 
 def _tables(path: Path) -> dict[str, list[dict[str, Any]]]:
@@ -88,7 +87,7 @@ def test_deliveries_applied_on_sqlite_store_the_same_rows_as_sqlalchemy_core(tmp
         path = tmp_path / f"{name}.db"
         db = open_database(f"sqlite:///{path}")
         deliveries = _deliveries(now)
-        work = webhooks.plan(deliveries, webhooks.Directory(), now)
+        work = apply.plan(deliveries, apply.Directory(), now)
         with db.engine.connect() as conn, conn.begin():
             _known_messages(conn, now)
             write(conn, work, deliveries)

@@ -18,14 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.webhook.conftest import Receiver, fixture_bytes, sign, start_receiver
-from waba_cli.services import webhooks
+from waba_cli.services.webhooks.parse import Delivery, parse_body
 from waba_cli.webhook import wire
 
 
-def _delivery(body: bytes, signed_for: frozenset[int] = frozenset({3, 1})) -> webhooks.Delivery:
-    return webhooks.Delivery(
+def _delivery(body: bytes, signed_for: frozenset[int] = frozenset({3, 1})) -> Delivery:
+    return Delivery(
         body=body,
-        payload=webhooks.parse_body(body),
+        payload=parse_body(body),
         headers={"content-type": "application/json", "user-agent": "facebookexternalua"},
         signed_for=signed_for,
         received_at=datetime(2026, 11, 30, 22, 15, 1, 123456, tzinfo=UTC),

@@ -1,6 +1,5 @@
 """`waba events`: the webhook deliveries as stored by serve-webhook: list, show, tail, replay, prune."""
 
-import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -8,14 +7,13 @@ import typer
 from waba_cli.cli.common import command, command_context, confirm, group, out
 
 if TYPE_CHECKING:
+    from waba_cli.services.events import StoredEvent
     from waba_cli.ui.output import Output
 
 app = group("events", "Webhook deliveries as they arrived: list, show, tail, replay, prune.")
 
-FOLLOW_POLL_SECONDS = 1.0
 
-
-def _row_json(row: Any) -> dict[str, Any]:
+def _row_json(row: "StoredEvent") -> dict[str, Any]:
     return {
         "id": row.id,
         "field": row.field,
@@ -52,12 +50,10 @@ def list_events(
         waba events list --failed
         waba events list --field message_template_status_update --since 7d --json
     """
-    from waba_cli.services.webhooks import EventQuery
-    from waba_cli.services.webhooks import list_events as query_events
+    from waba_cli.services import events
 
-    query = EventQuery(field=field, failed=failed, since=_since(since, "--since"), limit=limit)
-    with command_context().db.engine.connect() as conn:
-        rows = query_events(conn, query)
+    query = events.EventQuery(field=field, failed=failed, since=_since(since, "--since"), limit=limit)
+    rows = events.list_events(command_context(), query)
     o = out()
     if o.json_mode:
         o.json([_row_json(r) for r in rows])
@@ -81,26 +77,22 @@ def show(event_id: Annotated[int, typer.Argument(metavar="ID", help="The event i
     """
     import json
 
-    from waba_cli.services.webhook_intake import parse_body
-    from waba_cli.services.webhooks import get_event
+    from waba_cli.services.events import show_event
 
-    with command_context().db.engine.connect() as conn:
-        row = get_event(conn, event_id)
-    try:
-        body: Any = parse_body(row.body)
-    except ValueError:
-        body = row.body.decode("utf-8", "replace")
+    row = show_event(command_context(), event_id)
+    body = row.body
     o = out()
     if o.json_mode:
         o.json({**_row_json(row), "account_id": row.account_id, "headers": row.headers, "body": body})
         return
     o.note(f"event {row.id}: {row.field or '-'}, received {row.received_at:%Y-%m-%d %H:%M:%S}, {row.status}")
-    if row.error or row.summary:
-        o.note(row.error or row.summary)
+    outcome = row.error or row.summary
+    if outcome:
+        o.note(outcome)
     o.line(json.dumps(body, indent=2, ensure_ascii=False) if not isinstance(body, str) else body)
 
 
-def _print_event(o: "Output", row: Any, ndjson: bool) -> None:
+def _print_event(o: "Output", row: "StoredEvent", ndjson: bool) -> None:
     if ndjson:
         o.ndjson(_row_json(row))
     else:
@@ -124,24 +116,12 @@ def tail(
         waba events tail --follow
         waba events tail -f | jq -r .field
     """
-    from waba_cli.services.webhooks import EventQuery, list_events
+    from waba_cli.services.events import tail_events
 
     o = out()
     ndjson = o.json_mode or not o.is_tty
-    db = command_context().db
-    with db.engine.connect() as conn:
-        recent = list_events(conn, EventQuery(limit=lines)) if lines else []
-        latest = list_events(conn, EventQuery(limit=1))
-    last_id = latest[0].id if latest else 0
-    for row in reversed(recent):
+    for row in tail_events(command_context(), lines, follow=follow):
         _print_event(o, row, ndjson)
-    while follow:
-        time.sleep(FOLLOW_POLL_SECONDS)
-        with db.engine.connect() as conn:
-            rows = list_events(conn, EventQuery(after_id=last_id, limit=1000, oldest_first=True))
-        for row in rows:
-            _print_event(o, row, ndjson)
-            last_id = row.id
 
 
 @command(app, "replay", shared=("json",))
@@ -160,7 +140,7 @@ def replay(
         waba events replay --failed
     """
     from waba_cli.errors import UsageError
-    from waba_cli.services.webhooks import replay_events
+    from waba_cli.services.events import replay_events
 
     if (event_id is None) == (not failed):
         raise UsageError("give an event ID or --failed (not both)", "waba events replay 42, or --failed")
@@ -199,14 +179,13 @@ def prune(
         waba events prune --older-than 30d --yes
     """
     from waba_cli.errors import ValidationError
-    from waba_cli.services.webhooks import prune_events
+    from waba_cli.services.events import prune_events
 
     if not older_than.strip()[-1:].isalpha():
         raise ValidationError("--older-than", f"{older_than!r} is not an age like 30d, 12h or 2w")
     before = _since(older_than, "--older-than")
     confirm(f"Delete applied webhook events received before {before:%Y-%m-%d %H:%M} UTC?")
-    with command_context().db.engine.connect() as conn:
-        deleted, kept = prune_events(conn, before)
+    deleted, kept = prune_events(command_context(), before)
     o = out()
     if o.json_mode:
         o.json({"deleted": deleted, "kept_unapplied": kept, "before": before})

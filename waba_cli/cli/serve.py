@@ -35,7 +35,7 @@ def serve_webhook(
         waba serve-webhook --host 0.0.0.0 --workers 2 --json-logs
     """
     from waba_cli.errors import UsageError
-    from waba_cli.services import webhooks
+    from waba_cli.services.webhooks.store import load_keys
     from waba_cli.webhook.server import Options, serve
 
     ctx = command_context()
@@ -45,7 +45,7 @@ def serve_webhook(
         raise UsageError(f"--path {route!r} must start with /", "for example --path /webhook")
     if port is not None and not 0 <= port <= 65535:
         raise UsageError(f"--port {port} is not a TCP port (0-65535)")
-    keys = webhooks.load_keys(ctx.db, ctx.cipher())
+    keys = load_keys(ctx.db, ctx.cipher())
     if not keys.apps:
         raise UsageError("no account is configured, so no delivery could be verified", "run `waba account setup` first")
     bind_host, bind_port = host or settings.webhook_host, settings.webhook_port if port is None else port

@@ -62,6 +62,22 @@ def _build_insert_ignore(dialect: str, table: Table, keys: Sequence[str]) -> Ins
     raise OperationError(f"waba needs SQLite or PostgreSQL, not {dialect}")
 
 
+_INSERTING_NEW: dict[tuple[str, str, tuple[str, ...]], Insert] = {}
+
+
+def insert_new(conn: Connection, table: Table, keys: Sequence[str], row: Mapping[str, Any]) -> bool:
+    """Insert ``row`` unless a row with its ``keys`` is there (``insert_ignore``); True when it went in.
+
+    What claims a one-time action: of several writers racing on one key, exactly one gets True.
+    """
+    cache_key = (conn.dialect.name, table.name, tuple(keys))
+    statement = _INSERTING_NEW.get(cache_key)
+    if statement is None:
+        returning = insert_ignore(conn, table, keys).returning(*(table.c[key] for key in keys))
+        statement = _INSERTING_NEW[cache_key] = returning
+    return conn.execute(statement, row).first() is not None
+
+
 # -- the driver's level ------------------------------------------------------------------------
 
 # a batch binds its clock in almost every row and a status's time twice: each is formatted once

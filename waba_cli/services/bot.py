@@ -11,7 +11,7 @@ Precedence, for an account with ``enable_auto_reply``:
 4. **fallback**: ``fallback_message``.
 
 A step whose message is not configured is passed over. Reactions, system notices and unsupported
-messages get no reply (``webhooks.REPLYABLE_TYPES``).
+messages get no reply (``webhooks.apply.REPLYABLE_TYPES``).
 
 **Knowledge base files.** TOML::
 
@@ -43,16 +43,18 @@ import csv
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Table, and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from waba_cli.db.models.accounts import Account
+from waba_cli.db.models.base import table_of
 from waba_cli.db.models.bot import AutoReply
 from waba_cli.db.models.messages import Message
+from waba_cli.db.timestamps import aware, utcnow
 from waba_cli.errors import ValidationError, WabaError
 
 if TYPE_CHECKING:
@@ -65,8 +67,8 @@ GREETING = "greeting"
 KNOWLEDGE_BASE = "knowledge_base"
 FALLBACK = "fallback"
 WINDOW = timedelta(hours=24)
-_AUTO_REPLY = cast("Table", AutoReply.__table__)  # type: ignore[attr-defined]
-_MESSAGE = cast("Table", Message.__table__)  # type: ignore[attr-defined]
+_AUTO_REPLY = table_of(AutoReply)
+_MESSAGE = table_of(Message)
 
 
 # -- business hours ----------------------------------------------------------------------------
@@ -316,7 +318,7 @@ def _prepare(
         inbound = conn.execute(select(_MESSAGE).where(_MESSAGE.c.wamid == row.inbound_wamid)).first()
         if account is None or inbound is None or not account.enable_auto_reply:
             return None, ReplyResult(row.inbound_wamid, "skipped", detail="auto-replies are off for this account")
-        written = inbound.created_at if inbound.created_at.tzinfo else inbound.created_at.replace(tzinfo=UTC)
+        written = aware(inbound.created_at)
         if now - written >= WINDOW:
             return None, ReplyResult(row.inbound_wamid, "skipped", detail="the 24-hour window has closed")
         if not row.contact.startswith("+"):
@@ -353,7 +355,7 @@ async def send_pending_replies(
                 .limit(limit)
             ).all()
         for row in pending:
-            moment = now or datetime.now(UTC)
+            moment = now or utcnow()
             if not _claim(conn, row.id, moment):
                 continue  # another instance took it
             try:

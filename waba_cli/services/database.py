@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from waba_cli.db.engine import SCHEMA_REVISION, Database, current_revision, make_engine, mask_url
 from waba_cli.db.engine import upgrade as migrate
 from waba_cli.db.models import all_tables
+from waba_cli.db.models.base import table_of
 
 
 def describe(db: Database) -> dict[str, Any]:
@@ -16,7 +17,7 @@ def describe(db: Database) -> dict[str, Any]:
     rows: dict[str, int] = {}
     with db.engine.connect() as conn:
         for model in all_tables():
-            table = model.__table__  # type: ignore[attr-defined]
+            table = table_of(model)
             rows[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
     return {
         "url": db.url,

@@ -7,7 +7,7 @@ Starlette). The path of a POST:
 1. the body is read up to ``webhook.max_body_bytes`` (413 beyond), the signature checked against
    every configured app secret (401), the JSON parsed (400);
 2. the delivery goes over a socket to the writer process (``writer.py``), which stores and applies
-   everything queued in one transaction (``services.webhooks.commit_batch``): a group commit, so
+   everything queued in one transaction (``services.webhooks.store.commit_batch``): a group commit, so
    one fsync covers every delivery that arrived while the previous one ran;
 3. the 200 goes out only when the writer acknowledges the commit containing the delivery. If the
    store fails, or the writer dies first, the answer is 503 and Meta delivers again later.
@@ -38,7 +38,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from waba_cli.errors import OperationError
-from waba_cli.services.webhook_intake import Delivery, Keys, headers_to_store, one_line, parse_body
+from waba_cli.services.webhooks.parse import Delivery, Keys, headers_to_store, one_line, parse_body
 from waba_cli.webhook import wire
 
 if TYPE_CHECKING:

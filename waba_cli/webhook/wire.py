@@ -10,7 +10,7 @@ Frames are a 4-byte little-endian length, then the payload.
   (``[[seq, 200 | 503, reason], ...]``, after the commit), ``"lines"`` (log lines) and
   ``"replies": true`` (auto-replies are waiting to be sent).
 
-Only this module and ``services.webhook_intake`` are imported on the HTTP side for it: no database stack.
+Only this module and ``services.webhooks.parse`` are imported on the HTTP side for it: no database stack.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from waba_cli.services.webhook_intake import Delivery, parse_body
+from waba_cli.services.webhooks.parse import Delivery, parse_body
 
 LENGTH = struct.Struct("<I")
 DELIVERY = struct.Struct("<QdI")

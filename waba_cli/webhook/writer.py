@@ -2,7 +2,7 @@
 
 ``waba serve-webhook`` runs two processes. The server (``server.py``: uvicorn, signatures, JSON
 checks) hands every verified delivery to this one over a socket pair; this process stores and
-applies whatever has queued up in one transaction (``services.webhooks.commit_batch``) and answers
+applies whatever has queued up in one transaction (``services.webhooks.store.commit_batch``) and answers
 with one acknowledgement per delivery, after the commit. The server's 200 waits for it.
 
 Why a process and not a thread: storing a delivery costs about three times what answering its
@@ -36,8 +36,16 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from waba_cli.errors import OperationError
-from waba_cli.services import webhooks
-from waba_cli.services.webhook_intake import Delivery, one_line
+from waba_cli.services.webhooks.apply import Directory, Outcome
+from waba_cli.services.webhooks.parse import Delivery, fields_of, one_line
+from waba_cli.services.webhooks.store import (
+    apply_stored,
+    commit_batch,
+    load_keys,
+    open_store,
+    replies_pending,
+    unapplied_events,
+)
 from waba_cli.webhook import wire
 
 if TYPE_CHECKING:
@@ -81,8 +89,8 @@ class Writer:
         self._orphaned = False  # the server is gone: what was read is still stored
         self._recovered = False
         with store.engine.connect() as conn:
-            self._directory = webhooks.Directory.load(conn)
-        self._keys = webhooks.load_keys(store, context.cipher())
+            self._directory = Directory.load(conn)
+        self._keys = load_keys(store, context.cipher())
         self._refreshed = self._polled = time.monotonic()
 
     # the socket
@@ -191,8 +199,8 @@ class Writer:
         self._recovered = True
         try:
             with conn.begin():
-                waiting = webhooks.unapplied_events(conn)
-            lines = [self._describe(d, webhooks.apply_stored(conn, d, self._directory)) for d in waiting]
+                waiting = unapplied_events(conn)
+            lines = [self._describe(d, apply_stored(conn, d, self._directory)) for d in waiting]
         except Exception as exc:  # noqa: BLE001 - they stay stored; `waba events replay --failed` applies them
             lines = [self._log.line(0, "recovery failed", detail=one_line(exc))]
         if lines:
@@ -208,14 +216,11 @@ class Writer:
             self.send({"acks": acks, "lines": []})
             return conn
         try:
-            result = webhooks.commit_batch(_connected(conn), deliveries, self._directory)
+            result = commit_batch(_connected(conn), deliveries, self._directory)
         except Exception as exc:  # noqa: BLE001 - nothing stored: answer 503, Meta delivers again
             reason = one_line(exc)
             acks += [[q.seq, 503, reason] for q in batch]
-            lines = [
-                self._log.line(503, "not stored", field=webhooks.fields_of(d.payload), detail=reason)
-                for d in deliveries
-            ]
+            lines = [self._log.line(503, "not stored", field=fields_of(d.payload), detail=reason) for d in deliveries]
             self.send({"acks": acks, "lines": lines})
             if conn is not None:
                 conn.close()
@@ -226,16 +231,16 @@ class Writer:
         if result.deferred:
             # stored, acknowledged, but the batch did not apply as a whole: apply them one by one
             live = _connected(conn)
-            lines = [self._describe(d, webhooks.apply_stored(live, d, self._directory)) for d in deliveries]
+            lines = [self._describe(d, apply_stored(live, d, self._directory)) for d in deliveries]
             self.send({"lines": lines, "replies": True})
         return conn
 
-    def _describe(self, delivery: Delivery, outcome: webhooks.Outcome | None) -> str:
+    def _describe(self, delivery: Delivery, outcome: Outcome | None) -> str:
         if outcome is None:
             return self._log.line(
                 200,
                 "stored, applying one by one",
-                field=webhooks.fields_of(delivery.payload),
+                field=fields_of(delivery.payload),
                 event_id=delivery.event_id,
             )
         return self._log.line(
@@ -253,8 +258,8 @@ class Writer:
         self._refreshed = time.monotonic()
         try:
             with conn.begin():
-                self._directory = webhooks.Directory.load(conn)
-            keys = webhooks.load_keys(self._store, self._context.cipher())
+                self._directory = Directory.load(conn)
+            keys = load_keys(self._store, self._context.cipher())
         except Exception as exc:  # noqa: BLE001 - keep serving with what was loaded before
             self.send({"lines": [self._log.line(0, "refresh failed", detail=one_line(exc))]})
             return
@@ -267,7 +272,7 @@ class Writer:
             return False
         try:
             with conn.begin():
-                return webhooks.replies_pending(conn)
+                return replies_pending(conn)
         except Exception:  # noqa: BLE001 - the next poll asks again
             return False
 
@@ -303,7 +308,7 @@ def main(argv: list[str]) -> int:
 
     settings, json_logs = pickle.loads(_first_frame(sock))  # noqa: S301 - our own parent, over a socket pair
     context = CommandContext(_settings(settings))
-    store = webhooks.open_store(context.settings)
+    store = open_store(context.settings)
     Writer(sock, store, context, DeliveryLog(sys.stderr, json_lines=json_logs)).run()
     return 0
 
