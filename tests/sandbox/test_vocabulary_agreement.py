@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import waba_cli.sandbox
+from waba_cli.domain import payloads
 from waba_cli.domain import validators as validation
 from waba_cli.domain.templates import rules as waba_template_rules
 from waba_cli.graph import api as graph_api
@@ -27,7 +28,7 @@ from waba_cli.sandbox.rules import profile
 from waba_cli.sandbox.rules import templates as template_rules
 from waba_cli.sandbox.rules.template_sends import SENDABLE_TEMPLATE_STATUSES
 from waba_cli.sandbox.runtime import Options, Request
-from waba_cli.services import messaging, payloads
+from waba_cli.services import messaging
 
 
 def test_business_verticals_agree() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.sending.messaging_world import webp
+from waba_cli.domain import payloads
 from waba_cli.errors import ValidationError
-from waba_cli.services import payloads
 
 TO = "+16505550123"
 

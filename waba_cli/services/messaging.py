@@ -4,7 +4,7 @@ The path of a send (``waba send ...``, auto-replies, the demo; campaigns reuse `
 
 1. Who sends to whom: the account, its sending number (``--from``, else the default one) and the
    recipient in E.164 (``recipient``).
-2. The message is composed and checked against Meta's limits (``services.payloads``; templates
+2. The message is composed and checked against Meta's limits (``domain.payloads``; templates
    against their local definition: ``template_for_send``, ``template_body``).
 3. The rules: the 24-hour customer-service window for everything but templates
    (``window_open``, unless ``--force``), the account's daily / monthly / per-minute limits
@@ -41,12 +41,11 @@ from waba_cli.db.models.flows import Flow
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.templates import MessageTemplate
 from waba_cli.db.timestamps import aware
-from waba_cli.domain import statuses, validators
+from waba_cli.domain import payloads, statuses, validators
 from waba_cli.domain.statuses import MESSAGE_STATUSES, STATUS_RANK
 from waba_cli.domain.templates import forms as template_forms
 from waba_cli.domain.templates import render as template_render
 from waba_cli.errors import DryRunRequest, NotFoundError, UsageError, ValidationError, WabaError
-from waba_cli.services import payloads
 
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
@@ -75,7 +74,7 @@ class Outgoing:
     account_name: str
     phone_number_id: str
     to: str  # E.164 with "+"
-    body: dict[str, Any]  # the complete request body (services.payloads)
+    body: dict[str, Any]  # the complete request body (domain.payloads)
     type: str
     text: str | None = None
     template_name: str | None = None

@@ -125,7 +125,8 @@ class Content:
 
     def request(self, phone: str, params: Sequence[str], callback_data: str | None = None) -> dict[str, Any]:
         """The complete request body; ``ValidationError`` when the row's values do not fit."""
-        from waba_cli.services import messaging, payloads
+        from waba_cli.domain import payloads
+        from waba_cli.services import messaging
 
         if self.form is not None:
             body = self.form.request(phone, params)

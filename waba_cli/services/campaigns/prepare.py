@@ -159,7 +159,8 @@ def _check_flags(request: BulkRequest) -> None:
 
 def _content(session: Session, account: Account, request: BulkRequest, existing: Campaign | None) -> Content:
     """The template (sendable) or text to send: from the flags, else from the campaign being resumed."""
-    from waba_cli.services import messaging, payloads
+    from waba_cli.domain import payloads
+    from waba_cli.services import messaging
 
     template_name, body = request.template, request.body
     if not template_name and body is None and existing is not None:
