@@ -39,7 +39,7 @@ def test_business_verticals_agree() -> None:
 def test_media_types_and_size_limits_agree() -> None:
     waba_limits = {mime: limit for mimes, limit in payloads.MEDIA_LIMITS.values() for mime in mimes}
     assert waba_limits == media.MEDIA_LIMITS
-    assert set(send_rules.MEDIA_TYPES) == set(payloads.MEDIA_LIMITS) == set(messaging.MEDIA_KINDS)
+    assert set(send_rules.MEDIA_TYPES) == set(payloads.MEDIA_LIMITS) == set(payloads.MEDIA_KINDS)
 
 
 def test_every_file_type_waba_uploads_for_a_template_header_is_one_the_sandbox_takes() -> None:
@@ -105,7 +105,7 @@ def test_template_vocabulary_and_limits_agree(name: str) -> None:
 
 
 def test_template_header_kinds_waba_sends_are_header_formats() -> None:
-    assert {kind.upper() for kind in messaging.HEADER_MEDIA_KINDS} <= set(template_rules.HEADER_FORMATS)
+    assert {kind.upper() for kind in payloads.HEADER_MEDIA_KINDS} <= set(template_rules.HEADER_FORMATS)
     assert set(waba_template_rules.MEDIA_FORMATS) <= set(template_rules.HEADER_FORMATS)
 
 

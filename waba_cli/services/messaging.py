@@ -5,7 +5,7 @@ The path of a send (``waba send ...``, auto-replies, the demo; campaigns reuse `
 1. Who sends to whom: the account, its sending number (``--from``, else the default one) and the
    recipient in E.164 (``recipient``).
 2. The message is composed and checked against Meta's limits (``domain.payloads``; templates
-   against their local definition: ``template_for_send``, ``template_body``).
+   against their local definition: ``template_for_send``, ``payloads.template_body``).
 3. The rules: the 24-hour customer-service window for everything but templates
    (``window_open``, unless ``--force``), the account's daily / monthly / per-minute limits
    (``ratelimit.check_limits``), and a warning for contacts whose last failure says they stopped
@@ -44,7 +44,6 @@ from waba_cli.db.timestamps import aware
 from waba_cli.domain import payloads, statuses, validators
 from waba_cli.domain.statuses import MESSAGE_STATUSES, STATUS_RANK
 from waba_cli.domain.templates import forms as template_forms
-from waba_cli.domain.templates import render as template_render
 from waba_cli.errors import DryRunRequest, NotFoundError, UsageError, ValidationError, WabaError
 
 if TYPE_CHECKING:
@@ -59,9 +58,6 @@ SUPPRESSING_ERRORS = {
     131050: "stopped marketing messages from this business",
     131026: "could not be reached (not on WhatsApp, terms not accepted, or an old app)",
 }
-AUTH_CODE_MAX = 15
-MEDIA_KINDS = ("image", "document", "video", "audio", "sticker")
-HEADER_MEDIA_KINDS = ("image", "document", "video")
 
 _MESSAGE = table_of(Message)
 
@@ -269,185 +265,6 @@ _NOT_SENDABLE_HINTS = {
 }
 
 
-@dataclass(frozen=True)
-class MediaRef:
-    """Media for a message or a template header: an uploaded id or a public link."""
-
-    kind: str
-    media_id: str | None = None
-    link: str | None = None
-    filename: str | None = None
-
-    def object(self) -> dict[str, Any]:
-        obj: dict[str, Any] = {"id": self.media_id} if self.media_id else {"link": self.link}
-        if self.filename and self.kind == "document":
-            obj["filename"] = self.filename
-        return obj
-
-
-def _component(components: Any, kind: str) -> dict[str, Any] | None:
-    for component in components if isinstance(components, list) else []:
-        if isinstance(component, dict) and str(component.get("type", "")).upper() == kind:
-            return component
-    return None
-
-
-def _bind(
-    template: MessageTemplate, params: Sequence[str], url_suffixes: Sequence[str]
-) -> dict[template_render.Slot, str]:
-    named = template.parameter_format.upper() == "NAMED"
-    slots = template_render.variable_slots(template.components, template.category)
-    url_slots = [s for s in slots if s.component == "BUTTON"]
-    if url_suffixes:
-        if len(url_suffixes) != len(url_slots):
-            raise ValidationError(
-                "--button-url-suffix",
-                f"{len(url_suffixes)} given; template {template.name!r} has {len(url_slots)} URL button(s) "
-                "with a variable",
-            )
-        slots = [s for s in slots if s.component != "BUTTON"]
-    try:
-        values = template_render.bind(slots, params, named=named)
-    except ValueError as exc:
-        how = "--param name=value for each" if named else "--param V in order"
-        if url_slots and not url_suffixes:
-            how += " (a URL button's suffix may instead be given with --button-url-suffix)"
-        raise ValidationError(
-            "--param", f"template {template.name!r}: {exc}", f"give {how}; see `waba template show {template.name}`"
-        ) from None
-    values.update(zip(url_slots, url_suffixes, strict=False))
-    # in the template's order, whatever order name=value pairs came in
-    ordered = template_render.variable_slots(template.components, template.category)
-    values = {slot: values[slot] for slot in ordered if slot in values}
-    for slot, value in values.items():
-        if not value.strip():
-            raise ValidationError("--param", f"the value for {slot.name(named=named)} is empty; Meta refuses it")
-    return values
-
-
-def _header_parameters(
-    template: MessageTemplate, values: dict[template_render.Slot, str], header_media: MediaRef | None, named: bool
-) -> list[dict[str, Any]]:
-    header = _component(template.components, "HEADER")
-    fmt = str((header or {}).get("format") or "TEXT").upper()
-    if header is None or fmt == "TEXT":
-        if header_media is not None:
-            raise ValidationError(f"--header-{header_media.kind}", f"template {template.name!r} has no media header")
-        slot = next((s for s in values if s.component == "HEADER"), None)
-        if slot is None:
-            return []
-        parameter = {"type": "text", "text": values[slot]}
-        return [{**parameter, "parameter_name": slot.key} if named else parameter]
-    kind = fmt.lower()
-    if kind not in HEADER_MEDIA_KINDS:
-        raise ValidationError("--header", f"template {template.name!r} has a {fmt} header, which waba cannot fill")
-    if header_media is None:
-        raise ValidationError(
-            f"--header-{kind}", f"template {template.name!r} has an {fmt} header", f"pass --header-{kind} PATH|URL"
-        )
-    if header_media.kind != kind:
-        raise ValidationError(
-            f"--header-{header_media.kind}",
-            f"template {template.name!r} has an {fmt} header",
-            f"pass --header-{kind} PATH|URL instead",
-        )
-    return [{"type": kind, kind: header_media.object()}]
-
-
-def _button_components(
-    template: MessageTemplate,
-    values: dict[template_render.Slot, str],
-    *,
-    coupon_code: str | None,
-    button_payloads: Sequence[str],
-) -> list[dict[str, Any]]:
-    buttons = (_component(template.components, "BUTTONS") or {}).get("buttons") or []
-    auth_code = next((v for s, v in values.items() if s.component == "BODY"), None)
-    auth = str(template.category).upper() == "AUTHENTICATION"
-    result: list[dict[str, Any]] = []
-    payloads_left = list(button_payloads)
-    coupon_used = False
-    for index, button in enumerate(buttons):
-        kind = str(button.get("type", "")).upper() if isinstance(button, dict) else ""
-        parameter: dict[str, Any] | None = None
-        sub_type = kind.lower()
-        if auth and kind in ("OTP", "URL"):
-            sub_type, parameter = "url", {"type": "text", "text": auth_code}
-        elif kind == "URL":
-            suffix = next((v for s, v in values.items() if s.component == "BUTTON" and s.button_index == index), None)
-            if suffix is not None:
-                parameter = {"type": "text", "text": suffix}
-        elif kind == "COPY_CODE":
-            if coupon_code is None:
-                raise ValidationError(
-                    "--coupon-code", f"template {template.name!r} has a copy-code button", "pass --coupon-code CODE"
-                )
-            parameter, coupon_used = {"type": "coupon_code", "coupon_code": coupon_code}, True
-        elif kind == "QUICK_REPLY" and payloads_left:
-            parameter = {"type": "payload", "payload": payloads_left.pop(0)}
-        if parameter is not None:
-            result.append({"type": "button", "sub_type": sub_type, "index": str(index), "parameters": [parameter]})
-    if coupon_code is not None and not coupon_used:
-        raise ValidationError("--coupon-code", f"template {template.name!r} has no copy-code button")
-    if payloads_left:
-        quick = sum(1 for b in buttons if isinstance(b, dict) and str(b.get("type", "")).upper() == "QUICK_REPLY")
-        raise ValidationError(
-            "--button-payload",
-            f"{len(button_payloads)} given; template {template.name!r} has {quick} quick-reply button(s)",
-        )
-    return result
-
-
-def template_body(
-    template: MessageTemplate,
-    to: str,
-    params: Sequence[str],
-    *,
-    header_media: MediaRef | None = None,
-    url_suffixes: Sequence[str] = (),
-    coupon_code: str | None = None,
-    button_payloads: Sequence[str] = (),
-    reply_to: str | None = None,
-    callback_data: str | None = None,
-) -> dict[str, Any]:
-    """The request body of a template message (§2.9), its values counted against the template first.
-
-    ``params`` fill the header and body variables (``V`` in order for positional templates,
-    ``name=value`` for named ones), then URL buttons' suffixes unless ``url_suffixes`` gives them.
-    """
-    named = template.parameter_format.upper() == "NAMED"
-    values = _bind(template, params, url_suffixes)
-    if str(template.category).upper() == "AUTHENTICATION":
-        code = next(iter(values.values()), "")
-        if len(code) > AUTH_CODE_MAX:
-            raise ValidationError("--param", f"the code is {len(code)} characters; Meta allows {AUTH_CODE_MAX}")
-    problems = template_render.render(template.components, template.category, values).problems
-    if problems:
-        raise ValidationError("--param", problems[0])
-    components: list[dict[str, Any]] = []
-    header = _header_parameters(template, values, header_media, named)
-    if header:
-        components.append({"type": "header", "parameters": header})
-    body = [
-        {"type": "text", "parameter_name": s.key, "text": v} if named else {"type": "text", "text": v}
-        for s, v in values.items()
-        if s.component == "BODY"
-    ]
-    if body:
-        components.append({"type": "body", "parameters": body})
-    components += _button_components(template, values, coupon_code=coupon_code, button_payloads=button_payloads)
-    content: dict[str, Any] = {"name": template.name, "language": {"code": template.language}}
-    if components:
-        content["components"] = components
-    return payloads.envelope(to, "template", content, reply_to=reply_to, callback_data=callback_data)
-
-
-def template_text(template: MessageTemplate, params: Sequence[str], url_suffixes: Sequence[str] = ()) -> str:
-    """The template as the customer reads it, for the record (``message list``)."""
-    values = _bind(template, params, url_suffixes)
-    return template_render.render(template.components, template.category, values).text
-
-
 # -- composing one message ---------------------------------------------------------------------
 
 
@@ -483,10 +300,10 @@ def _envelope(ctx: Context, kind: str, content: dict[str, Any]) -> dict[str, Any
     return payloads.envelope(ctx.to, kind, content, reply_to=ctx.reply_to, callback_data=ctx.callback_data)
 
 
-def media_source(kind: str, value: str, filename: str | None = None) -> MediaRef | payloads.LocalMedia:
+def media_source(kind: str, value: str, filename: str | None = None) -> payloads.MediaRef | payloads.LocalMedia:
     """A URL (sent as ``link``) or a local file (checked against §7's MIME types and sizes, to upload)."""
     if value.startswith(("https://", "http://")):
-        return MediaRef(kind, link=payloads.media(kind, link=value)["link"], filename=filename)
+        return payloads.MediaRef(kind, link=payloads.media(kind, link=value)["link"], filename=filename)
     return payloads.check_local_media(kind, Path(value).expanduser())
 
 
@@ -563,8 +380,8 @@ def read_list_file(path: Path) -> dict[str, Any]:
 
 def media_message(kind: str, source: str, *, caption: str | None = None, filename: str | None = None) -> Composer:
     """Image, document, video, audio or sticker from a URL or a local file (uploaded first)."""
-    if kind not in MEDIA_KINDS:
-        raise ValidationError("media", f"{kind!r} is not one of {', '.join(MEDIA_KINDS)}")
+    if kind not in payloads.MEDIA_KINDS:
+        raise ValidationError("media", f"{kind!r} is not one of {', '.join(payloads.MEDIA_KINDS)}")
     media = media_source(kind, source, filename)
     if isinstance(media, payloads.LocalMedia):
         name = filename or media.path.name
@@ -652,10 +469,10 @@ def template_message(
         local = source if isinstance(source, payloads.LocalMedia) else None
 
         def body_of(media_id: str | None) -> dict[str, Any]:
-            media = source if isinstance(source, MediaRef) else None
+            media = source if isinstance(source, payloads.MediaRef) else None
             if local is not None and header_media is not None:
-                media = MediaRef(header_media[0], media_id=media_id, filename=local.path.name)
-            return template_body(
+                media = payloads.MediaRef(header_media[0], media_id=media_id, filename=local.path.name)
+            return payloads.template_body(
                 template,
                 ctx.to,
                 params,
@@ -671,7 +488,7 @@ def template_message(
             "template",
             body_of,
             free_form=False,
-            text=template_text(template, params, url_suffixes),
+            text=payloads.template_text(template, params, url_suffixes),
             template_name=template.name,
             local_media=local,
             media_kind=header_media[0] if header_media else None,

@@ -209,7 +209,7 @@ def _same_campaign(campaign: Campaign, account: Account, number: PhoneNumber, co
 
 def _check_template(content: Content) -> None:
     """Exit 2 when the template needs what a CSV row cannot give (a media header, a coupon ...); set the fast path."""
-    from waba_cli.services import messaging
+    from waba_cli.domain import payloads
 
     assert content.template is not None
     template = content.template
@@ -220,8 +220,8 @@ def _check_template(content: Content) -> None:
             raise UsageError(f"template {template.name!r} cannot be sent in bulk: {exc.problem}", exc.hint) from None
         return  # the markers do not fit (a very short variable limit): every row takes the slow path
     sample = form.params([f"v{i}" for i in range(len(form.names))])
-    slow = messaging.template_body(template, "+15550000000", sample)
-    if form.request("+15550000000", sample) == slow and form.rendered_text(sample) == messaging.template_text(
+    slow = payloads.template_body(template, "+15550000000", sample)
+    if form.request("+15550000000", sample) == slow and form.rendered_text(sample) == payloads.template_text(
         template, sample
     ):
         content.form = form
