@@ -28,7 +28,7 @@ from waba_cli.sandbox.rules import profile
 from waba_cli.sandbox.rules import templates as template_rules
 from waba_cli.sandbox.rules.template_sends import SENDABLE_TEMPLATE_STATUSES
 from waba_cli.sandbox.runtime import Options, Request
-from waba_cli.services.messaging import send as sending
+from waba_cli.services.messaging import rules as sending_rules
 
 
 def test_business_verticals_agree() -> None:
@@ -74,7 +74,7 @@ def test_message_limits_agree(name: str) -> None:
 
 
 def test_sendable_template_statuses_agree() -> None:
-    assert set(SENDABLE_TEMPLATE_STATUSES) == sending.SENDABLE_TEMPLATE_STATUSES
+    assert set(SENDABLE_TEMPLATE_STATUSES) == sending_rules.SENDABLE_TEMPLATE_STATUSES
 
 
 @pytest.mark.parametrize(

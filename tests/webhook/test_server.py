@@ -203,7 +203,7 @@ def test_template_statuses_map_to_health_statuses(
 def test_an_inbound_text_keeps_the_contact_and_opens_the_window(receiver: Receiver) -> None:
     from sqlmodel import Session
 
-    from waba_cli.services.messaging.send import window_open
+    from waba_cli.services.messaging.rules import window_open
 
     assert receiver.post(inbound_text("wamid.window-1", "Olá, tudo bem?")).status_code == 200
     stored = message(receiver, "wamid.window-1")

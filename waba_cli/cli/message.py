@@ -35,12 +35,12 @@ def list_(
     Example:
         waba message list --direction out --status failed --since 7d --json
     """
-    from waba_cli.services.messaging import send
+    from waba_cli.services.messaging import rules, send
 
     ctx = command_context()
     region = ctx.settings.region
     query = send.MessageQuery(
-        contact=send.recipient(to, region) if to else None,
+        contact=rules.recipient(to, region) if to else None,
         status=status.lower() if status else None,
         direction=direction.lower() if direction else None,
         campaign=campaign,

@@ -79,7 +79,7 @@ class Prepared:
 
 def prepare(ctx: CommandContext, request: BulkRequest) -> Prepared:
     """Check the request and scan the CSV (exit 2 on anything wrong); nothing is written."""
-    from waba_cli.services.messaging.send import sender
+    from waba_cli.services.messaging.rules import sender
 
     _check_flags(request)
     account = ctx.account
@@ -160,7 +160,7 @@ def _check_flags(request: BulkRequest) -> None:
 def _content(session: Session, account: Account, request: BulkRequest, existing: Campaign | None) -> Content:
     """The template (sendable) or text to send: from the flags, else from the campaign being resumed."""
     from waba_cli.domain import payloads
-    from waba_cli.services.messaging.send import template_for_send
+    from waba_cli.services.messaging.rules import template_for_send
 
     template_name, body = request.template, request.body
     if not template_name and body is None and existing is not None:
