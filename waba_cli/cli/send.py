@@ -9,7 +9,7 @@ from waba_cli.cli import send_bulk
 from waba_cli.cli.common import command, command_context, group, out, show_dry_run
 
 if TYPE_CHECKING:
-    from waba_cli.services.messaging.send import Composer
+    from waba_cli.services.messaging.drafts import Composer
 
 app = group("send", "Send messages: text, templates, buttons and lists, flows, media.")
 
@@ -68,9 +68,9 @@ def text(
     Example:
         waba send text --to +16505550123 --body "Your order shipped" --json
     """
-    from waba_cli.services.messaging import send as sending
+    from waba_cli.services.messaging import drafts
 
-    _send(sending.text_message(body, preview_url=preview_url), to, from_number, reply_to, force=force)
+    _send(drafts.text_message(body, preview_url=preview_url), to, from_number, reply_to, force=force)
 
 
 @command(app, "template", shared=SEND_SHARED)
@@ -123,14 +123,14 @@ def template(
         waba send template promo --to +16505550123 --header-image banner.png --coupon-code SAVE20
     """
     from waba_cli.errors import UsageError
-    from waba_cli.services.messaging import send as sending
+    from waba_cli.services.messaging import drafts
 
     headers = [
         (k, v) for k, v in (("image", header_image), ("document", header_document), ("video", header_video)) if v
     ]
     if len(headers) > 1:
         raise UsageError("give one of --header-image, --header-document or --header-video")
-    composer = sending.template_message(
+    composer = drafts.template_message(
         name,
         param or [],
         language=language,
@@ -177,9 +177,9 @@ def interactive(
         waba send interactive --to +16505550123 --body "Change your booking?" --button change:Change --button keep:Keep
         waba send interactive --to +16505550123 --list-file shipping.toml
     """
-    from waba_cli.services.messaging import send as sending
+    from waba_cli.services.messaging import drafts
 
-    composer = sending.interactive_message(
+    composer = drafts.interactive_message(
         body=body,
         buttons=button or [],
         list_file=list_file,
@@ -238,9 +238,9 @@ def flow(
     Example:
         waba send flow booking --to +16505550123 --token booking-8812 --cta "Book now" --screen APPOINTMENT
     """
-    from waba_cli.services.messaging import send as sending
+    from waba_cli.services.messaging import drafts
 
-    composer = sending.flow_message(
+    composer = drafts.flow_message(
         flow_ref,
         token=token,
         cta=cta,
@@ -288,7 +288,7 @@ def media(
         waba send media --to +16505550123 --document https://example.com/INV-8812.pdf
     """
     from waba_cli.errors import UsageError
-    from waba_cli.services.messaging import send as sending
+    from waba_cli.services.messaging import drafts
 
     given = [
         (kind, value)
@@ -304,7 +304,7 @@ def media(
     if len(given) != 1:
         raise UsageError("give exactly one of --image, --document, --video, --audio or --sticker")
     kind, source = given[0]
-    composer = sending.media_message(kind, source, caption=caption, filename=filename)
+    composer = drafts.media_message(kind, source, caption=caption, filename=filename)
     _send(composer, to, from_number, reply_to, force=force)
 
 
