@@ -13,7 +13,7 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePath
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -288,79 +288,31 @@ def flow(
     }
 
 
-@dataclass(frozen=True)
-class LocalMedia:
-    """A local file checked against Meta's limits for its kind, ready to upload."""
-
-    path: Path
-    mime: str
-    size: int
-
-
-def check_local_media(kind: str, path: Path) -> LocalMedia:
-    """MIME type (from the extension) and size must be what Meta accepts for ``kind`` (§7)."""
-    mimes, limit = MEDIA_LIMITS[kind]
-    if not path.is_file():
-        raise ValidationError(f"--{kind}", f"{path} is not a file")
-    mime = _EXTRA_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+def media_mime(kind: str, filename: str) -> str:
+    """The MIME type of a file (from its extension), which must be one Meta accepts for ``kind`` (§7)."""
+    mimes, _ = MEDIA_LIMITS[kind]
+    suffix = PurePath(filename).suffix.lower()
+    mime = _EXTRA_TYPES.get(suffix) or mimetypes.guess_type(filename)[0] or "application/octet-stream"
     if mime not in mimes:
-        raise ValidationError(f"--{kind}", f"{path.name} is {mime}; WhatsApp accepts {', '.join(sorted(mimes))}")
-    size = path.stat().st_size
+        raise ValidationError(f"--{kind}", f"{filename} is {mime}; WhatsApp accepts {', '.join(sorted(mimes))}")
+    return mime
+
+
+def check_media_size(kind: str, filename: str, size: int, *, animated: bool = False) -> None:
+    """A file of ``size`` bytes must be within Meta's limit for ``kind`` (§7); a sticker's limit is
+    100 KB when static, 500 KB when ``animated`` (as its own header says)."""
+    _, limit = MEDIA_LIMITS[kind]
     if size == 0:
-        raise ValidationError(f"--{kind}", f"{path.name} is empty")
+        raise ValidationError(f"--{kind}", f"{filename} is empty")
     if kind == "sticker":
-        _check_sticker(path, size)
+        limit, what = (STICKER_ANIMATED_MAX, "an animated") if animated else (STICKER_STATIC_MAX, "a static")
+        if size > limit:
+            raise ValidationError(
+                "--sticker",
+                f"{filename} is {size:,} bytes; {what} sticker may be at most {limit:,} bytes ({limit // KB} KB)",
+            )
     elif size > limit:
-        raise ValidationError(f"--{kind}", f"{path.name} is {size:,} bytes; the limit for {kind} is {limit:,}")
-    return LocalMedia(path, mime, size)
-
-
-def _check_sticker(path: Path, size: int) -> None:
-    """A WebP sticker within its limit: 100 KB static, 500 KB animated (as its own header says)."""
-    try:
-        animated = webp_is_animated(path)
-    except OSError as exc:
-        raise ValidationError("--sticker", f"cannot read {path.name}: {exc.strerror or exc}") from None
-    if animated is None:
-        raise ValidationError("--sticker", f"{path.name} is not a WebP image (no RIFF/WEBP header)")
-    limit, what = (STICKER_ANIMATED_MAX, "an animated") if animated else (STICKER_STATIC_MAX, "a static")
-    if size > limit:
-        raise ValidationError(
-            "--sticker",
-            f"{path.name} is {size:,} bytes; {what} sticker may be at most {limit:,} bytes ({limit // KB} KB)",
-        )
-
-
-_WEBP_ANIMATION_FLAG = 0x02  # in the first byte of a VP8X chunk
-_WEBP_CHUNKS_SCANNED = 64  # animation is declared up front; a well-formed file says so in its first chunks
-
-
-def webp_is_animated(path: Path) -> bool | None:
-    """Whether the WebP file at ``path`` is animated (None: not a WebP file).
-
-    A WebP file is ``RIFF <size> WEBP`` and then chunks (FourCC, little-endian size, data padded
-    to an even length). It is animated when its VP8X chunk has the animation flag set, or when it
-    holds an ANIM chunk.
-    """
-    with path.open("rb") as handle:
-        header = handle.read(12)
-        if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"WEBP":
-            return None
-        for _ in range(_WEBP_CHUNKS_SCANNED):
-            chunk = handle.read(8)
-            if len(chunk) < 8:
-                return False
-            fourcc, length = chunk[:4], int.from_bytes(chunk[4:8], "little")
-            skip = length + (length & 1)
-            if fourcc == b"ANIM":
-                return True
-            if fourcc == b"VP8X" and length:
-                flags = handle.read(1)
-                if flags and flags[0] & _WEBP_ANIMATION_FLAG:
-                    return True
-                skip -= len(flags)
-            handle.seek(skip, 1)
-    return False
+        raise ValidationError(f"--{kind}", f"{filename} is {size:,} bytes; the limit for {kind} is {limit:,}")
 
 
 def media(
@@ -384,7 +336,7 @@ def media(
     return body
 
 
-# -- template messages -------------------------------------------------------------------------
+# -- template messages ------------------------------------------------------------------------
 
 
 class TemplateDefinition(Protocol):

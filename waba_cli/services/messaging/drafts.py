@@ -24,6 +24,74 @@ from waba_cli.domain import payloads
 from waba_cli.errors import UsageError, ValidationError
 from waba_cli.services.messaging import rules
 
+# -- local media files -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalMedia:
+    """A local file checked against Meta's limits for its kind, ready to upload."""
+
+    path: Path
+    mime: str
+    size: int
+
+
+def check_local_media(kind: str, path: Path) -> LocalMedia:
+    """MIME type (from the extension) and size must be what Meta accepts for ``kind`` (§7)."""
+    if not path.is_file():
+        raise ValidationError(f"--{kind}", f"{path} is not a file")
+    mime = payloads.media_mime(kind, path.name)
+    size = path.stat().st_size
+    animated = _sticker_is_animated(path) if kind == "sticker" and size else False
+    payloads.check_media_size(kind, path.name, size, animated=animated)
+    return LocalMedia(path, mime, size)
+
+
+def _sticker_is_animated(path: Path) -> bool:
+    """Whether a sticker file is animated; it must be a readable WebP image."""
+    try:
+        animated = webp_is_animated(path)
+    except OSError as exc:
+        raise ValidationError("--sticker", f"cannot read {path.name}: {exc.strerror or exc}") from None
+    if animated is None:
+        raise ValidationError("--sticker", f"{path.name} is not a WebP image (no RIFF/WEBP header)")
+    return animated
+
+
+_WEBP_ANIMATION_FLAG = 0x02  # in the first byte of a VP8X chunk
+_WEBP_CHUNKS_SCANNED = 64  # animation is declared up front; a well-formed file says so in its first chunks
+
+
+def webp_is_animated(path: Path) -> bool | None:
+    """Whether the WebP file at ``path`` is animated (None: not a WebP file).
+
+    A WebP file is ``RIFF <size> WEBP`` and then chunks (FourCC, little-endian size, data padded
+    to an even length). It is animated when its VP8X chunk has the animation flag set, or when it
+    holds an ANIM chunk.
+    """
+    with path.open("rb") as handle:
+        header = handle.read(12)
+        if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"WEBP":
+            return None
+        for _ in range(_WEBP_CHUNKS_SCANNED):
+            chunk = handle.read(8)
+            if len(chunk) < 8:
+                return False
+            fourcc, length = chunk[:4], int.from_bytes(chunk[4:8], "little")
+            skip = length + (length & 1)
+            if fourcc == b"ANIM":
+                return True
+            if fourcc == b"VP8X" and length:
+                flags = handle.read(1)
+                if flags and flags[0] & _WEBP_ANIMATION_FLAG:
+                    return True
+                skip -= len(flags)
+            handle.seek(skip, 1)
+    return False
+
+
+# -- composing one message ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Context:
@@ -46,7 +114,7 @@ class Draft:
     free_form: bool = True  # everything but templates needs the 24-hour window
     text: str | None = None
     template_name: str | None = None
-    local_media: payloads.LocalMedia | None = None
+    local_media: LocalMedia | None = None
     media_kind: str | None = None
 
 
@@ -57,11 +125,11 @@ def _envelope(ctx: Context, kind: str, content: dict[str, Any]) -> dict[str, Any
     return payloads.envelope(ctx.to, kind, content, reply_to=ctx.reply_to, callback_data=ctx.callback_data)
 
 
-def media_source(kind: str, value: str, filename: str | None = None) -> payloads.MediaRef | payloads.LocalMedia:
+def media_source(kind: str, value: str, filename: str | None = None) -> payloads.MediaRef | LocalMedia:
     """A URL (sent as ``link``) or a local file (checked against §7's MIME types and sizes, to upload)."""
     if value.startswith(("https://", "http://")):
         return payloads.MediaRef(kind, link=payloads.media(kind, link=value)["link"], filename=filename)
-    return payloads.check_local_media(kind, Path(value).expanduser())
+    return check_local_media(kind, Path(value).expanduser())
 
 
 def text_message(body: str, *, preview_url: bool = False) -> Composer:
@@ -140,14 +208,14 @@ def media_message(kind: str, source: str, *, caption: str | None = None, filenam
     if kind not in payloads.MEDIA_KINDS:
         raise ValidationError("media", f"{kind!r} is not one of {', '.join(payloads.MEDIA_KINDS)}")
     media = media_source(kind, source, filename)
-    if isinstance(media, payloads.LocalMedia):
+    if isinstance(media, LocalMedia):
         name = filename or media.path.name
         payloads.media(kind, media_id="0", caption=caption, filename=name)  # checks the caption now
 
         def body_of(media_id: str | None) -> dict[str, Any]:
             return payloads.media(kind, media_id=media_id, caption=caption, filename=name)
 
-        local: payloads.LocalMedia | None = media
+        local: LocalMedia | None = media
     else:
         content = payloads.media(kind, link=media.link, caption=caption, filename=filename)
         local = None
@@ -223,7 +291,7 @@ def template_message(
 
     def compose(ctx: Context) -> Draft:
         template = rules.template_for_send(ctx.session, ctx.account, name, language)
-        local = source if isinstance(source, payloads.LocalMedia) else None
+        local = source if isinstance(source, LocalMedia) else None
 
         def body_of(media_id: str | None) -> dict[str, Any]:
             media = source if isinstance(source, payloads.MediaRef) else None
