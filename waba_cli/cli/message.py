@@ -35,19 +35,20 @@ def list_(
     Example:
         waba message list --direction out --status failed --since 7d --json
     """
-    from waba_cli.services.messaging import rules, send
+    from waba_cli.services import messages
+    from waba_cli.services.messaging import rules
 
     ctx = command_context()
     region = ctx.settings.region
-    query = send.MessageQuery(
+    query = messages.MessageQuery(
         contact=rules.recipient(to, region) if to else None,
         status=status.lower() if status else None,
         direction=direction.lower() if direction else None,
         campaign=campaign,
-        since=send.since(since) if since else None,
+        since=messages.since(since) if since else None,
         limit=limit,
     )
-    views = send.list_messages(ctx, query)
+    views = messages.list_messages(ctx, query)
     o = out()
     rows = [v.as_json() for v in views]
     if o.json_mode:
@@ -82,9 +83,9 @@ def show(wamid: Annotated[str, typer.Argument(metavar="WAMID", help="The WhatsAp
     Example:
         waba message show wamid.HBgLMTY1MDU1NTAxMjMVAgARGBI4MjZGRDA0OUE2OTQ3RkEyMzcA --json
     """
-    from waba_cli.services.messaging import send
+    from waba_cli.services import messages
 
-    view = send.show_message(command_context(), wamid)
+    view = messages.show_message(command_context(), wamid)
     data = view.detail_json(wamid)
     o = out()
     if o.json_mode:
