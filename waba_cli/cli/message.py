@@ -36,19 +36,11 @@ def list_(
         waba message list --direction out --status failed --since 7d --json
     """
     from waba_cli.services import messages
-    from waba_cli.services.messaging import rules
 
-    ctx = command_context()
-    region = ctx.settings.region
     query = messages.MessageQuery(
-        contact=rules.recipient(to, region) if to else None,
-        status=status.lower() if status else None,
-        direction=direction.lower() if direction else None,
-        campaign=campaign,
-        since=messages.since(since) if since else None,
-        limit=limit,
+        to=to, status=status, direction=direction, campaign=campaign, since=since, limit=limit
     )
-    views = messages.list_messages(ctx, query)
+    views = messages.list_messages(command_context(), query)
     o = out()
     rows = [v.as_json() for v in views]
     if o.json_mode:

@@ -20,6 +20,7 @@ from waba_cli.db.timestamps import aware
 from waba_cli.domain import statuses
 from waba_cli.domain.statuses import MESSAGE_STATUSES
 from waba_cli.errors import NotFoundError, ValidationError
+from waba_cli.services.messaging.rules import recipient
 
 if TYPE_CHECKING:
     from waba_cli.services.context import CommandContext
@@ -44,11 +45,13 @@ def since(value: str, now: datetime | None = None) -> datetime:
 
 @dataclass(frozen=True)
 class MessageQuery:
-    contact: str | None = None
+    """What ``message list`` asks for, as given: ``to`` in any notation, ``since`` a duration or a date."""
+
+    to: str | None = None
     status: str | None = None
     direction: str | None = None
     campaign: str | None = None
-    since: datetime | None = None
+    since: str | None = None
     limit: int = 50
 
 
@@ -149,25 +152,29 @@ def _business_numbers(session: Session) -> dict[str, str]:
 
 def list_messages(ctx: CommandContext, query: MessageQuery) -> list[MessageView]:
     """Messages matching ``query`` (only the account's when one is named), newest first."""
+    contact = recipient(query.to, ctx.settings.region) if query.to else None
+    newer_than = since(query.since) if query.since else None
+    status = query.status.lower() if query.status else None
+    direction = query.direction.lower() if query.direction else None
     account = ctx.named_account
-    if query.direction not in (None, "in", "out"):
-        raise ValidationError("--direction", f"{query.direction!r} is not in or out")
-    if query.status is not None and query.status not in MESSAGE_STATUSES:
-        raise ValidationError("--status", f"{query.status!r} is not one of {', '.join(sorted(MESSAGE_STATUSES))}")
+    if direction not in (None, "in", "out"):
+        raise ValidationError("--direction", f"{direction!r} is not in or out")
+    if status is not None and status not in MESSAGE_STATUSES:
+        raise ValidationError("--status", f"{status!r} is not one of {', '.join(sorted(MESSAGE_STATUSES))}")
     if query.limit < 1:
         raise ValidationError("--limit", "must be at least 1")
     statement = select(Message)
     for column, value in (
-        (Message.contact, query.contact),
-        (Message.status, query.status),
-        (Message.direction, query.direction),
+        (Message.contact, contact),
+        (Message.status, status),
+        (Message.direction, direction),
         (Message.campaign, query.campaign),
         (Message.account_id, account.id if account else None),
     ):
         if value is not None:
             statement = statement.where(column == value)
-    if query.since is not None:
-        statement = statement.where(col(Message.created_at) >= query.since)
+    if newer_than is not None:
+        statement = statement.where(col(Message.created_at) >= newer_than)
     statement = statement.order_by(col(Message.created_at).desc(), col(Message.id).desc()).limit(query.limit)
     with ctx.db.session() as session:
         numbers = _business_numbers(session)
