@@ -1,10 +1,11 @@
 """Sending one message: the rules before sending, and a record that is never lost.
 
-The path of a send (``waba send ...``, auto-replies, the demo; campaigns reuse ``deliver``):
+The path of a send (one function per `waba send` command, ``send_text`` ... ``send_media``;
+auto-replies call ``deliver`` alone):
 
-1. Who sends to whom: the account, its sending number and the recipient in E.164 (``rules``).
-2. The message is composed and checked against Meta's limits (``drafts``, which builds the
-   body with ``domain.payloads``; a template against its local definition).
+1. The message is composed and checked against Meta's limits (``drafts``, which builds the
+   body with ``domain.payloads``): a bad option is refused before anything else.
+2. Who sends to whom: the account, its sending number and the recipient in E.164 (``rules``).
 3. The rules (``rules.check_send``): the 24-hour window for everything but templates, the
    account's limits, a warning for contacts that stopped messages. A refusal is a ``UsageError``
    (exit 2): nothing was sent, nothing recorded.
@@ -20,9 +21,10 @@ The path of a send (``waba send ...``, auto-replies, the demo; campaigns reuse `
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import update
@@ -34,6 +36,7 @@ from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.domain import statuses
 from waba_cli.domain.statuses import STATUS_RANK
 from waba_cli.errors import DryRunRequest, ValidationError, WabaError
+from waba_cli.services.context import run
 from waba_cli.services.messaging import drafts, rules
 
 if TYPE_CHECKING:
@@ -86,9 +89,6 @@ class Sent:
         }
 
 
-# -- sending -----------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Target:
     """Where a message goes and how: the options every ``send`` command shares."""
@@ -101,17 +101,129 @@ class Target:
     campaign: str | None = None
 
 
+Say = Callable[[str], None]  # ``warn``: a contact likely to miss the message; ``note``: retries, uploads
+
+
 def _ignore(_: str) -> None:
     return None
 
 
-async def send(
+# -- one function per command -----------------------------------------------------------------
+
+
+def send_text(
     context: CommandContext,
     target: Target,
-    composer: drafts.Composer,
+    body: str,
     *,
-    warn: Callable[[str], None] = _ignore,
-    note: Callable[[str], None] = _ignore,
+    preview_url: bool = False,
+    warn: Say = _ignore,
+    note: Say = _ignore,
+) -> Sent:
+    """`waba send text`."""
+    return _send(context, target, drafts.text_message(body, preview_url=preview_url), warn, note)
+
+
+def send_template(
+    context: CommandContext,
+    target: Target,
+    name: str,
+    params: Sequence[str] = (),
+    *,
+    language: str | None = None,
+    header_media: tuple[str, str] | None = None,
+    url_suffixes: Sequence[str] = (),
+    coupon_code: str | None = None,
+    button_payloads: Sequence[str] = (),
+    warn: Say = _ignore,
+    note: Say = _ignore,
+) -> Sent:
+    """`waba send template`; ``header_media`` is (kind, PATH|URL)."""
+    composer = drafts.template_message(
+        name,
+        params,
+        language=language,
+        header_media=header_media,
+        url_suffixes=url_suffixes,
+        coupon_code=coupon_code,
+        button_payloads=button_payloads,
+    )
+    return _send(context, target, composer, warn, note)
+
+
+def send_interactive(
+    context: CommandContext,
+    target: Target,
+    *,
+    body: str | None,
+    buttons: Sequence[str] = (),
+    list_file: Path | None = None,
+    cta_url: str | None = None,
+    cta_text: str | None = None,
+    header: str | None = None,
+    footer: str | None = None,
+    warn: Say = _ignore,
+    note: Say = _ignore,
+) -> Sent:
+    """`waba send interactive`: reply buttons, a list or a call-to-action URL button."""
+    composer = drafts.interactive_message(
+        body=body,
+        buttons=buttons,
+        list_file=list_file,
+        cta_url=cta_url,
+        cta_text=cta_text,
+        header=header,
+        footer=footer,
+    )
+    return _send(context, target, composer, warn, note)
+
+
+def send_flow(
+    context: CommandContext,
+    target: Target,
+    flow: str,
+    *,
+    token: str,
+    cta: str,
+    body: str,
+    screen: str | None = None,
+    data: dict[str, Any] | None = None,
+    header: str | None = None,
+    footer: str | None = None,
+    draft: bool = False,
+    warn: Say = _ignore,
+    note: Say = _ignore,
+) -> Sent:
+    """`waba send flow`."""
+    composer = drafts.flow_message(
+        flow, token=token, cta=cta, body=body, screen=screen, data=data, header=header, footer=footer, draft=draft
+    )
+    return _send(context, target, composer, warn, note)
+
+
+def send_media(
+    context: CommandContext,
+    target: Target,
+    kind: str,
+    source: str,
+    *,
+    caption: str | None = None,
+    filename: str | None = None,
+    warn: Say = _ignore,
+    note: Say = _ignore,
+) -> Sent:
+    """`waba send media`: an image, document, video, audio or sticker from a URL or a local file."""
+    composer = drafts.media_message(kind, source, caption=caption, filename=filename)
+    return _send(context, target, composer, warn, note)
+
+
+def _send(context: CommandContext, target: Target, composer: drafts.Composer, warn: Say, note: Say) -> Sent:
+    """Send a message whose options were checked: the rules, then ``deliver``."""
+    return run(lambda: _check_and_deliver(context, target, composer, warn, note))
+
+
+async def _check_and_deliver(
+    context: CommandContext, target: Target, composer: drafts.Composer, warn: Say, note: Say
 ) -> Sent:
     """Check the rules, then deliver one message (``DryRunRequest`` with ``--dry-run``)."""
     if target.reply_to is not None and not target.reply_to.strip():
@@ -160,6 +272,9 @@ async def send(
             callback_data=target.callback_data,
         )
         return await deliver(context.db, api, outgoing)
+
+
+# -- the record around the Graph call ---------------------------------------------------------
 
 
 def _queue(db: Database, outgoing: Outgoing, now: datetime) -> int:
