@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from tests.sandbox.conftest import post_message
+from waba_cli.domain import payloads
 from waba_cli.errors import ValidationError
 from waba_cli.sandbox.core import Sandbox
 from waba_cli.sandbox.fixtures import seed_state
 from waba_cli.sandbox.runtime import Options
-from waba_cli.services import payloads
 
 SANDBOX = Sandbox(seed_state(), Options(bench=True))
 short = st.text(min_size=0, max_size=30)

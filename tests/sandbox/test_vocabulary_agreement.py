@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import waba_cli.sandbox
+from waba_cli.domain import payloads
 from waba_cli.domain import validators as validation
 from waba_cli.domain.templates import rules as waba_template_rules
 from waba_cli.graph import api as graph_api
@@ -27,7 +28,7 @@ from waba_cli.sandbox.rules import profile
 from waba_cli.sandbox.rules import templates as template_rules
 from waba_cli.sandbox.rules.template_sends import SENDABLE_TEMPLATE_STATUSES
 from waba_cli.sandbox.runtime import Options, Request
-from waba_cli.services import messaging, payloads
+from waba_cli.services.messaging import rules as sending_rules
 
 
 def test_business_verticals_agree() -> None:
@@ -38,7 +39,7 @@ def test_business_verticals_agree() -> None:
 def test_media_types_and_size_limits_agree() -> None:
     waba_limits = {mime: limit for mimes, limit in payloads.MEDIA_LIMITS.values() for mime in mimes}
     assert waba_limits == media.MEDIA_LIMITS
-    assert set(send_rules.MEDIA_TYPES) == set(payloads.MEDIA_LIMITS) == set(messaging.MEDIA_KINDS)
+    assert set(send_rules.MEDIA_TYPES) == set(payloads.MEDIA_LIMITS) == set(payloads.MEDIA_KINDS)
 
 
 def test_every_file_type_waba_uploads_for_a_template_header_is_one_the_sandbox_takes() -> None:
@@ -73,7 +74,7 @@ def test_message_limits_agree(name: str) -> None:
 
 
 def test_sendable_template_statuses_agree() -> None:
-    assert set(SENDABLE_TEMPLATE_STATUSES) == messaging.SENDABLE_TEMPLATE_STATUSES
+    assert set(SENDABLE_TEMPLATE_STATUSES) == sending_rules.SENDABLE_TEMPLATE_STATUSES
 
 
 @pytest.mark.parametrize(
@@ -104,7 +105,7 @@ def test_template_vocabulary_and_limits_agree(name: str) -> None:
 
 
 def test_template_header_kinds_waba_sends_are_header_formats() -> None:
-    assert {kind.upper() for kind in messaging.HEADER_MEDIA_KINDS} <= set(template_rules.HEADER_FORMATS)
+    assert {kind.upper() for kind in payloads.HEADER_MEDIA_KINDS} <= set(template_rules.HEADER_FORMATS)
     assert set(waba_template_rules.MEDIA_FORMATS) <= set(template_rules.HEADER_FORMATS)
 
 

@@ -10,7 +10,8 @@ from tests.sending.messaging_world import CONTACT, PNID, add_inbound
 from waba_cli.db.engine import Database
 from waba_cli.db.models.messages import Message
 from waba_cli.errors import ValidationError
-from waba_cli.services.messaging import contact_warning, last_inbound_at, since, window_open
+from waba_cli.services.messages import since
+from waba_cli.services.messaging.rules import contact_warning, last_inbound_at, window_open
 
 
 def test_the_window_closes_24_hours_after_the_contacts_last_message(db: Database, account_id: int) -> None:

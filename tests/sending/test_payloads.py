@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.sending.messaging_world import webp
+from waba_cli.domain import payloads
 from waba_cli.errors import ValidationError
-from waba_cli.services import payloads
+from waba_cli.services.messaging import drafts
 
 TO = "+16505550123"
 
@@ -213,10 +214,10 @@ def test_local_media_is_checked_against_meta_limits(tmp_path: Path, kind: str, n
     with path.open("wb") as handle:
         handle.truncate(size)
     if ok:
-        assert payloads.check_local_media(kind, path).size == size
+        assert drafts.check_local_media(kind, path).size == size
     else:
         with pytest.raises(ValidationError):
-            payloads.check_local_media(kind, path)
+            drafts.check_local_media(kind, path)
 
 
 @pytest.mark.parametrize(
@@ -235,10 +236,10 @@ def test_stickers_are_held_to_the_limit_of_static_or_animated_webp(tmp_path: Pat
     path = tmp_path / "s.webp"
     path.write_bytes(data)
     if ok:
-        assert payloads.check_local_media("sticker", path).size == len(data)
+        assert drafts.check_local_media("sticker", path).size == len(data)
     else:
         with pytest.raises(ValidationError) as error:
-            payloads.check_local_media("sticker", path)
+            drafts.check_local_media("sticker", path)
         assert error.value.field == "--sticker"
 
 
@@ -252,4 +253,4 @@ def test_webp_animation_is_read_from_the_header(tmp_path: Path) -> None:
         (b"RIFF\0\0\0\0WEBM", None),
     ]:
         path.write_bytes(data)
-        assert payloads.webp_is_animated(path) is animated, data[:40]
+        assert drafts.webp_is_animated(path) is animated, data[:40]

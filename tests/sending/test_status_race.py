@@ -19,7 +19,7 @@ from sqlmodel import select
 from tests.sending.messaging_world import CONTACT, PNID, status_webhook
 from waba_cli.db.engine import Database, open_database
 from waba_cli.db.models.messages import Message
-from waba_cli.services import messaging
+from waba_cli.services.messaging import send as sending
 from waba_cli.services.webhooks import apply
 from waba_cli.services.webhooks.parse import Delivery
 
@@ -27,10 +27,10 @@ from waba_cli.services.webhooks.parse import Delivery
 def test_a_sent_webhook_committed_during_the_senders_write_is_kept(
     db: Database, account_id: int, database_url: str
 ) -> None:
-    outgoing = messaging.Outgoing(
+    outgoing = sending.Outgoing(
         account_id, "My Business WhatsApp", PNID, CONTACT, {"type": "text", "text": {"body": "hi"}}, "text", "hi"
     )
-    message_id = messaging._queue(db, outgoing, datetime.now(UTC))
+    message_id = sending._queue(db, outgoing, datetime.now(UTC))
     store = open_database(database_url, sqlite_immediate=True)  # serve-webhook's engine
     payload: Any = status_webhook("wamid.RACE2", "sent")
     applied, release = threading.Event(), threading.Event()
@@ -52,7 +52,7 @@ def test_a_sent_webhook_committed_during_the_senders_write_is_kept(
 
     def sender() -> None:
         try:
-            messaging._record_accepted(db, message_id, "wamid.RACE2", datetime.now(UTC))
+            sending._record_accepted(db, message_id, "wamid.RACE2", datetime.now(UTC))
         except BaseException as exc:
             errors.append(exc)
 

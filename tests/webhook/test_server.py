@@ -203,7 +203,7 @@ def test_template_statuses_map_to_health_statuses(
 def test_an_inbound_text_keeps_the_contact_and_opens_the_window(receiver: Receiver) -> None:
     from sqlmodel import Session
 
-    from waba_cli.services.messaging import window_open
+    from waba_cli.services.messaging.rules import window_open
 
     assert receiver.post(inbound_text("wamid.window-1", "Olá, tudo bem?")).status_code == 200
     stored = message(receiver, "wamid.window-1")
@@ -634,7 +634,7 @@ def test_absent_json_values_are_stored_as_sql_null(receiver: Receiver) -> None:
 
 
 def test_pricing_from_a_status_lands_on_a_message_sent_with_waba_send(receiver: Receiver) -> None:
-    from waba_cli.services.messaging import Outgoing, _queue
+    from waba_cli.services.messaging.send import Outgoing, _queue
 
     outgoing = Outgoing(1, "My Business WhatsApp", PHONE_NUMBER_ID, "+" + CUSTOMER, {"type": "text"}, "text", "hi")
     message_id = _queue(receiver.db(), outgoing, datetime.now(UTC))  # recorded as `waba send` records it

@@ -26,7 +26,7 @@ def _row_json(row: "StoredEvent") -> dict[str, Any]:
 
 def _since(value: str | None, option: str) -> Any:
     from waba_cli.errors import ValidationError
-    from waba_cli.services.messaging import since
+    from waba_cli.services.messages import since
 
     if value is None:
         return None

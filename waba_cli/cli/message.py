@@ -35,19 +35,12 @@ def list_(
     Example:
         waba message list --direction out --status failed --since 7d --json
     """
-    from waba_cli.services import messaging
+    from waba_cli.services import messages
 
-    ctx = command_context()
-    region = ctx.settings.region
-    query = messaging.MessageQuery(
-        contact=messaging.recipient(to, region) if to else None,
-        status=status.lower() if status else None,
-        direction=direction.lower() if direction else None,
-        campaign=campaign,
-        since=messaging.since(since) if since else None,
-        limit=limit,
+    query = messages.MessageQuery(
+        to=to, status=status, direction=direction, campaign=campaign, since=since, limit=limit
     )
-    views = messaging.list_messages(ctx, query)
+    views = messages.list_messages(command_context(), query)
     o = out()
     rows = [v.as_json() for v in views]
     if o.json_mode:
@@ -82,9 +75,9 @@ def show(wamid: Annotated[str, typer.Argument(metavar="WAMID", help="The WhatsAp
     Example:
         waba message show wamid.HBgLMTY1MDU1NTAxMjMVAgARGBI4MjZGRDA0OUE2OTQ3RkEyMzcA --json
     """
-    from waba_cli.services import messaging
+    from waba_cli.services import messages
 
-    view = messaging.show_message(command_context(), wamid)
+    view = messages.show_message(command_context(), wamid)
     data = view.detail_json(wamid)
     o = out()
     if o.json_mode:

@@ -1,5 +1,6 @@
 """`waba send ...`: one message of each type (text, template, interactive, flow, media)."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -9,7 +10,7 @@ from waba_cli.cli import send_bulk
 from waba_cli.cli.common import command, command_context, group, out, show_dry_run
 
 if TYPE_CHECKING:
-    from waba_cli.services.messaging import Composer
+    from waba_cli.services.messaging.send import Sent, Target
 
 app = group("send", "Send messages: text, templates, buttons and lists, flows, media.")
 
@@ -30,17 +31,19 @@ Header = Annotated[str | None, typer.Option("--header", metavar="TEXT", help="He
 Footer = Annotated[str | None, typer.Option("--footer", metavar="TEXT", help="Footer text (up to 60 characters).")]
 
 
-def _send(composer: "Composer", to: str, from_number: str | None, reply_to: str | None, *, force: bool) -> None:
+def _target(to: str, from_number: str | None, reply_to: str | None, *, force: bool = False) -> "Target":
+    from waba_cli.services.messaging.send import Target
+
+    return Target(to=to, from_number=from_number, reply_to=reply_to, force=force)
+
+
+def _show(send: Callable[[], "Sent"]) -> None:
     """Send through the service and show the outcome (or the request, with --dry-run)."""
     from waba_cli.errors import DryRunRequest
-    from waba_cli.services import messaging
-    from waba_cli.services.context import run
 
-    ctx = command_context()
     o = out()
-    target = messaging.Target(to=to, from_number=from_number, reply_to=reply_to, force=force)
     try:
-        sent = run(lambda: messaging.send(ctx, target, composer, warn=o.warn, note=o.note))
+        sent = send()
     except DryRunRequest as exc:
         show_dry_run(exc.request)
         return
@@ -68,9 +71,10 @@ def text(
     Example:
         waba send text --to +16505550123 --body "Your order shipped" --json
     """
-    from waba_cli.services import messaging
+    from waba_cli.services.messaging.send import send_text
 
-    _send(messaging.text_message(body, preview_url=preview_url), to, from_number, reply_to, force=force)
+    o, target = out(), _target(to, from_number, reply_to, force=force)
+    _show(lambda: send_text(command_context(), target, body, preview_url=preview_url, warn=o.warn, note=o.note))
 
 
 @command(app, "template", shared=SEND_SHARED)
@@ -123,23 +127,29 @@ def template(
         waba send template promo --to +16505550123 --header-image banner.png --coupon-code SAVE20
     """
     from waba_cli.errors import UsageError
-    from waba_cli.services import messaging
+    from waba_cli.services.messaging.send import send_template
 
     headers = [
         (k, v) for k, v in (("image", header_image), ("document", header_document), ("video", header_video)) if v
     ]
     if len(headers) > 1:
         raise UsageError("give one of --header-image, --header-document or --header-video")
-    composer = messaging.template_message(
-        name,
-        param or [],
-        language=language,
-        header_media=headers[0] if headers else None,
-        url_suffixes=button_url_suffix or [],
-        coupon_code=coupon_code,
-        button_payloads=button_payload or [],
+    o, target = out(), _target(to, from_number, reply_to)
+    _show(
+        lambda: send_template(
+            command_context(),
+            target,
+            name,
+            param or [],
+            language=language,
+            header_media=headers[0] if headers else None,
+            url_suffixes=button_url_suffix or [],
+            coupon_code=coupon_code,
+            button_payloads=button_payload or [],
+            warn=o.warn,
+            note=o.note,
+        )
     )
-    _send(composer, to, from_number, reply_to, force=False)
 
 
 @command(app, "interactive", shared=SEND_SHARED)
@@ -177,18 +187,24 @@ def interactive(
         waba send interactive --to +16505550123 --body "Change your booking?" --button change:Change --button keep:Keep
         waba send interactive --to +16505550123 --list-file shipping.toml
     """
-    from waba_cli.services import messaging
+    from waba_cli.services.messaging.send import send_interactive
 
-    composer = messaging.interactive_message(
-        body=body,
-        buttons=button or [],
-        list_file=list_file,
-        cta_url=cta_url,
-        cta_text=cta_text,
-        header=header,
-        footer=footer,
+    o, target = out(), _target(to, from_number, reply_to, force=force)
+    _show(
+        lambda: send_interactive(
+            command_context(),
+            target,
+            body=body,
+            buttons=button or [],
+            list_file=list_file,
+            cta_url=cta_url,
+            cta_text=cta_text,
+            header=header,
+            footer=footer,
+            warn=o.warn,
+            note=o.note,
+        )
     )
-    _send(composer, to, from_number, reply_to, force=force)
 
 
 def _json_object(value: str | None) -> dict[str, Any] | None:
@@ -238,20 +254,27 @@ def flow(
     Example:
         waba send flow booking --to +16505550123 --token booking-8812 --cta "Book now" --screen APPOINTMENT
     """
-    from waba_cli.services import messaging
+    from waba_cli.services.messaging.send import send_flow
 
-    composer = messaging.flow_message(
-        flow_ref,
-        token=token,
-        cta=cta,
-        body=body,
-        screen=screen,
-        data=_json_object(data),
-        header=header,
-        footer=footer,
-        draft=draft,
+    initial_data = _json_object(data)
+    o, target = out(), _target(to, from_number, reply_to, force=force)
+    _show(
+        lambda: send_flow(
+            command_context(),
+            target,
+            flow_ref,
+            token=token,
+            cta=cta,
+            body=body,
+            screen=screen,
+            data=initial_data,
+            header=header,
+            footer=footer,
+            draft=draft,
+            warn=o.warn,
+            note=o.note,
+        )
     )
-    _send(composer, to, from_number, reply_to, force=force)
 
 
 @command(app, "media", shared=SEND_SHARED)
@@ -288,7 +311,7 @@ def media(
         waba send media --to +16505550123 --document https://example.com/INV-8812.pdf
     """
     from waba_cli.errors import UsageError
-    from waba_cli.services import messaging
+    from waba_cli.services.messaging.send import send_media
 
     given = [
         (kind, value)
@@ -304,8 +327,12 @@ def media(
     if len(given) != 1:
         raise UsageError("give exactly one of --image, --document, --video, --audio or --sticker")
     kind, source = given[0]
-    composer = messaging.media_message(kind, source, caption=caption, filename=filename)
-    _send(composer, to, from_number, reply_to, force=force)
+    o, target = out(), _target(to, from_number, reply_to, force=force)
+    _show(
+        lambda: send_media(
+            command_context(), target, kind, source, caption=caption, filename=filename, warn=o.warn, note=o.note
+        )
+    )
 
 
 send_bulk.register(app)

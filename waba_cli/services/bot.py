@@ -341,8 +341,8 @@ async def send_pending_replies(
     context: CommandContext, *, limit: int = 100, now: datetime | None = None
 ) -> list[ReplyResult]:
     """Claim and send the pending auto-replies (at most ``limit``), each exactly once."""
-    from waba_cli.services import payloads
-    from waba_cli.services.messaging import Outgoing, deliver
+    from waba_cli.domain import payloads
+    from waba_cli.services.messaging.send import Outgoing, deliver
 
     a = _AUTO_REPLY.c
     results: list[ReplyResult] = []

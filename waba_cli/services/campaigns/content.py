@@ -33,8 +33,8 @@ class Form:
     """
 
     def __init__(self, template: MessageTemplate) -> None:
+        from waba_cli.domain import payloads
         from waba_cli.domain.templates import render as template_render
-        from waba_cli.services import messaging
 
         self.named = template.parameter_format.upper() == "NAMED"
         self.auth = str(template.category).upper() == "AUTHENTICATION"
@@ -43,10 +43,8 @@ class Form:
         keys = [s.name(named=True) for s in slots]
         self.prefixes = [f"{key}=" if self.named else "" for key in keys]
         marks = self.params([f"@@waba:{i}@@" for i in range(len(slots))])
-        self.body_json = _Pieces(
-            json.dumps(messaging.template_body(template, "@@waba:to@@", marks), ensure_ascii=False)
-        )
-        self.text = _Pieces(messaging.template_text(template, marks))
+        self.body_json = _Pieces(json.dumps(payloads.template_body(template, "@@waba:to@@", marks), ensure_ascii=False))
+        self.text = _Pieces(payloads.template_text(template, marks))
         rendered = template_render.render(
             template.components, template.category, template_render.bind(slots, marks, named=self.named)
         )
@@ -69,8 +67,8 @@ class Form:
 
     def problem(self, params: Sequence[str]) -> str | None:
         """Why Meta (or ``template_body``) would refuse these values, or None."""
+        from waba_cli.domain.payloads import AUTH_CODE_MAX
         from waba_cli.domain.templates.rules import BODY_MAX, HEADER_MAX
-        from waba_cli.services.messaging import AUTH_CODE_MAX
 
         values = self.values(params)
         for name, value in zip(self.names, values, strict=True):
@@ -125,7 +123,7 @@ class Content:
 
     def request(self, phone: str, params: Sequence[str], callback_data: str | None = None) -> dict[str, Any]:
         """The complete request body; ``ValidationError`` when the row's values do not fit."""
-        from waba_cli.services import messaging, payloads
+        from waba_cli.domain import payloads
 
         if self.form is not None:
             body = self.form.request(phone, params)
@@ -133,7 +131,7 @@ class Content:
                 body["biz_opaque_callback_data"] = callback_data
             return body
         if self.template is not None:
-            return messaging.template_body(self.template, phone, params, callback_data=callback_data)
+            return payloads.template_body(self.template, phone, params, callback_data=callback_data)
         assert self.body is not None
         return payloads.envelope(phone, "text", payloads.text(self.body), callback_data=callback_data)
 
@@ -149,12 +147,12 @@ class Content:
         return None
 
     def text(self, params: Sequence[str]) -> str | None:
-        from waba_cli.services import messaging
+        from waba_cli.domain import payloads
 
         if self.form is not None:
             return self.form.rendered_text(params)
         if self.template is not None:
-            return messaging.template_text(self.template, params)
+            return payloads.template_text(self.template, params)
         return self.body
 
 

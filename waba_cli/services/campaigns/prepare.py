@@ -79,7 +79,7 @@ class Prepared:
 
 def prepare(ctx: CommandContext, request: BulkRequest) -> Prepared:
     """Check the request and scan the CSV (exit 2 on anything wrong); nothing is written."""
-    from waba_cli.services import messaging
+    from waba_cli.services.messaging.rules import sender
 
     _check_flags(request)
     account = ctx.account
@@ -96,7 +96,7 @@ def prepare(ctx: CommandContext, request: BulkRequest) -> Prepared:
             existing = store.find_campaign(session, name)
         if request.resume and existing is None:
             raise NotFoundError(f"no campaign {name!r} to resume", "start it without --resume")
-        number = messaging.sender(session, account, request.sender, ctx.settings.region)
+        number = sender(session, account, request.sender, ctx.settings.region)
         if existing is not None and request.sender is None:
             number = store.number_of(session, account, existing.phone_number_id) or number
         content = _content(session, account, request, existing)
@@ -159,14 +159,15 @@ def _check_flags(request: BulkRequest) -> None:
 
 def _content(session: Session, account: Account, request: BulkRequest, existing: Campaign | None) -> Content:
     """The template (sendable) or text to send: from the flags, else from the campaign being resumed."""
-    from waba_cli.services import messaging, payloads
+    from waba_cli.domain import payloads
+    from waba_cli.services.messaging.rules import template_for_send
 
     template_name, body = request.template, request.body
     if not template_name and body is None and existing is not None:
         template_name, body = existing.template_name, existing.body
     if template_name:
         language = request.language or (existing.language if existing else None)
-        return Content("template", template=messaging.template_for_send(session, account, template_name, language))
+        return Content("template", template=template_for_send(session, account, template_name, language))
     text = body or ""
     payloads.text(text)
     return Content("text", body=text)
@@ -208,7 +209,7 @@ def _same_campaign(campaign: Campaign, account: Account, number: PhoneNumber, co
 
 def _check_template(content: Content) -> None:
     """Exit 2 when the template needs what a CSV row cannot give (a media header, a coupon ...); set the fast path."""
-    from waba_cli.services import messaging
+    from waba_cli.domain import payloads
 
     assert content.template is not None
     template = content.template
@@ -219,8 +220,8 @@ def _check_template(content: Content) -> None:
             raise UsageError(f"template {template.name!r} cannot be sent in bulk: {exc.problem}", exc.hint) from None
         return  # the markers do not fit (a very short variable limit): every row takes the slow path
     sample = form.params([f"v{i}" for i in range(len(form.names))])
-    slow = messaging.template_body(template, "+15550000000", sample)
-    if form.request("+15550000000", sample) == slow and form.rendered_text(sample) == messaging.template_text(
+    slow = payloads.template_body(template, "+15550000000", sample)
+    if form.request("+15550000000", sample) == slow and form.rendered_text(sample) == payloads.template_text(
         template, sample
     ):
         content.form = form

@@ -78,7 +78,7 @@ def recipient_states(conn: Connection, campaign: Campaign, phones: Sequence[str]
 
 def inside_window(conn: Connection, phone_number_id: str, contacts: Sequence[str], now: datetime) -> set[str]:
     """The contacts whose last message to the number is under 24 h old (one query for a batch)."""
-    from waba_cli.services.messaging import WINDOW
+    from waba_cli.services.messaging.rules import WINDOW
 
     if not contacts:
         return set()
@@ -104,7 +104,7 @@ def account_numbers(conn: Connection, account: Account) -> list[str]:
 def likely_failures(conn: Connection, numbers: Sequence[str], rows: Sequence[tuple[int, str]]) -> list[RowProblem]:
     """The rows (line, E.164) whose contact's last failure was 131050 or 131026 with nothing delivered
     since (``messaging.suppressed_contacts``, the rule ``waba send`` warns by)."""
-    from waba_cli.services.messaging import suppressed_contacts, suppression_note
+    from waba_cli.services.messaging.rules import suppressed_contacts, suppression_note
 
     found = suppressed_contacts(conn, numbers, [phone for _, phone in rows])
     return [RowProblem(line, phone, suppression_note(*found[phone])) for line, phone in rows if phone in found]

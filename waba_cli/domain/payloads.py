@@ -1,18 +1,23 @@
 """Request bodies for ``POST /{phone-number-id}/messages``, built and checked against Meta's limits.
 
-Every builder validates what Meta would reject (reference §2) and raises ``ValidationError``
-naming the option, so a bad message is refused before anything is recorded or sent. The bodies
-are complete (``messaging_product``, ``recipient_type``, ``to``, ``type``), exactly as sent.
+The one place a message becomes what the Graph API receives: ``waba send``, campaigns and
+auto-replies all build their bodies here. Every builder validates what Meta would reject
+(reference §2) and raises ``ValidationError`` naming the option, so a bad message is refused
+before anything is recorded or sent. The bodies are complete (``messaging_product``,
+``recipient_type``, ``to``, ``type``), exactly as sent. A template message is bound against the
+template's local definition, given as its fields (``TemplateDefinition``), not a database row.
 """
 
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from pathlib import PurePath
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from waba_cli.domain.templates import render as template_render
 from waba_cli.errors import ValidationError
 
 TEXT_MAX = 4096
@@ -33,6 +38,9 @@ ROW_DESCRIPTION_MAX = 72
 CTA_TEXT_MAX = 20
 FLOW_CTA_MAX = 20
 CALLBACK_DATA_MAX = 512
+AUTH_CODE_MAX = 15
+MEDIA_KINDS = ("image", "document", "video", "audio", "sticker")
+HEADER_MEDIA_KINDS = ("image", "document", "video")
 
 # The reference writes "KB" and "MB" without saying which; read as 1,024 and 1,024² bytes, as
 # Meta's upload limits are usually read (a "100 KB" sticker is 102,400 bytes)
@@ -280,79 +288,31 @@ def flow(
     }
 
 
-@dataclass(frozen=True)
-class LocalMedia:
-    """A local file checked against Meta's limits for its kind, ready to upload."""
-
-    path: Path
-    mime: str
-    size: int
-
-
-def check_local_media(kind: str, path: Path) -> LocalMedia:
-    """MIME type (from the extension) and size must be what Meta accepts for ``kind`` (§7)."""
-    mimes, limit = MEDIA_LIMITS[kind]
-    if not path.is_file():
-        raise ValidationError(f"--{kind}", f"{path} is not a file")
-    mime = _EXTRA_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+def media_mime(kind: str, filename: str) -> str:
+    """The MIME type of a file (from its extension), which must be one Meta accepts for ``kind`` (§7)."""
+    mimes, _ = MEDIA_LIMITS[kind]
+    suffix = PurePath(filename).suffix.lower()
+    mime = _EXTRA_TYPES.get(suffix) or mimetypes.guess_type(filename)[0] or "application/octet-stream"
     if mime not in mimes:
-        raise ValidationError(f"--{kind}", f"{path.name} is {mime}; WhatsApp accepts {', '.join(sorted(mimes))}")
-    size = path.stat().st_size
+        raise ValidationError(f"--{kind}", f"{filename} is {mime}; WhatsApp accepts {', '.join(sorted(mimes))}")
+    return mime
+
+
+def check_media_size(kind: str, filename: str, size: int, *, animated: bool = False) -> None:
+    """A file of ``size`` bytes must be within Meta's limit for ``kind`` (§7); a sticker's limit is
+    100 KB when static, 500 KB when ``animated`` (as its own header says)."""
+    _, limit = MEDIA_LIMITS[kind]
     if size == 0:
-        raise ValidationError(f"--{kind}", f"{path.name} is empty")
+        raise ValidationError(f"--{kind}", f"{filename} is empty")
     if kind == "sticker":
-        _check_sticker(path, size)
+        limit, what = (STICKER_ANIMATED_MAX, "an animated") if animated else (STICKER_STATIC_MAX, "a static")
+        if size > limit:
+            raise ValidationError(
+                "--sticker",
+                f"{filename} is {size:,} bytes; {what} sticker may be at most {limit:,} bytes ({limit // KB} KB)",
+            )
     elif size > limit:
-        raise ValidationError(f"--{kind}", f"{path.name} is {size:,} bytes; the limit for {kind} is {limit:,}")
-    return LocalMedia(path, mime, size)
-
-
-def _check_sticker(path: Path, size: int) -> None:
-    """A WebP sticker within its limit: 100 KB static, 500 KB animated (as its own header says)."""
-    try:
-        animated = webp_is_animated(path)
-    except OSError as exc:
-        raise ValidationError("--sticker", f"cannot read {path.name}: {exc.strerror or exc}") from None
-    if animated is None:
-        raise ValidationError("--sticker", f"{path.name} is not a WebP image (no RIFF/WEBP header)")
-    limit, what = (STICKER_ANIMATED_MAX, "an animated") if animated else (STICKER_STATIC_MAX, "a static")
-    if size > limit:
-        raise ValidationError(
-            "--sticker",
-            f"{path.name} is {size:,} bytes; {what} sticker may be at most {limit:,} bytes ({limit // KB} KB)",
-        )
-
-
-_WEBP_ANIMATION_FLAG = 0x02  # in the first byte of a VP8X chunk
-_WEBP_CHUNKS_SCANNED = 64  # animation is declared up front; a well-formed file says so in its first chunks
-
-
-def webp_is_animated(path: Path) -> bool | None:
-    """Whether the WebP file at ``path`` is animated (None: not a WebP file).
-
-    A WebP file is ``RIFF <size> WEBP`` and then chunks (FourCC, little-endian size, data padded
-    to an even length). It is animated when its VP8X chunk has the animation flag set, or when it
-    holds an ANIM chunk.
-    """
-    with path.open("rb") as handle:
-        header = handle.read(12)
-        if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"WEBP":
-            return None
-        for _ in range(_WEBP_CHUNKS_SCANNED):
-            chunk = handle.read(8)
-            if len(chunk) < 8:
-                return False
-            fourcc, length = chunk[:4], int.from_bytes(chunk[4:8], "little")
-            skip = length + (length & 1)
-            if fourcc == b"ANIM":
-                return True
-            if fourcc == b"VP8X" and length:
-                flags = handle.read(1)
-                if flags and flags[0] & _WEBP_ANIMATION_FLAG:
-                    return True
-                skip -= len(flags)
-            handle.seek(skip, 1)
-    return False
+        raise ValidationError(f"--{kind}", f"{filename} is {size:,} bytes; the limit for {kind} is {limit:,}")
 
 
 def media(
@@ -374,3 +334,200 @@ def media(
     if filename and kind == "document":
         body["filename"] = filename
     return body
+
+
+# -- template messages ------------------------------------------------------------------------
+
+
+class TemplateDefinition(Protocol):
+    """The fields of a local template that a send reads (a ``MessageTemplate`` row has them)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def parameter_format(self) -> str: ...
+    @property
+    def components(self) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """Media for a message or a template header: an uploaded id or a public link."""
+
+    kind: str
+    media_id: str | None = None
+    link: str | None = None
+    filename: str | None = None
+
+    def object(self) -> dict[str, Any]:
+        obj: dict[str, Any] = {"id": self.media_id} if self.media_id else {"link": self.link}
+        if self.filename and self.kind == "document":
+            obj["filename"] = self.filename
+        return obj
+
+
+def _component(components: Any, kind: str) -> dict[str, Any] | None:
+    for component in components if isinstance(components, list) else []:
+        if isinstance(component, dict) and str(component.get("type", "")).upper() == kind:
+            return component
+    return None
+
+
+def _bind(
+    template: TemplateDefinition, params: Sequence[str], url_suffixes: Sequence[str]
+) -> dict[template_render.Slot, str]:
+    named = template.parameter_format.upper() == "NAMED"
+    slots = template_render.variable_slots(template.components, template.category)
+    url_slots = [s for s in slots if s.component == "BUTTON"]
+    if url_suffixes:
+        if len(url_suffixes) != len(url_slots):
+            raise ValidationError(
+                "--button-url-suffix",
+                f"{len(url_suffixes)} given; template {template.name!r} has {len(url_slots)} URL button(s) "
+                "with a variable",
+            )
+        slots = [s for s in slots if s.component != "BUTTON"]
+    try:
+        values = template_render.bind(slots, params, named=named)
+    except ValueError as exc:
+        how = "--param name=value for each" if named else "--param V in order"
+        if url_slots and not url_suffixes:
+            how += " (a URL button's suffix may instead be given with --button-url-suffix)"
+        raise ValidationError(
+            "--param", f"template {template.name!r}: {exc}", f"give {how}; see `waba template show {template.name}`"
+        ) from None
+    values.update(zip(url_slots, url_suffixes, strict=False))
+    # in the template's order, whatever order name=value pairs came in
+    ordered = template_render.variable_slots(template.components, template.category)
+    values = {slot: values[slot] for slot in ordered if slot in values}
+    for slot, value in values.items():
+        if not value.strip():
+            raise ValidationError("--param", f"the value for {slot.name(named=named)} is empty; Meta refuses it")
+    return values
+
+
+def _header_parameters(
+    template: TemplateDefinition, values: dict[template_render.Slot, str], header_media: MediaRef | None, named: bool
+) -> list[dict[str, Any]]:
+    header = _component(template.components, "HEADER")
+    fmt = str((header or {}).get("format") or "TEXT").upper()
+    if header is None or fmt == "TEXT":
+        if header_media is not None:
+            raise ValidationError(f"--header-{header_media.kind}", f"template {template.name!r} has no media header")
+        slot = next((s for s in values if s.component == "HEADER"), None)
+        if slot is None:
+            return []
+        parameter = {"type": "text", "text": values[slot]}
+        return [{**parameter, "parameter_name": slot.key} if named else parameter]
+    kind = fmt.lower()
+    if kind not in HEADER_MEDIA_KINDS:
+        raise ValidationError("--header", f"template {template.name!r} has a {fmt} header, which waba cannot fill")
+    if header_media is None:
+        raise ValidationError(
+            f"--header-{kind}", f"template {template.name!r} has an {fmt} header", f"pass --header-{kind} PATH|URL"
+        )
+    if header_media.kind != kind:
+        raise ValidationError(
+            f"--header-{header_media.kind}",
+            f"template {template.name!r} has an {fmt} header",
+            f"pass --header-{kind} PATH|URL instead",
+        )
+    return [{"type": kind, kind: header_media.object()}]
+
+
+def _button_components(
+    template: TemplateDefinition,
+    values: dict[template_render.Slot, str],
+    *,
+    coupon_code: str | None,
+    button_payloads: Sequence[str],
+) -> list[dict[str, Any]]:
+    buttons = (_component(template.components, "BUTTONS") or {}).get("buttons") or []
+    auth_code = next((v for s, v in values.items() if s.component == "BODY"), None)
+    auth = str(template.category).upper() == "AUTHENTICATION"
+    result: list[dict[str, Any]] = []
+    payloads_left = list(button_payloads)
+    coupon_used = False
+    for index, button in enumerate(buttons):
+        kind = str(button.get("type", "")).upper() if isinstance(button, dict) else ""
+        parameter: dict[str, Any] | None = None
+        sub_type = kind.lower()
+        if auth and kind in ("OTP", "URL"):
+            sub_type, parameter = "url", {"type": "text", "text": auth_code}
+        elif kind == "URL":
+            suffix = next((v for s, v in values.items() if s.component == "BUTTON" and s.button_index == index), None)
+            if suffix is not None:
+                parameter = {"type": "text", "text": suffix}
+        elif kind == "COPY_CODE":
+            if coupon_code is None:
+                raise ValidationError(
+                    "--coupon-code", f"template {template.name!r} has a copy-code button", "pass --coupon-code CODE"
+                )
+            parameter, coupon_used = {"type": "coupon_code", "coupon_code": coupon_code}, True
+        elif kind == "QUICK_REPLY" and payloads_left:
+            parameter = {"type": "payload", "payload": payloads_left.pop(0)}
+        if parameter is not None:
+            result.append({"type": "button", "sub_type": sub_type, "index": str(index), "parameters": [parameter]})
+    if coupon_code is not None and not coupon_used:
+        raise ValidationError("--coupon-code", f"template {template.name!r} has no copy-code button")
+    if payloads_left:
+        quick = sum(1 for b in buttons if isinstance(b, dict) and str(b.get("type", "")).upper() == "QUICK_REPLY")
+        raise ValidationError(
+            "--button-payload",
+            f"{len(button_payloads)} given; template {template.name!r} has {quick} quick-reply button(s)",
+        )
+    return result
+
+
+def template_body(
+    template: TemplateDefinition,
+    to: str,
+    params: Sequence[str],
+    *,
+    header_media: MediaRef | None = None,
+    url_suffixes: Sequence[str] = (),
+    coupon_code: str | None = None,
+    button_payloads: Sequence[str] = (),
+    reply_to: str | None = None,
+    callback_data: str | None = None,
+) -> dict[str, Any]:
+    """The request body of a template message (§2.9), its values counted against the template first.
+
+    ``params`` fill the header and body variables (``V`` in order for positional templates,
+    ``name=value`` for named ones), then URL buttons' suffixes unless ``url_suffixes`` gives them.
+    """
+    named = template.parameter_format.upper() == "NAMED"
+    values = _bind(template, params, url_suffixes)
+    if str(template.category).upper() == "AUTHENTICATION":
+        code = next(iter(values.values()), "")
+        if len(code) > AUTH_CODE_MAX:
+            raise ValidationError("--param", f"the code is {len(code)} characters; Meta allows {AUTH_CODE_MAX}")
+    problems = template_render.render(template.components, template.category, values).problems
+    if problems:
+        raise ValidationError("--param", problems[0])
+    components: list[dict[str, Any]] = []
+    header = _header_parameters(template, values, header_media, named)
+    if header:
+        components.append({"type": "header", "parameters": header})
+    body = [
+        {"type": "text", "parameter_name": s.key, "text": v} if named else {"type": "text", "text": v}
+        for s, v in values.items()
+        if s.component == "BODY"
+    ]
+    if body:
+        components.append({"type": "body", "parameters": body})
+    components += _button_components(template, values, coupon_code=coupon_code, button_payloads=button_payloads)
+    content: dict[str, Any] = {"name": template.name, "language": {"code": template.language}}
+    if components:
+        content["components"] = components
+    return envelope(to, "template", content, reply_to=reply_to, callback_data=callback_data)
+
+
+def template_text(template: TemplateDefinition, params: Sequence[str], url_suffixes: Sequence[str] = ()) -> str:
+    """The template as the customer reads it, for the record (``message list``)."""
+    values = _bind(template, params, url_suffixes)
+    return template_render.render(template.components, template.category, values).text
