@@ -9,6 +9,7 @@ with ``utcnow()``. No SQLAlchemy here: serve-webhook's HTTP process stamps deliv
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 
 def utcnow() -> datetime:
@@ -16,6 +17,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def aware(value: datetime) -> datetime:
-    """``value`` with its zone: a naive value read back from SQLite is UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+@overload
+def aware(value: datetime) -> datetime: ...
+@overload
+def aware(value: datetime | None) -> datetime | None: ...
+def aware(value: datetime | None) -> datetime | None:
+    """``value`` with its zone: a naive value read back from SQLite is UTC (None stays None)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)

@@ -26,7 +26,7 @@ _MARK = re.compile(r"@@waba:(to|[0-9]+)@@")
 class Form:
     """A template's request body and text, built once by ``messaging`` with markers for its values.
 
-    ``messaging.template_body`` counts, binds and renders the template on every call (about a
+    ``payloads.template_body`` counts, binds and renders the template on every call (about a
     millisecond); a campaign needs the same body thousands of times with other values, so the
     values are substituted into the one built with markers. ``prepare`` checks that this gives
     exactly what ``template_body`` gives, and falls back to it otherwise.

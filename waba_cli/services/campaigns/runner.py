@@ -4,7 +4,7 @@ A loop keeps ``concurrency`` requests in flight, each paced by the number's toke
 database write is batched: one transaction records the answers that came in (recipient
 ``accepted``/``failed``/``in_doubt``, its attempt's ``message`` row moved forward) and claims
 exactly as many recipients as slots were freed: ``sending``, with a ``queued`` message row as
-``messaging.deliver`` writes one, keyed by the attempt's callback data, before their requests
+``messaging.send.deliver`` writes one, keyed by the attempt's callback data, before their requests
 start. So at any committed moment at most ``concurrency`` recipients are ``sending``: a crash
 leaves at most that many in doubt, and every other recipient is either untouched or recorded with
 its outcome. A text's recipients outside the 24-hour window are skipped as they are claimed

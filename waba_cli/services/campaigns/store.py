@@ -103,7 +103,7 @@ def account_numbers(conn: Connection, account: Account) -> list[str]:
 
 def likely_failures(conn: Connection, numbers: Sequence[str], rows: Sequence[tuple[int, str]]) -> list[RowProblem]:
     """The rows (line, E.164) whose contact's last failure was 131050 or 131026 with nothing delivered
-    since (``messaging.suppressed_contacts``, the rule ``waba send`` warns by)."""
+    since (``messaging.rules.suppressed_contacts``, the rule ``waba send`` warns by)."""
     from waba_cli.services.messaging.rules import suppressed_contacts, suppression_note
 
     found = suppressed_contacts(conn, numbers, [phone for _, phone in rows])
@@ -402,7 +402,7 @@ def message_row(
     body: dict[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
-    """The ``queued`` message row of an attempt, written with its claim: the columns ``messaging.deliver`` writes."""
+    """The ``queued`` message row of an attempt, written with its claim: what ``messaging.send.deliver`` writes."""
     return {
         "account_id": account.id,
         "phone_number_id": plan.phone_number_id,

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from waba_cli.db.models.accounts import Account, PhoneNumber, RegistrationCall
 from waba_cli.db.models.logs import AccountHealthLog
+from waba_cli.db.timestamps import aware
 from waba_cli.domain import numbers as rules
 from waba_cli.domain import validators
 from waba_cli.errors import NotFoundError
@@ -292,7 +293,7 @@ def reload(session: Session, number: PhoneNumber) -> PhoneNumber:
 
 def registration_times(session: Session, number: PhoneNumber) -> list[datetime]:
     times = session.exec(select(RegistrationCall.at).where(RegistrationCall.number_id == number.id)).all()
-    return [at if at.tzinfo is not None else at.replace(tzinfo=UTC) for at in times]
+    return [aware(at) for at in times]
 
 
 def facts_of(number: PhoneNumber) -> rules.NumberFacts:
@@ -314,7 +315,3 @@ def facts_of(number: PhoneNumber) -> rules.NumberFacts:
         synced_at=aware(number.synced_at),
         gone_at=aware(number.gone_at),
     )
-
-
-def aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
