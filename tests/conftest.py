@@ -343,6 +343,30 @@ def account(waba: Any, setup_file: Any) -> dict[str, Any]:
     return data
 
 
+@pytest.fixture
+def business_changes() -> dict[str, Any]:
+    """Setup values that differ from the seed's (a test module overrides this fixture)."""
+    return {"enable_auto_reply": False}
+
+
+@pytest.fixture
+def business(waba: Any, setup_file: Any, business_changes: dict[str, Any]) -> dict[str, Any]:
+    """The fixtures' business set up as an account (auto-replies off unless a module turns them on)."""
+    from tests.stories.webhook.conftest import WABA_ID
+
+    result = waba(
+        "account",
+        "setup",
+        "--from-file",
+        str(setup_file({"waba_id": WABA_ID, **business_changes})),
+        "--no-verify",
+        "--json",
+    )
+    assert result.code == 0, result.err
+    data: dict[str, Any] = result.json()
+    return data
+
+
 # -- the database of the test, and the account in it -------------------------------------------
 
 

@@ -1,6 +1,6 @@
 """How many sends per second the sandbox accepts in --bench mode (run by hand, prints figures).
 
-    python tests/sandbox/bench_throughput.py [--messages 20000] [--concurrency 64]
+    python tests/benchmarks/sandbox_throughput.py [--messages 20000] [--concurrency 64]
 
 Starts ``waba sandbox serve --bench`` and sends through waba's own bulk transport (aiohttp), the
 way ``send bulk --rate 0`` does; the sandbox must keep up with well over 1,500 messages/s.

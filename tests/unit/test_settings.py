@@ -11,7 +11,7 @@ import pytest
 from waba_cli.errors import ConfigError
 from waba_cli.settings import SCHEMA, load_settings
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 def test_example_config_documents_every_setting_with_its_default() -> None:

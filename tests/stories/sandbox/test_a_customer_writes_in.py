@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.sandbox.conftest import Receiver, SandboxProcess
+from tests.stories.sandbox.conftest import Receiver, SandboxProcess
 from waba_cli.sandbox import fixtures
 
 

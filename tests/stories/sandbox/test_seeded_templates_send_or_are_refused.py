@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.sandbox.conftest import SandboxProcess
+from tests.stories.sandbox.conftest import SandboxProcess
 from waba_cli.sandbox.fixtures import setup_document
 
 CUSTOMER = "+15551231001"

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from tests.conftest import SEED_SETUP
 
-WEBHOOKS = Path(__file__).parent.parent / "fixtures" / "webhooks"
+WEBHOOKS = Path(__file__).parents[2] / "fixtures" / "webhooks"
 # the fixtures' business: WABA, number and the second WABA of the batched sample
 WABA_ID = "104839201938475"
 PHONE_NUMBER_ID = SEED_SETUP["phone_number_id"]
@@ -94,28 +94,6 @@ class Receiver:
                 return
             time.sleep(0.05)
         raise AssertionError("auto-replies still pending")
-
-
-@pytest.fixture
-def business_changes() -> dict[str, Any]:
-    """Setup values that differ from the seed's (a test module overrides this fixture)."""
-    return {"enable_auto_reply": False}
-
-
-@pytest.fixture
-def business(waba: Any, setup_file: Any, business_changes: dict[str, Any]) -> dict[str, Any]:
-    """The fixtures' business set up as an account (auto-replies off unless a module turns them on)."""
-    result = waba(
-        "account",
-        "setup",
-        "--from-file",
-        str(setup_file({"waba_id": WABA_ID, **business_changes})),
-        "--no-verify",
-        "--json",
-    )
-    assert result.code == 0, result.err
-    data: dict[str, Any] = result.json()
-    return data
 
 
 def start_receiver(**options: Any) -> tuple[Any, Any, threading.Thread, LogStream]:

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from tests.webhook.conftest import PHONE_NUMBER_ID, WABA_ID, sign
+from tests.stories.webhook.conftest import PHONE_NUMBER_ID, WABA_ID, sign
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.webhooks import WebhookEvent
 

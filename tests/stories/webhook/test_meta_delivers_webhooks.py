@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import func, insert, select
 
-from tests.webhook.conftest import (
+from tests.stories.webhook.conftest import (
     OTHER_APP_SECRET,
     PHONE_NUMBER_ID,
     VERIFY_TOKEN,

@@ -10,7 +10,7 @@ import typer
 
 from waba_cli.app import app
 
-README = (Path(__file__).parent.parent / "README.md").read_text()
+README = (Path(__file__).parents[3] / "README.md").read_text()
 
 
 def _commands() -> list[tuple[str, ...]]:

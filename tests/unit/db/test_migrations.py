@@ -18,7 +18,7 @@ from waba_cli.db.engine import REVISIONS, SCHEMA_REVISION, current_revision, mas
 from waba_cli.db.models import all_tables
 from waba_cli.errors import SchemaError
 
-MIGRATIONS = Path(__file__).parents[2] / "waba_cli" / "db" / "migrations"
+MIGRATIONS = Path(__file__).parents[3] / "waba_cli" / "db" / "migrations"
 
 
 def _config() -> Config:

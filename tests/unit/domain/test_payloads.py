@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sending.messaging_world import webp
+from tests.support.messaging import webp
 from waba_cli.domain import payloads
 from waba_cli.errors import ValidationError
 from waba_cli.services.messaging import drafts

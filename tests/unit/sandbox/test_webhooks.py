@@ -7,7 +7,7 @@ from pathlib import Path
 
 from waba_cli.sandbox.webhooks import encode, signature
 
-WIRE_ESCAPED = Path(__file__).parent.parent / "fixtures" / "webhooks" / "03-text-unicode-wire-escaped.json"
+WIRE_ESCAPED = Path(__file__).parents[2] / "fixtures" / "webhooks" / "03-text-unicode-wire-escaped.json"
 
 
 def test_signature_matches_the_reference_test_vector() -> None:

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from tests.campaigns.world import FakeTime
+from tests.support.campaigns import FakeTime
 from waba_cli.services.ratelimit import Pacer
 
 

@@ -14,7 +14,7 @@ from waba_cli.db.models.messages import Message
 from waba_cli.errors import UsageError
 from waba_cli.services.ratelimit import check_limits, throughput_of, usage
 
-# the pacer itself (steady spacing, unpaced, AIMD after 130429) is tested in tests/campaigns/test_pacer.py
+# the pacer itself (steady spacing, unpaced, AIMD after 130429) is tested in tests/unit/services/test_pacer.py
 
 
 @pytest.mark.parametrize(

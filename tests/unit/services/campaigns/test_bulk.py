@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from tests.campaigns.world import (
+from tests.support.campaigns import (
     PNID,
     FakeMeta,
     FakeTime,
@@ -408,7 +408,7 @@ def test_unusable_csv_exits_2_and_sends_nothing(
 def test_template_that_is_not_approved_is_refused(
     waba: Any, meta: FakeMeta, db: Database, account_id: int, tmp_path: Path
 ) -> None:
-    from tests.campaigns.world import ORDER_UPDATE, add_template
+    from tests.support.campaigns import ORDER_UPDATE, add_template
 
     add_template(db, account_id, "order_update", ORDER_UPDATE, status="PENDING")
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.campaigns.world import FakeMeta, meta, outbound, phones, quick_backoff, recipients, templates, write_csv
+from tests.support.campaigns import FakeMeta, meta, outbound, phones, quick_backoff, recipients, templates, write_csv
 from waba_cli.db.engine import Database
 from waba_cli.services.campaigns import runner
 

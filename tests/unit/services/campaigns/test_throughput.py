@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.campaigns.world import MESSAGES_URL, FakeTime, fake_time, phones, quick_backoff, templates, write_csv
+from tests.support.campaigns import MESSAGES_URL, FakeTime, fake_time, phones, quick_backoff, templates, write_csv
 
 __all__ = ["fake_time", "quick_backoff", "templates"]  # fixtures
 

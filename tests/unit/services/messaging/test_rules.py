@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.sending.messaging_world import CONTACT, PNID, add_inbound
+from tests.support.messaging import CONTACT, PNID, add_inbound
 from waba_cli.db.engine import Database
 from waba_cli.db.models.messages import Message
 from waba_cli.errors import ValidationError

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.sending.messaging_world import (
+from tests.support.messaging import (
     BUSINESS,
     CONTACT,
     MESSAGES_URL,

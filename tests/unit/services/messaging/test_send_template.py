@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.sending.messaging_world import (
+from tests.support.messaging import (
     CONTACT,
     MESSAGES_URL,
     PNID,

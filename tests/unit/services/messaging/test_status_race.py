@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from tests.sending.messaging_world import CONTACT, PNID, status_webhook
+from tests.support.messaging import CONTACT, PNID, status_webhook
 from waba_cli.db.engine import Database, open_database
 from waba_cli.db.models.messages import Message
 from waba_cli.services.messaging import send as sending

@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 import respx
 
-from tests.numbers.conftest import FIRST, SECOND, THIRD, graph_error, list_numbers, meta_number, second, third
+from tests.unit.services.numbers.conftest import (
+    FIRST,
+    SECOND,
+    THIRD,
+    graph_error,
+    list_numbers,
+    meta_number,
+    second,
+    third,
+)
 
 NOT_REGISTERED = {
     "platform_type": "NOT_APPLICABLE",

@@ -10,7 +10,7 @@ import pytest
 import respx
 
 from tests.conftest import SEED_SETUP
-from tests.numbers.conftest import FIRST, body_of
+from tests.unit.services.numbers.conftest import FIRST, body_of
 
 APP = SEED_SETUP["app_id"]
 PROFILE = "/109283746501928/whatsapp_business_profile"

@@ -10,7 +10,7 @@ import pytest
 import respx
 from sqlmodel import select
 
-from tests.numbers.conftest import (
+from tests.unit.services.numbers.conftest import (
     SECOND,
     THIRD,
     WABA,

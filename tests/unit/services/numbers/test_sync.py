@@ -8,7 +8,7 @@ import httpx
 import respx
 from sqlmodel import select
 
-from tests.numbers.conftest import (
+from tests.unit.services.numbers.conftest import (
     FIRST,
     SECOND,
     THIRD,
