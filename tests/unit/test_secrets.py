@@ -14,7 +14,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
-from tests.conftest import SECRETS, SEED_SETUP, MemoryKeyring
+from tests.support.world import SECRETS, SEED_SETUP, MemoryKeyring
 from waba_cli.secrets import KEYRING_ENTRY, KEYRING_SERVICE, mask
 
 

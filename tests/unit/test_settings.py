@@ -8,21 +8,20 @@ from typing import Any
 
 import pytest
 
+from tests.support.world import REPO_ROOT
 from waba_cli.errors import ConfigError
 from waba_cli.settings import SCHEMA, load_settings
 
-ROOT = Path(__file__).parents[2]
-
 
 def test_example_config_documents_every_setting_with_its_default() -> None:
-    example = tomllib.loads((ROOT / "config.example.toml").read_text())
+    example = tomllib.loads((REPO_ROOT / "config.example.toml").read_text())
     documented = {(s, k): v for s, keys in example.items() for k, v in keys.items()}
     expected = {(s, k): d.default for s, keys in SCHEMA.items() for k, d in keys.items()}
     assert documented == expected
 
 
 def test_example_config_is_a_valid_config(tmp_path: Path) -> None:
-    settings = load_settings(config_path=ROOT / "config.example.toml", env={"WABA_HOME": str(tmp_path)})
+    settings = load_settings(config_path=REPO_ROOT / "config.example.toml", env={"WABA_HOME": str(tmp_path)})
     assert settings.graph_api_version == "v23.0"
 
 

@@ -9,16 +9,15 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import Connection
 
-from tests.conftest import SEED_SETUP
+from tests.support.world import FIXTURES, SEED_SETUP
 
-WEBHOOKS = Path(__file__).parents[2] / "fixtures" / "webhooks"
+WEBHOOKS = FIXTURES / "webhooks"
 # the fixtures' business: WABA, number and the second WABA of the batched sample
 WABA_ID = "104839201938475"
 PHONE_NUMBER_ID = SEED_SETUP["phone_number_id"]

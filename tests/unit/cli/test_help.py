@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
 
+from tests.support.world import REPO_ROOT
 from waba_cli.app import app
 
-README = (Path(__file__).parents[3] / "README.md").read_text()
+README = (REPO_ROOT / "README.md").read_text()
 
 
 def _commands() -> list[tuple[str, ...]]:

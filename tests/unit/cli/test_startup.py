@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from tests.support.world import REPO_ROOT
 
 # Too heavy for help screens: the database stack, HTTP, the web server, secrets and validation.
 HELP_FORBIDDEN = ("sqlalchemy", "sqlmodel", "httpx", "uvicorn", "keyring", "cryptography", "pydantic")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +13,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
+from tests.support.world import REPO_ROOT
 from waba_cli.db.engine import REVISIONS, SCHEMA_REVISION, current_revision, mask_url, open_database
 from waba_cli.db.models import all_tables
 from waba_cli.errors import SchemaError
 
-MIGRATIONS = Path(__file__).parents[3] / "waba_cli" / "db" / "migrations"
+MIGRATIONS = REPO_ROOT / "waba_cli" / "db" / "migrations"
 
 
 def _config() -> Config:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import ast
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
+from tests.support.world import REPO_ROOT
 from waba_cli.domain import numbers, profile
 from waba_cli.graph import errors as graph_errors
 from waba_cli.graph.errors import GraphError, PhoneNumberError, ServiceUnavailable, TemplateError, error_class_for
@@ -122,7 +122,7 @@ def test_number_error_codes_have_a_class_and_a_next_step(
 
 
 def test_each_graph_error_code_is_mapped_and_hinted_once() -> None:
-    source = (Path(__file__).parents[3] / "waba_cli" / "graph" / "errors.py").read_text()
+    source = (REPO_ROOT / "waba_cli" / "graph" / "errors.py").read_text()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.AnnAssign) and isinstance(node.value, ast.Dict):
             keys = [eval(ast.unparse(k), vars(graph_errors)) for k in node.value.keys if k is not None]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
+from tests.support.world import FIXTURES
 from waba_cli.sandbox.webhooks import encode, signature
 
-WIRE_ESCAPED = Path(__file__).parents[2] / "fixtures" / "webhooks" / "03-text-unicode-wire-escaped.json"
+WIRE_ESCAPED = FIXTURES / "webhooks" / "03-text-unicode-wire-escaped.json"
 
 
 def test_signature_matches_the_reference_test_vector() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import respx
 from sqlalchemy import create_engine, text
 
-from tests.conftest import SEED_SETUP
+from tests.support.world import SEED_SETUP
 
 WABA = SEED_SETUP["waba_id"]
 PHONE_ID = SEED_SETUP["phone_number_id"]

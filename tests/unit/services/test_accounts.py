@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SEED_SETUP
+from tests.support.world import SEED_SETUP
 
 
 def _count_accounts(waba: Any) -> int:

@@ -10,7 +10,7 @@ import pytest
 import respx
 from sqlmodel import select
 
-from tests.conftest import SEED_SETUP
+from tests.support.world import SEED_SETUP
 from waba_cli.db.engine import Database
 from waba_cli.db.models.accounts import PhoneNumber
 

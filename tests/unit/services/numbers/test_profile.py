@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import respx
 
-from tests.conftest import SEED_SETUP
+from tests.support.world import SEED_SETUP
 from tests.unit.services.numbers.conftest import FIRST, body_of
 
 APP = SEED_SETUP["app_id"]

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import GRAPH, SEED_SETUP
+from tests.support.world import GRAPH, SEED_SETUP
 
 WABA = SEED_SETUP["waba_id"]
 APP = SEED_SETUP["app_id"]
