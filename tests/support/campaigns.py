@@ -1,4 +1,5 @@
-"""The operator's world for campaign tests: an account, an approved template, CSV files, a Graph mock."""
+"""The operator's world for campaign tests: CSV files, numbers, a fake Meta and a fake clock, and what
+a run leaves in the database. The fixtures that build it are in tests/unit/services/campaigns/conftest.py."""
 
 from __future__ import annotations
 
@@ -6,36 +7,20 @@ import asyncio
 import itertools
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlmodel import select
 
 from waba_cli.db.engine import Database
 from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
-from waba_cli.db.models.messages import Message
-from waba_cli.db.models.templates import MessageTemplate
-from waba_cli.services.campaigns import runner
 
-PNID = "109283746501928"
-MESSAGES_URL = f"{PNID}/messages"
 ORDER_UPDATE = [
     {"type": "HEADER", "format": "TEXT", "text": "Order update"},
     {"type": "BODY", "text": "Hi {{1}}, your order {{2}} has shipped."},
 ]
 WELCOME_NAMED = [{"type": "BODY", "text": "Welcome {{first_name}}! Use {{code}} at checkout."}]
-_inbound = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Backoffs of seconds in production; milliseconds here."""
-    monkeypatch.setattr(runner, "RETRY_DELAY", 0.001)
-    monkeypatch.setattr(runner, "PAIR_BACKOFF_UNIT", 0.001)
-    monkeypatch.setattr(runner, "WRITE_INTERVAL", 0.001)
 
 
 class FakeTime:
@@ -54,57 +39,14 @@ class FakeTime:
         await asyncio.sleep(0)
 
 
-@pytest.fixture
-def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
-    """Campaign runs pace and back off on a fake clock: timing is exact and costs no real time."""
-    fake = FakeTime()
-    monkeypatch.setattr(runner, "clock", fake.clock)
-    monkeypatch.setattr(runner, "sleep", fake.sleep)
-    return fake
-
-
-@pytest.fixture
-def templates(db: Database, account_id: int) -> None:
-    add_template(db, account_id, "order_update", ORDER_UPDATE)
-    add_template(db, account_id, "welcome", WELCOME_NAMED, parameter_format="NAMED", category="MARKETING")
-
-
-def add_template(db: Database, account_id: int, name: str, components: list[dict[str, Any]], **fields: Any) -> None:
-    with db.transaction() as session:
-        session.add(
-            MessageTemplate(
-                account_id=account_id,
-                name=name,
-                language=fields.pop("language", "en_US"),
-                category=fields.pop("category", "UTILITY"),
-                status=fields.pop("status", "APPROVED"),
-                components=components,
-                **fields,
-            )
-        )
-
-
-def add_inbound(db: Database, account_id: int, contact: str, *, age: timedelta = timedelta(hours=1)) -> None:
-    """The contact wrote to the business number ``age`` ago (what serve-webhook stores)."""
-    with db.transaction() as session:
-        session.add(
-            Message(
-                account_id=account_id,
-                phone_number_id=PNID,
-                direction="in",
-                wamid=f"wamid.IN{next(_inbound)}",
-                contact=contact,
-                type="text",
-                text="hello",
-                status="received",
-                created_at=datetime.now(UTC) - age,
-            )
-        )
-
-
 def write_csv(path: Path, header: str, rows: list[str]) -> Path:
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     return path
+
+
+def order_csv(tmp_path: Path, numbers: list[str], name: str = "customers.csv") -> Path:
+    """A CSV for ``order_update``: one row per number, with its two values."""
+    return write_csv(tmp_path / name, "phone,1,2", [f"{n},Ana{i},88{i}" for i, n in enumerate(numbers)])
 
 
 def phones(count: int, start: int = 0) -> list[str]:
@@ -122,11 +64,6 @@ def recipients(db: Database, campaign: str) -> list[CampaignRecipient]:
                 .order_by(CampaignRecipient.id)  # type: ignore[arg-type]
             ).all()
         )
-
-
-def outbound(db: Database) -> list[Message]:
-    with db.session() as session:
-        return list(session.exec(select(Message).where(Message.direction == "out").order_by(Message.id)).all())  # type: ignore[arg-type]
 
 
 class FakeMeta:
@@ -163,10 +100,3 @@ class FakeMeta:
 
     def to(self) -> list[str]:
         return [r["to"] for r in self.requests]
-
-
-@pytest.fixture
-def meta(graph: Any) -> FakeMeta:
-    fake = FakeMeta()
-    graph.post(MESSAGES_URL).mock(side_effect=fake.handle)
-    return fake

@@ -1,4 +1,5 @@
-"""The operator's world for sending tests: a set-up account, contacts inside the window, templates."""
+"""The operator's world for sending tests: a business number, a contact inside the 24-hour window,
+templates stored locally, Meta's answers and status webhooks. Campaign tests share it."""
 
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ def add_template(db: Database, account_id: int, name: str, components: list[dict
         )
 
 
-def messages(db: Database) -> list[Message]:
+def outbound(db: Database) -> list[Message]:
+    """The messages waba sent (or tried to), in the order it recorded them."""
     with db.session() as session:
         query = select(Message).where(Message.direction == "out").order_by(col(Message.id))
         return list(session.exec(query).all())

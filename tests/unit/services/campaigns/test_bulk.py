@@ -11,20 +11,8 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from tests.support.campaigns import (
-    PNID,
-    FakeMeta,
-    FakeTime,
-    add_inbound,
-    fake_time,
-    meta,
-    outbound,
-    phones,
-    quick_backoff,
-    recipients,
-    templates,
-    write_csv,
-)
+from tests.support.campaigns import FakeMeta, FakeTime, order_csv, phones, recipients, write_csv
+from tests.support.messaging import PNID, add_inbound, outbound
 from waba_cli.db.engine import Database
 from waba_cli.db.models.accounts import PhoneNumber
 from waba_cli.db.models.campaigns import Campaign
@@ -32,18 +20,12 @@ from waba_cli.db.models.logs import ApiCall
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.services.campaigns import runner
 
-__all__ = ["fake_time", "meta", "quick_backoff", "templates"]  # fixtures
-
 SUMMARY_KEYS = ("campaign", "total", "sent", "failed", "skipped", "in_doubt")
 
 
 def summary_of(result: Any) -> dict[str, Any]:
     data = result.json()
     return {key: data[key] for key in SUMMARY_KEYS}
-
-
-def order_csv(tmp_path: Path, numbers: list[str], name: str = "customers.csv") -> Path:
-    return write_csv(tmp_path / name, "phone,1,2", [f"{n},Ana{i},88{i}" for i, n in enumerate(numbers)])
 
 
 def bulk(waba: Any, csv_path: Path, *extra: str) -> Any:
@@ -408,7 +390,8 @@ def test_unusable_csv_exits_2_and_sends_nothing(
 def test_template_that_is_not_approved_is_refused(
     waba: Any, meta: FakeMeta, db: Database, account_id: int, tmp_path: Path
 ) -> None:
-    from tests.support.campaigns import ORDER_UPDATE, add_template
+    from tests.support.campaigns import ORDER_UPDATE
+    from tests.support.messaging import add_template
 
     add_template(db, account_id, "order_update", ORDER_UPDATE, status="PENDING")
 

@@ -15,17 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.campaigns import FakeMeta, meta, outbound, phones, quick_backoff, recipients, templates, write_csv
+from tests.support.campaigns import FakeMeta, order_csv, phones, recipients
+from tests.support.messaging import outbound
 from waba_cli.db.engine import Database
 from waba_cli.services.campaigns import runner
 
-__all__ = ["meta", "quick_backoff", "templates"]
-
 CAMPAIGN = "customers-order_update"
-
-
-def order_csv(tmp_path: Path, numbers: list[str]) -> Path:
-    return write_csv(tmp_path / "customers.csv", "phone,1,2", [f"{n},Ana{i},88{i}" for i, n in enumerate(numbers)])
 
 
 def test_after_131048_queued_senders_send_nothing_more(

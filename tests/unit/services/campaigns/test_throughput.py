@@ -14,9 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.campaigns import MESSAGES_URL, FakeTime, fake_time, phones, quick_backoff, templates, write_csv
-
-__all__ = ["fake_time", "quick_backoff", "templates"]  # fixtures
+from tests.support.campaigns import FakeTime, phones, write_csv
+from tests.support.messaging import MESSAGES_URL
 
 
 class ThrottledNumber:

@@ -18,7 +18,7 @@ from tests.support.messaging import (
     accepted,
     add_inbound,
     apply_webhook,
-    messages,
+    outbound,
     status_webhook,
     webp,
 )
@@ -70,7 +70,7 @@ def test_send_text_posts_the_reference_body_and_records_it_accepted(
         "error_code": None,
         "error_title": None,
     }
-    [row] = messages(db)
+    [row] = outbound(db)
     assert (row.wamid, row.status, row.contact, row.type, row.text) == (
         "wamid.T1",
         "accepted",
@@ -104,7 +104,7 @@ def test_send_text_refuses_outside_the_window_and_records_nothing(
     assert "24-hour customer-service window" in result.err
     assert "send an approved template instead" in result.err
     assert not route.called
-    assert messages(db) == []
+    assert outbound(db) == []
 
 
 def test_send_text_with_force_sends_outside_the_window(waba: Any, graph: Any, db: Database, account_id: int) -> None:
@@ -135,7 +135,7 @@ def test_send_refuses_a_bad_number_and_records_nothing(
     assert result.code == 2
     assert "--to" in result.err
     assert not route.called
-    assert messages(db) == []
+    assert outbound(db) == []
 
 
 def test_send_uses_the_configured_region_for_national_numbers(
@@ -162,7 +162,7 @@ def test_send_refuses_when_the_daily_limit_is_reached(
     assert result.code == 2
     assert "daily limit of 1" in result.err
     assert route.call_count == 1
-    assert len(messages(db)) == 1
+    assert len(outbound(db)) == 1
 
 
 def test_send_warns_about_a_contact_that_stopped_marketing(
@@ -213,7 +213,7 @@ def test_a_graph_error_is_recorded_failed_and_exits_1_with_the_hint(
     assert result.code == 1
     assert "131026" in result.err
     assert "Traceback" not in result.err
-    [row] = messages(db)
+    [row] = outbound(db)
     assert (row.status, row.error_code, row.error_title, row.error_details, row.wamid) == (
         "failed",
         131026,
@@ -229,7 +229,7 @@ def test_the_message_is_recorded_queued_while_the_request_is_in_flight(
     seen: list[tuple[str, str | None]] = []
 
     def meta(request: httpx.Request) -> httpx.Response:
-        [row] = messages(db)  # another connection: the queued row is committed before the call
+        [row] = outbound(db)  # another connection: the queued row is committed before the call
         seen.append((row.status, row.wamid))
         return httpx.Response(200, json=accepted("wamid.Q"))
 
@@ -237,7 +237,7 @@ def test_the_message_is_recorded_queued_while_the_request_is_in_flight(
 
     assert waba("send", "text", "--to", CONTACT, "--body", "hi").code == 0
     assert seen == [("queued", None)]
-    assert [(m.status, m.wamid) for m in messages(db)] == [("accepted", "wamid.Q")]
+    assert [(m.status, m.wamid) for m in outbound(db)] == [("accepted", "wamid.Q")]
 
 
 def test_a_status_webhook_before_accepted_is_recorded_wins(
@@ -253,13 +253,13 @@ def test_a_status_webhook_before_accepted_is_recorded_wins(
     result = waba("send", "text", "--to", CONTACT, "--body", "hi", "--json")
 
     assert result.code == 0, result.err
-    [row] = messages(db)
+    [row] = outbound(db)
     assert (row.wamid, row.status) == ("wamid.RACE", "delivered")
     assert row.pricing is not None
     assert row.pricing["type"] == "free_customer_service"
     # and a later, older status changes nothing
     apply_webhook(db, status_webhook("wamid.RACE", "sent"))
-    assert messages(db)[0].status == "delivered"
+    assert outbound(db)[0].status == "delivered"
 
 
 def test_dry_run_prints_the_request_and_records_nothing(waba: Any, graph: Any, db: Database, in_window: None) -> None:
@@ -273,7 +273,7 @@ def test_dry_run_prints_the_request_and_records_nothing(waba: Any, graph: Any, d
     assert shown["request"]["json"]["text"] == {"preview_url": False, "body": "hi"}
     assert "EAAGm0PX4ZCpsBAKZCyZBqZAt3vZBZCpLmnOpQrStUvWxYz0123456789abcdefGHIJ" not in result.out
     assert not route.called
-    assert messages(db) == []
+    assert outbound(db) == []
 
 
 def test_send_from_an_unknown_number_is_refused(waba: Any, graph: Any, in_window: None) -> None:
@@ -304,7 +304,7 @@ def test_text_longer_than_4096_is_refused(waba: Any, graph: Any, db: Database, i
     assert result.code == 2
     assert "4096" in result.err
     assert not route.called
-    assert messages(db) == []
+    assert outbound(db) == []
 
 
 # -- interactive -------------------------------------------------------------------------------
@@ -367,7 +367,7 @@ def test_send_interactive_refuses_four_buttons(waba: Any, graph: Any, db: Databa
     assert result.code == 2
     assert "1 to 3" in result.err
     assert not route.called
-    assert messages(db) == []
+    assert outbound(db) == []
 
 
 def test_send_list_from_a_toml_file_matches_the_reference(
@@ -554,7 +554,7 @@ def test_send_media_from_a_file_uploads_it_then_sends_its_id(
     assert b'name="type"\r\n\r\nimage/png' in content
     assert b'name="file"; filename="catalogue.png"' in content
     assert sent_body(route)["image"] == {"id": "1037543291543636", "caption": "Spring catalogue"}
-    assert messages(db)[0].type == "image"
+    assert outbound(db)[0].type == "image"
 
 
 def test_send_media_refuses_a_file_of_the_wrong_type_before_uploading(
@@ -569,7 +569,7 @@ def test_send_media_refuses_a_file_of_the_wrong_type_before_uploading(
     assert result.code == 2
     assert "image/gif" in result.err
     assert not upload.called
-    assert messages(db) == []
+    assert outbound(db) == []
 
 
 def test_dry_run_of_a_local_file_uploads_nothing(
@@ -585,7 +585,7 @@ def test_dry_run_of_a_local_file_uploads_nothing(
     assert "would first be uploaded" in result.err
     assert "<media id of p.jpg>" in result.out
     assert not upload.called
-    assert messages(db) == []
+    assert outbound(db) == []
 
 
 def test_no_answer_from_meta_leaves_the_message_queued_and_in_doubt(
@@ -598,7 +598,7 @@ def test_no_answer_from_meta_leaves_the_message_queued_and_in_doubt(
     assert result.code == 1
     assert "no answer from the Graph API" in result.err
     assert route.call_count == 1  # a send that may have arrived is never retried blindly
-    [row] = messages(db)
+    [row] = outbound(db)
     assert row.status == "queued"
     assert row.error_details is not None
     assert row.error_details.startswith("in doubt")
@@ -624,7 +624,7 @@ def test_a_request_that_never_left_records_the_message_failed_not_in_doubt(
     error_line = result.err.strip().splitlines()[-1]
     assert "the message was not sent (recorded as failed" in error_line
     assert type(failure).__name__ in error_line
-    [row] = messages(db)
+    [row] = outbound(db)
     assert (row.status, row.wamid) == ("failed", None)
     assert row.error_title == "not sent: the request never reached the Graph API"
     assert row.error_details is not None
@@ -648,7 +648,7 @@ def test_a_static_sticker_over_100_kb_is_refused_in_one_line(
     ]
     assert allowed.code == 0, allowed.err
     assert "a.webp (image/webp, 512,000 bytes) would first be uploaded" in allowed.err
-    assert messages(db) == []
+    assert outbound(db) == []
 
 
 def test_send_interactive_needs_exactly_one_kind(waba: Any, graph: Any, in_window: None, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from tests.support.messaging import (
     PNID,
     accepted,
     add_template,
-    messages,
+    outbound,
 )
 from waba_cli.db.engine import Database
 
@@ -82,7 +82,7 @@ def test_send_positional_template_with_header_media_and_buttons_matches_the_refe
             ],
         },
     }  # fmt: skip
-    [row] = messages(db)
+    [row] = outbound(db)
     assert (row.type, row.template_name, row.status) == ("template", "order_update", "accepted")
     assert row.text is not None
     assert row.text.startswith("[IMAGE]\n\nHi Ana, your order 8812 has shipped.")
@@ -134,7 +134,7 @@ def test_send_template_refuses_wrong_params_and_records_nothing(
     assert result.code == 2
     assert complaint in result.err
     assert not meta.called
-    assert messages(db) == []
+    assert outbound(db) == []
 
 
 def test_send_template_refuses_a_missing_media_header(waba: Any, meta: Any, db: Database, order_update: None) -> None:
@@ -242,7 +242,7 @@ def test_send_template_refuses_a_template_that_is_not_sendable(
     assert status in result.err
     assert "waba template sync" in result.err
     assert not meta.called
-    assert messages(db) == []
+    assert outbound(db) == []
 
 
 @pytest.mark.parametrize("status", ["FLAGGED", "REINSTATED"])
