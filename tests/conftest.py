@@ -27,6 +27,7 @@ from keyring.backends import fail
 from sqlmodel import select
 
 from tests.support.databases import PG_SERVER_URL, PgWorkerDatabase, drop_pg, pg_admin, pg_url
+from tests.support.webhook import WABA_ID
 from tests.support.world import GRAPH, SEED_SETUP, MemoryKeyring, invoke
 from waba_cli.db.engine import Database, open_database
 from waba_cli.db.models.accounts import Account
@@ -186,8 +187,6 @@ def business_changes() -> dict[str, Any]:
 @pytest.fixture
 def business(waba: Any, setup_file: Any, business_changes: dict[str, Any]) -> dict[str, Any]:
     """The fixtures' business set up as an account (auto-replies off unless a module turns them on)."""
-    from tests.stories.webhook.conftest import WABA_ID
-
     result = waba(
         "account",
         "setup",

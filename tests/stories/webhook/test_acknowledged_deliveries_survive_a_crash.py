@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import os
 import signal
 import socket
@@ -21,7 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from tests.stories.webhook.conftest import PHONE_NUMBER_ID, WABA_ID, sign
+from tests.support.webhook import PHONE_NUMBER_ID, envelope, sign
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.webhooks import WebhookEvent
 
@@ -77,8 +76,7 @@ def delivery(number: int) -> bytes:
         ],
         "statuses": [{"id": f"wamid.out-{number}", "status": "delivered", "timestamp": "1750700002"}],
     }
-    entry = {"id": WABA_ID, "changes": [{"field": "messages", "value": value}]}
-    return json.dumps({"object": "whatsapp_business_account", "entry": [entry]}).encode()
+    return envelope({"field": "messages", "value": value})
 
 
 async def load(port: int, acknowledged: list[int], stop: asyncio.Event, start_at: int, connections: int = 16) -> None:

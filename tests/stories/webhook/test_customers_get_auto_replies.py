@@ -13,8 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.stories.webhook.conftest import PHONE_NUMBER_ID, Receiver
-from tests.stories.webhook.test_meta_delivers_webhooks import inbound_text
+from tests.support.webhook import PHONE_NUMBER_ID, Receiver, fixture_bytes, inbound_text
 from waba_cli.db.models.bot import AutoReply
 from waba_cli.db.models.messages import Message
 from waba_cli.services.bot import KnowledgeBase, within_business_hours
@@ -154,8 +153,6 @@ def test_the_webhook_answers_before_graph_does(receiver: Receiver, graph: Any) -
 
 
 def test_a_reaction_gets_no_reply(receiver: Receiver, meta: Any) -> None:
-    from tests.stories.webhook.conftest import fixture_bytes
-
     assert receiver.post(fixture_bytes("10-location-and-reaction.json")).status_code == 200
     receiver.settle()
     kinds = {r.inbound_wamid for r in replies(receiver)}

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from tests.stories.webhook.conftest import Receiver, fixture_bytes
+from tests.support.webhook import Receiver, fixture_bytes
 from waba_cli.db.models.webhooks import WebhookEvent
 
 EVENTS = WebhookEvent.__table__  # type: ignore[attr-defined]

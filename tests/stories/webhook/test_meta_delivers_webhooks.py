@@ -12,14 +12,16 @@ import httpx
 import pytest
 from sqlalchemy import func, insert, select
 
-from tests.stories.webhook.conftest import (
+from tests.support.webhook import (
+    CUSTOMER,
     OTHER_APP_SECRET,
     PHONE_NUMBER_ID,
     VERIFY_TOKEN,
-    WABA_ID,
     WEBHOOKS,
     Receiver,
+    envelope,
     fixture_bytes,
+    inbound_text,
     start_receiver,
 )
 from waba_cli.db.models.logs import AccountHealthLog
@@ -28,7 +30,6 @@ from waba_cli.db.models.templates import MessageTemplate
 from waba_cli.db.models.webhooks import WebhookEvent, WebhookItem
 
 SAMPLES = sorted(p.name for p in WEBHOOKS.glob("*.json"))
-CUSTOMER = "5511987654321"
 
 
 def count(receiver: Receiver, model: Any, *where: Any) -> int:
@@ -39,11 +40,6 @@ def count(receiver: Receiver, model: Any, *where: Any) -> int:
 def rows(receiver: Receiver, model: Any, *where: Any) -> list[Any]:
     with receiver.connect() as conn:
         return list(conn.execute(select(model).where(*where)).all())
-
-
-def envelope(*changes: dict[str, Any], waba_id: str = WABA_ID) -> bytes:
-    entry = {"id": waba_id, "changes": list(changes)}
-    return json.dumps({"object": "whatsapp_business_account", "entry": [entry]}).encode()
 
 
 def statuses(*items: dict[str, Any]) -> dict[str, Any]:
@@ -59,28 +55,6 @@ def statuses(*items: dict[str, Any]) -> dict[str, Any]:
 
 def status(wamid: str, name: str, at: int, **extra: Any) -> dict[str, Any]:
     return {"id": wamid, "status": name, "timestamp": str(at), "recipient_id": CUSTOMER, **extra}
-
-
-def inbound_text(wamid: str, body: str, *, at: int | None = None, sender: str = CUSTOMER) -> bytes:
-    return envelope(
-        {
-            "field": "messages",
-            "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": "15550134567", "phone_number_id": PHONE_NUMBER_ID},
-                "contacts": [{"profile": {"name": "Ana Souza"}, "wa_id": sender}],
-                "messages": [
-                    {
-                        "from": sender,
-                        "id": wamid,
-                        "timestamp": str(at or int(time.time())),
-                        "type": "text",
-                        "text": {"body": body},
-                    }
-                ],
-            },
-        }
-    )
 
 
 def sent_message(receiver: Receiver, wamid: str, status_name: str = "accepted") -> None:

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.stories.webhook.conftest import Receiver, fixture_bytes, sign, start_receiver
+from tests.support.webhook import Receiver, fixture_bytes, sign, start_receiver
 from waba_cli.services.webhooks.parse import Delivery, parse_body
 from waba_cli.webhook import wire
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, func, select
 
-from tests.stories.webhook.conftest import PHONE_NUMBER_ID, WABA_ID
+from tests.support.webhook import PHONE_NUMBER_ID, WABA_ID
 from waba_cli.db.models.webhooks import WebhookEvent
 from waba_cli.services.webhooks.apply import Directory
 from waba_cli.services.webhooks.parse import Delivery, parse_body

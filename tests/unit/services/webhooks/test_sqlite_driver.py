@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 
-from tests.stories.webhook.conftest import WEBHOOKS
+from tests.support.webhook import WEBHOOKS
 from waba_cli.db import messages
 from waba_cli.db.engine import open_database
 from waba_cli.services.webhooks import apply, store
