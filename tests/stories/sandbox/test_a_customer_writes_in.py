@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.stories.sandbox.conftest import Receiver, SandboxProcess
+from tests.support.sandbox import Receiver, SandboxProcess
 from waba_cli.sandbox import fixtures
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.stories.sandbox.conftest import SandboxProcess
+from tests.support.sandbox import SandboxProcess
 from waba_cli.sandbox import fixtures
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from tests.stories.sandbox.conftest import PNID, WABA, Receiver, SandboxProcess
+from tests.support.sandbox import PNID, WABA, Receiver, SandboxProcess
 from waba_cli.graph.api import GraphAPI
 from waba_cli.graph.client import Credentials, GraphClient
 from waba_cli.sandbox import fixtures

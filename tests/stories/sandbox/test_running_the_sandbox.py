@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.stories.sandbox.conftest import PNID, TOKEN, WABA, Receiver
+from tests.support.sandbox import PNID, TOKEN, WABA, Receiver
 from waba_cli.graph.client import Credentials, GraphClient
 from waba_cli.graph.errors import GraphError
 

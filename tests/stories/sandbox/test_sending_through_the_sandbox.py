@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.stories.sandbox.conftest import PNID, Receiver, SandboxProcess
+from tests.support.sandbox import PNID, Receiver, SandboxProcess
 from waba_cli.sandbox import fixtures
 
 CUSTOMER = "+15551230001"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.stories.sandbox.conftest import PNID, WABA, Receiver, SandboxProcess
+from tests.support.sandbox import PNID, WABA, Receiver, SandboxProcess
 from waba_cli.sandbox import fixtures
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.stories.sandbox.conftest import WABA, Receiver, SandboxProcess
+from tests.support.sandbox import WABA, Receiver, SandboxProcess
 from waba_cli.graph.api import GraphAPI
 from waba_cli.graph.client import Credentials, GraphClient
 from waba_cli.sandbox import fixtures

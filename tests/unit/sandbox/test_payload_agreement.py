@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
-from tests.stories.sandbox.conftest import post_message
+from tests.support.sandbox import post_message
 from waba_cli.domain import payloads
 from waba_cli.errors import ValidationError
 from waba_cli.sandbox.core import Sandbox

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.stories.sandbox.conftest import post_message
+from tests.support.sandbox import post_message
 from waba_cli.sandbox.core import Sandbox
 from waba_cli.sandbox.fixtures import seed_state
 from waba_cli.sandbox.rules.messages import MESSAGE_TYPES

@@ -4,19 +4,18 @@ or in end-to-end tests, for reasons the operator was never told)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.sandbox import call
 from waba_cli.domain.templates.forms import to_request
 from waba_cli.domain.templates.rules import validate
 from waba_cli.sandbox.core import Sandbox
-from waba_cli.sandbox.fixtures import ACCESS_TOKEN, WABA_ID, seed_state
-from waba_cli.sandbox.runtime import Options, Request
+from waba_cli.sandbox.fixtures import WABA_ID, seed_state
+from waba_cli.sandbox.runtime import Options
 
 words = st.lists(
     st.sampled_from(["your", "order", "is", "ready", "thanks", "for", "shopping", "$24.90", "today,", "we", "ship"]),
@@ -61,21 +60,8 @@ def simple_templates(draw: st.DrawFn) -> dict[str, Any]:
 
 def _create(request: dict[str, Any]) -> tuple[int, Any]:
     sandbox = Sandbox(seed_state(), Options())  # a fresh world: names never collide
-
-    async def post() -> tuple[int, Any]:
-        sandbox.later = lambda *_args: None  # type: ignore[method-assign]  # no review: no running server
-        return await sandbox.handle(
-            Request(
-                "POST",
-                f"/v23.0/{WABA_ID}/message_templates",
-                {},
-                {"authorization": f"Bearer {ACCESS_TOKEN}", "content-type": "application/json"},
-                json.dumps(request).encode(),
-                "http://127.0.0.1",
-            )
-        )
-
-    return asyncio.run(post())
+    sandbox.later = lambda *_args: None  # type: ignore[method-assign]  # no review: no running server
+    return call(sandbox, "POST", f"{WABA_ID}/message_templates", request)
 
 
 @pytest.mark.slow

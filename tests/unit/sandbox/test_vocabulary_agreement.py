@@ -9,25 +9,25 @@ value from Meta's reference, they fail until the other side has it too.
 from __future__ import annotations
 
 import ast
-import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import waba_cli.sandbox
+from tests.support.sandbox import call
 from waba_cli.domain import payloads
 from waba_cli.domain import validators as validation
 from waba_cli.domain.templates import rules as waba_template_rules
 from waba_cli.graph import api as graph_api
 from waba_cli.sandbox.core import Sandbox
 from waba_cli.sandbox.endpoints import media, uploads
-from waba_cli.sandbox.fixtures import ACCESS_TOKEN, PHONE_NUMBER_ID, WABA_ID, seed_state
+from waba_cli.sandbox.fixtures import PHONE_NUMBER_ID, WABA_ID, seed_state
 from waba_cli.sandbox.rules import messages as send_rules
 from waba_cli.sandbox.rules import profile
 from waba_cli.sandbox.rules import templates as template_rules
 from waba_cli.sandbox.rules.template_sends import SENDABLE_TEMPLATE_STATUSES
-from waba_cli.sandbox.runtime import Options, Request
+from waba_cli.sandbox.runtime import Options
 from waba_cli.services.messaging import rules as sending_rules
 
 
@@ -142,17 +142,7 @@ def test_the_webhook_fields_the_sandbox_sends_are_fields_waba_knows() -> None:
 
 
 def _get(path: str, fields: tuple[str, ...]) -> tuple[int, Any]:
-    sandbox = Sandbox(seed_state(), Options())
-    request = Request(
-        "GET",
-        f"/v23.0/{path}",
-        {"fields": ",".join(fields)},
-        {"authorization": f"Bearer {ACCESS_TOKEN}"},
-        b"",
-        "http://127.0.0.1",
-    )
-    answer: tuple[int, Any] = asyncio.run(sandbox.handle(request))
-    return answer
+    return call(Sandbox(seed_state(), Options()), "GET", path, fields=",".join(fields))
 
 
 @pytest.mark.parametrize(
