@@ -2,46 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 import respx
 
+from tests.support.graph import TOKEN, body_of, no_sleep, url
 from waba_cli.graph.api import PHONE_NUMBER_FIELDS, GraphAPI
 from waba_cli.graph.client import Credentials, GraphClient
 from waba_cli.graph.errors import RateLimited
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "EAAGtoken0123456789abcdefghijklmnopqrstuvwxyz"
-BASE = "https://graph.facebook.com/v23.0"
 WABA = "104839201938475"
 PHONE = "109283746501928"
-
-
-def url(path: str) -> str:
-    return f"{BASE}/{path}"
-
-
-def body_of(route: respx.Route) -> Any:
-    return json.loads(route.calls.last.request.content)
-
-
-async def no_sleep(seconds: float) -> None:
-    return None
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def router() -> respx.MockRouter:
-    return respx.MockRouter(assert_all_called=False)
 
 
 @pytest.fixture

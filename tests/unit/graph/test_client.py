@@ -14,6 +14,7 @@ import httpx
 import pytest
 import respx
 
+from tests.support.graph import TOKEN, url
 from waba_cli import __version__
 from waba_cli.errors import DryRunRequest, OperationError
 from waba_cli.graph.client import CallRecord, Credentials, GraphClient, mask_query
@@ -41,15 +42,9 @@ from waba_cli.settings import load_settings
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "EAAGtoken0123456789abcdefghijklmnopqrstuvwxyz"
 APP_ID = "670843887433847"
 APP_SECRET = "s3cretapp0123456789abcdef"
 PROOF = hmac.new(APP_SECRET.encode(), TOKEN.encode(), hashlib.sha256).hexdigest()
-BASE = "https://graph.facebook.com/v23.0"
-
-
-def url(path: str) -> str:
-    return f"{BASE}/{path}"
 
 
 def graph_error(code: int | str, message: str = "boom", **extra: Any) -> dict[str, Any]:
@@ -59,16 +54,6 @@ def graph_error(code: int | str, message: str = "boom", **extra: Any) -> dict[st
 class Sleeps(list[float]):
     async def __call__(self, seconds: float) -> None:
         self.append(seconds)
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def router() -> respx.MockRouter:
-    return respx.MockRouter(assert_all_called=False)
 
 
 @pytest.fixture

@@ -14,17 +14,13 @@ import httpx
 import pytest
 from aiohttp import web
 
+from tests.support.graph import no_sleep
 from waba_cli.graph.client import CallRecord, Credentials, GraphClient
 from waba_cli.graph.errors import GraphNetworkError, RateLimited
 from waba_cli.graph.transport import AiohttpTransport
 
 pytestmark = pytest.mark.anyio
 TOKEN = "EAAGtransporttest0123456789abcdefghijkl"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 async def _messages(request: web.Request) -> web.Response:
@@ -83,10 +79,6 @@ async def server() -> AsyncIterator[str]:
     port = runner.addresses[0][1]
     yield f"http://127.0.0.1:{port}"
     await runner.cleanup()
-
-
-async def no_sleep(_: float) -> None:
-    return None
 
 
 async def test_sends_through_aiohttp_with_auth_and_query(server: str) -> None:

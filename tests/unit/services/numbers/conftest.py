@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
@@ -74,10 +73,6 @@ def list_numbers(graph: respx.MockRouter, *pages: list[dict[str, Any]] | Excepti
 
 def get_number(graph: respx.MockRouter, data: dict[str, Any]) -> respx.Route:
     return graph.get(f"/{data['id']}", name=f"number-{data['id']}").respond(200, json=data)
-
-
-def body_of(route: respx.Route, index: int = -1) -> Any:
-    return json.loads(route.calls[index].request.content)
 
 
 def rows(db: Database) -> dict[str, PhoneNumber]:

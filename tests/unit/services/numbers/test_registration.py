@@ -10,11 +10,11 @@ import pytest
 import respx
 from sqlmodel import select
 
+from tests.support.graph import body_of
 from tests.unit.services.numbers.conftest import (
     SECOND,
     THIRD,
     WABA,
-    body_of,
     get_number,
     graph_error,
     list_numbers,

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from tests.support.graph import body_of
 from tests.unit.services.templates.test_commands import (
     TEMPLATES,
-    body_of,
     listed,
     meta_template,
     rows,

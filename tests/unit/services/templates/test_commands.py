@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.graph import body_of
 from tests.support.world import GRAPH, SEED_SETUP
 
 WABA = SEED_SETUP["waba_id"]
@@ -53,10 +54,6 @@ def listed(*templates: dict[str, Any], after: str | None = None) -> httpx.Respon
     if after:
         page["paging"] = {"cursors": {"after": after}, "next": f"{GRAPH}{TEMPLATES}?after={after}"}
     return httpx.Response(200, json=page)
-
-
-def body_of(route: Any, index: int = -1) -> Any:
-    return json.loads(route.calls[index].request.content)
 
 
 def query_of(route: Any) -> dict[str, str]:
