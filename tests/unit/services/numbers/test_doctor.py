@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import respx
 
-from tests.unit.services.numbers.conftest import (
+from tests.support.numbers import (
     FIRST,
     SECOND,
     THIRD,

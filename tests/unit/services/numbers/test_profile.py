@@ -10,8 +10,8 @@ import pytest
 import respx
 
 from tests.support.graph import body_of
+from tests.support.numbers import FIRST
 from tests.support.world import SEED_SETUP
-from tests.unit.services.numbers.conftest import FIRST
 
 APP = SEED_SETUP["app_id"]
 PROFILE = "/109283746501928/whatsapp_business_profile"

@@ -11,7 +11,7 @@ import respx
 from sqlmodel import select
 
 from tests.support.graph import body_of
-from tests.unit.services.numbers.conftest import (
+from tests.support.numbers import (
     SECOND,
     THIRD,
     WABA,

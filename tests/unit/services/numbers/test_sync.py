@@ -8,7 +8,7 @@ import httpx
 import respx
 from sqlmodel import select
 
-from tests.unit.services.numbers.conftest import (
+from tests.support.numbers import (
     FIRST,
     SECOND,
     THIRD,
