@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.templates import LOGIN_CODE_AS_LISTED
 from waba_cli.domain.templates import compare, forms, render, rules
 from waba_cli.domain.templates.rules import Violation
 
@@ -535,26 +536,6 @@ def test_validator_accepts_every_valid_authentication_template(
 
 
 # -- Meta's listing shape ---------------------------------------------------------------------------
-
-LOGIN_CODE_AS_LISTED = [
-    {
-        "type": "BODY",
-        "text": "*{{1}}* is your verification code. For your security, do not share this code.",
-        "example": {"body_text": [["123456"]]},
-    },
-    {"type": "FOOTER", "text": "This code expires in 5 minutes."},
-    {
-        "type": "BUTTONS",
-        "buttons": [
-            {
-                "type": "URL",
-                "text": "Copy code",
-                "url": "https://www.whatsapp.com/otp/code/?otp_type=COPY_CODE&code={{1}}",
-                "example": ["https://www.whatsapp.com/otp/code/?otp_type=COPY_CODE&code=123456"],
-            }
-        ],
-    },
-]
 
 
 def test_an_authentication_template_as_meta_lists_it_reads_back_in_the_create_shape() -> None:

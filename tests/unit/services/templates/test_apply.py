@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from tests.support.graph import body_of
-from tests.unit.services.templates.test_commands import (
+from tests.support.templates import (
+    LOGIN_CODE_AS_LISTED,
     TEMPLATES,
     listed,
     meta_template,
@@ -224,8 +225,6 @@ def test_plan_keeps_to_100_creations_per_hour() -> None:
 def test_templates_exported_with_show_apply_back_unchanged(
     waba: Any, graph: Any, account: dict[str, Any], tmp_path: Path
 ) -> None:
-    from tests.unit.domain.templates.test_rules import LOGIN_CODE_AS_LISTED
-
     order_update = meta_template("order_update", "10")
     order_update["components"][1]["buttons"][0]["example"] = ["https://example.com/track/8812"]
     login_code = meta_template("login_code", "20", category="AUTHENTICATION", components=LOGIN_CODE_AS_LISTED)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -11,68 +10,23 @@ import httpx
 import pytest
 
 from tests.support.graph import body_of
-from tests.support.world import GRAPH, SEED_SETUP
+from tests.support.templates import (
+    ORDER_UPDATE_COMPONENTS,
+    ORDER_UPDATE_FLAGS,
+    TEMPLATES,
+    listed,
+    meta_template,
+    rows,
+    shown,
+)
+from tests.support.world import SEED_SETUP
 
-WABA = SEED_SETUP["waba_id"]
 APP = SEED_SETUP["app_id"]
-TEMPLATES = f"/{WABA}/message_templates"
-
-ORDER_UPDATE_FLAGS = (
-    "--name", "order_update",
-    "--category", "UTILITY",
-    "--body", "Hi {{1}}, your order {{2}} has shipped.",
-    "--example", "Ana",
-    "--example", "8812",
-    "--button", "URL:Track it:https://example.com/track/{{1}}",
-    "--url-example", "8812",
-)  # fmt: skip
-ORDER_UPDATE_COMPONENTS = [
-    {"type": "BODY", "text": "Hi {{1}}, your order {{2}} has shipped.", "example": {"body_text": [["Ana", "8812"]]}},
-    {
-        "type": "BUTTONS",
-        "buttons": [{"type": "URL", "text": "Track it", "url": "https://example.com/track/{{1}}", "example": ["8812"]}],
-    },
-]
-
-
-def meta_template(name: str, template_id: str, status: str = "APPROVED", **extra: Any) -> dict[str, Any]:
-    """A template as Meta lists it (reference §3.4)."""
-    return {
-        "name": name,
-        "language": "en_US",
-        "status": status,
-        "category": "UTILITY",
-        "parameter_format": "POSITIONAL",
-        "components": copy.deepcopy(ORDER_UPDATE_COMPONENTS),
-        "id": template_id,
-        **extra,
-    }
-
-
-def listed(*templates: dict[str, Any], after: str | None = None) -> httpx.Response:
-    page: dict[str, Any] = {"data": list(templates)}
-    if after:
-        page["paging"] = {"cursors": {"after": after}, "next": f"{GRAPH}{TEMPLATES}?after={after}"}
-    return httpx.Response(200, json=page)
 
 
 def query_of(route: Any) -> dict[str, str]:
     """The query of the last call, without the appsecret_proof every call carries."""
     return {k: v for k, v in route.calls.last.request.url.params.items() if k != "appsecret_proof"}
-
-
-def rows(waba: Any, *args: str) -> list[dict[str, Any]]:
-    result = waba("template", "list", "--json", *args)
-    assert result.code == 0, result.err
-    data: list[dict[str, Any]] = result.json()
-    return data
-
-
-def shown(waba: Any, name: str, *args: str) -> dict[str, Any]:
-    result = waba("template", "show", name, "--json", *args)
-    assert result.code == 0, result.err
-    data: dict[str, Any] = result.json()
-    return data
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.templates import ORDER_UPDATE_FLAGS, TEMPLATES, shown
 from tests.support.world import FIXTURES
-from tests.unit.services.templates.test_commands import ORDER_UPDATE_FLAGS, TEMPLATES, shown
 from waba_cli.db.engine import Database
 from waba_cli.services.templates.events import apply_template_webhook
 
