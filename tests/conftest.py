@@ -5,76 +5,37 @@ With ``WABA_TEST_DATABASE_URL`` (a PostgreSQL server URL), each pytest worker cl
 from a migrated template and every test starts with it emptied (all tables truncated, sequences
 restarted: ~20 ms, where a CREATE DATABASE per test cost most of the run); a test that leaves the
 schema changed or a table locked gets a fresh clone. Otherwise a SQLite file in its WABA_HOME.
+
+Only fixtures live here; the values and helpers they use (the seed's setup, the keyring in memory,
+waba run in process, the PostgreSQL databases) are in ``tests/support``.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
-import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import keyring
 import pytest
 from cryptography.fernet import Fernet
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from sqlmodel import select
 
-from waba_cli.app import run
+from tests.support.databases import PG_SERVER_URL, PgWorkerDatabase, drop_pg, pg_admin, pg_url
+from tests.support.webhook import WABA_ID
+from tests.support.world import GRAPH, SEED_SETUP, MemoryKeyring, invoke
 from waba_cli.db.engine import Database, open_database
 from waba_cli.db.models.accounts import Account
 
-FIXTURES = Path(__file__).parent / "fixtures"
-PG_SERVER_URL = os.environ.get("WABA_TEST_DATABASE_URL")
 _ENV_PREFIXES = ("WABA_", "WHATSAPP_")
 
 
-class MemoryKeyring(KeyringBackend):
-    """A keyring that keeps passwords in a dict (stands in for the OS keyring)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
-
-
 # -- databases ---------------------------------------------------------------------------------
-
-
-def _pg_admin(url: str) -> Any:
-    from sqlalchemy import create_engine
-
-    return create_engine(url, isolation_level="AUTOCOMMIT")
-
-
-def _pg_url(server_url: str, database: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(server_url).set(database=database).render_as_string(hide_password=False)
-
-
-def _drop_pg(admin: Any, name: str) -> None:
-    from sqlalchemy import text
-
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -85,99 +46,25 @@ def pg_template() -> Iterator[str | None]:
         return
     from sqlalchemy import text
 
-    admin = _pg_admin(PG_SERVER_URL)
+    admin = pg_admin(PG_SERVER_URL)
     name = f"waba_tmpl_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:6]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    open_database(_pg_url(PG_SERVER_URL, name), migrate=True).dispose()
+    open_database(pg_url(PG_SERVER_URL, name), migrate=True).dispose()
     yield name
-    _drop_pg(admin, name)
+    drop_pg(admin, name)
     admin.dispose()
 
 
-class _PgWorkerDatabase:
-    """This worker's PostgreSQL database: cloned once from the template, emptied after each test."""
-
-    def __init__(self, admin: Any, template: str) -> None:
-        self.admin = admin
-        self.template = template
-        self.name = f"waba_w_{uuid.uuid4().hex[:12]}"
-        self.url = _pg_url(PG_SERVER_URL or "", self.name)
-        self.engine: Any = None
-        self.tables: list[str] = []  # the tables to empty, then the schema revision
-        self._clone()
-
-    def _clone(self) -> None:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.pool import NullPool
-
-        with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.template}"'))
-            # the tests' commits need not wait for the disk: a crash loses a test database, nothing more
-            conn.execute(text(f'ALTER DATABASE "{self.name}" SET synchronous_commit = off'))
-        self.engine = create_engine(self.url, poolclass=NullPool)
-        self.tables = self._schema()
-        from sqlmodel import SQLModel
-
-        from waba_cli.db.models import all_tables
-
-        all_tables()  # every table class in SQLModel.metadata, for the order of the DELETEs
-        known = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
-        self.order = [name for name in self.tables[:-1] if name not in known] + [
-            name for name in known if name in self.tables
-        ]
-        with self.engine.connect() as conn:
-            rows = conn.execute(text("SELECT sequence_name FROM information_schema.sequences"))
-            self.sequences = [row[0] for row in rows]
-
-    def _schema(self) -> list[str]:
-        from sqlalchemy import text
-
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version' ORDER BY tablename"
-                )
-            )
-            tables = [row[0] for row in rows]
-            revision = conn.execute(text("SELECT string_agg(version_num, ',') FROM alembic_version")).scalar()
-            return [*tables, f"revision {revision}"]
-
-    def reset(self) -> None:
-        """Empty every table; clone afresh if the test changed the schema or a table stays locked."""
-        from sqlalchemy import text
-        from sqlalchemy.exc import DBAPIError
-
-        try:
-            if self._schema() != self.tables:
-                raise LookupError("the schema changed")
-            with self.engine.begin() as conn:
-                conn.execute(text("SET LOCAL lock_timeout = '5s'"))
-                # DELETE, children first: on tables of a few rows it is far cheaper than TRUNCATE,
-                # which gives every table new files
-                for name in self.order:
-                    conn.execute(text(f'DELETE FROM "{name}"'))
-                for sequence in self.sequences:
-                    conn.execute(text("SELECT setval(:seq, 1, false)"), {"seq": sequence})
-        except (DBAPIError, LookupError):
-            self.drop()
-            self._clone()
-
-    def drop(self) -> None:
-        self.engine.dispose()
-        _drop_pg(self.admin, self.name)
-
-
 @pytest.fixture(scope="session")
-def pg_worker(pg_template: str | None) -> Iterator[_PgWorkerDatabase | None]:
+def pg_worker(pg_template: str | None) -> Iterator[PgWorkerDatabase | None]:
     """One PostgreSQL database per pytest worker, reused by its tests (None on SQLite runs)."""
     if pg_template is None:
         yield None
         return
     assert PG_SERVER_URL
-    admin = _pg_admin(PG_SERVER_URL)
-    worker = _PgWorkerDatabase(admin, pg_template)
+    admin = pg_admin(PG_SERVER_URL)
+    worker = PgWorkerDatabase(admin, pg_template)
     yield worker
     worker.drop()
     admin.dispose()
@@ -192,7 +79,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, pg_worker: _PgWorkerDatabase | None, sqlite_template: Path) -> Iterator[str]:
+def database_url(tmp_path: Path, pg_worker: PgWorkerDatabase | None, sqlite_template: Path) -> Iterator[str]:
     if pg_worker is None:
         home = tmp_path / "home"
         home.mkdir(exist_ok=True)
@@ -213,12 +100,12 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
         return
     from sqlalchemy import text
 
-    admin = _pg_admin(PG_SERVER_URL)
+    admin = pg_admin(PG_SERVER_URL)
     name = f"waba_e_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield _pg_url(PG_SERVER_URL, name)
-    _drop_pg(admin, name)
+    yield pg_url(PG_SERVER_URL, name)
+    drop_pg(admin, name)
     admin.dispose()
 
 
@@ -253,64 +140,12 @@ def memory_keyring() -> MemoryKeyring:
     return backend
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-def invoke(*args: str, stdin: str = "") -> Result:
-    """Run waba in this process, as the console script would, capturing its output."""
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdout, sys.stderr, sys.stdin
-    sys.stdout, sys.stderr, sys.stdin = out, err, io.StringIO(stdin)
-    try:
-        code = run(list(args))
-    finally:
-        sys.stdout, sys.stderr, sys.stdin = old
-    return Result(code, out.getvalue(), err.getvalue())
-
-
 @pytest.fixture
 def waba() -> Any:
     return invoke
 
 
-# -- account setup data ------------------------------------------------------------------------
-
-# The seed's setup example with its placeholders replaced by realistic values.
-SEED_SETUP: dict[str, Any] = {
-    "name": "My Business WhatsApp",
-    "waba_id": "123456789012345",
-    "meta_business_account_id": "987654321098765",
-    "app_id": "670843887433847",
-    "app_secret": "3f6c1d9e8b7a4c2d1e0f9a8b7c6d5e4f",
-    "phone_number_id": "109283746501928",
-    "phone_number": "+1 555 013 4567",
-    "display_phone_number": "+1 (555) 013-4567",
-    "access_token": "EAAGm0PX4ZCpsBAKZCyZBqZAt3vZBZCpLmnOpQrStUvWxYz0123456789abcdefGHIJ",
-    "webhook_verify_token": "verify-7f3a9c2e51b8",
-    "business_name": "My Insurance Company",
-    "business_description": "Leading insurance provider",
-    "business_email": "contact@mycompany.com",
-    "business_vertical": "Insurance",
-    "business_address": "123 Business St, City, State",
-    "enable_auto_reply": True,
-    "use_knowledge_base": True,
-    "greeting_message": "Hello! How can I help you today?",
-    "fallback_message": "I'm sorry, I didn't understand. Can you rephrase?",
-    "enable_business_hours": True,
-    "business_hours_start": "09:00:00",
-    "business_hours_end": "17:00:00",
-    "business_timezone": "UTC",
-    "webhook_url": "https://yourdomain.com/api/whatsapp/webhook/webhook/",
-    "subscribed_webhook_events": ["messages", "message_deliveries", "message_reads"],
-}
-SECRETS = ("access_token", "app_secret", "webhook_verify_token")
+# -- accounts set up from the seed's data ------------------------------------------------------
 
 
 @pytest.fixture
@@ -343,6 +178,28 @@ def account(waba: Any, setup_file: Any) -> dict[str, Any]:
     return data
 
 
+@pytest.fixture
+def business_changes() -> dict[str, Any]:
+    """Setup values that differ from the seed's (a test module overrides this fixture)."""
+    return {"enable_auto_reply": False}
+
+
+@pytest.fixture
+def business(waba: Any, setup_file: Any, business_changes: dict[str, Any]) -> dict[str, Any]:
+    """The fixtures' business set up as an account (auto-replies off unless a module turns them on)."""
+    result = waba(
+        "account",
+        "setup",
+        "--from-file",
+        str(setup_file({"waba_id": WABA_ID, **business_changes})),
+        "--no-verify",
+        "--json",
+    )
+    assert result.code == 0, result.err
+    data: dict[str, Any] = result.json()
+    return data
+
+
 # -- the database of the test, and the account in it -------------------------------------------
 
 
@@ -364,8 +221,6 @@ def account_id(account: dict[str, Any], db: Database) -> int:
 
 
 # -- a mocked Graph API for commands -----------------------------------------------------------
-
-GRAPH = "http://127.0.0.1:9/v23.0"
 
 
 @pytest.fixture

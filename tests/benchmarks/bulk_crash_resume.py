@@ -7,7 +7,7 @@ Against `waba sandbox serve --bench` (which counts the requests it accepted per 
 reached the sandbox, then the same command runs again to the end. Checks Meta's side of the
 promise: every recipient that is not in doubt received exactly one request, every in-doubt one
 at most one, and there are no more in-doubt recipients than requests in flight (--concurrency).
-tests/campaigns/test_crash_resume.py runs the same check (smaller) under pytest.
+tests/stories/test_campaign_killed_and_run_again.py runs the same check (smaller) under pytest.
 
 Exit status: 0 when the check holds, 1 when it does not, 2 if something failed to run.
 """

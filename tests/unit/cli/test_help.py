@@ -1,0 +1,57 @@
+"""Every command explains itself: --help with an example, and a line in the README."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import typer
+
+from tests.support.world import REPO_ROOT
+from waba_cli.app import app
+
+README = (REPO_ROOT / "README.md").read_text()
+
+
+def _commands() -> list[tuple[str, ...]]:
+    root: Any = typer.main.get_command(app)
+    found: list[tuple[str, ...]] = []
+
+    def walk(group: Any, path: tuple[str, ...]) -> None:
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                walk(command, (*path, name))
+            else:
+                found.append((*path, name))
+
+    walk(root, ())
+    return found
+
+
+COMMANDS = _commands()
+
+
+def test_there_are_commands() -> None:
+    assert ("account", "setup") in COMMANDS
+    assert ("init",) in COMMANDS
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_command_has_help_with_an_example(waba: Any, path: tuple[str, ...]) -> None:
+    result = waba(*path, "--help")
+    assert result.code == 0
+    assert "Example" in result.out
+    assert "waba " + " ".join(path) in result.out
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_command_is_in_the_readme(path: tuple[str, ...]) -> None:
+    assert "waba " + " ".join(path) in README
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_command_takes_the_options_every_command_takes(waba: Any, path: tuple[str, ...]) -> None:
+    """--no-input, --debug and --config, in the command's own position (a script passes them uniformly)."""
+    result = waba(*path, "--help")
+    for option in ("--no-input", "--debug", "--config"):
+        assert option in result.out, f"waba {' '.join(path)} lacks {option}"
