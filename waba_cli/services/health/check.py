@@ -129,6 +129,10 @@ def check_health(ctx: CommandContext, request: CheckRequest) -> HealthReport:
             credentials[account.id] = exc
     got = run(lambda: _ask_all(ctx, accounts, credentials, kept, max_age, request.clock))
     now = request.clock()
+    with ctx.db.transaction() as session:
+        for account in accounts:
+            assert account.id is not None
+            meta.keep_answers(session, account, got[account.id])
     results: list[tuple[Account, rules.Check]] = []
     for account in accounts:
         assert account.id is not None
@@ -222,8 +226,6 @@ def _decide(
     from waba_cli.services.numbers.sync import store_numbers
 
     policy = ctx.settings.health
-    with ctx.db.transaction() as session:
-        meta.keep_answers(session, account, got)
     refused = next((a.error for call, a in got.items() if call != "token" and _refused(a.error)), None)
     token = got["token"]
     if token.ok:
