@@ -37,6 +37,7 @@ _COMMANDS: dict[str, tuple[str, bool]] = {
     "template": ("template", True),
     "send": ("send", True),
     "message": ("message", True),
+    "health": ("health", True),
     "sandbox": ("sandbox", True),
     "demo": ("demo", False),
 }
@@ -152,8 +153,11 @@ def _take_root_options(args: list[str]) -> list[str]:
     return rest
 
 
-def _fail(message: str, code: int) -> int:
+def _fail(message: str, code: int, stdout: Any = None, args: list[str] | None = None) -> int:
+    """One stderr line; a command with its own failure convention also gets its stdout line."""
     sys.stderr.write(f"waba: {message}\n")
+    if stdout is not None:
+        sys.stdout.write(stdout(message, args or []) + "\n")
     return code
 
 
@@ -180,10 +184,11 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return
     except click_exceptions.UsageError as exc:
         callback = getattr(exc.ctx.command, "callback", None) if exc.ctx else None
         failure_exit = getattr(callback, "__waba_failure_exit__", None)
+        stdout = getattr(callback, "__waba_failure_stdout__", None)
         where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-        return _fail(f"{exc.format_message()}{where}", failure_exit or EXIT_USAGE)
+        return _fail(f"{exc.format_message()}{where}", failure_exit or EXIT_USAGE, stdout, args)
     except click_exceptions.ClickException as exc:
-        return _fail(exc.format_message(), STATE.failure_exit or exc.exit_code)
+        return _fail(exc.format_message(), STATE.failure_exit or exc.exit_code, STATE.failure_stdout, args)
     except BrokenPipeError:
         # the reader went away (`waba ... | head`): nothing more to say, and nothing to say it to
         sys.stdout = Path(os.devnull).open("w")  # noqa: SIM115 - replaces the closed stream until exit
@@ -195,7 +200,7 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return
             import traceback
 
             traceback.print_exc()
-        return _fail(str(exc), STATE.failure_exit or exc.exit_code)
+        return _fail(str(exc), STATE.failure_exit or exc.exit_code, STATE.failure_stdout, args)
     except Exception as exc:
         if debug or STATE.debug:
             raise
@@ -203,6 +208,8 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return
         return _fail(
             f"unexpected error: {type(exc).__name__}: {detail} (run again with --debug for the traceback)",
             STATE.failure_exit or EXIT_FAILED,
+            STATE.failure_stdout,
+            args,
         )
     finally:
         STATE.close()

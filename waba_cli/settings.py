@@ -12,10 +12,12 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from waba_cli.domain.health import Policy
 from waba_cli.errors import ConfigError
 
 APP_NAME = "waba"
@@ -24,6 +26,17 @@ DEFAULT_GRAPH_API_VERSION = "v23.0"
 DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024
 _VERSION_RE = re.compile(r"^v[0-9]+\.[0-9]+$")
 _REGION_RE = re.compile(r"^[A-Z]{2}$")
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+LEVELS = ("OK", "WARNING", "CRITICAL")
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """``30s``, ``10m``, ``6h``, ``7d``, ``2w`` as a timedelta; None when ``text`` is not one."""
+    match = _DURATION_RE.match(text)
+    if match is None:
+        return None
+    return timedelta(**{_DURATION_UNITS[match.group(2)]: float(match.group(1))})
 
 
 def _is_url(value: str) -> bool:
@@ -74,6 +87,22 @@ def _check_region(value: Any) -> str | None:
     return None if value == "" or _REGION_RE.match(value) else "must be a two-letter country code like DE"
 
 
+def _check_duration(value: Any) -> str | None:
+    return None if parse_duration(value) is not None else "must be a duration like 30s, 10m, 6h or 7d"
+
+
+def _check_optional_duration(value: Any) -> str | None:
+    return None if value == "" else _check_duration(value)
+
+
+def _check_level(value: Any) -> str | None:
+    return None if value.upper() in LEVELS else f"must be one of {', '.join(LEVELS)}"
+
+
+def _check_strings(value: Any) -> str | None:
+    return None if all(isinstance(item, str) and item.strip() for item in value) else "must be a list of strings"
+
+
 @dataclass(frozen=True)
 class _Key:
     type: type | tuple[type, ...]
@@ -110,7 +139,68 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "sqlite_synchronous": _Key(str, "FULL", _check_synchronous),
         "auto_reply_match_threshold": _Key((int, float), 80, _check_percent),
     },
+    "health": {
+        "max_age": _Key(str, "10m", _check_duration),
+        "request_timeout": _Key((int, float), 5.0, _check_positive),
+        "token_warning_days": _Key((int, float), 7, _check_non_negative),
+        "token_critical_days": _Key((int, float), 1, _check_non_negative),
+        "quality_yellow": _Key(str, "WARNING", _check_level),
+        "quality_red": _Key(str, "CRITICAL", _check_level),
+        "number_warning": _Key(list, ["FLAGGED", "RATE_LIMITED", "PENDING", "UNVERIFIED"], _check_strings),
+        "number_critical": _Key(list, ["RESTRICTED", "DISCONNECTED", "BANNED", "DELETED"], _check_strings),
+        "ignore_numbers": _Key(list, [], _check_strings),
+        "unsubscribed": _Key(str, "WARNING", _check_level),
+        "webhook_silence": _Key(str, "", _check_optional_duration),
+        "delivery_window": _Key(str, "24h", _check_duration),
+        "delivery_warning": _Key((int, float), 5, _check_percent),
+        "delivery_critical": _Key((int, float), 20, _check_percent),
+        "delivery_min_messages": _Key(int, 20, _check_non_negative),
+        "limits_warning": _Key((int, float), 80, _check_percent),
+        "limits_critical": _Key((int, float), 100, _check_percent),
+        "canary_template": _Key(str, ""),
+        "canary_language": _Key(str, ""),
+        "canary_timeout": _Key(str, "60s", _check_duration),
+        "notify_url": _Key(str, "", _check_optional_url),
+        "notify_attempts": _Key(int, 3, _check_positive),
+        "keep": _Key(str, "90d", _check_duration),
+    },
 }
+
+
+def _health_policy(setting: Callable[[str, str], Any]) -> Policy:
+    def duration(key: str) -> timedelta:
+        value = parse_duration(setting("health", key))
+        assert value is not None  # checked when the file was read
+        return value
+
+    def upper(key: str) -> tuple[str, ...]:
+        return tuple(str(item).strip().upper() for item in setting("health", key))
+
+    return Policy(
+        max_age=duration("max_age"),
+        request_timeout=float(setting("health", "request_timeout")),
+        token_warning_days=float(setting("health", "token_warning_days")),
+        token_critical_days=float(setting("health", "token_critical_days")),
+        quality_yellow=setting("health", "quality_yellow").upper(),
+        quality_red=setting("health", "quality_red").upper(),
+        number_warning=upper("number_warning"),
+        number_critical=upper("number_critical"),
+        ignore_numbers=tuple(str(item).strip() for item in setting("health", "ignore_numbers")),
+        unsubscribed=setting("health", "unsubscribed").upper(),
+        webhook_silence=duration("webhook_silence") if setting("health", "webhook_silence") else None,
+        delivery_window=duration("delivery_window"),
+        delivery_warning=float(setting("health", "delivery_warning")),
+        delivery_critical=float(setting("health", "delivery_critical")),
+        delivery_min_messages=int(setting("health", "delivery_min_messages")),
+        limits_warning=float(setting("health", "limits_warning")),
+        limits_critical=float(setting("health", "limits_critical")),
+        canary_template=setting("health", "canary_template") or None,
+        canary_language=setting("health", "canary_language") or None,
+        canary_timeout=duration("canary_timeout"),
+        notify_url=setting("health", "notify_url") or None,
+        notify_attempts=int(setting("health", "notify_attempts")),
+        keep=duration("keep"),
+    )
 
 
 @dataclass(frozen=True)
@@ -140,6 +230,7 @@ class Settings:
     debug: bool = False
     # `account` came from --account (a template file's waba_account ranks below it, above the rest)
     account_from_flag: bool = False
+    health: Policy = field(default_factory=Policy)  # [health]: what `health check` calls WARNING ...
 
     @property
     def is_sqlite(self) -> bool:
@@ -210,7 +301,8 @@ def _problem(definition: _Key, value: Any) -> str | None:
     # bool is an int in Python; a setting that wants a number never wants true/false
     if isinstance(value, bool) or not isinstance(value, definition.type):
         wanted = definition.type if isinstance(definition.type, tuple) else (definition.type,)
-        return "must be " + " or ".join("a number" if t in (int, float) else "a string" for t in wanted[:1])
+        names = {int: "a number", float: "a number", list: "a list"}
+        return "must be " + " or ".join(names.get(t, "a string") for t in wanted[:1])
     return definition.check(value) if definition.check else None
 
 
@@ -275,4 +367,5 @@ def load_settings(
         auto_reply_match_threshold=float(setting("webhook", "auto_reply_match_threshold")),
         debug=debug or env.get("WABA_DEBUG", "") not in ("", "0", "false"),
         account_from_flag=bool(account),
+        health=_health_policy(setting),
     )

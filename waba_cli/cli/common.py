@@ -41,6 +41,7 @@ class State:
     dry_run: bool = False
     config: Path | None = None
     failure_exit: int | None = None
+    failure_stdout: "Callable[[str, list[str]], str] | None" = None
     _context: "CommandContext | None" = field(default=None, repr=False)
     _output: "Output | None" = field(default=None, repr=False)
 
@@ -141,12 +142,14 @@ def command(
     *,
     shared: tuple[str, ...] = _DEFAULT_SHARED,
     failure_exit: int | None = None,
+    failure_stdout: Callable[[str, list[str]], str] | None = None,
     **kwargs: Any,
 ) -> Callable[[F], F]:
     """Register a command on ``app`` with the shared options in ``shared``.
 
     ``failure_exit`` maps every failure of the command (usage errors included) to that exit code,
-    for commands whose exit codes follow another convention (``health check``: Nagios' 3).
+    for commands whose exit codes follow another convention (``health check``: Nagios' 3);
+    ``failure_stdout(message, args)`` is then also printed on stdout, where a monitor reads.
     The docstring is the help text; its first paragraph is the summary.
     """
 
@@ -168,6 +171,7 @@ def command(
         def wrapper(*args: Any, **kw: Any) -> None:
             apply_shared(**{opt: kw.pop(f"shared_{opt}") for opt in options})
             STATE.failure_exit = failure_exit
+            STATE.failure_stdout = failure_stdout
             func(*args, **kw)
 
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
@@ -175,6 +179,7 @@ def command(
         )
         wrapper.__annotations__ = {**func.__annotations__, **{p.name: p.annotation for p in extra}}
         wrapper.__waba_failure_exit__ = failure_exit  # type: ignore[attr-defined]
+        wrapper.__waba_failure_stdout__ = failure_stdout  # type: ignore[attr-defined]
         app.command(name, **kwargs)(wrapper)
         return func
 

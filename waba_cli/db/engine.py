@@ -39,6 +39,7 @@ REVISIONS: tuple[str, ...] = (
     "0007_lean_write_indexes",
     "0008_phone_number_coexistence",
     "0009_numbers",
+    "0010_health",
 )
 SCHEMA_REVISION = REVISIONS[-1]
 SQLITE_BUSY_TIMEOUT_MS = 5000

@@ -70,6 +70,11 @@ TEMPLATE_FIELDS = (
     "message_send_ttl_seconds",
 )
 
+# what `waba health check` reads of a WABA and of its templates in one call each (§5.1, §3.4, §5.6):
+# health_status works on both nodes, so the template list edge brings every template's verdict
+WABA_HEALTH_FIELDS = ("id", "name", "status", "account_review_status", "health_status")
+TEMPLATE_HEALTH_FIELDS = ("id", "name", "language", "status", "category", "quality_score", "health_status")
+
 Fields = str | Sequence[str]
 
 
@@ -180,6 +185,7 @@ class Template(TypedDict, total=False):
     previous_category: str
     correct_category: str
     message_send_ttl_seconds: int
+    health_status: dict[str, Any]
 
 
 class UploadSession(TypedDict, total=False):

@@ -2,20 +2,23 @@
 
 Like Stripe's test clocks, these let tests and operators produce the situations waba must handle:
 a token that expires soon or was revoked, a number whose quality drops, a paused template, a Flow
-whose endpoint degrades. Each change emits the webhook Meta would send.
+whose endpoint degrades, a WABA whose payment method fails. Each change emits the webhook Meta
+would send. ``POST /_sandbox/wabas`` adds a whole WABA (numbers and a template) shared with the
+sandbox's system user, for tests and benchmarks of many accounts.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from waba_cli.sandbox import fixtures
 from waba_cli.sandbox.endpoints.flows import flow_status
 from waba_cli.sandbox.endpoints.templates import template_event
 from waba_cli.sandbox.errors import GraphFailure, bad_param, not_found
-from waba_cli.sandbox.state import Token
+from waba_cli.sandbox.state import PhoneNumber, Template, Token, Waba
 
 if TYPE_CHECKING:
     from waba_cli.sandbox.runtime import Runtime
@@ -26,21 +29,18 @@ LIMITS = ("TIER_250", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED")
 NAME_DECISIONS = {"APPROVED": "APPROVED", "DECLINED": "REJECTED", "PENDING_REVIEW": None}
 TEMPLATE_STATUSES = ("APPROVED", "PAUSED", "DISABLED", "FLAGGED", "REINSTATED", "REJECTED", "IN_APPEAL")
 FLOW_HEALTH = ("PUBLISHED", "THROTTLED", "BLOCKED")
+WABA_HEALTH = ("AVAILABLE", "LIMITED", "BLOCKED")
+REVIEW_STATUSES = ("APPROVED", "PENDING", "REJECTED")
+MOST_NUMBERS = 25  # Meta's max_phone_numbers_per_waba (§9.3)
 
 
 def control(sandbox: Runtime, segments: list[str], params: dict[str, Any]) -> dict[str, Any]:
     """Apply ``POST /_sandbox/<kind>[/<id>]``; the changed object's new values."""
     kind, object_id = segments[0], (segments[1] if len(segments) > 1 else None)
-    if kind == "tokens" and object_id is None:
-        return _new_token(sandbox, params)
-    if kind == "tokens" and object_id is not None:
-        return _revoke_token(sandbox, object_id)
-    if kind == "phone_numbers" and object_id is not None:
-        return _change_number(sandbox, object_id, params)
-    if kind == "templates" and object_id is not None:
-        return _change_template(sandbox, object_id, params)
-    if kind == "flows" and object_id is not None:
-        return _change_flow(sandbox, object_id, params)
+    if object_id is None and kind in _MAKERS:
+        return _MAKERS[kind](sandbox, params)
+    if object_id is not None and kind in _CHANGERS:
+        return _CHANGERS[kind](sandbox, object_id, params)
     raise GraphFailure(2500, message=f"Unknown path components: /_sandbox/{'/'.join(segments)}")
 
 
@@ -75,7 +75,7 @@ def _new_token(sandbox: Runtime, params: dict[str, Any]) -> dict[str, Any]:
     return {"access_token": token.token, "expires_at": token.expires_at, "scopes": token.scopes}
 
 
-def _revoke_token(sandbox: Runtime, value: str) -> dict[str, Any]:
+def _revoke_token(sandbox: Runtime, value: str, _params: dict[str, Any]) -> dict[str, Any]:
     token = sandbox.state.tokens.get(value)
     if token is None:
         raise not_found("token", "POST")
@@ -185,3 +185,85 @@ def _change_flow(sandbox: Runtime, flow_id: str, params: dict[str, Any]) -> dict
     flow_status(sandbox, flow, status)
     sandbox.state.dirty = True
     return {"id": flow.id, "status": flow.status}
+
+
+def _new_waba(sandbox: Runtime, params: dict[str, Any]) -> dict[str, Any]:
+    """A WABA of the sandbox business with ``numbers`` connected numbers and an approved
+    ``hello_world``, subscribed to the app; every token of the system user may manage it."""
+    count = params.get("numbers", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MOST_NUMBERS:
+        raise bad_param(f"numbers must be a whole number from 0 to {MOST_NUMBERS}.")
+    state = sandbox.state
+    waba_id = state.new_id(15)
+    name = str(params.get("name") or f"{fixtures.BUSINESS_NAME} {len(state.wabas) + 1}")
+    state.add(Waba(id=waba_id, name=name, business_id=fixtures.BUSINESS_ID, business_name=name, subscribed=True))
+    numbers = []
+    for _ in range(count):
+        digits = _free_digits(sandbox)
+        number = PhoneNumber(
+            id=state.new_id(15),
+            waba_id=waba_id,
+            phone_number=f"+{digits}",
+            display_phone_number=f"+{digits[0]} {digits[1:4]}-{digits[4:7]}-{digits[7:]}",
+            verified_name=name,
+        )
+        state.add(number)
+        numbers.append({"id": number.id, "phone_number": number.phone_number})
+    hello = next(t for t in fixtures.seed_templates() if t.name == "hello_world")
+    template = Template(
+        id=state.new_id(16),
+        waba_id=waba_id,
+        name=hello.name,
+        language=hello.language,
+        category=hello.category,
+        status="APPROVED",
+        components=hello.components,
+        quality_score=dict(hello.quality_score),
+    )
+    state.add(template)
+    for token in state.tokens.values():
+        if token.user_id == fixtures.SYSTEM_USER_ID and token.target_ids and waba_id not in token.target_ids:
+            token.target_ids.append(waba_id)
+    return {"id": waba_id, "name": name, "phone_numbers": numbers, "templates": [template.id]}
+
+
+def _free_digits(sandbox: Runtime) -> str:
+    """The next +1 555-02x-xxxx number no sandbox number has."""
+    taken = {n.digits for n in sandbox.state.phone_numbers.values()}
+    candidate = 15550200000
+    while str(candidate) in taken:
+        candidate += 1
+    return str(candidate)
+
+
+def _change_waba(sandbox: Runtime, waba_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Set Meta's verdict on the WABA (``can_send_message``, §5.6) or its ``account_review_status``,
+    with the ``account_review_update`` webhook for the latter."""
+    waba = sandbox.state.wabas.get(waba_id)
+    if waba is None:
+        raise not_found(waba_id, "POST")
+    health = _choice(params, "can_send_message", WABA_HEALTH)
+    review = _choice(params, "account_review_status", REVIEW_STATUSES)
+    if health is None and review is None:
+        raise bad_param("Give can_send_message or account_review_status.")
+    if health is not None:
+        waba.can_send_message = health
+    if review is not None and review != waba.account_review_status:
+        waba.account_review_status = review
+        sandbox.emit_management(waba.id, "account_review_update", {"decision": review})
+    sandbox.state.dirty = True
+    return {
+        "id": waba.id,
+        "can_send_message": waba.can_send_message,
+        "account_review_status": waba.account_review_status,
+    }
+
+
+_MAKERS: dict[str, Callable[[Runtime, dict[str, Any]], dict[str, Any]]] = {"tokens": _new_token, "wabas": _new_waba}
+_CHANGERS: dict[str, Callable[[Runtime, str, dict[str, Any]], dict[str, Any]]] = {
+    "tokens": _revoke_token,
+    "phone_numbers": _change_number,
+    "templates": _change_template,
+    "flows": _change_flow,
+    "wabas": _change_waba,
+}

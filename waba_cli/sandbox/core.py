@@ -40,6 +40,7 @@ from waba_cli.sandbox.runtime import Answer, Call, Counters, Handler, Raw, Reque
 from waba_cli.sandbox.state import App
 
 VERSION = re.compile(r"^v[0-9]+\.[0-9]+$")
+CONTROLS = ("tokens", "phone_numbers", "templates", "flows", "wabas")
 
 ROUTES: dict[Route, Handler] = {
     ("waba", None, "GET"): wabas.get_waba,
@@ -164,7 +165,7 @@ class Sandbox(Runtime):
             return {"success": True}
         if route == "inbound" and request.method == "POST":
             return await deliver_inbound(self, read_params({}, "application/json", request.body))
-        if request.method == "POST" and segments and segments[0] in ("tokens", "phone_numbers", "templates", "flows"):
+        if request.method == "POST" and segments and segments[0] in CONTROLS:
             return control(self, segments, read_params({}, "application/json", request.body))
         if len(segments) == 2 and segments[0] == "media" and request.method == "GET":
             authenticate(self.state, request, dict(request.query))

@@ -65,6 +65,8 @@ class Waba:
     is_enabled_for_insights: bool = True
     subscribed: bool = False
     override_callback_uri: str | None = None
+    # Meta's verdict on the WABA entity of health_status (§5.6): AVAILABLE, LIMITED or BLOCKED
+    can_send_message: str = "AVAILABLE"
     kind: ClassVar[str] = "waba"
 
 

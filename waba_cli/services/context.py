@@ -109,10 +109,12 @@ class CommandContext:
         account_id: int | None = None,
         *,
         on_retry: Callable[[Exception, int, float], None] | None = None,
+        **options: Any,
     ) -> AsyncIterator[GraphAPI]:
         """A Graph API session; every call made through it is logged to ``api_call`` at the end.
 
-        ``on_retry(failure, attempt, delay)`` hears of each retry before its wait (``GraphClient``).
+        ``on_retry(failure, attempt, delay)`` hears of each retry before its wait (``GraphClient``);
+        ``options`` override the ``[graph]`` settings (``timeout``, ``max_retries``: `health check`).
         """
         from waba_cli.graph.api import GraphAPI
         from waba_cli.graph.client import GraphClient
@@ -125,6 +127,7 @@ class CommandContext:
             dry_run=self.dry_run,
             on_call=calls.append,
             on_retry=on_retry,
+            **options,
         )
         try:
             async with client:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
@@ -49,6 +50,26 @@ STATUS_STYLES = {
     "DISABLED": "red",
     "UNKNOWN": "magenta",
 }
+
+
+# C0 and C1 controls (ESC starts terminal escape sequences), DEL, and the bidirectional overrides
+# that make text read differently from what it holds
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: control characters shown as escapes (``\\n``, ``\\x1b``, ``\\u202e``).
+
+    For text waba did not write (Meta's descriptions, customers' words): printed raw, an escape
+    sequence could rewrite the operator's terminal, and a newline would forge a line of output.
+    """
+    return _UNPRINTABLE.sub(lambda m: _ESCAPES.get(m.group()) or _escape(m.group()), text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def to_jsonable(value: Any) -> Any:

@@ -12,7 +12,8 @@ The tables live in one module per area, so a command loads only the tables it to
 list`` needs two of nine; building a SQLModel table class costs milliseconds each):
 ``accounts`` (Account, PhoneNumber, RegistrationCall), ``templates``, ``messages`` (and their status history),
 ``webhooks`` (deliveries and idempotency keys), ``bot`` (auto-replies), ``flows``, ``logs``
-(health, usage and the Graph API call log). ``all_tables()`` loads every one (migrations, db info).
+(health, usage and the Graph API call log), ``health`` (`health check` runs, results, Graph answers).
+``all_tables()`` loads every one (migrations, db info).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def all_tables() -> tuple[type[SQLModel], ...]:
     from waba_cli.db.models.bot import AutoReply
     from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
     from waba_cli.db.models.flows import Flow
+    from waba_cli.db.models.health import HealthGraphAnswer, HealthResult, HealthRun
     from waba_cli.db.models.logs import AccountHealthLog, AccountUsageLog, ApiCall
     from waba_cli.db.models.messages import Message, MessageStatus
     from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
@@ -51,4 +53,7 @@ def all_tables() -> tuple[type[SQLModel], ...]:
         AccountHealthLog,
         AccountUsageLog,
         ApiCall,
+        HealthRun,
+        HealthResult,
+        HealthGraphAnswer,
     )

@@ -119,14 +119,36 @@ def _webhook_configuration(sandbox: Runtime, number: PhoneNumber) -> dict[str, s
     return configuration
 
 
+# what Meta says of a WABA that is not AVAILABLE (§5.6): a LIMITED business that is not verified
+# (141010, Meta puts it on the BUSINESS entity) and a BLOCKED WABA whose payment method fails (141006)
+WABA_LIMITED = {
+    "error_code": 141010,
+    "error_description": "The business has not passed business verification.",
+    "possible_solution": "Start or resolve business verification in Business Manager.",
+}
+WABA_BLOCKED = {
+    "error_code": 141006,
+    "error_description": "There is an error with the payment method. Business-initiated messaging is blocked.",
+    "possible_solution": "Add a new payment method to the account.",
+}
+
+
 def waba_health(sandbox: Runtime, waba: Waba) -> dict[str, Any]:
-    """A WABA's ``health_status`` (§5.6): the WABA, its business and the app, all AVAILABLE."""
-    entities = [
-        {"entity_type": "WABA", "id": waba.id, "can_send_message": "AVAILABLE"},
-        {"entity_type": "BUSINESS", "id": waba.business_id, "can_send_message": "AVAILABLE"},
-        {"entity_type": "APP", "id": sandbox.state.app.id, "can_send_message": "AVAILABLE"},
-    ]
-    return {"can_send_message": _aggregate(entities), "entities": entities}
+    """A WABA's ``health_status`` (§5.6): the WABA, its business and the app.
+
+    All AVAILABLE unless a test control set the WABA's ``can_send_message``: LIMITED puts Meta's
+    business-verification error on the BUSINESS entity, BLOCKED the payment-method error on the WABA.
+    """
+    business: dict[str, Any] = {"entity_type": "BUSINESS", "id": waba.business_id, "can_send_message": "AVAILABLE"}
+    own: dict[str, Any] = {"entity_type": "WABA", "id": waba.id, "can_send_message": "AVAILABLE"}
+    if waba.can_send_message == "LIMITED":
+        business["can_send_message"] = "LIMITED"
+        business["errors"] = [dict(WABA_LIMITED)]
+    elif waba.can_send_message == "BLOCKED":
+        own["can_send_message"] = "BLOCKED"
+        own["errors"] = [dict(WABA_BLOCKED)]
+    entities = [own, business, {"entity_type": "APP", "id": sandbox.state.app.id, "can_send_message": "AVAILABLE"}]
+    return {"can_send_message": aggregate(entities), "entities": entities}
 
 
 def number_health(sandbox: Runtime, number: PhoneNumber) -> dict[str, Any]:
@@ -150,10 +172,10 @@ def number_health(sandbox: Runtime, number: PhoneNumber) -> dict[str, Any]:
         entity["can_send_message"] = "LIMITED"
         entity["additional_info"] = [PENDING_NAME_INFO]
     entities = [entity, *waba_health(sandbox, sandbox.state.wabas[number.waba_id])["entities"]]
-    return {"can_send_message": _aggregate(entities), "entities": entities}
+    return {"can_send_message": aggregate(entities), "entities": entities}
 
 
-def _aggregate(entities: list[dict[str, Any]]) -> str:
+def aggregate(entities: list[dict[str, Any]]) -> str:
     """BLOCKED if any entity is, else LIMITED if any is, else AVAILABLE (§5.6)."""
     states = {e["can_send_message"] for e in entities}
     return next((s for s in ("BLOCKED", "LIMITED") if s in states), "AVAILABLE")

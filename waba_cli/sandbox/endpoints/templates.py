@@ -10,6 +10,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from waba_cli.sandbox.auth import MANAGEMENT, require_scope
+from waba_cli.sandbox.endpoints.phone_numbers import aggregate, waba_health
 from waba_cli.sandbox.errors import GraphFailure, bad_param, missing, unknown_field
 from waba_cli.sandbox.params import page, requested_fields
 from waba_cli.sandbox.rules import templates as template_rules
@@ -37,7 +38,7 @@ async def list_templates(sandbox: Runtime, call: Call) -> dict[str, Any]:
     templates = [t for t in templates if _template_matches(t, call.params)]
     requested = requested_fields(call.params, TEMPLATE_DEFAULT_FIELDS)
     chosen, paging = page(templates, call.request.query, call.link(), default=25, most=1000)
-    answer: dict[str, Any] = {"data": [_template_fields(t, requested) for t in chosen], "paging": paging}
+    answer: dict[str, Any] = {"data": [_template_fields(sandbox, t, requested) for t in chosen], "paging": paging}
     summary = call.params.get("summary")
     if summary:
         answer["summary"] = _template_summary(sandbox, call.obj, str(summary), len(templates))
@@ -131,7 +132,7 @@ async def delete_templates(sandbox: Runtime, call: Call) -> dict[str, Any]:
 
 async def get_template(sandbox: Runtime, call: Call) -> dict[str, Any]:
     require_scope(call, MANAGEMENT)
-    return _template_fields(call.obj, requested_fields(call.params, TEMPLATE_DEFAULT_FIELDS))
+    return _template_fields(sandbox, call.obj, requested_fields(call.params, TEMPLATE_DEFAULT_FIELDS))
 
 
 async def edit_template(sandbox: Runtime, call: Call) -> dict[str, Any]:
@@ -186,7 +187,9 @@ async def unpause_template(sandbox: Runtime, call: Call) -> dict[str, Any]:
     return {"success": True, "reason": None}
 
 
-def _template_fields(template: Template, requested: list[tuple[str, dict[str, str]]]) -> dict[str, Any]:
+def _template_fields(
+    sandbox: Runtime, template: Template, requested: list[tuple[str, dict[str, str]]]
+) -> dict[str, Any]:
     simple = (
         "id",
         "name",
@@ -210,10 +213,38 @@ def _template_fields(template: Template, requested: list[tuple[str, dict[str, st
                 answer[name] = value
         elif name in ("correct_category", "library_template_name"):
             continue
+        elif name == "health_status":
+            answer[name] = template_health(sandbox, template)
         else:
             raise unknown_field(name, "WhatsAppBusinessHSM")
     answer["id"] = template.id
     return answer
+
+
+SENDABLE = ("APPROVED", "FLAGGED", "REINSTATED")
+PAUSED_INFO = "The message template is paused because of low quality: sends are refused (132015) until it is unpaused."
+NOT_APPROVED = {
+    "error_code": 141002,
+    "error_description": "The message template has not been approved.",
+    "possible_solution": "Edit the template and submit it again, or appeal the review.",
+}
+
+
+def template_health(sandbox: Runtime, template: Template) -> dict[str, Any]:
+    """A template's ``health_status`` (§5.6): the MESSAGE_TEMPLATE entity, then the WABA's.
+
+    The sandbox's own choice for the template entity: a sendable template is AVAILABLE, a paused
+    one LIMITED (it comes back), any other status BLOCKED with Meta's 141002.
+    """
+    entity: dict[str, Any] = {"entity_type": "MESSAGE_TEMPLATE", "id": template.id, "can_send_message": "AVAILABLE"}
+    if template.status == "PAUSED":
+        entity["can_send_message"] = "LIMITED"
+        entity["additional_info"] = [PAUSED_INFO]
+    elif template.status not in SENDABLE:
+        entity["can_send_message"] = "BLOCKED"
+        entity["errors"] = [dict(NOT_APPROVED)]
+    entities = [entity, *waba_health(sandbox, sandbox.state.wabas[template.waba_id])["entities"]]
+    return {"can_send_message": aggregate(entities), "entities": entities}
 
 
 def _template_matches(template: Template, params: dict[str, Any]) -> bool:

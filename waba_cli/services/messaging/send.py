@@ -219,13 +219,14 @@ def send_media(
 
 def _send(context: CommandContext, target: Target, composer: drafts.Composer, warn: Say, note: Say) -> Sent:
     """Send a message whose options were checked: the rules, then ``deliver``."""
-    return run(lambda: _check_and_deliver(context, target, composer, warn, note))
+    return run(lambda: check_and_deliver(context, target, composer, warn, note))
 
 
-async def _check_and_deliver(
-    context: CommandContext, target: Target, composer: drafts.Composer, warn: Say, note: Say
+async def check_and_deliver(
+    context: CommandContext, target: Target, composer: drafts.Composer, warn: Say = _ignore, note: Say = _ignore
 ) -> Sent:
-    """Check the rules, then deliver one message (``DryRunRequest`` with ``--dry-run``)."""
+    """Check the rules, then deliver one message (``DryRunRequest`` with ``--dry-run``); for callers
+    already in an event loop (the health canary), where the ``send_*`` functions would start one."""
     if target.reply_to is not None and not target.reply_to.strip():
         raise ValidationError("--reply-to", "is empty; give the wamid of the message to reply to")
     account = context.account
