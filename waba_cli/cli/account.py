@@ -83,28 +83,44 @@ def setup(
         waba account setup --from-file acme.json
     """
     from waba_cli.errors import UsageError
-    from waba_cli.services import account_setup
 
     if from_file is None:
         raise UsageError("--from-file is required", "write the setup keys to a JSON or TOML file (see --help)")
-    ctx = command_context()
+    from waba_cli.services import account_setup
+
     data = account_setup.read_data_file(from_file)
-    parsed = account_setup.parse_setup(
-        data, region=ctx.settings.region, source=str(from_file), base_dir=from_file.parent
-    )
+    _setup_from_values(data, str(from_file), verify=not no_verify, base_dir=from_file.parent)
+
+
+def _setup_from_values(values: dict[str, Any], source: str | None, *, verify: bool, base_dir: Path | None) -> None:
+    """The setup without prompts: check, save in one transaction, subscribe the app if needed."""
+    from waba_cli.errors import WabaError
+    from waba_cli.services import account_setup
+
+    ctx = command_context()
+    parsed = account_setup.parse_setup(values, region=ctx.settings.region, source=source, base_dir=base_dir)
     o = out()
     for note in parsed.notes:
         o.note(f"note: {note}")
-    account, numbers, verification = account_setup.add_account(
-        ctx, parsed.setup, verify=not no_verify, source=str(from_file)
-    )
+    account, numbers, report = account_setup.add_account(ctx, parsed.setup, verify=verify, source=source)
+    subscribed = bool(report and report.subscribed)
+    problem = None
+    if report is not None and report.subscribed is False:
+        try:
+            account_setup.subscribe_app(ctx, account)
+            subscribed = True
+        except WabaError as exc:
+            problem = f"the app could not be subscribed to WABA {account.waba_id}: {exc}"
     if o.json_mode:
-        o.json({**_summary(account, numbers), "verified": verification is not None})
-        return
-    o.success(
-        f"account {account.name} (WABA {account.waba_id}) saved"
-        + (", credentials verified with Meta" if verification else ", not verified (--no-verify)")
-    )
+        o.json({**_summary(account, numbers), "verified": report is not None, "subscribed": subscribed})
+    else:
+        o.success(
+            f"account {account.name} (WABA {account.waba_id}) saved"
+            + (", credentials verified with Meta" if report else ", not verified (--no-verify)")
+            + (", app subscribed to the WABA's webhooks" if subscribed else "")
+        )
+    if problem:
+        o.warn(problem + "; run `waba account subscribe " + account.name + "`")
     if ctx.settings.webhook_public_base_url:
         o.note(f"webhook callback URL for Meta's dashboard: {ctx.settings.webhook_public_base_url.rstrip('/')}/webhook")
 
@@ -269,33 +285,86 @@ def use(ref: AccArg) -> None:
 
 @command(app, "verify", shared=("json", "account", "debug"))
 def verify(ref: OptAccArg = None) -> None:
-    """Check an account's credentials live with Meta and refresh what Meta says about it.
+    """Check an account live with Meta, as a table: exit 1 if any check fails.
 
-    Checks that the token is valid, belongs to the app and covers the WABA, and that the default
-    number belongs to the WABA; records the token's expiry and the WABA's status.
+    The checks: the token (valid, this app's), its expiry (a token that expires, like the App
+    Dashboard's 24-hour one, is a warning with how to make a System User token), its scopes (both
+    WhatsApp permissions, for this WABA; Embedded Signup's newer event scope is accepted), the WABA,
+    each number (in the WABA, and what the number doctor says), and the app's subscription to the
+    WABA (without it no webhook arrives). What Meta says is recorded: token expiry, statuses.
 
     \b
     Example:
         waba account verify acme
+        waba account verify --json
     """
-    from waba_cli.services import account_setup
+    from waba_cli.errors import OperationError
+    from waba_cli.services import account_checks
 
     ctx = command_context()
     ctx.name_account(ref)
-    account, result = account_setup.verify_account(ctx)
-    expires = result.token_expires_at.isoformat() if result.token_expires_at else "never"
+    account, numbers, report = account_checks.check_account(ctx)
+    default = next((n for n in numbers if n.is_default), numbers[0] if numbers else None)
     o = out()
     if o.json_mode:
         o.json(
             {
                 "account": account.name,
-                "valid": True,
-                "token_type": result.token_type,
-                "token_expires_at": result.token_expires_at,
-                "scopes": result.scopes,
-                "waba_status": result.waba.get("status"),
-                "phone_number_id": result.phone.get("id"),
+                "ok": report.ok,
+                "valid": report.token_valid,
+                "token_type": report.token.get("type"),
+                "token_expires_at": report.token_expires_at,
+                "scopes": report.scopes,
+                "waba_status": report.waba.get("status"),
+                "phone_number_id": default.phone_number_id if default else None,
+                "subscribed": report.subscribed,
+                "checks": [c.as_dict() for c in report.checks],
             }
         )
+    else:
+        o.table(
+            ["CHECK", "STATUS", "DETAIL"],
+            [[c.name, c.status.upper(), c.detail] for c in report.checks],
+            title=f"account {account.name} (WABA {account.waba_id})",
+            status_column="STATUS",
+        )
+        for check in report.checks:
+            if check.hint and check.status in (account_checks.FAILED, account_checks.WARNING):
+                o.note(f"{check.name}: {check.hint}")
+    failures = report.failures
+    if failures:
+        first = failures[0]
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        raise OperationError(f"account {account.name}: check {first.name} failed{more}: {first.detail}", first.hint)
+
+
+@command(app, "subscribe", shared=("json", "account", "dry_run", "debug"))
+def subscribe(ref: OptAccArg = None) -> None:
+    """Subscribe the account's app to its WABA's webhooks (POST /{waba-id}/subscribed_apps).
+
+    Without this subscription no webhook reaches the app, although the App Dashboard shows the
+    callback URL as verified. `account setup` does it; this is for accounts set up otherwise, or
+    whose subscription was removed. Meta wants it before any callback override.
+
+    \b
+    Example:
+        waba account subscribe acme
+    """
+    from waba_cli.errors import DryRunRequest
+    from waba_cli.services import account_setup
+
+    ctx = command_context()
+    ctx.name_account(ref)
+    account = ctx.account
+    try:
+        account_setup.subscribe_app(ctx, account)
+    except DryRunRequest as exc:
+        from waba_cli.cli.common import show_dry_run
+
+        show_dry_run(exc.request)
         return
-    o.success(f"{account.name}: token valid (expires: {expires}), WABA {result.waba.get('status', '?')}")
+    o = out()
+    if o.json_mode:
+        o.json({"account": account.name, "waba_id": account.waba_id, "subscribed": True})
+        return
+    o.success(f"the app of {account.name} is subscribed to WABA {account.waba_id}'s webhooks")
