@@ -60,10 +60,22 @@ def setup(
         typer.Option("--from-file", "-f", metavar="F", help="Setup file (JSON or TOML) with the setup keys."),
     ] = None,
     no_verify: Annotated[
-        bool, typer.Option("--no-verify", help="Save without checking the credentials with Meta.")
+        bool, typer.Option("--no-verify", help="Save without checking anything with Meta (nothing changes there).")
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted wizard where it stopped, without retyping.")
     ] = False,
 ) -> None:
-    """Add an account: the 6-step setup from a JSON or TOML file.
+    """Add an account: the 6-step setup wizard on a terminal, or the same keys from a file.
+
+    On a terminal the wizard walks the six steps (Meta Business Account, Phone Number, Access
+    Tokens, Business Profile, Bot Configuration, Webhook Configuration), checks every value as it
+    is typed, lists the WABAs and numbers your access token reaches to choose from, and after step
+    3 checks the token live (valid, expiry, both WhatsApp permissions for the WABA, the number's
+    state). It shows a summary before saving; then it subscribes the app to the WABA, can register
+    the number and push the business profile, prints the callback URL and verify token for the App
+    Dashboard, and offers a live round trip. Ctrl-C keeps the answers (secrets encrypted) for
+    --resume. With --from-file on a terminal it asks only for the required keys the file lacks.
 
     The keys are those of the setup form: name, waba_id, meta_business_account_id, app_id,
     app_secret, phone_number_id, phone_number, display_phone_number, access_token,
@@ -74,22 +86,42 @@ def setup(
     out_of_hours_message and knowledge_base_path. Required: name, waba_id, app_id, app_secret,
     phone_number_id, phone_number, access_token.
 
-    Unless --no-verify, the token is checked with Meta (valid, this app's, scoped to the WABA) and
-    the number must belong to the WABA before anything is saved. The account and its first number
-    are saved in one transaction; secrets are stored only encrypted.
+    Without a terminal (or with --no-input) nothing is asked: a missing key is exit 2 naming every
+    missing one, and nothing is written. Unless --no-verify, the live checks must pass before
+    anything is saved, and the app is subscribed to the WABA when it is not. The account and its
+    first number are saved in one transaction; secrets are stored only encrypted.
 
     \b
-    Example:
+    Examples:
+        waba account setup
+        waba account setup --resume
         waba account setup --from-file acme.json
     """
     from waba_cli.errors import UsageError
+    from waba_cli.services import account_setup, setup_progress
 
-    if from_file is None:
-        raise UsageError("--from-file is required", "write the setup keys to a JSON or TOML file (see --help)")
-    from waba_cli.services import account_setup
-
-    data = account_setup.read_data_file(from_file)
-    _setup_from_values(data, str(from_file), verify=not no_verify, base_dir=from_file.parent)
+    ctx = command_context()
+    data = account_setup.read_data_file(from_file) if from_file is not None else {}
+    source = str(from_file) if from_file is not None else None
+    progress = None
+    if resume:
+        progress = setup_progress.load(ctx.settings, ctx.cipher())
+        if progress is None:
+            raise UsageError(
+                "nothing to resume: no interrupted `waba account setup` was found",
+                "start one with `waba account setup`",
+            )
+    if not STATE.interactive:
+        values = {**(progress.answers if progress else {}), **data}
+        account_setup.require_complete(values, source=source if not progress else None)
+        _setup_from_values(values, source, verify=not no_verify, base_dir=from_file.parent if from_file else None)
+        if progress is not None:
+            setup_progress.clear(ctx.settings)
+        return
+    if progress is None and not resume and data and not account_setup.missing_required(data):
+        _setup_from_values(data, source, verify=not no_verify, base_dir=from_file.parent if from_file else None)
+        return
+    _run_wizard(data, source, progress=progress, verify=not no_verify)
 
 
 def _setup_from_values(values: dict[str, Any], source: str | None, *, verify: bool, base_dir: Path | None) -> None:
@@ -123,6 +155,71 @@ def _setup_from_values(values: dict[str, Any], source: str | None, *, verify: bo
         o.warn(problem + "; run `waba account subscribe " + account.name + "`")
     if ctx.settings.webhook_public_base_url:
         o.note(f"webhook callback URL for Meta's dashboard: {ctx.settings.webhook_public_base_url.rstrip('/')}/webhook")
+
+
+def _run_wizard(data: dict[str, Any], source: str | None, *, progress: Any, verify: bool) -> None:
+    from waba_cli.cli.account_wizard import SetupWizard
+    from waba_cli.domain.setup_steps import BY_NAME
+    from waba_cli.errors import ValidationError
+    from waba_cli.services import account_setup, setup_progress
+    from waba_cli.ui.prompts import Prompter
+
+    ctx = command_context()
+    ask = Prompter()
+    answers: dict[str, Any] = {}
+    if data:
+        given = tuple(k for k in data if k in BY_NAME)
+        unknown = [k for k in data if k not in BY_NAME]
+        if unknown:
+            raise ValidationError(
+                unknown[0], "unknown key", "see `waba account setup --help` for the keys", source=source
+            )
+        parsed = account_setup.parse_setup(data, region=ctx.settings.region, source=source, names=given, together=False)
+        answers = {k: parsed.setup[k] for k in given}
+    if progress is None and not data and setup_progress.exists(ctx.settings):
+        kept = setup_progress.load(ctx.settings, ctx.cipher())
+        if kept is not None and ask.confirm(
+            f"An interrupted setup{_named(kept.answers)} stopped at step {min(kept.step, 6)}/6. Continue it?"
+        ):
+            progress = kept
+    if progress is not None:
+        answers = {**_still_valid(progress.answers, ctx.settings.region), **answers}
+        for key in progress.lost_secrets:
+            ask.warn(f"{key}: saved with another encryption key; it is asked again")
+        ask.ok(f"resuming{_named(answers)} at step {min(progress.step, 6)}/6")
+    wizard = SetupWizard(
+        ctx,
+        ask,
+        verify=verify,
+        answers=answers,
+        step=min(progress.step, 6) if progress else 1,
+        choices=progress.choices if progress else None,
+        only_missing=bool(data) and progress is None,
+    )
+    result = wizard.run()
+    o = out()
+    if o.json_mode:
+        o.json({**_summary(result.account, result.numbers), "verified": result.report is not None, "done": result.done})
+        return
+    o.success(f"account {result.account.name} (WABA {result.account.waba_id}) is set up")
+
+
+def _named(answers: dict[str, Any]) -> str:
+    return f" of {answers['name']!r}" if answers.get("name") else ""
+
+
+def _still_valid(answers: dict[str, Any], region: str | None) -> dict[str, Any]:
+    """Saved answers that still pass their checks (the others are asked again)."""
+    from waba_cli.errors import ValidationError
+    from waba_cli.services.account_setup import check_value
+
+    kept = {}
+    for key, value in answers.items():
+        try:
+            kept[key] = check_value(key, value, region=region)[0]
+        except ValidationError:
+            continue
+    return kept
 
 
 @command(app, "list", shared=("json", "debug"))
