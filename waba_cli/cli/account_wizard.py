@@ -401,6 +401,9 @@ class SetupWizard:
             if scopes is not None and scopes.status == checks.WARNING:
                 self.ask.warn(scopes.detail)
             self.report = report
+            passed = sum(1 for c in report.checks if c.status == checks.OK)
+            later = " (the subscription is settled at step 6)" if report.failures else ""
+            self.ask.ok(f"{passed} of {len(report.checks)} live checks passed{later}")
             self._number_state(report)
             return
 
