@@ -137,10 +137,11 @@ def _setup_from_values(values: dict[str, Any], source: str | None, *, verify: bo
     account, numbers, report = account_setup.add_account(ctx, parsed.setup, verify=verify, source=source)
     subscribed = bool(report and report.subscribed)
     problem = None
+    said = ", the app receives the WABA's webhooks" if subscribed else ""
     if report is not None and report.subscribed is False:
         try:
             account_setup.subscribe_app(ctx, account)
-            subscribed = True
+            subscribed, said = True, ", app subscribed to the WABA's webhooks"
         except WabaError as exc:
             problem = f"the app could not be subscribed to WABA {account.waba_id}: {exc}"
     if o.json_mode:
@@ -149,7 +150,7 @@ def _setup_from_values(values: dict[str, Any], source: str | None, *, verify: bo
         o.success(
             f"account {account.name} (WABA {account.waba_id}) saved"
             + (", credentials verified with Meta" if report else ", not verified (--no-verify)")
-            + (", app subscribed to the WABA's webhooks" if subscribed else "")
+            + said
         )
     if problem:
         o.warn(problem + "; run `waba account subscribe " + account.name + "`")
