@@ -60,7 +60,10 @@ def setup(
         typer.Option("--from-file", "-f", metavar="F", help="Setup file (JSON or TOML) with the setup keys."),
     ] = None,
     no_verify: Annotated[
-        bool, typer.Option("--no-verify", help="Save without checking anything with Meta (nothing changes there).")
+        bool,
+        typer.Option(
+            "--no-verify", help="Skip the live checks, and change nothing at Meta (no subscribe, register or profile)."
+        ),
     ] = False,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted wizard where it stopped, without retyping.")
