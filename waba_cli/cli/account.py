@@ -60,10 +60,25 @@ def setup(
         typer.Option("--from-file", "-f", metavar="F", help="Setup file (JSON or TOML) with the setup keys."),
     ] = None,
     no_verify: Annotated[
-        bool, typer.Option("--no-verify", help="Save without checking the credentials with Meta.")
+        bool,
+        typer.Option(
+            "--no-verify", help="Skip the live checks, and change nothing at Meta (no subscribe, register or profile)."
+        ),
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted wizard where it stopped, without retyping.")
     ] = False,
 ) -> None:
-    """Add an account: the 6-step setup from a JSON or TOML file.
+    """Add an account: the 6-step setup wizard on a terminal, or the same keys from a file.
+
+    On a terminal the wizard walks the six steps (Meta Business Account, Phone Number, Access
+    Tokens, Business Profile, Bot Configuration, Webhook Configuration), checks every value as it
+    is typed, lists the WABAs and numbers your access token reaches to choose from, and after step
+    3 checks the token live (valid, expiry, both WhatsApp permissions for the WABA, the number's
+    state). It shows a summary before saving; then it subscribes the app to the WABA, can register
+    the number and push the business profile, prints the callback URL and verify token for the App
+    Dashboard, and offers a live round trip. Ctrl-C keeps the answers (secrets encrypted) for
+    --resume. With --from-file on a terminal it asks only for the required keys the file lacks.
 
     The keys are those of the setup form: name, waba_id, meta_business_account_id, app_id,
     app_secret, phone_number_id, phone_number, display_phone_number, access_token,
@@ -74,39 +89,141 @@ def setup(
     out_of_hours_message and knowledge_base_path. Required: name, waba_id, app_id, app_secret,
     phone_number_id, phone_number, access_token.
 
-    Unless --no-verify, the token is checked with Meta (valid, this app's, scoped to the WABA) and
-    the number must belong to the WABA before anything is saved. The account and its first number
-    are saved in one transaction; secrets are stored only encrypted.
+    Without a terminal (or with --no-input) nothing is asked: a missing key is exit 2 naming every
+    missing one, and nothing is written. Unless --no-verify, the live checks must pass before
+    anything is saved, and the app is subscribed to the WABA when it is not. The account and its
+    first number are saved in one transaction; secrets are stored only encrypted.
 
     \b
-    Example:
+    Examples:
+        waba account setup
+        waba account setup --resume
         waba account setup --from-file acme.json
     """
     from waba_cli.errors import UsageError
+    from waba_cli.services import account_setup, setup_progress
+
+    ctx = command_context()
+    data = account_setup.read_data_file(from_file) if from_file is not None else {}
+    source = str(from_file) if from_file is not None else None
+    progress = None
+    if resume:
+        progress = setup_progress.load(ctx.settings, ctx.cipher())
+        if progress is None:
+            raise UsageError(
+                "nothing to resume: no interrupted `waba account setup` was found",
+                "start one with `waba account setup`",
+            )
+    if not STATE.interactive:
+        values = {**(progress.answers if progress else {}), **data}
+        account_setup.require_complete(values, source=source if not progress else None)
+        _setup_from_values(values, source, verify=not no_verify, base_dir=from_file.parent if from_file else None)
+        if progress is not None:
+            setup_progress.clear(ctx.settings)
+        return
+    if progress is None and not resume and data and not account_setup.missing_required(data):
+        _setup_from_values(data, source, verify=not no_verify, base_dir=from_file.parent if from_file else None)
+        return
+    _run_wizard(data, source, progress=progress, verify=not no_verify)
+
+
+def _setup_from_values(values: dict[str, Any], source: str | None, *, verify: bool, base_dir: Path | None) -> None:
+    """The setup without prompts: check, save in one transaction, subscribe the app if needed."""
+    from waba_cli.errors import WabaError
     from waba_cli.services import account_setup
 
-    if from_file is None:
-        raise UsageError("--from-file is required", "write the setup keys to a JSON or TOML file (see --help)")
     ctx = command_context()
-    data = account_setup.read_data_file(from_file)
-    parsed = account_setup.parse_setup(
-        data, region=ctx.settings.region, source=str(from_file), base_dir=from_file.parent
-    )
+    parsed = account_setup.parse_setup(values, region=ctx.settings.region, source=source, base_dir=base_dir)
     o = out()
     for note in parsed.notes:
         o.note(f"note: {note}")
-    account, numbers, verification = account_setup.add_account(
-        ctx, parsed.setup, verify=not no_verify, source=str(from_file)
-    )
+    account, numbers, report = account_setup.add_account(ctx, parsed.setup, verify=verify, source=source)
+    subscribed = bool(report and report.subscribed)
+    problem = None
+    said = ", the app receives the WABA's webhooks" if subscribed else ""
+    if report is not None and report.subscribed is False:
+        try:
+            account_setup.subscribe_app(ctx, account)
+            subscribed, said = True, ", app subscribed to the WABA's webhooks"
+        except WabaError as exc:
+            problem = f"the app could not be subscribed to WABA {account.waba_id}: {exc}"
     if o.json_mode:
-        o.json({**_summary(account, numbers), "verified": verification is not None})
-        return
-    o.success(
-        f"account {account.name} (WABA {account.waba_id}) saved"
-        + (", credentials verified with Meta" if verification else ", not verified (--no-verify)")
-    )
+        o.json({**_summary(account, numbers), "verified": report is not None, "subscribed": subscribed})
+    else:
+        o.success(
+            f"account {account.name} (WABA {account.waba_id}) saved"
+            + (", credentials verified with Meta" if report else ", not verified (--no-verify)")
+            + said
+        )
+    if problem:
+        o.warn(problem + "; run `waba account subscribe " + account.name + "`")
     if ctx.settings.webhook_public_base_url:
         o.note(f"webhook callback URL for Meta's dashboard: {ctx.settings.webhook_public_base_url.rstrip('/')}/webhook")
+
+
+def _run_wizard(data: dict[str, Any], source: str | None, *, progress: Any, verify: bool) -> None:
+    from waba_cli.cli.account_wizard import SetupWizard
+    from waba_cli.domain.setup_steps import BY_NAME
+    from waba_cli.errors import ValidationError
+    from waba_cli.services import account_setup, setup_progress
+    from waba_cli.ui.prompts import Prompter
+
+    ctx = command_context()
+    ask = Prompter()
+    answers: dict[str, Any] = {}
+    if data:
+        given = tuple(k for k in data if k in BY_NAME)
+        unknown = [k for k in data if k not in BY_NAME]
+        if unknown:
+            raise ValidationError(
+                unknown[0], "unknown key", "see `waba account setup --help` for the keys", source=source
+            )
+        parsed = account_setup.parse_setup(data, region=ctx.settings.region, source=source, names=given, together=False)
+        answers = {k: parsed.setup[k] for k in given}
+    if progress is None and not data and setup_progress.exists(ctx.settings):
+        kept = setup_progress.load(ctx.settings, ctx.cipher())
+        if kept is not None and ask.confirm(
+            f"An interrupted setup{_named(kept.answers)} stopped at step {min(kept.step, 6)}/6. Continue it?"
+        ):
+            progress = kept
+    if progress is not None:
+        answers = {**_still_valid(progress.answers, ctx.settings.region), **answers}
+        for key in progress.lost_secrets:
+            ask.warn(f"{key}: saved with another encryption key; it is asked again")
+        ask.ok(f"resuming{_named(answers)} at step {min(progress.step, 6)}/6")
+    wizard = SetupWizard(
+        ctx,
+        ask,
+        verify=verify,
+        answers=answers,
+        step=min(progress.step, 6) if progress else 1,
+        choices=progress.choices if progress else None,
+        only_missing=bool(data) and progress is None,
+    )
+    result = wizard.run()
+    o = out()
+    if o.json_mode:
+        o.json({**_summary(result.account, result.numbers), "verified": result.report is not None, "done": result.done})
+        return
+    o.success(f"account {result.account.name} (WABA {result.account.waba_id}) is set up")
+
+
+def _named(answers: dict[str, Any]) -> str:
+    return f" of {answers['name']!r}" if answers.get("name") else ""
+
+
+def _still_valid(answers: dict[str, Any], region: str | None) -> dict[str, Any]:
+    """Saved answers that still pass their checks (the others are asked again)."""
+    from waba_cli.errors import ValidationError
+    from waba_cli.services.account_setup import check_value
+
+    kept = {}
+    for key, value in answers.items():
+        try:
+            kept[key] = check_value(key, value, region=region)[0]
+        except ValidationError:
+            continue
+    return kept
 
 
 @command(app, "list", shared=("json", "debug"))
@@ -269,33 +386,86 @@ def use(ref: AccArg) -> None:
 
 @command(app, "verify", shared=("json", "account", "debug"))
 def verify(ref: OptAccArg = None) -> None:
-    """Check an account's credentials live with Meta and refresh what Meta says about it.
+    """Check an account live with Meta, as a table: exit 1 if any check fails.
 
-    Checks that the token is valid, belongs to the app and covers the WABA, and that the default
-    number belongs to the WABA; records the token's expiry and the WABA's status.
+    The checks: the token (valid, this app's), its expiry (a token that expires, like the App
+    Dashboard's 24-hour one, is a warning with how to make a System User token), its scopes (both
+    WhatsApp permissions, for this WABA; Embedded Signup's newer event scope is accepted), the WABA,
+    each number (in the WABA, and what the number doctor says), and the app's subscription to the
+    WABA (without it no webhook arrives). What Meta says is recorded: token expiry, statuses.
 
     \b
     Example:
         waba account verify acme
+        waba account verify --json
     """
-    from waba_cli.services import account_setup
+    from waba_cli.errors import OperationError
+    from waba_cli.services import account_checks
 
     ctx = command_context()
     ctx.name_account(ref)
-    account, result = account_setup.verify_account(ctx)
-    expires = result.token_expires_at.isoformat() if result.token_expires_at else "never"
+    account, numbers, report = account_checks.check_account(ctx)
+    default = next((n for n in numbers if n.is_default), numbers[0] if numbers else None)
     o = out()
     if o.json_mode:
         o.json(
             {
                 "account": account.name,
-                "valid": True,
-                "token_type": result.token_type,
-                "token_expires_at": result.token_expires_at,
-                "scopes": result.scopes,
-                "waba_status": result.waba.get("status"),
-                "phone_number_id": result.phone.get("id"),
+                "ok": report.ok,
+                "valid": report.token_valid,
+                "token_type": report.token.get("type"),
+                "token_expires_at": report.token_expires_at,
+                "scopes": report.scopes,
+                "waba_status": report.waba.get("status"),
+                "phone_number_id": default.phone_number_id if default else None,
+                "subscribed": report.subscribed,
+                "checks": [c.as_dict() for c in report.checks],
             }
         )
+    else:
+        o.table(
+            ["CHECK", "STATUS", "DETAIL"],
+            [[c.name, c.status.upper(), c.detail] for c in report.checks],
+            title=f"account {account.name} (WABA {account.waba_id})",
+            status_column="STATUS",
+        )
+        for check in report.checks:
+            if check.hint and check.status in (account_checks.FAILED, account_checks.WARNING):
+                o.note(f"{check.name}: {check.hint}")
+    failures = report.failures
+    if failures:
+        first = failures[0]
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        raise OperationError(f"account {account.name}: check {first.name} failed{more}: {first.detail}", first.hint)
+
+
+@command(app, "subscribe", shared=("json", "account", "dry_run", "debug"))
+def subscribe(ref: OptAccArg = None) -> None:
+    """Subscribe the account's app to its WABA's webhooks (POST /{waba-id}/subscribed_apps).
+
+    Without this subscription no webhook reaches the app, although the App Dashboard shows the
+    callback URL as verified. `account setup` does it; this is for accounts set up otherwise, or
+    whose subscription was removed. Meta wants it before any callback override.
+
+    \b
+    Example:
+        waba account subscribe acme
+    """
+    from waba_cli.errors import DryRunRequest
+    from waba_cli.services import account_setup
+
+    ctx = command_context()
+    ctx.name_account(ref)
+    account = ctx.account
+    try:
+        account_setup.subscribe_app(ctx, account)
+    except DryRunRequest as exc:
+        from waba_cli.cli.common import show_dry_run
+
+        show_dry_run(exc.request)
         return
-    o.success(f"{account.name}: token valid (expires: {expires}), WABA {result.waba.get('status', '?')}")
+    o = out()
+    if o.json_mode:
+        o.json({"account": account.name, "waba_id": account.waba_id, "subscribed": True})
+        return
+    o.success(f"the app of {account.name} is subscribed to WABA {account.waba_id}'s webhooks")

@@ -132,6 +132,40 @@ def _available_commands() -> set[tuple[str, ...]]:
     return found
 
 
+def _wizard_answers(webhook_url: str) -> list[Any]:
+    """What the demo's operator answers the setup wizard: discovery instead of ids, Enter for defaults."""
+    from waba_cli.cli.demo_wizard import Answer, row_of, typed
+    from waba_cli.sandbox import fixtures
+
+    return [
+        Answer(r"name:", typed("sandbox")),
+        Answer(r"waba_id:", typed("")),
+        Answer(r"access_token:", typed(fixtures.ACCESS_TOKEN), secret=True),
+        Answer(r"WABA \(1-", typed("")),
+        Answer(r"meta_business_account_id", typed("")),
+        Answer(r"app_id \[", typed("")),
+        Answer(r"app_secret:", typed(fixtures.APP_SECRET), secret=True),
+        Answer(r"number \(1-", row_of(fixtures.DISPLAY_PHONE_NUMBER)),
+        Answer(r"phone_number \[", typed("")),
+        Answer(r"display_phone_number", typed("")),
+        Answer(r"webhook_verify_token", typed(fixtures.VERIFY_TOKEN), secret=True),
+        Answer(r"business_name", typed(fixtures.BUSINESS_NAME)),
+        Answer(r"business_description", typed("The shop behind waba's sandbox.")),
+        Answer(r"business_email", typed("hello@shop.example.com")),
+        Answer(r"business_vertical", typed("retail")),
+        Answer(r"business_address", typed("")),
+        Answer(r"Push this business profile", typed("y")),
+        Answer(r"enable_auto_reply", typed("")),
+        Answer(r"use_knowledge_base", typed("")),
+        Answer(r"enable_business_hours", typed("")),
+        Answer(r"business_timezone", typed("")),
+        Answer(r"webhook_url", typed(webhook_url)),
+        Answer(r"subscribed_webhook_events", typed("messages, message_template_status_update, flows")),
+        Answer(r"Save this account", typed("y")),
+        Answer(r"round trip", typed("n")),  # the demo's own next steps are the round trip
+    ]
+
+
 class DemoRun:
     """The demo's state: its home and environment, the servers it started, the current step."""
 
@@ -160,7 +194,7 @@ class DemoRun:
         self.steps: list[tuple[str, Callable[[], str]]] = [
             ("Start the sandbox Graph API", self.start_sandbox),
             ("Create a fresh waba home (waba init)", self.init),
-            ("Set up the demo account from a setup file (waba account setup --from-file)", self.setup_account),
+            ("Set up the demo account with the wizard, on a terminal (waba account setup)", self.setup_account),
             ("Start the webhook receiver (waba serve-webhook)", self.start_webhook_receiver),
         ]
         if {("number", "list"), ("number", "doctor")} <= self.commands:
@@ -314,19 +348,22 @@ class DemoRun:
         return f"config, database and key file in {self.home}"
 
     def setup_account(self) -> str:
-        import json
-
-        from waba_cli.sandbox.fixtures import setup_document
+        from waba_cli.cli.demo_wizard import run_wizard
+        from waba_cli.errors import OperationError
 
         port = _free_port()
         self.webhook_url = f"http://127.0.0.1:{port}/webhook"
-        setup = self.home / "setup.json"
-        setup.write_text(json.dumps(setup_document(self.webhook_url), indent=2), encoding="utf-8")
         self.wait_for_sandbox()
-        account = self.waba_json("account", "setup", "--from-file", str(setup))
+        code = run_wizard(["account", "setup"], self.env, _wizard_answers(self.webhook_url), _say)
+        if code == 130:
+            raise KeyboardInterrupt
+        if code != 0:
+            raise OperationError(f"the setup wizard exited {code}")
+        account = self.waba_json("account", "show")
+        number = account["phone_numbers"][0]["phone_number"]
         return (
-            f"account {account['name']}: WABA {account['waba_id']}, number {', '.join(account['phone_numbers'])}, "
-            "credentials checked with debug_token; secrets stored encrypted"
+            f"account {account['name']}: WABA {account['waba_id']} and number {number} picked from what the "
+            "token reaches, checked live; secrets stored encrypted"
         )
 
     def start_webhook_receiver(self) -> str:

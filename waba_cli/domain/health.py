@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from waba_cli.domain import numbers as doctor
+from waba_cli.domain import tokens
 
 OK, WARNING, CRITICAL, UNKNOWN = "OK", "WARNING", "CRITICAL", "UNKNOWN"
 STATUSES = (OK, WARNING, CRITICAL, UNKNOWN)
@@ -97,9 +98,9 @@ def unknown(name: str, reason: str, **extra: Any) -> Check:
 # -- the token ------------------------------------------------------------------------------
 
 
-def token_check(info: Mapping[str, Any], waba_id: str, needed: Sequence[str], now: datetime, policy: Policy) -> Check:
+def token_check(info: Mapping[str, Any], waba_id: str, now: datetime, policy: Policy) -> Check:
     """``debug_token`` (§5.3): valid, scoped to the WABA with the permissions, and not expiring soon."""
-    problem = _token_problem(info, waba_id, needed)
+    problem = _token_problem(info, waba_id)
     if problem:
         return Check("token", CRITICAL, problem)
     kind = str(info.get("type") or "token")
@@ -128,20 +129,19 @@ def token_check(info: Mapping[str, Any], waba_id: str, needed: Sequence[str], no
     )
 
 
-def _token_problem(info: Mapping[str, Any], waba_id: str, needed: Sequence[str]) -> str | None:
+def _token_problem(info: Mapping[str, Any], waba_id: str) -> str | None:
     if not info.get("is_valid"):
         error = info.get("error") or {}
         reason = error.get("message") if isinstance(error, Mapping) else None
         return f"the access token is not valid: {reason or 'expired or revoked'}"
-    scopes = [str(s) for s in info.get("scopes") or []]
-    missing = [s for s in needed if s not in scopes]
+    missing = tokens.missing_scopes(str(s) for s in info.get("scopes") or [])
     if missing:
         return f"the access token lacks the permission(s) {', '.join(missing)}"
     for grant in info.get("granular_scopes") or []:
         if not isinstance(grant, Mapping):
             continue
         targets = [str(t) for t in (grant.get("target_ids") or [])]
-        if grant.get("scope") in needed and targets and waba_id not in targets:
+        if grant.get("scope") in tokens.WABA_SCOPES and targets and waba_id not in targets:
             return f"the token's {grant.get('scope')} permission does not cover WABA {waba_id}"
     return None
 

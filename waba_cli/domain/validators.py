@@ -6,6 +6,7 @@ expected; callers turn that into a ``ValidationError`` naming the field.
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import time
 from functools import cache
@@ -142,10 +143,31 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+def time_zones() -> list[str]:
+    """Every IANA time zone name this machine knows, sorted (choices for completion)."""
+    return sorted(_zones() | {"UTC"})
+
+
 def timezone(value: str) -> str:
     if value in ("UTC", "Etc/UTC") or value in _zones():
         return value
-    raise ValueError(f"{value!r} is not an IANA time zone (like Europe/Berlin or UTC)")
+    close = suggest_timezone(value)
+    hint = f"did you mean {close}?" if close else "like Europe/Berlin or UTC"
+    raise ValueError(f"{value!r} is not an IANA time zone ({hint})")
+
+
+def suggest_timezone(value: str) -> str | None:
+    """The zone ``value`` most likely means: a city typed alone ("berlin"), or a near miss."""
+    wanted = value.strip().replace(" ", "_").lower()
+    if not wanted:
+        return None
+    zones = time_zones()
+    by_city = [z for z in zones if z.lower().rsplit("/", 1)[-1] == wanted.rsplit("/", 1)[-1]]
+    if by_city:
+        return by_city[0]
+    lowered = {z.lower(): z for z in zones}
+    close = difflib.get_close_matches(wanted, list(lowered), n=1, cutoff=0.8)
+    return lowered[close[0]] if close else None
 
 
 def hours(value: str | time) -> time:
@@ -195,4 +217,15 @@ def vertical(value: str) -> tuple[str, str | None]:
     if key in VERTICAL_ALIASES:
         meta = VERTICAL_ALIASES[key]
         return meta, f"business_vertical: {value!r} is stored as Meta's vertical {meta}"
+    close = suggest_vertical(value)
+    if close:
+        raise ValueError(f"{value!r} is not a vertical Meta knows; did you mean {close}?")
     raise ValueError(f"{value!r} is not a business vertical Meta knows (known: {', '.join(VERTICALS)})")
+
+
+def suggest_vertical(value: str) -> str | None:
+    """Meta's vertical nearest to a mistyped word ("retial" -> RETAIL, "insurence" -> FINANCE)."""
+    key = re.sub(r"[\s\-]+", "_", value.strip()).upper()
+    words = {name: name for name in VERTICALS} | VERTICAL_ALIASES
+    close = difflib.get_close_matches(key, list(words), n=1, cutoff=0.6)
+    return words[close[0]] if close else None

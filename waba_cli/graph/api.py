@@ -53,6 +53,8 @@ BUSINESS_PROFILE_FIELDS = (
     "websites",
     "vertical",
 )
+# what the setup wizard shows of each WABA a token reaches (§5.5): its name and whose it is
+DISCOVERY_WABA_FIELDS = ("id", "name", "owner_business_info")
 
 TEMPLATE_FIELDS = (
     "id",
@@ -113,6 +115,7 @@ class Waba(TypedDict, total=False):
     ownership_type: str
     status: str
     health_status: dict[str, Any]
+    owner_business_info: dict[str, Any]
 
 
 class PhoneNumber(TypedDict, total=False):
@@ -232,14 +235,16 @@ class GraphAPI:
     def __init__(self, client: GraphClient) -> None:
         self.client = client
 
-    async def debug_token(self, input_token: str, *, app_id: str, app_secret: str) -> TokenInfo:
-        """Inspect ``input_token`` with the app token ``app_id|app_secret`` (§5.3).
+    async def debug_token(
+        self, input_token: str, *, app_id: str | None = None, app_secret: str | None = None
+    ) -> TokenInfo:
+        """Inspect ``input_token`` with the app token ``app_id|app_secret`` (§5.3); without them, with
+        the client's own token (Graph lets a token inspect itself: the wizard does so before it knows the app).
 
         https://developers.facebook.com/docs/graph-api/reference/debug_token
         """
-        answer = await self.client.get(
-            "debug_token", params={"input_token": input_token}, auth=f"{app_id}|{app_secret}"
-        )
+        auth = f"{app_id}|{app_secret}" if app_id and app_secret else None
+        answer = await self.client.get("debug_token", params={"input_token": input_token}, auth=auth)
         return cast("TokenInfo", answer.get("data") or {})
 
     async def get_waba(self, waba_id: str, fields: Fields | None = WABA_FIELDS) -> Waba:
@@ -337,6 +342,30 @@ class GraphAPI:
         override = {"override_callback_uri": override_callback_uri, "verify_token": verify_token}
         body = {key: value for key, value in override.items() if value is not None} or None
         return cast("Success", await self.client.post(f"{waba_id}/subscribed_apps", json=body))
+
+    async def list_owned_wabas(self, business_id: str, fields: Fields | None = DISCOVERY_WABA_FIELDS) -> list[Waba]:
+        """The WABAs a business portfolio owns (§5.5); needs ``business_management``.
+
+        https://developers.facebook.com/docs/graph-api/reference/business/owned_whatsapp_business_accounts
+        """
+        pages = self.client.paginate(f"{business_id}/owned_whatsapp_business_accounts", _fields(fields))
+        return [cast("Waba", item) async for item in pages]
+
+    async def list_client_wabas(self, business_id: str, fields: Fields | None = DISCOVERY_WABA_FIELDS) -> list[Waba]:
+        """The WABAs clients shared with a business portfolio (§5.5); needs ``business_management``.
+
+        https://developers.facebook.com/docs/graph-api/reference/business/client_whatsapp_business_accounts
+        """
+        pages = self.client.paginate(f"{business_id}/client_whatsapp_business_accounts", _fields(fields))
+        return [cast("Waba", item) async for item in pages]
+
+    async def list_assigned_wabas(self, user_id: str, fields: Fields | None = DISCOVERY_WABA_FIELDS) -> list[Waba]:
+        """The WABAs assigned to a (system) user, ``user_id`` from ``debug_token`` (§5.5).
+
+        https://developers.facebook.com/docs/graph-api/reference/user/assigned_whatsapp_business_accounts
+        """
+        pages = self.client.paginate(f"{user_id}/assigned_whatsapp_business_accounts", _fields(fields))
+        return [cast("Waba", item) async for item in pages]
 
     async def send_message(
         self, phone_number_id: str, payload: Mapping[str, Any], *, retry: bool = True

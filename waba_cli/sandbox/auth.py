@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from waba_cli.sandbox.runtime import Call, Request
 
 MANAGEMENT, MESSAGING = "whatsapp_business_management", "whatsapp_business_messaging"
+BUSINESS_MANAGEMENT = "business_management"  # a business portfolio's edges (§1.2, §5.5)
 
 
 def bearer(request: Request, params: dict[str, Any]) -> str | None:

@@ -85,6 +85,9 @@ ROUTES: dict[Route, Handler] = {
     ("app", "uploads", "POST"): uploads.start_upload,
     ("app", "subscriptions", "GET"): subscriptions.list_subscriptions,
     ("app", "subscriptions", "POST"): subscriptions.subscribe_callback,
+    ("business", "owned_whatsapp_business_accounts", "GET"): wabas.owned_wabas,
+    ("business", "client_whatsapp_business_accounts", "GET"): wabas.client_wabas,
+    ("user", "assigned_whatsapp_business_accounts", "GET"): wabas.assigned_wabas,
 }
 
 
@@ -190,4 +193,6 @@ def _node_type(obj: Any) -> str:
         "media": "WhatsAppBusinessMedia",
         "app": "Application",
         "upload": "UploadSession",
+        "business": "Business",
+        "user": "User",
     }.get(obj.kind, "Node")

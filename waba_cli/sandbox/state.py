@@ -54,6 +54,8 @@ class Waba:
     name: str
     business_id: str
     business_name: str
+    # the business portfolios it is shared with as a client's WABA (their client_whatsapp_business_accounts)
+    client_of: list[str] = field(default_factory=list)
     currency: str = "USD"
     timezone_id: str = "1"
     message_template_namespace: str = "58e6d318_b627_4112_b9c7_2961197553ea"
@@ -68,6 +70,23 @@ class Waba:
     # Meta's verdict on the WABA entity of health_status (§5.6): AVAILABLE, LIMITED or BLOCKED
     can_send_message: str = "AVAILABLE"
     kind: ClassVar[str] = "waba"
+
+
+@dataclass
+class Business:
+    """A business portfolio, known from the WABAs it owns or was shared (derived, not stored)."""
+
+    id: str
+    name: str
+    kind: ClassVar[str] = "business"
+
+
+@dataclass
+class SystemUser:
+    """A (system) user, known from the tokens issued to it (derived, not stored)."""
+
+    id: str
+    kind: ClassVar[str] = "user"
 
 
 @dataclass
@@ -218,7 +237,7 @@ def iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-Obj = App | Waba | PhoneNumber | Template | Flow | Media | UploadSession
+Obj = App | Waba | PhoneNumber | Template | Flow | Media | UploadSession | Business | SystemUser
 T = TypeVar("T")
 _KINDS: dict[str, type[Any]] = {
     "wabas": Waba,
@@ -260,7 +279,19 @@ class State:
             obj = getattr(self, name).get(object_id)
             if obj is not None:
                 return obj  # type: ignore[no-any-return]
-        return self.uploads.get(object_id)
+        upload = self.uploads.get(object_id)
+        return upload if upload is not None else self._portfolio_node(object_id)
+
+    def _portfolio_node(self, object_id: str) -> Business | SystemUser | None:
+        """A business (owner of a WABA, or one a WABA is shared with) or a user holding a token."""
+        for waba in self.wabas.values():
+            if waba.business_id == object_id:
+                return Business(waba.business_id, waba.business_name)
+        if any(object_id in waba.client_of for waba in self.wabas.values()):
+            return Business(object_id, "")
+        if any(token.user_id == object_id for token in self.tokens.values()):
+            return SystemUser(object_id)
+        return None
 
     def new_id(self, digits: int = 16) -> str:
         """A fresh numeric id like Meta's (not used by anything yet)."""

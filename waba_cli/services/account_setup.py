@@ -1,9 +1,10 @@
-"""Setting accounts up and changing them: the setup data, its validation, live verification.
+"""Setting accounts up and changing them: the setup data, its validation, saving, updating.
 
 The setup keys, their steps and checks are ``domain.setup_steps`` (the seed's 6-step setup JSON,
 plus limits, ``out_of_hours_message`` and ``knowledge_base_path``); the pydantic model built from
-it validates a file, the wizard's answers and ``--set`` alike. Kept apart from ``accounts``
-(lookups) so that read-only commands do not build the model.
+it validates a file, the wizard's answers and ``--set`` alike. The live checks with Meta are
+``account_checks``. Kept apart from ``accounts`` (lookups) so that read-only commands do not build
+the model.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import tomllib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,15 +25,13 @@ from waba_cli.db.timestamps import utcnow
 from waba_cli.domain import setup_steps as steps
 from waba_cli.domain import validators as check
 from waba_cli.errors import UsageError, ValidationError
-from waba_cli.graph.errors import AuthError, GraphError
 from waba_cli.services.accounts import find_account, numbers_of, reload
 
 if TYPE_CHECKING:
-    from waba_cli.graph.api import GraphAPI
     from waba_cli.secrets import Cipher
+    from waba_cli.services.account_checks import LiveReport
     from waba_cli.services.context import CommandContext
 
-NEEDED_SCOPES = ("whatsapp_business_management", "whatsapp_business_messaging")
 _VALUE_ERROR_PREFIX = "Value error, "
 _CONFIG = ConfigDict(extra="forbid", str_strip_whitespace=True)
 _ALL = tuple(f.name for f in steps.FIELDS)
@@ -117,9 +115,10 @@ def parse_setup(  # noqa: PLR0912 - one branch per cross-field rule
     source: str | None = None,
     base_dir: Path | None = None,
     names: tuple[str, ...] = _ALL,
+    together: bool = True,
 ) -> SetupInput:
-    """Validate setup data against the fields ``names`` (all: a whole setup); a bad value raises
-    ``ValidationError`` naming its key."""
+    """Validate setup data against the fields ``names`` (all: a whole setup) and, if ``together``, the
+    rules across fields; a bad value raises ``ValidationError`` naming its key."""
     notes: list[str] = []
     data = dict(data)
     if region and isinstance(data.get("phone_number"), str) and not data["phone_number"].strip().startswith("+"):
@@ -132,7 +131,8 @@ def parse_setup(  # noqa: PLR0912 - one branch per cross-field rule
     except PydanticValidationError as exc:
         raise _first_error(exc, source) from None
     try:
-        steps.check_together(setup)
+        if together:
+            steps.check_together(setup)
     except ValueError as exc:
         key, _, problem = str(exc).partition(" ")
         raise ValidationError(key, problem, source=source) from None
@@ -158,125 +158,29 @@ def parse_setup(  # noqa: PLR0912 - one branch per cross-field rule
     return SetupInput(setup, notes)
 
 
-# -- live verification -----------------------------------------------------------------------
+def check_value(name: str, value: Any, *, region: str | None = None) -> tuple[Any, list[str]]:
+    """One setup value checked as the wizard reads it, with the same checks as a file: its
+    normalised value and the notes about it (a ``ValidationError`` names the key)."""
+    parsed = parse_setup({name: value}, region=region, names=(name,), together=False)
+    return parsed.setup[name], parsed.notes
 
 
-@dataclass
-class Verification:
-    """What Meta says about the credentials, WABA and number of a setup."""
-
-    token_type: str | None = None
-    token_expires_at: datetime | None = None
-    scopes: list[str] = field(default_factory=list)
-    waba: dict[str, Any] = field(default_factory=dict)
-    phone: dict[str, Any] = field(default_factory=dict)
+def missing_required(values: dict[str, Any]) -> list[str]:
+    """The required setup keys ``values`` lacks (or leaves empty), in the order of the steps."""
+    return [f.name for f in steps.FIELDS if f.required and values.get(f.name) in (None, "")]
 
 
-async def verify(
-    api: GraphAPI, *, waba_id: str, phone_number_id: str, app_id: str, app_secret: str, access_token: str
-) -> Verification:
-    """Check the token (valid, this app's, scoped to the WABA), the WABA, and that the number is in it."""
-    try:
-        token = await api.debug_token(access_token, app_id=app_id, app_secret=app_secret)
-    except AuthError as exc:
-        raise ValidationError(
-            "app_secret",
-            f"Meta rejected the app id and secret ({exc.message})",
-            "check app_id and app_secret under App settings > Basic",
-        ) from None
-    if not token.get("is_valid"):
-        reason = (token.get("error") or {}).get("message", "expired or revoked")
-        raise ValidationError(
-            "access_token",
-            f"Meta says the token is not valid: {reason}",
-            "create a new system-user token in Business Settings",
-        )
-    if str(token.get("app_id", app_id)) != app_id:
-        raise ValidationError("access_token", f"the token belongs to app {token.get('app_id')}, not to {app_id}")
-    scopes = [str(s) for s in token.get("scopes", [])]
-    missing = [s for s in NEEDED_SCOPES if s not in scopes]
+def require_complete(values: dict[str, Any], *, source: str | None = None) -> None:
+    """Refuse, with every missing key at once, setup values that lack required ones (no prompts)."""
+    missing = missing_required(values)
     if missing:
-        raise ValidationError("access_token", f"the token lacks the permission(s) {', '.join(missing)}")
-    for grant in token.get("granular_scopes", []):
-        targets = [str(t) for t in grant.get("target_ids", [])]
-        if grant.get("scope") in NEEDED_SCOPES and targets and waba_id not in targets:
-            raise ValidationError("waba_id", f"the token's {grant['scope']} permission does not cover WABA {waba_id}")
-    expires = int(token.get("expires_at") or 0)
-    result = Verification(
-        token_type=token.get("type"),
-        token_expires_at=datetime.fromtimestamp(expires, UTC) if expires else None,
-        scopes=scopes,
-    )
-    try:
-        result.waba = dict(await api.get_waba(waba_id))
-        numbers = [dict(n) for n in await api.list_phone_numbers(waba_id)]
-    except GraphError as exc:
-        if exc.code in (100, 10) or (exc.code is not None and 200 <= exc.code <= 299):
-            raise ValidationError(
-                "waba_id", f"Meta cannot find WABA {waba_id} for this token ({exc.message})"
-            ) from None
-        raise
-    phone = next((n for n in numbers if str(n.get("id")) == phone_number_id), None)
-    if phone is None:
-        known = ", ".join(str(n.get("id")) for n in numbers) or "none"
+        where = f"add them to {source}" if source else "give them in a setup file: --from-file F (JSON or TOML)"
         raise ValidationError(
-            "phone_number_id", f"{phone_number_id} is not a number of WABA {waba_id} (it has: {known})"
+            ", ".join(missing),
+            "is required" if len(missing) == 1 else "are required",
+            f"{where}; `waba account setup --help` lists every key (without a terminal nothing is asked)",
+            source=source,
         )
-    result.phone = phone
-    return result
-
-
-def verify_setup(ctx: CommandContext, setup: dict[str, Any]) -> Verification:
-    """Verify a new account's credentials with Meta before it is saved."""
-    from waba_cli.graph.client import Credentials
-    from waba_cli.services.context import run
-
-    async def check() -> Verification:
-        async with ctx.graph(Credentials(setup["access_token"], setup["app_id"], setup["app_secret"])) as api:
-            return await verify(
-                api,
-                waba_id=setup["waba_id"],
-                phone_number_id=setup["phone_number_id"],
-                app_id=setup["app_id"],
-                app_secret=setup["app_secret"],
-                access_token=setup["access_token"],
-            )
-
-    return run(check)
-
-
-def verify_account(ctx: CommandContext) -> tuple[Account, Verification]:
-    """Verify the account with Meta and record what Meta says (token expiry, statuses)."""
-    from waba_cli.services.context import run
-
-    account = ctx.account
-    with ctx.db.session() as session:
-        numbers = numbers_of(session, account)
-    creds = ctx.credentials(account)
-    number = next((n for n in numbers if n.is_default), numbers[0] if numbers else None)
-    phone_number_id = number.phone_number_id if number else ""
-
-    async def check() -> Verification:
-        async with ctx.graph(creds, account.id) as api:
-            return await verify(
-                api,
-                waba_id=account.waba_id,
-                phone_number_id=phone_number_id,
-                app_id=account.app_id,
-                app_secret=creds.app_secret or "",
-                access_token=creds.access_token,
-            )
-
-    result = run(check)
-    with ctx.db.transaction() as session:
-        fresh = reload(session, account)
-        apply_verification(fresh, result)
-        session.add(fresh)
-        for row in numbers_of(session, fresh):
-            if row.phone_number_id == phone_number_id:
-                apply_phone_fields(row, result.phone)
-                session.add(row)
-    return fresh, result
 
 
 # -- storing -----------------------------------------------------------------------------------
@@ -284,18 +188,42 @@ def verify_account(ctx: CommandContext) -> tuple[Account, Verification]:
 
 def add_account(
     ctx: CommandContext, setup: dict[str, Any], *, verify: bool = True, source: str | None = None
-) -> tuple[Account, list[PhoneNumber], Verification | None]:
-    """`waba account setup`: check the setup with Meta (unless not ``verify``), then save the account
-    and its first number in one transaction."""
+) -> tuple[Account, list[PhoneNumber], LiveReport | None]:
+    """`waba account setup --from-file`: check the setup with Meta (unless not ``verify``; the first
+    failed check refuses it), then save the account and its first number in one transaction."""
+    from waba_cli.services.account_checks import check_setup, require_passing
+
     with ctx.db.session() as session:
         ensure_new(session, setup, source=source)
-    cipher = ctx.cipher()  # fail on a missing key before talking to Meta
-    verification = verify_setup(ctx, setup) if verify else None
+    ctx.cipher()  # fail on a missing key before talking to Meta
+    report = None
+    if verify:
+        report = check_setup(ctx, setup)
+        require_passing(report, source, unless=("subscription",))  # the caller subscribes the app
+    account, numbers = save_account(ctx, setup, report, source=source)
+    return account, numbers, report
+
+
+def save_account(
+    ctx: CommandContext, setup: dict[str, Any], report: LiveReport | None = None, *, source: str | None = None
+) -> tuple[Account, list[PhoneNumber]]:
+    """Save the account and its first number in one transaction (the wizard, after its summary)."""
+    cipher = ctx.cipher()
     with ctx.db.transaction() as session:
         ensure_new(session, setup, source=source)
-        account = create_account(session, cipher, setup, verification)
+        account = create_account(session, cipher, setup, report)
         numbers = numbers_of(session, account)
-    return account, numbers, verification
+    return account, numbers
+
+
+def taken(ctx: CommandContext, key: str, value: str) -> str | None:
+    """Why a new account cannot have ``value`` as its name, WABA or first number, or None."""
+    with ctx.db.session() as session:
+        try:
+            ensure_new(session, {"name": "", "waba_id": "", "phone_number_id": "", key: value})
+        except ValidationError as exc:
+            return exc.problem
+    return None
 
 
 def ensure_new(session: Session, setup: dict[str, Any], source: str | None = None) -> None:
@@ -320,10 +248,11 @@ def ensure_new(session: Session, setup: dict[str, Any], source: str | None = Non
 
 
 def create_account(
-    session: Session, cipher: Cipher, setup: dict[str, Any], verification: Verification | None = None
+    session: Session, cipher: Cipher, setup: dict[str, Any], report: LiveReport | None = None
 ) -> Account:
     """Add the account and its first number to ``session`` (the caller's transaction commits)."""
     from waba_cli.secrets import mask
+    from waba_cli.services.numbers.store import apply_fields
 
     number_keys = {f.name for f in steps.fields_of(2)}
     plain = {k: v for k, v in setup.items() if k not in number_keys and not steps.BY_NAME[k].secret}
@@ -336,9 +265,11 @@ def create_account(
         webhook_verify_token_enc=cipher.encrypt(verify_token) if verify_token else None,
     )
     number = PhoneNumber(account_id=0, **{k: setup[k] for k in number_keys}, is_default=True)
-    if verification is not None:
-        apply_verification(account, verification)
-        apply_phone_fields(number, verification.phone)
+    if report is not None:
+        apply_report(account, report)
+        meta = report.numbers.get(setup["phone_number_id"])
+        if meta is not None:
+            apply_fields(number, meta, utcnow())  # type: ignore[arg-type]
     session.add(account)
     session.flush()
     assert account.id is not None
@@ -348,11 +279,12 @@ def create_account(
     return account
 
 
-def apply_verification(account: Account, verification: Verification) -> None:
-    waba = verification.waba
-    account.token_type = verification.token_type
-    account.token_expires_at = verification.token_expires_at
-    account.token_scopes = verification.scopes
+def apply_report(account: Account, report: LiveReport) -> None:
+    """Record what Meta said of the token and the WABA (a valid token's report)."""
+    waba = report.waba
+    account.token_type = report.token.get("type")
+    account.token_expires_at = report.token_expires_at
+    account.token_scopes = report.scopes
     account.status = waba.get("status", account.status)
     account.account_review_status = waba.get("account_review_status", account.account_review_status)
     account.business_verification_status = waba.get(
@@ -364,27 +296,12 @@ def apply_verification(account: Account, verification: Verification) -> None:
     account.updated_at = utcnow()
 
 
-def apply_phone_fields(number: PhoneNumber, data: dict[str, Any]) -> None:
-    """Copy Meta's phone-number fields (reference §4.1) onto the local row."""
-    throughput = data.get("throughput") or {}
-    number.display_phone_number = data.get("display_phone_number") or number.display_phone_number
-    number.verified_name = data.get("verified_name", number.verified_name)
-    number.quality_rating = data.get("quality_rating", number.quality_rating)
-    number.status = data.get("status", number.status)
-    number.code_verification_status = data.get("code_verification_status", number.code_verification_status)
-    number.name_status = data.get("name_status", number.name_status)
-    number.messaging_limit = (
-        data.get("whatsapp_business_manager_messaging_limit")
-        or data.get("messaging_limit_tier")
-        or number.messaging_limit
-    )
-    number.throughput_level = throughput.get("level", number.throughput_level)
-    number.is_on_biz_app = data.get("is_on_biz_app", number.is_on_biz_app)
-    number.platform_type = data.get("platform_type", number.platform_type)
-    number.account_mode = data.get("account_mode", number.account_mode)
-    number.is_pin_enabled = data.get("is_pin_enabled", number.is_pin_enabled)
-    number.synced_at = utcnow()
-    number.updated_at = utcnow()
+def subscribe_app(ctx: CommandContext, account: Account) -> None:
+    """Subscribe the account's app to its WABA's webhooks (``POST /{waba-id}/subscribed_apps``, empty
+    body). Meta wants this before any callback override, and without it no webhook arrives (§5.2)."""
+    from waba_cli.services.numbers.store import run_graph
+
+    run_graph(ctx, account, lambda api: api.subscribe_app(account.waba_id))
 
 
 # -- updating ----------------------------------------------------------------------------------

@@ -105,21 +105,22 @@ def test_waba_graph_client_reads_every_page(sandbox: SandboxProcess) -> None:
 
 def test_account_setup_verification_passes_against_the_sandbox(sandbox: SandboxProcess) -> None:
     async def verify() -> Any:
-        from waba_cli.services.account_setup import verify as verify_setup
+        from waba_cli.services.account_checks import check_live
 
         client = GraphClient(
             Credentials(fixtures.ACCESS_TOKEN, fixtures.APP_ID, fixtures.APP_SECRET), base_url=sandbox.url
         )
         async with client:
-            return await verify_setup(
+            return await check_live(
                 GraphAPI(client),
                 waba_id=fixtures.WABA_ID,
-                phone_number_id=fixtures.PHONE_NUMBER_ID,
+                phone_number_ids=[fixtures.PHONE_NUMBER_ID],
                 app_id=fixtures.APP_ID,
                 app_secret=fixtures.APP_SECRET,
                 access_token=fixtures.ACCESS_TOKEN,
             )
 
     result = asyncio.run(verify())
-    assert result.token_type == "SYSTEM_USER"
-    assert result.phone["display_phone_number"] == fixtures.DISPLAY_PHONE_NUMBER
+    assert result.ok, result.failures
+    assert result.token["type"] == "SYSTEM_USER"
+    assert result.numbers[fixtures.PHONE_NUMBER_ID]["display_phone_number"] == fixtures.DISPLAY_PHONE_NUMBER

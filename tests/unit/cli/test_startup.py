@@ -25,9 +25,9 @@ import pytest
 from tests.support.world import REPO_ROOT
 
 # Too heavy for help screens: the database stack, HTTP, the web server, secrets and validation.
-HELP_FORBIDDEN = ("sqlalchemy", "sqlmodel", "httpx", "uvicorn", "keyring", "cryptography", "pydantic")
-# `account list` reads the database, but needs no migrations, key, HTTP client or Rich rendering.
-LIST_FORBIDDEN = ("alembic", "keyring", "cryptography", "httpx", "rich")
+HELP_FORBIDDEN = ("sqlalchemy", "sqlmodel", "httpx", "uvicorn", "keyring", "cryptography", "pydantic", "prompt_toolkit")
+# `account list` reads the database, but needs no migrations, key, HTTP client, Rich rendering or prompts.
+LIST_FORBIDDEN = ("alembic", "keyring", "cryptography", "httpx", "rich", "prompt_toolkit")
 
 # Runs in the child: argv = [out_file, watched top-level names (comma-separated), *waba args].
 _PROBE = r"""

@@ -29,14 +29,14 @@ def test_the_worst_status_wins_unknown_below_warning(statuses: list[str], worst:
 @pytest.mark.parametrize(("days", "status"), [(30, "OK"), (6.5, "WARNING"), (0.5, "CRITICAL"), (-1, "CRITICAL")])
 def test_token_expiry_against_the_thresholds(days: float, status: str) -> None:
     info = {"is_valid": True, "scopes": list(NEEDED), "expires_at": int(NOW.timestamp() + days * 86400)}
-    check = rules.token_check(info, "1", NEEDED, NOW, rules.Policy())
+    check = rules.token_check(info, "1", NOW, rules.Policy())
     assert check.status == status
     assert check.value == pytest.approx(days, abs=0.01)
 
 
 def test_a_token_for_another_waba_is_critical() -> None:
     info = {"is_valid": True, "scopes": list(NEEDED), "granular_scopes": [{"scope": NEEDED[0], "target_ids": ["2"]}]}
-    assert "does not cover WABA 1" in rules.token_check(info, "1", NEEDED, NOW, rules.Policy()).detail
+    assert "does not cover WABA 1" in rules.token_check(info, "1", NOW, rules.Policy()).detail
 
 
 def test_transitions_skip_repeats_and_say_how_long_each_state_lasted() -> None:
@@ -65,3 +65,13 @@ def test_flow_alerts_are_active_until_deactivated() -> None:
     off = {**on, "alert_state": "DEACTIVATED"}
     events = [rules.FlowEvent(NOW, on), rules.FlowEvent(NOW + timedelta(minutes=1), off)]
     assert rules.flows_check(events).status == "OK"
+
+
+def test_a_token_with_the_event_scope_in_place_of_management_is_accepted_as_account_verify_does() -> None:
+    info = {"is_valid": True, "scopes": ["whatsapp_business_manage_events", NEEDED[1]], "expires_at": 0}
+    assert rules.token_check(info, "1", NOW, rules.Policy()).status == rules.OK
+    info["scopes"] = [NEEDED[1]]
+    assert (
+        "lacks the permission(s) whatsapp_business_management"
+        in rules.token_check(info, "1", NOW, rules.Policy()).detail
+    )

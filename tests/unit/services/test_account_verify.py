@@ -57,13 +57,31 @@ NUMBERS = {
 }
 
 
+SUBSCRIBED = {
+    "data": [
+        {
+            "whatsapp_business_api_data": {
+                "id": APP,
+                "link": f"https://www.facebook.com/games/?app_id={APP}",
+                "name": "Acme Admin",
+            }
+        }
+    ]
+}
+
+
 def meta_answers(
-    graph: respx.MockRouter, token: dict[str, Any] | None = None, numbers: dict[str, Any] | None = None
+    graph: respx.MockRouter,
+    token: dict[str, Any] | None = None,
+    numbers: dict[str, Any] | None = None,
+    apps: dict[str, Any] | None = None,
 ) -> dict[str, respx.Route]:
     return {
         "debug": graph.get("/debug_token").respond(200, json={"data": token or TOKEN_INFO}),
         "waba": graph.get(f"/{WABA}").respond(200, json=WABA_INFO),
         "numbers": graph.get(f"/{WABA}/phone_numbers").respond(200, json=numbers or NUMBERS),
+        "apps": graph.get(f"/{WABA}/subscribed_apps").respond(200, json=SUBSCRIBED if apps is None else apps),
+        "subscribe": graph.post(f"/{WABA}/subscribed_apps").respond(200, json={"success": True}),
     }
 
 
@@ -91,7 +109,24 @@ def test_setup_verifies_with_meta_and_stores_what_meta_says(
     with engine.connect() as conn:
         calls = conn.execute(text("SELECT method, endpoint, status_code FROM api_call ORDER BY id")).all()
     engine.dispose()
-    assert calls == [("GET", "/debug_token", 200), ("GET", "/{id}", 200), ("GET", "/{id}/phone_numbers", 200)]
+    assert calls == [
+        ("GET", "/debug_token", 200),
+        ("GET", "/{id}", 200),
+        ("GET", "/{id}/phone_numbers", 200),
+        ("GET", "/{id}/subscribed_apps", 200),
+    ]
+    assert not routes["subscribe"].called  # subscribed already: nothing changes at Meta
+
+
+def test_setup_subscribes_the_app_when_meta_says_it_is_not(waba: Any, setup_file: Any, graph: respx.MockRouter) -> None:
+    routes = meta_answers(graph, apps={"data": []})
+
+    result = waba("account", "setup", "--from-file", str(setup_file()), "--json")
+
+    assert result.code == 0, result.err
+    assert result.json()["subscribed"] is True
+    assert routes["subscribe"].call_count == 1
+    assert routes["subscribe"].calls.last.request.content in (b"", b"{}", b"null")
 
 
 def test_setup_refuses_an_invalid_token_and_writes_nothing(waba: Any, setup_file: Any, graph: respx.MockRouter) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from waba_cli.sandbox.auth import MANAGEMENT, MESSAGING, authenticate, bearer, is_app_token
+from waba_cli.sandbox.auth import BUSINESS_MANAGEMENT, MANAGEMENT, MESSAGING, authenticate, bearer, is_app_token
 from waba_cli.sandbox.errors import GraphFailure, missing
 
 if TYPE_CHECKING:
     from waba_cli.sandbox.runtime import Request, Runtime
+    from waba_cli.sandbox.state import Token
 
 
 def debug_token(sandbox: Runtime, request: Request, params: dict[str, Any]) -> dict[str, Any]:
@@ -43,13 +44,7 @@ def debug_token(sandbox: Runtime, request: Request, params: dict[str, Any]) -> d
         "is_valid": token.valid and not expired,
         "issued_at": token.issued_at,
         "scopes": list(token.scopes),
-        "granular_scopes": [
-            {"scope": scope, "target_ids": list(token.target_ids)}
-            if scope in (MANAGEMENT, MESSAGING) and token.target_ids
-            else {"scope": scope}
-            for scope in token.scopes
-            if scope != "public_profile"
-        ],
+        "granular_scopes": [_granted(sandbox, token, scope) for scope in token.scopes if scope != "public_profile"],
         "user_id": token.user_id,
     }
     if not data["is_valid"]:
@@ -59,3 +54,16 @@ def debug_token(sandbox: Runtime, request: Request, params: dict[str, Any]) -> d
             "subcode": 463,
         }
     return {"data": data}
+
+
+def _granted(sandbox: Runtime, token: Token, scope: str) -> dict[str, Any]:
+    """One granular scope: the WhatsApp ones name the token's WABAs, business_management their owners."""
+    if not token.target_ids:
+        return {"scope": scope}
+    if scope in (MANAGEMENT, MESSAGING):
+        return {"scope": scope, "target_ids": list(token.target_ids)}
+    if scope == BUSINESS_MANAGEMENT:
+        wabas = [sandbox.state.wabas[w] for w in token.target_ids if w in sandbox.state.wabas]
+        owners = list(dict.fromkeys(w.business_id for w in wabas))
+        return {"scope": scope, "target_ids": owners} if owners else {"scope": scope}
+    return {"scope": scope}

@@ -1,15 +1,16 @@
 """The WhatsApp Business Account node (§5): its fields (health, analytics and numbers among them)
-and its settings (name, time zone, template insights)."""
+and its settings (name, time zone, template insights); and the edges that list WABAs (§5.5): a
+business's owned and client WABAs, a user's assigned ones."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from waba_cli.sandbox.auth import MANAGEMENT, require_scope
+from waba_cli.sandbox.auth import BUSINESS_MANAGEMENT, MANAGEMENT, require_scope
 from waba_cli.sandbox.endpoints.analytics import analytics, pricing_analytics
 from waba_cli.sandbox.endpoints.phone_numbers import PHONE_DEFAULT_FIELDS, number_fields, waba_health
-from waba_cli.sandbox.errors import bad_param, unknown_field
-from waba_cli.sandbox.params import requested_fields
+from waba_cli.sandbox.errors import bad_param, not_found, unknown_field
+from waba_cli.sandbox.params import page, requested_fields
 
 if TYPE_CHECKING:
     from waba_cli.sandbox.runtime import Call, Runtime
@@ -77,3 +78,31 @@ async def update_waba(sandbox: Runtime, call: Call) -> dict[str, Any]:
     if not changed:
         raise bad_param("Nothing to update: give name, timezone_id or is_enabled_for_insights.")
     return {"id": waba.id} if "is_enabled_for_insights" in call.params else {"success": True}
+
+
+async def owned_wabas(sandbox: Runtime, call: Call) -> dict[str, Any]:
+    """``GET /{business-id}/owned_whatsapp_business_accounts``."""
+    require_scope(call, BUSINESS_MANAGEMENT)
+    return _listing(sandbox, call, [w for w in sandbox.state.wabas.values() if w.business_id == call.obj.id])
+
+
+async def client_wabas(sandbox: Runtime, call: Call) -> dict[str, Any]:
+    """``GET /{business-id}/client_whatsapp_business_accounts``."""
+    require_scope(call, BUSINESS_MANAGEMENT)
+    return _listing(sandbox, call, [w for w in sandbox.state.wabas.values() if call.obj.id in w.client_of])
+
+
+async def assigned_wabas(sandbox: Runtime, call: Call) -> dict[str, Any]:
+    """``GET /{user-id}/assigned_whatsapp_business_accounts``: a token sees only its own user's."""
+    token = call.token
+    if token is None or token.user_id != call.obj.id:
+        raise not_found(f"{call.obj.id}/assigned_whatsapp_business_accounts", "GET")
+    wabas = [w for w in sandbox.state.wabas.values() if not token.target_ids or w.id in token.target_ids]
+    return _listing(sandbox, call, wabas)
+
+
+def _listing(sandbox: Runtime, call: Call, wabas: list[Waba]) -> dict[str, Any]:
+    requested = requested_fields(call.params, ("id", "name"))
+    chosen, paging = page(wabas, call.request.query, call.link(), default=25, most=100)
+    data = [{name: _waba_field(sandbox, w, name, modifiers) for name, modifiers in requested} for w in chosen]
+    return {"data": data, "paging": paging}

@@ -222,14 +222,13 @@ def _decide(
 ) -> list[rules.Check]:
     """One account's checks, in the order they are shown."""
     from waba_cli.services import ratelimit
-    from waba_cli.services.account_setup import NEEDED_SCOPES
     from waba_cli.services.numbers.sync import store_numbers
 
     policy = ctx.settings.health
     refused = next((a.error for call, a in got.items() if call != "token" and _refused(a.error)), None)
     token = got["token"]
     if token.ok:
-        checks = [_from(token, rules.token_check(token.value, account.waba_id, NEEDED_SCOPES, now, policy))]
+        checks = [_from(token, rules.token_check(token.value, account.waba_id, now, policy))]
     elif _refused(token.error):
         message = getattr(token.error, "message", token.error)
         checks = [rules.unknown("token", f"Meta refused the app id and secret for debug_token ({message})")]

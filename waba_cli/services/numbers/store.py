@@ -315,3 +315,11 @@ def facts_of(number: PhoneNumber) -> rules.NumberFacts:
         synced_at=aware(number.synced_at),
         gone_at=aware(number.gone_at),
     )
+
+
+def facts_from_meta(data: MetaNumber | dict[str, Any], now: datetime) -> rules.NumberFacts:
+    """What the doctor knows of a number from Meta's fields alone (a number not stored yet: the wizard)."""
+    meta: MetaNumber = data  # type: ignore[assignment]
+    row = PhoneNumber(account_id=0, phone_number_id=str(meta.get("id") or ""), phone_number=e164_of(meta) or "")
+    apply_fields(row, meta, now)
+    return facts_of(row)
