@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from waba_cli.errors import OperationError, SchemaError
 
-# Alembic revisions in order; the last one is what this code expects. tests/db keeps it equal to
+# Alembic revisions in order; the last one is what this code expects. tests/unit/db keeps it equal to
 # Alembic's own history, so it cannot drift.
 REVISIONS: tuple[str, ...] = (
     "0001_initial",
