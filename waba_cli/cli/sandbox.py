@@ -121,6 +121,10 @@ def serve(
     webhooks = webhook_url or graph_app.sandbox.state.app.callback_url or "none yet (give --webhook-url)"
     mode = " (bench mode: no status webhooks, no rate limits)" if bench else ""
     second = f"{fixtures.SECOND_PHONE_NUMBER} (id {fixtures.SECOND_PHONE_NUMBER_ID})"
+    onboarding = (
+        f"{fixtures.UNREGISTERED_PHONE_NUMBER} (id {fixtures.UNREGISTERED_PHONE_NUMBER_ID}, not registered yet), "
+        f"{fixtures.PENDING_PHONE_NUMBER} (id {fixtures.PENDING_PHONE_NUMBER_ID}, code and display name pending)"
+    )
     for line in (
         f"waba sandbox: Graph API at {base_url}{mode}",
         f"  export WABA_GRAPH_BASE_URL={base_url}",
@@ -130,6 +134,7 @@ def serve(
         f"  verify token    {fixtures.VERIFY_TOKEN}",
         f"  WABA            {fixtures.WABA_ID}",
         f"  numbers         {fixtures.PHONE_NUMBER} (id {fixtures.PHONE_NUMBER_ID}), {second}",
+        f"  onboarding      {onboarding}",
         f"  webhooks     -> {webhooks}",
         "Ctrl-C to stop.",
     ):
