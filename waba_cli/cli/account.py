@@ -101,7 +101,8 @@ def setup(
         waba account setup --from-file acme.json
     """
     from waba_cli.errors import UsageError
-    from waba_cli.services import account_setup, setup_progress
+    from waba_cli.services.accounts import progress as setup_progress
+    from waba_cli.services.accounts import setup as account_setup
 
     ctx = command_context()
     data = account_setup.read_data_file(from_file) if from_file is not None else {}
@@ -130,7 +131,7 @@ def setup(
 def _setup_from_values(values: dict[str, Any], source: str | None, *, verify: bool, base_dir: Path | None) -> None:
     """The setup without prompts: check, save in one transaction, subscribe the app if needed."""
     from waba_cli.errors import WabaError
-    from waba_cli.services import account_setup
+    from waba_cli.services.accounts import setup as account_setup
 
     ctx = command_context()
     parsed = account_setup.parse_setup(values, region=ctx.settings.region, source=source, base_dir=base_dir)
@@ -165,7 +166,8 @@ def _run_wizard(data: dict[str, Any], source: str | None, *, progress: Any, veri
     from waba_cli.cli.account_wizard import SetupWizard
     from waba_cli.domain.setup_steps import BY_NAME
     from waba_cli.errors import ValidationError
-    from waba_cli.services import account_setup, setup_progress
+    from waba_cli.services.accounts import progress as setup_progress
+    from waba_cli.services.accounts import setup as account_setup
     from waba_cli.ui.prompts import Prompter
 
     ctx = command_context()
@@ -215,7 +217,7 @@ def _named(answers: dict[str, Any]) -> str:
 def _still_valid(answers: dict[str, Any], region: str | None) -> dict[str, Any]:
     """Saved answers that still pass their checks (the others are asked again)."""
     from waba_cli.errors import ValidationError
-    from waba_cli.services.account_setup import check_value
+    from waba_cli.services.accounts.setup import check_value
 
     kept = {}
     for key, value in answers.items():
@@ -234,7 +236,7 @@ def list_() -> None:
     Example:
         waba account list --json
     """
-    from waba_cli.services import accounts
+    from waba_cli.services.accounts import store as accounts
 
     rows = accounts.list_accounts(command_context())
     o = out()
@@ -266,7 +268,7 @@ def show(ref: OptAccArg = None) -> None:
     Example:
         waba account show acme
     """
-    from waba_cli.services import accounts
+    from waba_cli.services.accounts import store as accounts
 
     ctx = command_context()
     ctx.name_account(ref)
@@ -313,7 +315,7 @@ def update(
     """
     from waba_cli.domain.setup_steps import SECRET_KEYS
     from waba_cli.errors import UsageError, ValidationError
-    from waba_cli.services import account_setup
+    from waba_cli.services.accounts import setup as account_setup
 
     ctx = command_context()
     ctx.name_account(ref)
@@ -351,7 +353,7 @@ def remove(ref: AccArg) -> None:
     Example:
         waba account remove acme --yes
     """
-    from waba_cli.services import accounts
+    from waba_cli.services.accounts import store as accounts
 
     ctx = command_context()
     ctx.name_account(ref)
@@ -372,7 +374,7 @@ def use(ref: AccArg) -> None:
     Example:
         waba account use acme
     """
-    from waba_cli.services import accounts
+    from waba_cli.services.accounts import store as accounts
 
     ctx = command_context()
     ctx.name_account(ref)
@@ -400,7 +402,7 @@ def verify(ref: OptAccArg = None) -> None:
         waba account verify --json
     """
     from waba_cli.errors import OperationError
-    from waba_cli.services import account_checks
+    from waba_cli.services.accounts import checks as account_checks
 
     ctx = command_context()
     ctx.name_account(ref)
@@ -452,7 +454,7 @@ def subscribe(ref: OptAccArg = None) -> None:
         waba account subscribe acme
     """
     from waba_cli.errors import DryRunRequest
-    from waba_cli.services import account_setup
+    from waba_cli.services.accounts import setup as account_setup
 
     ctx = command_context()
     ctx.name_account(ref)

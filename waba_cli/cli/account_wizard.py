@@ -4,11 +4,11 @@ It walks ``domain.setup_steps`` in order, one screen per step (`Step i/6 — nam
 its help line and the same check as a setup file, re-asked with the reason until it passes. Where
 Meta allows it, it offers choices instead of ids: the WABAs the access token reaches and the
 chosen WABA's numbers (the token is asked the first time discovery needs it). After step 3 it
-checks everything live (``services.account_checks``) and stops on what would break later: a token
+checks everything live (``services.accounts.checks``) and stops on what would break later: a token
 that expires, a missing permission, a number of another WABA, a number not registered (offered
 registration) or waiting for Meta (told what to wait for). Every answer is kept for `--resume`
-(``services.setup_progress``, secrets encrypted), so Ctrl-C costs nothing typed. Nothing is
-saved or changed at Meta before the summary is confirmed; then ``services.setup_wizard`` saves,
+(``services.accounts.progress``, secrets encrypted), so Ctrl-C costs nothing typed. Nothing is
+saved or changed at Meta before the summary is confirmed; then ``services.accounts.wizard`` saves,
 subscribes, registers, pushes the profile and waits for the round trip.
 """
 
@@ -27,8 +27,8 @@ from waba_cli.errors import OperationError, ValidationError, WabaError
 
 if TYPE_CHECKING:
     from waba_cli.db.models.accounts import Account, PhoneNumber
-    from waba_cli.services.account_checks import LiveReport
-    from waba_cli.services.asset_discovery import NumberChoice, WabaChoice
+    from waba_cli.services.accounts.checks import LiveReport
+    from waba_cli.services.accounts.discovery import NumberChoice, WabaChoice
     from waba_cli.services.context import CommandContext
     from waba_cli.ui.prompts import Prompter
 
@@ -108,7 +108,7 @@ class SetupWizard:
 
     def _interrupted(self) -> None:
         self._remember()
-        from waba_cli.services.setup_progress import path_of
+        from waba_cli.services.accounts.progress import path_of
 
         shown = min(self.step, len(steps.STEPS))
         self.ask.say("")
@@ -118,7 +118,7 @@ class SetupWizard:
         )
 
     def _remember(self) -> None:
-        from waba_cli.services import setup_progress
+        from waba_cli.services.accounts import progress as setup_progress
 
         setup_progress.save(
             self.ctx.settings,
@@ -154,7 +154,7 @@ class SetupWizard:
 
     def _check(self, item: steps.SetupField, text: str) -> Any:
         """The field's value from ``text`` (empty: its default), by the setup file's own check."""
-        from waba_cli.services.account_setup import check_value, taken
+        from waba_cli.services.accounts.setup import check_value, taken
 
         raw: Any = text.strip()
         if raw == "":
@@ -236,7 +236,7 @@ class SetupWizard:
             self._remember()
             return
         self._token_now("to find your WABAs")
-        from waba_cli.services.asset_discovery import wabas_of
+        from waba_cli.services.accounts.discovery import wabas_of
 
         assert self.token is not None
         found = wabas_of(self.ctx, self.answers["access_token"], self.token, self.answers.get("app_secret"))
@@ -269,14 +269,14 @@ class SetupWizard:
         self._remember()
 
     def _taken(self, key: str, value: str) -> str | None:
-        from waba_cli.services.account_setup import taken
+        from waba_cli.services.accounts.setup import taken
 
         return taken(self.ctx, key, value)
 
     def _token_now(self, why: str) -> None:
         """The access token (step 3's), asked now if not known, and Meta's word on it."""
         from waba_cli.graph.errors import GraphError
-        from waba_cli.services.asset_discovery import inspect_token
+        from waba_cli.services.accounts.discovery import inspect_token
 
         while self.token is None:
             if not self.answers.get("access_token"):
@@ -328,7 +328,7 @@ class SetupWizard:
                 return None
         self._token_now("to list the WABA's numbers")
         from waba_cli.graph.errors import GraphError
-        from waba_cli.services.asset_discovery import numbers_of
+        from waba_cli.services.accounts.discovery import numbers_of
 
         try:
             self.numbers = numbers_of(
@@ -376,7 +376,7 @@ class SetupWizard:
             self._live_checks()
 
     def _live_checks(self) -> None:
-        from waba_cli.services import account_checks as checks
+        from waba_cli.services.accounts import checks
 
         while True:
             self.ask.say("Checking with Meta…", "dim")
@@ -427,7 +427,7 @@ class SetupWizard:
 
     def _number_state(self, report: LiveReport) -> None:
         from waba_cli.domain import numbers as rules
-        from waba_cli.services.account_checks import diagnosis_of, may_register_now
+        from waba_cli.services.accounts.checks import diagnosis_of, may_register_now
 
         diagnosis = diagnosis_of(report, self.answers["phone_number_id"])
         if diagnosis is None:
@@ -452,7 +452,7 @@ class SetupWizard:
         if not self._screen(4):
             return
         self._ask_step(4)
-        from waba_cli.services.setup_wizard import profile_change
+        from waba_cli.services.accounts.wizard import profile_change
 
         if self.verify and "push_profile" not in self.choices and profile_change(self.answers):
             self.choices["push_profile"] = self.ask.confirm(
@@ -475,7 +475,7 @@ class SetupWizard:
                 return
 
     def _step6(self) -> None:
-        from waba_cli.services.setup_wizard import default_webhook_url
+        from waba_cli.services.accounts.wizard import default_webhook_url
 
         if self._screen(6):
             self._ask_step(6, {"webhook_url": default_webhook_url(self.ctx.settings)})
@@ -493,7 +493,7 @@ class SetupWizard:
     # -- the summary and the save ------------------------------------------------------------
 
     def _summary_until_saved(self) -> dict[str, Any]:
-        from waba_cli.services.account_setup import parse_setup
+        from waba_cli.services.accounts.setup import parse_setup
 
         while True:
             try:
@@ -555,8 +555,8 @@ class SetupWizard:
             self.ask.say("After saving, waba will " + "; ".join(then) + ".")
 
     def _after_save(self, setup: dict[str, Any]) -> WizardResult:
-        from waba_cli.services import setup_progress
-        from waba_cli.services.account_setup import save_account, subscribe_app
+        from waba_cli.services.accounts import progress as setup_progress
+        from waba_cli.services.accounts.setup import save_account, subscribe_app
 
         account, numbers = save_account(self.ctx, setup, self.report)
         setup_progress.clear(self.ctx.settings)
@@ -585,7 +585,7 @@ class SetupWizard:
         return result
 
     def _register(self, account: Account, number: PhoneNumber) -> str:
-        from waba_cli.services.setup_wizard import register_number
+        from waba_cli.services.accounts.wizard import register_number
 
         registered = register_number(self.ctx, account, number)
         pin = (
@@ -596,13 +596,13 @@ class SetupWizard:
         return f"{number.phone_number} registered with the Cloud API{pin}"
 
     def _push_profile(self, account: Account, number: PhoneNumber, setup: dict[str, Any]) -> str:
-        from waba_cli.services.setup_wizard import push_profile
+        from waba_cli.services.accounts.wizard import push_profile
 
         pushed = push_profile(self.ctx, account, number, setup)
         return f"business profile of {number.phone_number} pushed to Meta: {', '.join(pushed.changed)}"
 
     def _webhook_panel(self, setup: dict[str, Any]) -> None:
-        from waba_cli.services.setup_wizard import callback_url
+        from waba_cli.services.accounts.wizard import callback_url
 
         url = callback_url(self.ctx.settings, setup)
         self.ask.screen(
@@ -616,7 +616,7 @@ class SetupWizard:
         )
 
     def _round_trip(self, account: Account, number: PhoneNumber) -> bool:
-        from waba_cli.services.setup_wizard import inbound_after, last_message_id
+        from waba_cli.services.accounts.wizard import inbound_after, last_message_id
 
         after = last_message_id(self.ctx)
         shown = number.display_phone_number or number.phone_number

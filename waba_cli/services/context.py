@@ -67,7 +67,7 @@ class CommandContext:
         error when the one named does not exist, when none is set up, or when several are and none is chosen.
         """
         if self._account is None:
-            from waba_cli.services.accounts import resolve_account
+            from waba_cli.services.accounts.store import resolve_account
 
             with self.db.session() as session:
                 self._account = resolve_account(session, self._account_ref)

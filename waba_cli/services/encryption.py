@@ -122,7 +122,7 @@ class KeyStatus:
 def status(ctx: CommandContext) -> KeyStatus:
     """`waba secrets status`: where the key is, and whether it reads the stored secrets."""
     from waba_cli.secrets import Cipher
-    from waba_cli.services.accounts import count_secrets
+    from waba_cli.services.accounts.store import count_secrets
 
     material = find_key(ctx.settings)
     with ctx.db.session() as session:

@@ -105,7 +105,7 @@ def test_waba_graph_client_reads_every_page(sandbox: SandboxProcess) -> None:
 
 def test_account_setup_verification_passes_against_the_sandbox(sandbox: SandboxProcess) -> None:
     async def verify() -> Any:
-        from waba_cli.services.account_checks import check_live
+        from waba_cli.services.accounts.checks import check_live
 
         client = GraphClient(
             Credentials(fixtures.ACCESS_TOKEN, fixtures.APP_ID, fixtures.APP_SECRET), base_url=sandbox.url

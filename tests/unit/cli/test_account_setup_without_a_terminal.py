@@ -53,7 +53,7 @@ def test_resume_without_a_terminal_completes_from_the_kept_answers_and_the_file(
     """Answers kept by an interrupted wizard, completed by a file, need no prompt."""
     from tests.conftest import SEED_SETUP
     from waba_cli.secrets import Cipher, require_key
-    from waba_cli.services import setup_progress
+    from waba_cli.services.accounts import progress as setup_progress
     from waba_cli.settings import load_settings
 
     settings = load_settings()

@@ -16,7 +16,7 @@ import respx
 from tests.conftest import GRAPH, SEED_SETUP
 from waba_cli.graph.api import GraphAPI
 from waba_cli.graph.client import Credentials, GraphClient
-from waba_cli.services import account_checks
+from waba_cli.services.accounts import checks as account_checks
 
 APP = SEED_SETUP["app_id"]
 WABA = SEED_SETUP["waba_id"]

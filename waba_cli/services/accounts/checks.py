@@ -341,8 +341,8 @@ def require_passing(report: LiveReport, source: str | None = None, *, unless: tu
 def check_account(ctx: CommandContext) -> tuple[Account, list[PhoneNumber], LiveReport]:
     """`waba account verify`: the live checks of a saved account (every number not gone), and what
     Meta said recorded on the account and its numbers in one transaction."""
-    from waba_cli.services.account_setup import apply_report
-    from waba_cli.services.accounts import numbers_of, reload
+    from waba_cli.services.accounts.setup import apply_report
+    from waba_cli.services.accounts.store import numbers_of, reload
     from waba_cli.services.numbers.store import apply_fields, log_change, run_graph
     from waba_cli.services.numbers.store import reload as reload_number
 

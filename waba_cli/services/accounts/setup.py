@@ -25,11 +25,11 @@ from waba_cli.db.timestamps import utcnow
 from waba_cli.domain import setup_steps as steps
 from waba_cli.domain import validators as check
 from waba_cli.errors import UsageError, ValidationError
-from waba_cli.services.accounts import find_account, numbers_of, reload
+from waba_cli.services.accounts.store import find_account, numbers_of, reload
 
 if TYPE_CHECKING:
     from waba_cli.secrets import Cipher
-    from waba_cli.services.account_checks import LiveReport
+    from waba_cli.services.accounts.checks import LiveReport
     from waba_cli.services.context import CommandContext
 
 _VALUE_ERROR_PREFIX = "Value error, "
@@ -191,7 +191,7 @@ def add_account(
 ) -> tuple[Account, list[PhoneNumber], LiveReport | None]:
     """`waba account setup --from-file`: check the setup with Meta (unless not ``verify``; the first
     failed check refuses it), then save the account and its first number in one transaction."""
-    from waba_cli.services.account_checks import check_setup, require_passing
+    from waba_cli.services.accounts.checks import check_setup, require_passing
 
     with ctx.db.session() as session:
         ensure_new(session, setup, source=source)

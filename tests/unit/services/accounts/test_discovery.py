@@ -14,7 +14,7 @@ import respx
 from tests.conftest import GRAPH
 from waba_cli.graph.api import GraphAPI
 from waba_cli.graph.client import Credentials, GraphClient
-from waba_cli.services.asset_discovery import discover_numbers, discover_wabas
+from waba_cli.services.accounts.discovery import discover_numbers, discover_wabas
 
 TOKEN = "EAAGm0PX4ZCpsBAKZCyZBqZAt3vZBZCpLmnOpQrStUvWxYz0123456789abcdefGHIJ"
 OURS, CLIENTS, OTHER = "104839201938475", "104839201938999", "104839201938111"
