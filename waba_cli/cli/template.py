@@ -141,16 +141,6 @@ def _component_lines(components: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return lines
 
 
-def _rejection_detail(events: Sequence["TemplateEvent"]) -> str | None:
-    """Meta's explanation of an INVALID_FORMAT rejection, from the latest webhook that carried one."""
-    for event in reversed(events):
-        value = (event.data or {}).get("value") if isinstance(event.data, dict) else None
-        info = value.get("rejection_info") if isinstance(value, dict) else None
-        if isinstance(info, dict) and (info.get("reason") or info.get("recommendation")):
-            return " — ".join(str(info[k]) for k in ("reason", "recommendation") if info.get(k))
-    return None
-
-
 # -- commands ---------------------------------------------------------------------------------------
 
 
@@ -172,11 +162,9 @@ def list_(
     Example:
         waba template list --status APPROVED --json
     """
-    from waba_cli.services.templates import store
+    from waba_cli.services.templates.store import list_templates
 
-    account = _account()
-    with command_context().db.session() as session:
-        rows = store.list_templates(session, account, status=status, category=category, limit=limit)
+    rows = list_templates(command_context(), status=status, category=category, limit=limit)
     o = out()
     if o.json_mode:
         o.json([_summary(r) for r in rows])
@@ -197,14 +185,10 @@ def show(name: NameArg, language: LanguageOpt = None) -> None:
     Example:
         waba template show order_update --language en_US
     """
-    from waba_cli.services.templates import store
+    from waba_cli.services.templates.store import show_template
 
-    account = _account()
-    with command_context().db.session() as session:
-        row = store.find_template(session, account, name, language)
-        events = store.history(session, row)
-    rendered = store.preview(row, [])
-    detail = _rejection_detail(events)
+    shown = show_template(command_context(), name, language)
+    row, events, rendered, detail = shown.row, shown.events, shown.preview, shown.rejection_detail
     o = out()
     if o.json_mode:
         o.json(
@@ -417,19 +401,16 @@ def validate(
         waba template validate --from-file templates.toml
         waba template validate order_update
     """
-    from waba_cli.domain.templates.forms import TemplateInput
     from waba_cli.errors import UsageError
-    from waba_cli.services.templates import files, store
+    from waba_cli.services.templates import files
+    from waba_cli.services.templates.store import stored_requests
 
     if (name is None) == (from_file is None):
         raise UsageError("give a template NAME or --from-file F (one of them)")
     if from_file is not None:
         checked = files.load_templates(from_file)
     else:
-        account = _account()
-        with command_context().db.session() as session:
-            rows = store.find_templates(session, account, name or "", language)
-        checked = [TemplateInput(store.request_of(r)) for r in rows]
+        checked = stored_requests(command_context(), name or "", language)
     found = [(t, files.check(t)) for t in checked]
     o = out()
     if o.json_mode:
@@ -592,12 +573,9 @@ def preview(
     Example:
         waba template preview order_update --param Ana --param 8812
     """
-    from waba_cli.services.templates import store
+    from waba_cli.services.templates.store import preview_template
 
-    account = _account()
-    with command_context().db.session() as session:
-        row = store.find_template(session, account, name, language)
-    rendered = store.preview(row, param or [])
+    row, rendered = preview_template(command_context(), name, param or [], language)
     o = out()
     if o.json_mode:
         o.json({"name": row.name, "language": row.language, "status": row.status, **_rendered(rendered)})
