@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from waba_cli.domain.templates.render import Rendered
     from waba_cli.domain.templates.rules import Violation
     from waba_cli.graph.api import GraphAPI
+    from waba_cli.services.context import CommandContext
 
 T = TypeVar("T")
 
@@ -33,11 +34,11 @@ FromFileOpt = Annotated[
 # -- helpers ----------------------------------------------------------------------------------------
 
 
-def _account(file_account: str | int | None = None) -> "Account":
-    """The account to act on: --account, then the file's waba_account, then WABA_ACCOUNT/config/default."""
+def _naming_account(file_account: str | int | None) -> "CommandContext":
+    """The context, told of a file's waba_account: --account, then the file's, then WABA_ACCOUNT/config/default."""
     ctx = command_context()
     ctx.name_account(str(file_account) if file_account is not None else None, over_flag=False)
-    return ctx.account
+    return ctx
 
 
 def _with_graph(account: "Account", call: Callable[["GraphAPI"], Awaitable[T]]) -> T:
@@ -310,9 +311,9 @@ def create(
             --button "URL:Track it:https://example.com/track/{{1}}" --url-example 8812
         waba template create --from-file order_update.toml --submit
     """
-    from waba_cli.errors import UsageError
-    from waba_cli.services.templates import files, store
-    from waba_cli.services.templates.submit import submit_template
+    from waba_cli.errors import DryRunRequest, UsageError
+    from waba_cli.services.templates import files
+    from waba_cli.services.templates.submit import create_template
 
     flags = {
         "name": name,
@@ -340,16 +341,17 @@ def create(
         template = _from_flags({**flags, "language": language}, button or [], example or [], url_example or [])
         files.resolve_media_files(template.request, Path.cwd())
     _checked([template])
-    account = _account(template.account)
-    ctx = command_context()
+    ctx = _naming_account(template.account)
     o = out()
-    if ctx.dry_run:
-        _create_dry_run(account, template, submit=submit)
+    try:
+        row = create_template(ctx, template, submit=submit)
+    except DryRunRequest as exc:
+        show_dry_run(exc.request)
         return
-    with ctx.db.transaction() as session:
-        row = store.save_draft(session, account, template)
-    if submit:
-        row = _with_graph(account, lambda api: submit_template(ctx.db, api, account, row))
+    if row is None:  # a dry run: nothing was written or sent
+        if not submit:
+            _draft_dry_run(template)
+        return
     if o.json_mode:
         o.json({**_summary(row), "submitted": submit})
         return
@@ -361,22 +363,13 @@ def create(
         )
 
 
-def _create_dry_run(account: "Account", template: "TemplateInput", *, submit: bool) -> None:
-    from waba_cli.errors import DryRunRequest
-    from waba_cli.services.templates.submit import create_at_meta
-
+def _draft_dry_run(template: "TemplateInput") -> None:
     o = out()
-    if not submit:
-        o.note(f"dry run: template {template.label} would be saved as a draft, nothing was written")
-        if o.json_mode:
-            o.json({"dry_run": True, "request": template.request})
-        else:
-            o.line(_pretty(template.request))
-        return
-    try:
-        _with_graph(account, lambda api: create_at_meta(api, account, template.request))
-    except DryRunRequest as exc:
-        show_dry_run(exc.request)
+    o.note(f"dry run: template {template.label} would be saved as a draft, nothing was written")
+    if o.json_mode:
+        o.json({"dry_run": True, "request": template.request})
+    else:
+        o.line(_pretty(template.request))
 
 
 def _pretty(data: Any) -> str:
@@ -445,15 +438,11 @@ def submit(name: NameArg, language: LanguageOpt = None) -> None:
         waba template submit order_update --language en_US
     """
     from waba_cli.errors import DryRunRequest
-    from waba_cli.services.templates import files, store
+    from waba_cli.services.templates import files
     from waba_cli.services.templates.submit import submit_template
 
-    account = _account()
-    ctx = command_context()
-    with ctx.db.session() as session:
-        row = store.find_template(session, account, name, language)
     try:
-        row = _with_graph(account, lambda api: submit_template(ctx.db, api, account, row))
+        row = submit_template(command_context(), name, language)
     except files.TemplateRulesError as exc:
         _show_problems(exc.problems)
         raise
@@ -481,7 +470,7 @@ def sync() -> None:
     """
     from waba_cli.services.templates.sync import sync_templates
 
-    account = _account()
+    account = command_context().account
     ctx = command_context()
     result = _with_graph(account, lambda api: sync_templates(ctx.db, api, account))
     o = out()
@@ -511,7 +500,7 @@ def delete(name: NameArg, language: LanguageOpt = None) -> None:
     from waba_cli.services.templates import store
     from waba_cli.services.templates.delete import delete_templates
 
-    account = _account()
+    account = command_context().account
     ctx = command_context()
     with ctx.db.session() as session:
         rows = store.find_templates(session, account, name, language)
@@ -607,7 +596,7 @@ def apply(
 
     loaded = files.load_templates(file)
     _checked(loaded)
-    account = _account(_file_account(loaded))
+    account = _naming_account(_file_account(loaded)).account
     ctx = command_context()
     result = _with_graph(account, lambda api: apply_templates(ctx.db, api, account, loaded, dry_run=ctx.dry_run))
     o = out()
