@@ -1,23 +1,19 @@
 """`waba template ...`: write, check, submit, sync, inspect, preview and apply message templates."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from waba_cli.cli.common import command, command_context, confirm, group, out, show_dry_run
 
 if TYPE_CHECKING:
-    from waba_cli.db.models.accounts import Account
     from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
     from waba_cli.domain.templates.forms import TemplateInput
     from waba_cli.domain.templates.render import Rendered
     from waba_cli.domain.templates.rules import Violation
-    from waba_cli.graph.api import GraphAPI
     from waba_cli.services.context import CommandContext
-
-T = TypeVar("T")
 
 app = group("template", "Write, check, submit and sync message templates.")
 
@@ -39,19 +35,6 @@ def _naming_account(file_account: str | int | None) -> "CommandContext":
     ctx = command_context()
     ctx.name_account(str(file_account) if file_account is not None else None, over_flag=False)
     return ctx
-
-
-def _with_graph(account: "Account", call: Callable[["GraphAPI"], Awaitable[T]]) -> T:
-    from waba_cli.services.context import run
-
-    ctx = command_context()
-    credentials = ctx.credentials(account)
-
-    async def go() -> T:
-        async with ctx.graph(credentials, account.id) as api:
-            return await call(api)
-
-    return run(go)
 
 
 def _show_problems(problems: Sequence[tuple[str, Sequence["Violation"]]]) -> None:
@@ -470,15 +453,13 @@ def sync() -> None:
     """
     from waba_cli.services.templates.sync import sync_templates
 
-    account = command_context().account
-    ctx = command_context()
-    result = _with_graph(account, lambda api: sync_templates(ctx.db, api, account))
+    result = sync_templates(command_context())
     o = out()
     if o.json_mode:
         o.json(result.as_dict())
         return
     o.success(
-        f"{result.fetched} template(s) at Meta for {account.name}: {result.added} new, {result.updated} changed "
+        f"{result.fetched} template(s) at Meta for {result.account}: {result.added} new, {result.updated} changed "
         f"({result.status_changes} status change(s)), {result.unchanged} unchanged"
         + (f", {result.drafts_matched} draft(s) matched" if result.drafts_matched else "")
         + (f", {result.gone} gone from Meta" if result.gone else "")
@@ -497,19 +478,18 @@ def delete(name: NameArg, language: LanguageOpt = None) -> None:
         waba template delete order_update --language en_US --yes
     """
     from waba_cli.errors import DryRunRequest
-    from waba_cli.services.templates import store
     from waba_cli.services.templates.delete import delete_templates
+    from waba_cli.services.templates.store import named_templates
 
-    account = command_context().account
     ctx = command_context()
-    with ctx.db.session() as session:
-        rows = store.find_templates(session, account, name, language)
+    # two service calls around the operator's answer: read what would go, ask, then delete
+    rows = named_templates(ctx, name, language)
     o = out()
     languages = ", ".join(r.language for r in rows)
     if not ctx.dry_run:
         confirm(f"delete template {name} ({languages}) at Meta and locally?")
     try:
-        deleted = _with_graph(account, lambda api: delete_templates(ctx.db, api, account, name, language))
+        deleted = delete_templates(ctx, name, language)
     except DryRunRequest as exc:
         show_dry_run(exc.request)
         return
@@ -596,16 +576,14 @@ def apply(
 
     loaded = files.load_templates(file)
     _checked(loaded)
-    account = _naming_account(_file_account(loaded)).account
-    ctx = command_context()
-    result = _with_graph(account, lambda api: apply_templates(ctx.db, api, account, loaded, dry_run=ctx.dry_run))
+    result = apply_templates(_naming_account(_file_account(loaded)), loaded)
     o = out()
     counts = result.counts()
     if o.json_mode:
         o.json(
             {
                 "dry_run": result.dry_run,
-                "account": account.name,
+                "account": result.account,
                 "counts": counts,
                 "plan": [i.as_dict() for i in result.items],
             }
@@ -617,7 +595,7 @@ def apply(
                 [i.action.replace("_", " "), i.name, i.language, i.status, i.changes, i.outcome or i.reason]
                 for i in result.items
             ],
-            title=f"plan for {account.name}",
+            title=f"plan for {result.account}",
             empty="the file holds no templates",
         )
         o.note(", ".join(f"{n} {a.replace('_', ' ')}" for a, n in counts.items() if n))
