@@ -4,7 +4,7 @@
 
 1. Validation: the rules of `waba template validate` over N generated templates (header, body with
    three variables, footer, three buttons), as templates per second.
-2. Sync: `sync_templates` (the function `waba template sync` calls) against a mocked Graph API that
+2. Sync: `fetch_templates` then `reconcile` (what `waba template sync` runs) against a mocked Graph API that
    serves N templates in pages of P (Meta's maximum per WABA is 6,000), into a fresh SQLite database
    (or --database-url, e.g. an empty PostgreSQL database). Three rounds: the first sync (every
    template new), a second one (nothing changed), and a third in which Meta reports 10% of the
@@ -32,7 +32,7 @@ from waba_cli.db.models.accounts import Account
 from waba_cli.domain.templates import forms, rules
 from waba_cli.graph.api import GraphAPI
 from waba_cli.graph.client import Credentials, GraphClient
-from waba_cli.services.templates.sync import SyncResult, sync_templates
+from waba_cli.services.templates.sync import SyncResult, fetch_templates, reconcile
 
 BASE = "http://graph.invalid"
 WABA = "104839201938475"
@@ -85,7 +85,9 @@ def meta(count: int, page_size: int, paused_every: int | None) -> httpx.MockTran
 
 async def sync_once(db: Database, account: Account, transport: httpx.MockTransport) -> SyncResult:
     async with GraphClient(Credentials("EAAGbenchmarktoken0123456789"), base_url=BASE, transport=transport) as client:
-        return await sync_templates(db, GraphAPI(client), account)
+        remote = await fetch_templates(GraphAPI(client), account)
+    with db.transaction() as session:
+        return reconcile(session, account, remote)
 
 
 def make_account(db: Database) -> Account:

@@ -1,22 +1,19 @@
 """`waba template ...`: write, check, submit, sync, inspect, preview and apply message templates."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from waba_cli.cli.common import command, command_context, confirm, group, out, show_dry_run
 
 if TYPE_CHECKING:
-    from waba_cli.db.models.accounts import Account
     from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
     from waba_cli.domain.templates.forms import TemplateInput
     from waba_cli.domain.templates.render import Rendered
     from waba_cli.domain.templates.rules import Violation
-    from waba_cli.graph.api import GraphAPI
-
-T = TypeVar("T")
+    from waba_cli.services.context import CommandContext
 
 app = group("template", "Write, check, submit and sync message templates.")
 
@@ -33,24 +30,11 @@ FromFileOpt = Annotated[
 # -- helpers ----------------------------------------------------------------------------------------
 
 
-def _account(file_account: str | int | None = None) -> "Account":
-    """The account to act on: --account, then the file's waba_account, then WABA_ACCOUNT/config/default."""
+def _naming_account(file_account: str | int | None) -> "CommandContext":
+    """The context, told of a file's waba_account: --account, then the file's, then WABA_ACCOUNT/config/default."""
     ctx = command_context()
     ctx.name_account(str(file_account) if file_account is not None else None, over_flag=False)
-    return ctx.account
-
-
-def _with_graph(account: "Account", call: Callable[["GraphAPI"], Awaitable[T]]) -> T:
-    from waba_cli.services.context import run
-
-    ctx = command_context()
-    credentials = ctx.credentials(account)
-
-    async def go() -> T:
-        async with ctx.graph(credentials, account.id) as api:
-            return await call(api)
-
-    return run(go)
+    return ctx
 
 
 def _show_problems(problems: Sequence[tuple[str, Sequence["Violation"]]]) -> None:
@@ -141,16 +125,6 @@ def _component_lines(components: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return lines
 
 
-def _rejection_detail(events: Sequence["TemplateEvent"]) -> str | None:
-    """Meta's explanation of an INVALID_FORMAT rejection, from the latest webhook that carried one."""
-    for event in reversed(events):
-        value = (event.data or {}).get("value") if isinstance(event.data, dict) else None
-        info = value.get("rejection_info") if isinstance(value, dict) else None
-        if isinstance(info, dict) and (info.get("reason") or info.get("recommendation")):
-            return " — ".join(str(info[k]) for k in ("reason", "recommendation") if info.get(k))
-    return None
-
-
 # -- commands ---------------------------------------------------------------------------------------
 
 
@@ -172,11 +146,9 @@ def list_(
     Example:
         waba template list --status APPROVED --json
     """
-    from waba_cli.services.templates import store
+    from waba_cli.services.templates.store import list_templates
 
-    account = _account()
-    with command_context().db.session() as session:
-        rows = store.list_templates(session, account, status=status, category=category, limit=limit)
+    rows = list_templates(command_context(), status=status, category=category, limit=limit)
     o = out()
     if o.json_mode:
         o.json([_summary(r) for r in rows])
@@ -197,14 +169,10 @@ def show(name: NameArg, language: LanguageOpt = None) -> None:
     Example:
         waba template show order_update --language en_US
     """
-    from waba_cli.services.templates import store
+    from waba_cli.services.templates.store import show_template
 
-    account = _account()
-    with command_context().db.session() as session:
-        row = store.find_template(session, account, name, language)
-        events = store.history(session, row)
-    rendered = store.preview(row, [])
-    detail = _rejection_detail(events)
+    shown = show_template(command_context(), name, language)
+    row, events, rendered, detail = shown.row, shown.events, shown.preview, shown.rejection_detail
     o = out()
     if o.json_mode:
         o.json(
@@ -326,9 +294,9 @@ def create(
             --button "URL:Track it:https://example.com/track/{{1}}" --url-example 8812
         waba template create --from-file order_update.toml --submit
     """
-    from waba_cli.errors import UsageError
-    from waba_cli.services.templates import files, store
-    from waba_cli.services.templates.submit import submit_template
+    from waba_cli.errors import DryRunRequest, UsageError
+    from waba_cli.services.templates import files
+    from waba_cli.services.templates.submit import create_template
 
     flags = {
         "name": name,
@@ -356,16 +324,17 @@ def create(
         template = _from_flags({**flags, "language": language}, button or [], example or [], url_example or [])
         files.resolve_media_files(template.request, Path.cwd())
     _checked([template])
-    account = _account(template.account)
-    ctx = command_context()
+    ctx = _naming_account(template.account)
     o = out()
-    if ctx.dry_run:
-        _create_dry_run(account, template, submit=submit)
+    try:
+        row = create_template(ctx, template, submit=submit)
+    except DryRunRequest as exc:
+        show_dry_run(exc.request)
         return
-    with ctx.db.transaction() as session:
-        row = store.save_draft(session, account, template)
-    if submit:
-        row = _with_graph(account, lambda api: submit_template(ctx.db, api, account, row))
+    if row is None:  # a dry run: nothing was written or sent
+        if not submit:
+            _draft_dry_run(template)
+        return
     if o.json_mode:
         o.json({**_summary(row), "submitted": submit})
         return
@@ -377,22 +346,13 @@ def create(
         )
 
 
-def _create_dry_run(account: "Account", template: "TemplateInput", *, submit: bool) -> None:
-    from waba_cli.errors import DryRunRequest
-    from waba_cli.services.templates.submit import create_at_meta
-
+def _draft_dry_run(template: "TemplateInput") -> None:
     o = out()
-    if not submit:
-        o.note(f"dry run: template {template.label} would be saved as a draft, nothing was written")
-        if o.json_mode:
-            o.json({"dry_run": True, "request": template.request})
-        else:
-            o.line(_pretty(template.request))
-        return
-    try:
-        _with_graph(account, lambda api: create_at_meta(api, account, template.request))
-    except DryRunRequest as exc:
-        show_dry_run(exc.request)
+    o.note(f"dry run: template {template.label} would be saved as a draft, nothing was written")
+    if o.json_mode:
+        o.json({"dry_run": True, "request": template.request})
+    else:
+        o.line(_pretty(template.request))
 
 
 def _pretty(data: Any) -> str:
@@ -417,19 +377,16 @@ def validate(
         waba template validate --from-file templates.toml
         waba template validate order_update
     """
-    from waba_cli.domain.templates.forms import TemplateInput
     from waba_cli.errors import UsageError
-    from waba_cli.services.templates import files, store
+    from waba_cli.services.templates import files
+    from waba_cli.services.templates.store import stored_requests
 
     if (name is None) == (from_file is None):
         raise UsageError("give a template NAME or --from-file F (one of them)")
     if from_file is not None:
         checked = files.load_templates(from_file)
     else:
-        account = _account()
-        with command_context().db.session() as session:
-            rows = store.find_templates(session, account, name or "", language)
-        checked = [TemplateInput(store.request_of(r)) for r in rows]
+        checked = stored_requests(command_context(), name or "", language)
     found = [(t, files.check(t)) for t in checked]
     o = out()
     if o.json_mode:
@@ -464,15 +421,11 @@ def submit(name: NameArg, language: LanguageOpt = None) -> None:
         waba template submit order_update --language en_US
     """
     from waba_cli.errors import DryRunRequest
-    from waba_cli.services.templates import files, store
+    from waba_cli.services.templates import files
     from waba_cli.services.templates.submit import submit_template
 
-    account = _account()
-    ctx = command_context()
-    with ctx.db.session() as session:
-        row = store.find_template(session, account, name, language)
     try:
-        row = _with_graph(account, lambda api: submit_template(ctx.db, api, account, row))
+        row = submit_template(command_context(), name, language)
     except files.TemplateRulesError as exc:
         _show_problems(exc.problems)
         raise
@@ -500,15 +453,13 @@ def sync() -> None:
     """
     from waba_cli.services.templates.sync import sync_templates
 
-    account = _account()
-    ctx = command_context()
-    result = _with_graph(account, lambda api: sync_templates(ctx.db, api, account))
+    result = sync_templates(command_context())
     o = out()
     if o.json_mode:
         o.json(result.as_dict())
         return
     o.success(
-        f"{result.fetched} template(s) at Meta for {account.name}: {result.added} new, {result.updated} changed "
+        f"{result.fetched} template(s) at Meta for {result.account}: {result.added} new, {result.updated} changed "
         f"({result.status_changes} status change(s)), {result.unchanged} unchanged"
         + (f", {result.drafts_matched} draft(s) matched" if result.drafts_matched else "")
         + (f", {result.gone} gone from Meta" if result.gone else "")
@@ -527,19 +478,18 @@ def delete(name: NameArg, language: LanguageOpt = None) -> None:
         waba template delete order_update --language en_US --yes
     """
     from waba_cli.errors import DryRunRequest
-    from waba_cli.services.templates import store
     from waba_cli.services.templates.delete import delete_templates
+    from waba_cli.services.templates.store import named_templates
 
-    account = _account()
     ctx = command_context()
-    with ctx.db.session() as session:
-        rows = store.find_templates(session, account, name, language)
+    # two service calls around the operator's answer: read what would go, ask, then delete
+    rows = named_templates(ctx, name, language)
     o = out()
     languages = ", ".join(r.language for r in rows)
     if not ctx.dry_run:
         confirm(f"delete template {name} ({languages}) at Meta and locally?")
     try:
-        deleted = _with_graph(account, lambda api: delete_templates(ctx.db, api, account, name, language))
+        deleted = delete_templates(ctx, name, language)
     except DryRunRequest as exc:
         show_dry_run(exc.request)
         return
@@ -592,12 +542,9 @@ def preview(
     Example:
         waba template preview order_update --param Ana --param 8812
     """
-    from waba_cli.services.templates import store
+    from waba_cli.services.templates.store import preview_template
 
-    account = _account()
-    with command_context().db.session() as session:
-        row = store.find_template(session, account, name, language)
-    rendered = store.preview(row, param or [])
+    row, rendered = preview_template(command_context(), name, param or [], language)
     o = out()
     if o.json_mode:
         o.json({"name": row.name, "language": row.language, "status": row.status, **_rendered(rendered)})
@@ -629,16 +576,14 @@ def apply(
 
     loaded = files.load_templates(file)
     _checked(loaded)
-    account = _account(_file_account(loaded))
-    ctx = command_context()
-    result = _with_graph(account, lambda api: apply_templates(ctx.db, api, account, loaded, dry_run=ctx.dry_run))
+    result = apply_templates(_naming_account(_file_account(loaded)), loaded)
     o = out()
     counts = result.counts()
     if o.json_mode:
         o.json(
             {
                 "dry_run": result.dry_run,
-                "account": account.name,
+                "account": result.account,
                 "counts": counts,
                 "plan": [i.as_dict() for i in result.items],
             }
@@ -650,7 +595,7 @@ def apply(
                 [i.action.replace("_", " "), i.name, i.language, i.status, i.changes, i.outcome or i.reason]
                 for i in result.items
             ],
-            title=f"plan for {account.name}",
+            title=f"plan for {result.account}",
             empty="the file holds no templates",
         )
         o.note(", ".join(f"{n} {a.replace('_', ' ')}" for a, n in counts.items() if n))

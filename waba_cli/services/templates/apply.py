@@ -18,7 +18,7 @@ from waba_cli.db.timestamps import aware, utcnow
 from waba_cli.domain.templates.compare import PlanItem, plan_changes
 from waba_cli.domain.templates.forms import TemplateInput
 from waba_cli.services.templates.files import require_valid
-from waba_cli.services.templates.store import record_edited, record_submitted
+from waba_cli.services.templates.store import record_edited, record_submitted, run_graph
 from waba_cli.services.templates.submit import create_at_meta, with_uploaded_media
 from waba_cli.services.templates.sync import fetch_templates, reconcile
 
@@ -26,10 +26,12 @@ if TYPE_CHECKING:
     from waba_cli.db.engine import Database
     from waba_cli.db.models.accounts import Account
     from waba_cli.graph.api import GraphAPI
+    from waba_cli.services.context import CommandContext
 
 
 @dataclass
 class ApplyResult:
+    account: str
     items: list[PlanItem]
     dry_run: bool
 
@@ -59,14 +61,19 @@ def _quota_history(session: Session, account: Account, now: datetime) -> tuple[d
     return edits, creations
 
 
-async def apply_templates(
-    db: Database, api: GraphAPI, account: Account, templates: Sequence[TemplateInput], *, dry_run: bool = False
-) -> ApplyResult:
-    """Make Meta's templates match ``templates``: plan, then (unless ``dry_run``) create and edit.
+def apply_templates(ctx: CommandContext, templates: Sequence[TemplateInput]) -> ApplyResult:
+    """`waba template apply`: make Meta's templates match ``templates``: plan, then (unless a dry run) create and edit.
 
     Nothing is sent if a template breaks a rule. A failed change does not stop the others; each
     outcome is in the result. Templates only Meta has are reported, never deleted.
     """
+    account = ctx.account
+    return run_graph(ctx, account, lambda api: _apply(ctx.db, api, account, templates, dry_run=ctx.dry_run))
+
+
+async def _apply(
+    db: Database, api: GraphAPI, account: Account, templates: Sequence[TemplateInput], *, dry_run: bool
+) -> ApplyResult:
     from waba_cli.graph.errors import GraphError, GraphNetworkError
 
     require_valid(templates)
@@ -75,7 +82,7 @@ async def apply_templates(
     with db.session() as session:
         edits, creations = _quota_history(session, account, now)
     items = plan_changes(templates, remote, edits=edits, recent_creations=creations, now=now)
-    result = ApplyResult(items, dry_run)
+    result = ApplyResult(account.name, items, dry_run)
     if dry_run:
         return result
     with db.transaction() as session:

@@ -12,12 +12,13 @@ from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
 from waba_cli.db.timestamps import utcnow
 from waba_cli.domain.templates.rules import GONE_STATUSES
 from waba_cli.errors import UsageError
-from waba_cli.services.templates.store import find_templates, new_event
+from waba_cli.services.templates.store import find_templates, new_event, run_graph
 
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
     from waba_cli.db.models.accounts import Account
     from waba_cli.graph.api import GraphAPI
+    from waba_cli.services.context import CommandContext
 
 
 @dataclass(frozen=True)
@@ -29,14 +30,18 @@ class Deleted:
     at_meta: bool
 
 
-async def delete_templates(
-    db: Database, api: GraphAPI, account: Account, name: str, language: str | None = None
-) -> list[Deleted]:
-    """Delete a template at Meta and locally: one language (``hsm_id``), or every language of ``name``.
+def delete_templates(ctx: CommandContext, name: str, language: str | None = None) -> list[Deleted]:
+    """`waba template delete`: at Meta and locally, one language (``hsm_id``) or every language of ``name``.
 
     Drafts Meta never saw are only removed locally; Meta's templates are kept as DELETED rows so their
-    history stays visible. DISABLED templates cannot be deleted (reference §3.6): exit 2.
+    history stays visible. DISABLED templates cannot be deleted (reference §3.6): exit 2. In a dry
+    run the request is shown instead of sent (``DryRunRequest``); with only drafts, nothing changes.
     """
+    account = ctx.account
+    return run_graph(ctx, account, lambda api: _delete(ctx.db, api, account, name, language))
+
+
+async def _delete(db: Database, api: GraphAPI, account: Account, name: str, language: str | None) -> list[Deleted]:
     with db.session() as session:
         rows = find_templates(session, account, name, language)
     disabled = [r for r in rows if r.status == "DISABLED"]

@@ -2,16 +2,17 @@
 local ``DRAFT`` until it is submitted, then Meta's copy. Every change of status, category,
 quality or components is a ``TemplateEvent``: the history ``template show`` prints.
 
-Finding and listing rows, drafts, recording what Meta accepted, and the preview of a stored
-template (``template show``, ``template preview``).
+Finding and listing rows, drafts, recording what Meta accepted, the reads of ``template list``,
+``show``, ``validate`` and ``preview``, and the Graph session the other template services open.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -25,12 +26,29 @@ from waba_cli.errors import NotFoundError, UsageError, ValidationError
 
 if TYPE_CHECKING:
     from waba_cli.db.models.accounts import Account
+    from waba_cli.graph.api import GraphAPI
+    from waba_cli.services.context import CommandContext
+
+T = TypeVar("T")
 
 
 # the lengths of the row's columns: longer values from Meta are cut to fit
 NAME_LEN = 512
 LANGUAGE_LEN = 16
 QUALITY_LEN = 16
+
+
+def run_graph(ctx: CommandContext, account: Account, call: Callable[[GraphAPI], Awaitable[T]]) -> T:
+    """Run ``call`` in a Graph session with the account's credentials (its calls logged to the account)."""
+    from waba_cli.services.context import run
+
+    credentials = ctx.credentials(account)
+
+    async def go() -> T:
+        async with ctx.graph(credentials, account.id) as api:
+            return await call(api)
+
+    return run(go)
 
 
 def request_of(row: MessageTemplate) -> dict[str, Any]:
@@ -84,13 +102,14 @@ def find_template(session: Session, account: Account, name: str, language: str |
 
 
 def list_templates(
-    session: Session, account: Account, *, status: str | None = None, category: str | None = None, limit: int = 50
+    ctx: CommandContext, *, status: str | None = None, category: str | None = None, limit: int = 50
 ) -> list[MessageTemplate]:
-    """The account's templates, most recently changed first.
+    """`waba template list`: the account's templates, most recently changed first.
 
     A status is any word (Meta adds statuses, so unknown ones are allowed); a category must be one
     of Meta's three.
     """
+    account = ctx.account
     query = select(MessageTemplate).where(MessageTemplate.account_id == account.id)
     if status:
         wanted = status.strip().upper()
@@ -104,7 +123,57 @@ def list_templates(
             raise ValidationError("--category", f"{category!r} is not a category", f"one of {choices}")
         query = query.where(MessageTemplate.category == kind)
     query = query.order_by(col(MessageTemplate.updated_at).desc(), col(MessageTemplate.id).desc()).limit(limit)
-    return list(session.exec(query).all())
+    with ctx.db.session() as session:
+        return list(session.exec(query).all())
+
+
+@dataclass(frozen=True)
+class ShownTemplate:
+    """What ``template show`` prints: the row, its history, its preview and Meta's rejection detail."""
+
+    row: MessageTemplate
+    events: list[TemplateEvent]
+    preview: Rendered
+    rejection_detail: str | None
+
+
+def show_template(ctx: CommandContext, name: str, language: str | None = None) -> ShownTemplate:
+    """`waba template show`: one template with its history and its preview with the examples."""
+    account = ctx.account
+    with ctx.db.session() as session:
+        row = find_template(session, account, name, language)
+        events = history(session, row)
+    return ShownTemplate(row, events, preview(row, []), rejection_detail(events))
+
+
+def rejection_detail(events: Sequence[TemplateEvent]) -> str | None:
+    """Meta's explanation of an INVALID_FORMAT rejection, from the latest webhook that carried one."""
+    for event in reversed(events):
+        value = (event.data or {}).get("value") if isinstance(event.data, dict) else None
+        info = value.get("rejection_info") if isinstance(value, dict) else None
+        if isinstance(info, dict) and (info.get("reason") or info.get("recommendation")):
+            return " — ".join(str(info[k]) for k in ("reason", "recommendation") if info.get(k))
+    return None
+
+
+def named_templates(ctx: CommandContext, name: str, language: str | None = None) -> list[MessageTemplate]:
+    """The account's templates called ``name`` (in ``language`` only, if given); none is exit 2."""
+    with ctx.db.session() as session:
+        return find_templates(session, ctx.account, name, language)
+
+
+def stored_requests(ctx: CommandContext, name: str, language: str | None = None) -> list[TemplateInput]:
+    """`waba template validate NAME`: the stored templates called ``name`` as create requests."""
+    return [TemplateInput(request_of(r)) for r in named_templates(ctx, name, language)]
+
+
+def preview_template(
+    ctx: CommandContext, name: str, params: Sequence[str], language: str | None = None
+) -> tuple[MessageTemplate, Rendered]:
+    """`waba template preview`: the template and the message it makes with ``params``."""
+    with ctx.db.session() as session:
+        row = find_template(session, ctx.account, name, language)
+    return row, preview(row, params)
 
 
 def history(session: Session, row: MessageTemplate) -> list[TemplateEvent]:

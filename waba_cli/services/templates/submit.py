@@ -1,5 +1,6 @@
-"""Creating templates at Meta (``template create --submit``, ``template submit``, ``template apply``):
-media header examples go up through the resumable upload API first, then the create request.
+"""Creating templates: ``template create`` (a local draft, sent for review with ``--submit``),
+``template submit``, and the creation ``template apply`` shares: media header examples go up
+through the resumable upload API first, then the create request.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from waba_cli.domain.templates.forms import TemplateInput, template_id_of
 from waba_cli.domain.templates.rules import FILE_HANDLE_PREFIX, UPLOAD_TYPES
 from waba_cli.errors import OperationError, UsageError, ValidationError
 from waba_cli.services.templates.files import header_handles, require_valid
-from waba_cli.services.templates.store import record_submitted, request_of
+from waba_cli.services.templates.store import find_template, record_submitted, request_of, run_graph, save_draft
 
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
     from waba_cli.db.models.accounts import Account
     from waba_cli.graph.api import GraphAPI
+    from waba_cli.services.context import CommandContext
 
 
 async def upload_header_example(api: GraphAPI, app_id: str, path: Path) -> str:
@@ -78,7 +80,33 @@ async def create_at_meta(api: GraphAPI, account: Account, request: Mapping[str, 
     return body, answer
 
 
-async def submit_template(db: Database, api: GraphAPI, account: Account, row: MessageTemplate) -> MessageTemplate:
+def create_template(ctx: CommandContext, template: TemplateInput, *, submit: bool) -> MessageTemplate | None:
+    """`waba template create`: store ``template`` as a local draft; with ``submit``, send it for review.
+
+    In a dry run nothing is stored: with ``submit`` the create request is shown instead of sent
+    (``DryRunRequest``), and None is returned.
+    """
+    account = ctx.account
+    if ctx.dry_run:
+        if submit:
+            run_graph(ctx, account, lambda api: create_at_meta(api, account, template.request))
+        return None
+    with ctx.db.transaction() as session:
+        row = save_draft(session, account, template)
+    if submit:
+        row = run_graph(ctx, account, lambda api: _submit_draft(ctx.db, api, account, row))
+    return row
+
+
+def submit_template(ctx: CommandContext, name: str, language: str | None = None) -> MessageTemplate:
+    """`waba template submit`: send a stored draft for review."""
+    account = ctx.account
+    with ctx.db.session() as session:
+        row = find_template(session, account, name, language)
+    return run_graph(ctx, account, lambda api: _submit_draft(ctx.db, api, account, row))
+
+
+async def _submit_draft(db: Database, api: GraphAPI, account: Account, row: MessageTemplate) -> MessageTemplate:
     """Submit a local draft for review: ``POST /{waba-id}/message_templates``; records id, status and history."""
     if row.status != "DRAFT":
         raise UsageError(

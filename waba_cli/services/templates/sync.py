@@ -18,12 +18,12 @@ from waba_cli.db.timestamps import utcnow
 from waba_cli.domain.templates import compare, forms
 from waba_cli.domain.templates.forms import enum_of, normalize_language, template_id_of, text_of
 from waba_cli.domain.templates.rules import GONE_STATUSES
-from waba_cli.services.templates.store import LANGUAGE_LEN, NAME_LEN, QUALITY_LEN, new_event
+from waba_cli.services.templates.store import LANGUAGE_LEN, NAME_LEN, QUALITY_LEN, new_event, run_graph
 
 if TYPE_CHECKING:
-    from waba_cli.db.engine import Database
     from waba_cli.db.models.accounts import Account
     from waba_cli.graph.api import GraphAPI, Template
+    from waba_cli.services.context import CommandContext
 
 
 @dataclass
@@ -59,10 +59,11 @@ async def fetch_templates(api: GraphAPI, account: Account) -> list[Template]:
     return await api.list_templates(account.waba_id, fields=TEMPLATE_FIELDS)
 
 
-async def sync_templates(db: Database, api: GraphAPI, account: Account) -> SyncResult:
-    """Bring the account's local templates in line with Meta's (one transaction)."""
-    remote = await fetch_templates(api, account)
-    with db.transaction() as session:
+def sync_templates(ctx: CommandContext) -> SyncResult:
+    """`waba template sync`: bring the account's local templates in line with Meta's (one transaction)."""
+    account = ctx.account
+    remote = run_graph(ctx, account, lambda api: fetch_templates(api, account))
+    with ctx.db.transaction() as session:
         return reconcile(session, account, remote)
 
 
