@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from waba_cli.domain.flow_json import json_spans
+
 FLOW_CATEGORIES = (
     "SIGN_UP",
     "SIGN_IN",
@@ -143,58 +145,3 @@ def check_flow_json(text: str) -> FlowCheck:  # noqa: PLR0912, PLR0915 - one che
         str(version) if version is not None else None,
         str(data_api) if data_api is not None else None,
     )
-
-
-def json_spans(text: str) -> dict[str, tuple[int, int, int, int]]:
-    """Where each value of a JSON document is: path -> (line, column, end line, end column), 1-based."""
-    spans: dict[str, tuple[int, int, int, int]] = {}
-    decoder = json.JSONDecoder()
-    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
-
-    def position(index: int) -> tuple[int, int]:
-        low, high = 0, len(line_starts) - 1
-        while low < high:
-            mid = (low + high + 1) // 2
-            if line_starts[mid] <= index:
-                low = mid
-            else:
-                high = mid - 1
-        return low + 1, index - line_starts[low] + 1
-
-    def skip(index: int) -> int:
-        while index < len(text) and text[index] in " \t\r\n":
-            index += 1
-        return index
-
-    def value(index: int, path: str) -> int:
-        index = skip(index)
-        start = index
-        if text[index] == "{":
-            index = skip(index + 1)
-            while text[index] != "}":
-                key, index = decoder.raw_decode(text, index)
-                index = skip(index) + 1  # the colon
-                index = value(index, f"{path}.{key}" if path else str(key))
-                index = skip(index)
-                if text[index] == ",":
-                    index = skip(index + 1)
-            index += 1
-        elif text[index] == "[":
-            index = skip(index + 1)
-            item = 0
-            while text[index] != "]":
-                index = skip(value(index, f"{path}[{item}]"))
-                item += 1
-                if text[index] == ",":
-                    index = skip(index + 1)
-            index += 1
-        else:
-            _, index = decoder.raw_decode(text, index)
-        spans[path] = (*position(start), *position(max(start, index - 1)))
-        return index
-
-    try:
-        value(0, "")
-    except (ValueError, IndexError):
-        return {}
-    return spans
