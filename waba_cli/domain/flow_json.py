@@ -361,3 +361,19 @@ def json_spans(text: str) -> dict[str, tuple[int, int, int, int]]:
     except (ValueError, IndexError):
         return {}
     return spans
+
+
+def meta_error_line(error: Mapping[str, Any]) -> str:
+    """One of Meta's ``validation_errors`` as a line: the message, where (line/column, pointer
+    paths) when Meta says, and the error code (§6: pointers and positions may be absent)."""
+    message = str(error.get("message") or error.get("error") or "validation error")
+    places: list[str] = []
+    if error.get("line_start") is not None:
+        places.append(f"line {error.get('line_start')}, column {error.get('column_start', '?')}")
+    pointers = error.get("pointers")
+    for pointer in pointers if isinstance(pointers, list) else ():
+        if isinstance(pointer, Mapping) and pointer.get("path"):
+            places.append(str(pointer["path"]))
+    code = str(error.get("error") or "")
+    where = f" ({'; '.join(places)})" if places else ""
+    return f"{code + ': ' if code and code != message else ''}{message}{where}"

@@ -37,6 +37,7 @@ ROW_TITLE_MAX = 24
 ROW_DESCRIPTION_MAX = 72
 CTA_TEXT_MAX = 20
 FLOW_CTA_MAX = 20
+FLOW_ACTIONS = ("navigate", "data_exchange")
 CALLBACK_DATA_MAX = 512
 AUTH_CODE_MAX = 15
 MEDIA_KINDS = ("image", "document", "video", "audio", "sticker")
@@ -255,11 +256,15 @@ def flow(
     header: str | None = None,
     footer: str | None = None,
     draft: bool = False,
+    action: str = "navigate",
 ) -> dict[str, Any]:
-    """``interactive`` flow message (§2.8): ``flow_id`` when FLOW is numeric, else ``flow_name``."""
+    """``interactive`` flow message (§2.8): ``flow_id`` when FLOW is numeric, else ``flow_name``;
+    ``navigate`` opens ``screen`` (with ``data``), ``data_exchange`` asks the flow's endpoint."""
     if not token.strip():
         raise ValidationError("--token", "is empty")
-    if screen is None:
+    if action not in FLOW_ACTIONS:
+        raise ValidationError("--action", f"must be one of {', '.join(FLOW_ACTIONS)}")
+    if action == "navigate" and screen is None:
         raise ValidationError(
             "--screen",
             "is required: the flow's first screen (navigate action)",
@@ -267,18 +272,19 @@ def flow(
         )
     if data is not None and not data:
         raise ValidationError("--data", "must be a non-empty object when given")
-    action_payload: dict[str, Any] = {"screen": screen}
-    if data:
-        action_payload["data"] = data
     parameters: dict[str, Any] = {
         "flow_message_version": "3",
         "flow_token": token,
         ("flow_id" if flow.isdigit() else "flow_name"): flow,
         "flow_cta": _limit("--cta", cta, FLOW_CTA_MAX),
-        "flow_action": "navigate",
-        "flow_action_payload": action_payload,
-        "mode": "draft" if draft else "published",
+        "flow_action": action,
     }
+    if action == "navigate":
+        action_payload: dict[str, Any] = {"screen": screen}
+        if data:
+            action_payload["data"] = data
+        parameters["flow_action_payload"] = action_payload
+    parameters["mode"] = "draft" if draft else "published"
     return {
         "type": "flow",
         **_header(header),

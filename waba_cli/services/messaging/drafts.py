@@ -246,6 +246,7 @@ def flow_message(
     header: str | None = None,
     footer: str | None = None,
     draft: bool = False,
+    action: str = "navigate",
 ) -> Composer:
     """A Flow (§2.8): ``flow_id`` when FLOW is numeric, else ``flow_name``; the first screen from
     ``screen`` or the local ``flow`` table."""
@@ -270,6 +271,7 @@ def flow_message(
             header=header,
             footer=footer,
             draft=draft,
+            action=action,
         )
         return Draft("interactive", lambda _: _envelope(ctx, "interactive", content), text=body)
 

@@ -37,6 +37,7 @@ from waba_cli.domain import statuses
 from waba_cli.domain.statuses import STATUS_RANK
 from waba_cli.errors import DryRunRequest, ValidationError, WabaError
 from waba_cli.services.context import run
+from waba_cli.services.flows.tokens import new_token, record_sent
 from waba_cli.services.messaging import drafts, rules
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class Sent:
     phone_number_id: str
     error_code: int | None = None
     error_title: str | None = None
+    flow_token: str | None = None  # the token a flow message carried
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +88,7 @@ class Sent:
             "message_id": self.message_id,
             "error_code": self.error_code,
             "error_title": self.error_title,
+            **({"flow_token": self.flow_token} if self.flow_token is not None else {}),
         }
 
 
@@ -183,7 +186,7 @@ def send_flow(
     target: Target,
     flow: str,
     *,
-    token: str,
+    token: str | None,
     cta: str,
     body: str,
     screen: str | None = None,
@@ -191,14 +194,31 @@ def send_flow(
     header: str | None = None,
     footer: str | None = None,
     draft: bool = False,
+    action: str = "navigate",
     warn: Say = _ignore,
     note: Say = _ignore,
 ) -> Sent:
-    """`waba send flow`."""
+    """`waba send flow`: without ``token`` a new one is made; the token sent is recorded with the
+    flow, contact, message and campaign, so the completion can be tied back to this send."""
+    token = new_token() if token is None else token
     composer = drafts.flow_message(
-        flow, token=token, cta=cta, body=body, screen=screen, data=data, header=header, footer=footer, draft=draft
+        flow,
+        token=token,
+        cta=cta,
+        body=body,
+        screen=screen,
+        data=data,
+        header=header,
+        footer=footer,
+        draft=draft,
+        action=action,
     )
-    return _send(context, target, composer, warn, note)
+    sent = _send(context, target, composer, warn, note)
+    if sent.status != "failed":
+        with context.db.transaction() as session:
+            record_sent(session, context.account, flow, token, sent.to, sent.message_id, target.campaign)
+    sent.flow_token = token
+    return sent
 
 
 def send_media(
