@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,3 +146,39 @@ def check_flow_json(text: str) -> FlowCheck:  # noqa: PLR0912, PLR0915 - one che
         str(version) if version is not None else None,
         str(data_api) if data_api is not None else None,
     )
+
+
+FLOW_METRICS = (
+    "ENDPOINT_REQUEST_COUNT",
+    "ENDPOINT_REQUEST_ERROR",
+    "ENDPOINT_REQUEST_ERROR_RATE",
+    "ENDPOINT_REQUEST_LATENCY_SECONDS_CEIL",
+    "ENDPOINT_AVAILABILITY",
+)
+METRIC_GRANULARITIES = {"DAY": 86400, "HOUR": 3600, "LIFETIME": 0}
+METRIC_LOOKBACK_DAYS = {"DAY": 90, "HOUR": 30}
+
+
+def metric_points(flow_id: str, name: str, granularity: str, starts: list[float]) -> list[dict[str, Any]]:
+    """Made-up but steady endpoint figures (§6 shapes): the same flow and hour give the same numbers."""
+    points = []
+    for start in starts:
+        seed = (int(flow_id[-4:]) if flow_id[-4:].isdigit() else 7) + int(start // 3600)
+        requests = 40 + seed % 60
+        failed = seed % 5
+        if name == "ENDPOINT_REQUEST_COUNT":
+            data: list[dict[str, Any]] = [{"key": "value", "value": requests}]
+        elif name == "ENDPOINT_REQUEST_ERROR":
+            data = [{"key": "timeout_error", "value": failed}, {"key": "unexpected_http_status_code", "value": 1}]
+        elif name == "ENDPOINT_REQUEST_ERROR_RATE":
+            data = [{"key": "value", "value": repr((failed + 1) / requests)}]
+        elif name == "ENDPOINT_REQUEST_LATENCY_SECONDS_CEIL":
+            data = [
+                {"key": "1", "value": requests - 6 - failed},
+                {"key": "2", "value": 5},
+                {"key": "5", "value": 1 + failed},
+            ]
+        else:
+            data = [{"key": "succeeded", "value": requests - failed}, {"key": "failed", "value": failed}]
+        points.append({"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(start)), "data": data})
+    return points
