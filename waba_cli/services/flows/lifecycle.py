@@ -137,7 +137,7 @@ def create_flow(
                 account.waba_id, name=name, categories=chosen, clone_flow_id=clone_id, endpoint_uri=endpoint_uri
             ),
         )
-        flow_id = str(created["id"]) if created else "<new flow id>"
+        flow_id = str(created["id"]) if created else "NEW_FLOW_ID"
         if created is not None:
             with context.db.transaction() as session:
                 row = Flow(
