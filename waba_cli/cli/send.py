@@ -110,6 +110,10 @@ def template(
         list[str] | None,
         typer.Option("--button-payload", metavar="P", help="Payload of each quick-reply button, in order."),
     ] = None,
+    flow_token: Annotated[
+        str | None,
+        typer.Option("--flow-token", metavar="TOKEN", help="flow_token of the FLOW button (default: a new one)."),
+    ] = None,
     from_number: From = None,
     reply_to: ReplyTo = None,
 ) -> None:
@@ -119,12 +123,14 @@ def template(
     variables before anything is sent: --param V in order for positional templates ({{1}}, {{2}}),
     --param name=value for named ones. Header variables come first, then the body's; a URL
     button's suffix follows them unless given with --button-url-suffix. Media headers take a local
-    file (uploaded first) or an https URL.
+    file (uploaded first) or an https URL. A FLOW button carries --flow-token (else a new token),
+    recorded so that `waba flow responses` ties the completion to this send.
 
     \b
     Example:
         waba send template order_update --to +16505550123 --param Ana --param 8812
         waba send template promo --to +16505550123 --header-image banner.png --coupon-code SAVE20
+        waba send template book_visit --to +16505550123 --flow-token visit-8812
     """
     from waba_cli.errors import UsageError
     from waba_cli.services.messaging.send import send_template
@@ -146,6 +152,7 @@ def template(
             url_suffixes=button_url_suffix or [],
             coupon_code=coupon_code,
             button_payloads=button_payload or [],
+            flow_token=flow_token,
             warn=o.warn,
             note=o.note,
         )

@@ -451,6 +451,7 @@ def _button_components(
     *,
     coupon_code: str | None,
     button_payloads: Sequence[str],
+    flow_token: str | None = None,
 ) -> list[dict[str, Any]]:
     buttons = (_component(template.components, "BUTTONS") or {}).get("buttons") or []
     auth_code = next((v for s, v in values.items() if s.component == "BODY"), None)
@@ -476,6 +477,8 @@ def _button_components(
             parameter, coupon_used = {"type": "coupon_code", "coupon_code": coupon_code}, True
         elif kind == "QUICK_REPLY" and payloads_left:
             parameter = {"type": "payload", "payload": payloads_left.pop(0)}
+        elif kind == "FLOW" and flow_token is not None:
+            parameter = {"type": "action", "action": {"flow_token": flow_token}}
         if parameter is not None:
             result.append({"type": "button", "sub_type": sub_type, "index": str(index), "parameters": [parameter]})
     if coupon_code is not None and not coupon_used:
@@ -489,6 +492,15 @@ def _button_components(
     return result
 
 
+def flow_button_flow(template: TemplateDefinition) -> str | None:
+    """The flow (id, else name) a template's FLOW button opens; None when it has no FLOW button."""
+    buttons = (_component(template.components, "BUTTONS") or {}).get("buttons") or []
+    for button in buttons:
+        if isinstance(button, dict) and str(button.get("type", "")).upper() == "FLOW":
+            return str(button.get("flow_id") or button.get("flow_name") or "")
+    return None
+
+
 def template_body(
     template: TemplateDefinition,
     to: str,
@@ -500,11 +512,13 @@ def template_body(
     button_payloads: Sequence[str] = (),
     reply_to: str | None = None,
     callback_data: str | None = None,
+    flow_token: str | None = None,
 ) -> dict[str, Any]:
     """The request body of a template message (§2.9), its values counted against the template first.
 
     ``params`` fill the header and body variables (``V`` in order for positional templates,
     ``name=value`` for named ones), then URL buttons' suffixes unless ``url_suffixes`` gives them.
+    ``flow_token`` goes to the template's FLOW button, if it has one.
     """
     named = template.parameter_format.upper() == "NAMED"
     values = _bind(template, params, url_suffixes)
@@ -526,7 +540,9 @@ def template_body(
     ]
     if body:
         components.append({"type": "body", "parameters": body})
-    components += _button_components(template, values, coupon_code=coupon_code, button_payloads=button_payloads)
+    components += _button_components(
+        template, values, coupon_code=coupon_code, button_payloads=button_payloads, flow_token=flow_token
+    )
     content: dict[str, Any] = {"name": template.name, "language": {"code": template.language}}
     if components:
         content["components"] = components

@@ -138,10 +138,11 @@ def send_template(
     url_suffixes: Sequence[str] = (),
     coupon_code: str | None = None,
     button_payloads: Sequence[str] = (),
+    flow_token: str | None = None,
     warn: Say = _ignore,
     note: Say = _ignore,
 ) -> Sent:
-    """`waba send template`; ``header_media`` is (kind, PATH|URL)."""
+    """`waba send template`; ``header_media`` is (kind, PATH|URL); ``flow_token`` for a FLOW button."""
     composer = drafts.template_message(
         name,
         params,
@@ -150,6 +151,7 @@ def send_template(
         url_suffixes=url_suffixes,
         coupon_code=coupon_code,
         button_payloads=button_payloads,
+        flow_token=flow_token,
     )
     return _send(context, target, composer, warn, note)
 
@@ -198,9 +200,8 @@ def send_flow(
     warn: Say = _ignore,
     note: Say = _ignore,
 ) -> Sent:
-    """`waba send flow`: without ``token`` a new one is made; the token sent is recorded with the
-    flow, contact, message and campaign, so the completion can be tied back to this send."""
-    token = new_token() if token is None else token
+    """`waba send flow`: without ``token`` a new one is made (``check_and_deliver`` records it)."""
+    token = new_token() if token is None else token  # known before the send: recorded with it
     composer = drafts.flow_message(
         flow,
         token=token,
@@ -213,12 +214,7 @@ def send_flow(
         draft=draft,
         action=action,
     )
-    sent = _send(context, target, composer, warn, note)
-    if sent.status != "failed":
-        with context.db.transaction() as session:
-            record_sent(session, context.account, flow, token, sent.to, sent.message_id, target.campaign)
-    sent.flow_token = token
-    return sent
+    return _send(context, target, composer, warn, note)
 
 
 def send_media(
@@ -292,7 +288,15 @@ async def check_and_deliver(
             campaign=target.campaign,
             callback_data=target.callback_data,
         )
-        return await deliver(context.db, api, outgoing)
+        sent = await deliver(context.db, api, outgoing)
+    if draft.flow_token is not None:
+        # every token sent is kept, so the completion (nfm_reply) is tied back to this send
+        flow, token = draft.flow_token
+        sent.flow_token = token
+        if sent.status != "failed":
+            with context.db.transaction() as session:
+                record_sent(session, account, flow, token, to, sent.message_id, target.campaign)
+    return sent
 
 
 # -- the record around the Graph call ---------------------------------------------------------

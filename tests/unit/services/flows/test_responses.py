@@ -138,3 +138,44 @@ def test_control_characters_in_answers_are_escaped_in_the_table(waba: Any, sent:
 def test_responses_of_an_unknown_flow_or_bad_format_are_exit_2(waba: Any, sent: dict[str, Any]) -> None:
     assert waba("flow", "responses", "nope").code == 2
     assert waba("flow", "responses", "booking", "--format", "xml").code == 2
+
+
+FLOW_TEMPLATE = [
+    {"type": "BODY", "text": "Book your visit"},
+    {
+        "type": "BUTTONS",
+        "buttons": [{"type": "FLOW", "text": "Book", "flow_id": BOOKING_ID, "navigate_screen": "APPOINTMENT"}],
+    },
+]
+
+
+def test_a_templates_flow_button_carries_a_token_that_is_recorded(
+    waba: Any, sent: dict[str, Any], account_id: int, graph: respx.MockRouter, db: Database
+) -> None:
+    from tests.support.messaging import add_template, outbound
+
+    add_template(db, account_id, "book_visit", FLOW_TEMPLATE)
+
+    result = waba("send", "template", "book_visit", "--to", ANA, "--flow-token", "visit-ana", "--json")
+
+    assert result.code == 0, result.err
+    assert result.json()["flow_token"] == "visit-ana"
+    body = outbound(db)[-1].payload
+    assert body is not None
+    assert body["template"]["components"] == [
+        {
+            "type": "button",
+            "sub_type": "flow",
+            "index": "0",
+            "parameters": [{"type": "action", "action": {"flow_token": "visit-ana"}}],
+        }
+    ]
+    apply_webhook(db, completion("wamid.IN-T1", {"appointment_date": "2027-01-02"}, token="visit-ana"))
+    answers = waba("flow", "responses", "booking", "--json").json()
+    assert [(a["flow_token"], a["token_known"]) for a in answers] == [("visit-ana", True)]
+
+    generated = waba("send", "template", "book_visit", "--to", BEA, "--json")
+    assert generated.json()["flow_token"].startswith("waba-")
+    add_template(db, account_id, "plain", [{"type": "BODY", "text": "Hi"}])
+    refused = waba("send", "template", "plain", "--to", ANA, "--flow-token", "x")
+    assert refused.code == 2 and "has no FLOW button" in refused.err
