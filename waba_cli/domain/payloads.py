@@ -501,6 +501,20 @@ def flow_button_flow(template: TemplateDefinition) -> str | None:
     return None
 
 
+def with_flow_token(body: dict[str, Any], template: TemplateDefinition, token: str) -> None:
+    """Give the FLOW button of a template message ``body`` this ``token`` (a campaign's, one per
+    recipient, set after the body was built once for all)."""
+    buttons = (_component(template.components, "BUTTONS") or {}).get("buttons") or []
+    for index, button in enumerate(buttons):
+        if isinstance(button, dict) and str(button.get("type", "")).upper() == "FLOW":
+            content = body["template"]
+            components = [c for c in content.get("components", []) if c.get("sub_type") != "flow"]
+            parameter = {"type": "action", "action": {"flow_token": token}}
+            components.append({"type": "button", "sub_type": "flow", "index": str(index), "parameters": [parameter]})
+            content["components"] = components
+            return
+
+
 def template_body(
     template: TemplateDefinition,
     to: str,
