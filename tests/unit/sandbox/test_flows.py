@@ -74,3 +74,36 @@ def test_a_flow_created_with_broken_json_reports_validation_errors_with_pointers
     [error] = created["validation_errors"]
     assert error["pointers"][0]["path"] == "screens[0].layout.children[0].type"
     assert error["line_start"] > 1
+
+
+def test_a_flow_reply_to_a_templates_flow_button_echoes_its_token() -> None:
+    from tests.support.sandbox import post_message
+    from waba_cli.sandbox.inbound import customer_message
+
+    sandbox = _sandbox()
+    components = [
+        {"type": "BODY", "text": "Book your visit"},
+        {"type": "BUTTONS", "buttons": [{"type": "FLOW", "text": "Book", "flow_id": fixtures.FLOW_ID}]},
+    ]
+    sandbox.state.add(fixtures._template("1304694804498799", "book_visit", "MARKETING", components))
+    button = {
+        "type": "button",
+        "sub_type": "flow",
+        "index": "0",
+        "parameters": [{"type": "action", "action": {"flow_token": "visit-ana"}}],
+    }
+    body = {
+        "messaging_product": "whatsapp",
+        "to": "+16505550123",
+        "type": "template",
+        "template": {"name": "book_visit", "language": {"code": "en_US"}, "components": [button]},
+    }
+    status, sent = post_message(sandbox, body)
+    assert status == 200, sent
+    offer = sandbox.state.messages[sent["messages"][0]["id"]]
+    assert offer.extra == {"flow_id": fixtures.FLOW_ID, "flow_token": "visit-ana"}
+    reply = customer_message("flow_reply", '{"slot": "09:00"}', "16505550123", "wamid.IN", offer=offer)
+    assert json.loads(reply["interactive"]["nfm_reply"]["response_json"]) == {
+        "flow_token": "visit-ana",
+        "slot": "09:00",
+    }
