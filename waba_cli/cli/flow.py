@@ -82,7 +82,7 @@ def _saved(saved: "Saved", verb: str) -> None:
             }
         )
     elif flow is not None:
-        o.success(f"{verb} flow {flow.name} ({flow.flow_id}): {flow.status}")
+        o.success(f"{verb} flow {printable(flow.name)} ({flow.flow_id}): {flow.status}")
     for error in saved.validation_errors:
         o.note(f"  {printable(meta_error_line(error))}")
     if saved.validation_errors:
@@ -162,11 +162,13 @@ def upload(
 
 
 def _changed(flow: "Flow", verb: str) -> None:
+    from waba_cli.ui.output import printable
+
     o = out()
     if o.json_mode:
         o.json(_summary(flow))
         return
-    o.success(f"{verb} flow {flow.name} ({flow.flow_id}): {flow.status}")
+    o.success(f"{verb} flow {printable(flow.name)} ({flow.flow_id}): {flow.status}")
 
 
 def _dry_run(call: Any) -> Any:
@@ -437,15 +439,17 @@ def responses(
 
     if output_format not in ("table", "csv", "jsonl"):
         raise ValidationError("--format", "must be table, csv or jsonl")
-    if csv_file is not None and csv_file.is_dir():
-        raise ValidationError("--csv", f"{csv_file} is a directory")
+    if csv_file is not None and (csv_file.is_dir() or not csv_file.parent.is_dir()):
+        raise ValidationError(
+            "--csv", f"{csv_file} is a directory" if csv_file.is_dir() else f"no directory {csv_file.parent}"
+        )
     table = flow_responses(command_context(), flow_ref, since=since, limit=limit)
     o = out()
     if csv_file is not None:
         from waba_cli.ui.tables import write_csv
 
         count = write_csv(csv_file, table.columns, table.rows())
-        o.note(f"{count} responses of {table.flow} written to {csv_file}")
+        o.note(f"{count} responses of {printable(table.flow)} written to {csv_file}")
         if not o.json_mode:
             return
     if o.json_mode:
