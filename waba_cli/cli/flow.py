@@ -325,7 +325,7 @@ def show(
             ("endpoint", flow.endpoint_uri),
             ("health", flow.health),
             ("first screen", flow.first_screen),
-            ("preview", flow.preview_url),
+            ("preview", flow.preview_url or "(ask Meta for one: --preview)"),
             ("synced", flow.synced_at),
         ],
     )
