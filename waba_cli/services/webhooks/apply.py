@@ -4,9 +4,10 @@
 account (``Directory``), keeps one row per inbound wamid and per (wamid, status), and folds the
 statuses of a message into its furthest one by ``domain.statuses``. ``execute`` writes them in the
 caller's transaction: inbound messages, status history and auto-replies through ``db.bulk``
-(insert-or-ignore, batched), message statuses through ``db.messages`` (the one forward-only
-status UPDATE), and each business event (template, phone number, account, flow, async error)
-once by its key, in a savepoint, by the handler of its field.
+(insert-or-ignore, batched), Flow completions as responses (``services.flows.tokens``), message
+statuses through ``db.messages`` (the one forward-only status UPDATE), and each business event
+(template, phone number, account, flow, async error) once by its key, in a savepoint, by the
+handler of its field.
 """
 
 from __future__ import annotations
