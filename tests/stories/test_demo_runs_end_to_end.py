@@ -65,7 +65,7 @@ def test_demo_runs_the_whole_loop_until_messages_are_read(tmp_path: Path) -> Non
         )
         messages = json.loads(listing.stdout)
         outbound = [m for m in messages if m["direction"] == "out"]
-        assert len(outbound) == 3
+        assert len(outbound) == 4  # a text, a template, reply buttons and a flow
         assert {m["status"] for m in outbound} == {"read"}
         assert {m["type"] for m in outbound} == {"text", "template", "interactive"}
         assert [m for m in messages if m["direction"] == "in"]

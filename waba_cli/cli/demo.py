@@ -210,6 +210,12 @@ class DemoRun:
             ("A customer writes (waba sandbox inbound --text)", self.customer_writes),
             ("Reply with a text, a template and buttons (waba send ...)", self.reply),
             ("The customer taps a button (waba sandbox inbound --button)", self.customer_taps),
+        ]
+        if {("flow", "create"), ("flow", "responses")} <= self.commands:
+            self.steps.append(
+                ("A WhatsApp Flow: create, publish, send, completed (waba flow ..., send flow)", self.flow)
+            )
+        self.steps += [
             ("Wait for the receipts: sent, delivered, read (waba message list)", self.wait_for_read),
         ]
         if ("events", "list") in self.commands:
@@ -492,6 +498,42 @@ class DemoRun:
             self.sandbox_url,
         )
         return f"a button reply quoting the interactive message, stored (HTTP {answer['status']})"
+
+    def flow(self) -> str:
+        """Create and publish a booking flow, send it to Ana, let her complete it, read the answers."""
+        import json
+
+        from waba_cli.sandbox import fixtures
+
+        path = self.home / "booking.json"
+        path.write_text(json.dumps(fixtures.APPOINTMENT_FLOW_JSON, indent=2), encoding="utf-8")
+        self.waba(
+            "flow", "create", "demo_booking", "--json", str(path), "--category", "APPOINTMENT_BOOKING", "--publish"
+        )
+        sent = self.waba_json(
+            "send", "flow", "demo_booking", "--to", CUSTOMER, "--cta", "Book now", "--body", "When suits you?"
+        )
+        self.sent.append(sent["wamid"])
+        answers = {"appointment_date": "2026-12-24", "time_slot": "10:30"}
+        self.waba_json(
+            "sandbox",
+            "inbound",
+            "--to",
+            "+15550134567",
+            "--from",
+            CUSTOMER,
+            "--flow-reply",
+            json.dumps(answers),
+            "--sandbox-url",
+            self.sandbox_url,
+        )
+        self.wait_for(
+            "the completion to be stored", lambda: bool(self.waba_json("flow", "responses", "demo_booking")), timeout=20
+        )
+        _code, table = self.waba("flow", "responses", "demo_booking")
+        for line in table.splitlines():
+            _say(f"      {line}")
+        return f"flow demo_booking published, sent with token {sent['flow_token']}, completed: one row per answer"
 
     def wait_for_read(self) -> str:
         from waba_cli.errors import OperationError

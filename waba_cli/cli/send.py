@@ -110,6 +110,10 @@ def template(
         list[str] | None,
         typer.Option("--button-payload", metavar="P", help="Payload of each quick-reply button, in order."),
     ] = None,
+    flow_token: Annotated[
+        str | None,
+        typer.Option("--flow-token", metavar="TOKEN", help="flow_token of the FLOW button (default: a new one)."),
+    ] = None,
     from_number: From = None,
     reply_to: ReplyTo = None,
 ) -> None:
@@ -119,12 +123,14 @@ def template(
     variables before anything is sent: --param V in order for positional templates ({{1}}, {{2}}),
     --param name=value for named ones. Header variables come first, then the body's; a URL
     button's suffix follows them unless given with --button-url-suffix. Media headers take a local
-    file (uploaded first) or an https URL.
+    file (uploaded first) or an https URL. A FLOW button carries --flow-token (else a new token),
+    recorded so that `waba flow responses` ties the completion to this send.
 
     \b
     Example:
         waba send template order_update --to +16505550123 --param Ana --param 8812
         waba send template promo --to +16505550123 --header-image banner.png --coupon-code SAVE20
+        waba send template book_visit --to +16505550123 --flow-token visit-8812
     """
     from waba_cli.errors import UsageError
     from waba_cli.services.messaging.send import send_template
@@ -146,6 +152,7 @@ def template(
             url_suffixes=button_url_suffix or [],
             coupon_code=coupon_code,
             button_payloads=button_payload or [],
+            flow_token=flow_token,
             warn=o.warn,
             note=o.note,
         )
@@ -227,7 +234,10 @@ def _json_object(value: str | None) -> dict[str, Any] | None:
 def flow(
     flow_ref: Annotated[str, typer.Argument(metavar="FLOW", help="Flow id (numeric) or name.")],
     to: To,
-    token: Annotated[str, typer.Option("--token", metavar="TOKEN", help="Your flow_token, echoed in the answer.")],
+    token: Annotated[
+        str | None,
+        typer.Option("--token", metavar="TOKEN", help="Your flow_token, echoed in the answer (default: a new one)."),
+    ] = None,
     cta: Annotated[str, typer.Option("--cta", metavar="TEXT", help="Button label (up to 20 characters).")] = "Open",
     screen: Annotated[
         str | None, typer.Option("--screen", metavar="ID", help="First screen (default: known from `waba flow sync`).")
@@ -241,6 +251,14 @@ def flow(
     header: Header = None,
     footer: Footer = None,
     draft: Annotated[bool, typer.Option("--draft", help="Send the flow's draft (mode: draft), for testing.")] = False,
+    action: Annotated[
+        str,
+        typer.Option(
+            "--action",
+            metavar="navigate|data_exchange",
+            help="Open --screen, or ask the flow's endpoint (data_exchange).",
+        ),
+    ] = "navigate",
     from_number: From = None,
     reply_to: ReplyTo = None,
     force: Force = False,
@@ -248,11 +266,14 @@ def flow(
     """Send a WhatsApp Flow: a button that opens the flow's first screen.
 
     FLOW is sent as flow_id when numeric, else as flow_name. The first screen is --screen, or the
-    one `waba flow sync` stored for the flow. Free-form: only inside the window unless --force.
+    one known from the flow's JSON (`waba flow create` / `flow upload`). Without --token a unique
+    token is made; every token sent is recorded, so `waba flow responses` ties each completion to
+    this send. DEPRECATED and BLOCKED flows are refused. Free-form: only inside the window unless --force.
 
     \b
     Example:
-        waba send flow booking --to +16505550123 --token booking-8812 --cta "Book now" --screen APPOINTMENT
+        waba send flow booking --to +16505550123 --cta "Book now"
+        waba send flow booking --to +16505550123 --token booking-8812 --screen APPOINTMENT
     """
     from waba_cli.services.messaging.send import send_flow
 
@@ -271,6 +292,7 @@ def flow(
             header=header,
             footer=footer,
             draft=draft,
+            action=action,
             warn=o.warn,
             note=o.note,
         )

@@ -370,7 +370,7 @@ class FlowEvent:
 
 def flows_check(events: Sequence[FlowEvent]) -> Check:
     """Flow alerts received by webhook (§8.10): an endpoint alert ACTIVATED and not DEACTIVATED
-    since, or a Flow BLOCKED or THROTTLED, is a WARNING."""
+    since, a Flow BLOCKED or THROTTLED, or a Flow JSON version about to expire, is a WARNING."""
     latest: dict[tuple[str, str], FlowEvent] = {}
     for event in sorted(events, key=lambda e: e.at):
         flow = str(event.value.get("flow_id") or "?")
@@ -382,7 +382,7 @@ def flows_check(events: Sequence[FlowEvent]) -> Check:
         if kind == "FLOW_STATUS_CHANGE":
             if str(value.get("new_status") or "").upper() in ("BLOCKED", "THROTTLED"):
                 active.append(f"flow {flow} {str(value.get('new_status')).upper()}")
-        elif str(value.get("alert_state") or "").upper() == "ACTIVATED":
+        elif kind == "FLOW_VERSION_EXPIRY_WARNING" or str(value.get("alert_state") or "").upper() == "ACTIVATED":
             active.append(f"flow {flow} {kind}: {value.get('message') or 'alert active'}")
     if active:
         return Check("flows", WARNING, "; ".join(active), value=float(len(active)))

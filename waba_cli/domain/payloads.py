@@ -37,6 +37,7 @@ ROW_TITLE_MAX = 24
 ROW_DESCRIPTION_MAX = 72
 CTA_TEXT_MAX = 20
 FLOW_CTA_MAX = 20
+FLOW_ACTIONS = ("navigate", "data_exchange")
 CALLBACK_DATA_MAX = 512
 AUTH_CODE_MAX = 15
 MEDIA_KINDS = ("image", "document", "video", "audio", "sticker")
@@ -255,11 +256,15 @@ def flow(
     header: str | None = None,
     footer: str | None = None,
     draft: bool = False,
+    action: str = "navigate",
 ) -> dict[str, Any]:
-    """``interactive`` flow message (§2.8): ``flow_id`` when FLOW is numeric, else ``flow_name``."""
+    """``interactive`` flow message (§2.8): ``flow_id`` when FLOW is numeric, else ``flow_name``;
+    ``navigate`` opens ``screen`` (with ``data``), ``data_exchange`` asks the flow's endpoint."""
     if not token.strip():
         raise ValidationError("--token", "is empty")
-    if screen is None:
+    if action not in FLOW_ACTIONS:
+        raise ValidationError("--action", f"must be one of {', '.join(FLOW_ACTIONS)}")
+    if action == "navigate" and screen is None:
         raise ValidationError(
             "--screen",
             "is required: the flow's first screen (navigate action)",
@@ -267,18 +272,19 @@ def flow(
         )
     if data is not None and not data:
         raise ValidationError("--data", "must be a non-empty object when given")
-    action_payload: dict[str, Any] = {"screen": screen}
-    if data:
-        action_payload["data"] = data
     parameters: dict[str, Any] = {
         "flow_message_version": "3",
         "flow_token": token,
         ("flow_id" if flow.isdigit() else "flow_name"): flow,
         "flow_cta": _limit("--cta", cta, FLOW_CTA_MAX),
-        "flow_action": "navigate",
-        "flow_action_payload": action_payload,
-        "mode": "draft" if draft else "published",
+        "flow_action": action,
     }
+    if action == "navigate":
+        action_payload: dict[str, Any] = {"screen": screen}
+        if data:
+            action_payload["data"] = data
+        parameters["flow_action_payload"] = action_payload
+    parameters["mode"] = "draft" if draft else "published"
     return {
         "type": "flow",
         **_header(header),
@@ -445,6 +451,7 @@ def _button_components(
     *,
     coupon_code: str | None,
     button_payloads: Sequence[str],
+    flow_token: str | None = None,
 ) -> list[dict[str, Any]]:
     buttons = (_component(template.components, "BUTTONS") or {}).get("buttons") or []
     auth_code = next((v for s, v in values.items() if s.component == "BODY"), None)
@@ -470,6 +477,8 @@ def _button_components(
             parameter, coupon_used = {"type": "coupon_code", "coupon_code": coupon_code}, True
         elif kind == "QUICK_REPLY" and payloads_left:
             parameter = {"type": "payload", "payload": payloads_left.pop(0)}
+        elif kind == "FLOW" and flow_token is not None:
+            parameter = {"type": "action", "action": {"flow_token": flow_token}}
         if parameter is not None:
             result.append({"type": "button", "sub_type": sub_type, "index": str(index), "parameters": [parameter]})
     if coupon_code is not None and not coupon_used:
@@ -483,6 +492,29 @@ def _button_components(
     return result
 
 
+def flow_button_flow(template: TemplateDefinition) -> str | None:
+    """The flow (id, else name) a template's FLOW button opens; None when it has no FLOW button."""
+    buttons = (_component(template.components, "BUTTONS") or {}).get("buttons") or []
+    for button in buttons:
+        if isinstance(button, dict) and str(button.get("type", "")).upper() == "FLOW":
+            return str(button.get("flow_id") or button.get("flow_name") or "")
+    return None
+
+
+def with_flow_token(body: dict[str, Any], template: TemplateDefinition, token: str) -> None:
+    """Give the FLOW button of a template message ``body`` this ``token`` (a campaign's, one per
+    recipient, set after the body was built once for all)."""
+    buttons = (_component(template.components, "BUTTONS") or {}).get("buttons") or []
+    for index, button in enumerate(buttons):
+        if isinstance(button, dict) and str(button.get("type", "")).upper() == "FLOW":
+            content = body["template"]
+            components = [c for c in content.get("components", []) if c.get("sub_type") != "flow"]
+            parameter = {"type": "action", "action": {"flow_token": token}}
+            components.append({"type": "button", "sub_type": "flow", "index": str(index), "parameters": [parameter]})
+            content["components"] = components
+            return
+
+
 def template_body(
     template: TemplateDefinition,
     to: str,
@@ -494,11 +526,13 @@ def template_body(
     button_payloads: Sequence[str] = (),
     reply_to: str | None = None,
     callback_data: str | None = None,
+    flow_token: str | None = None,
 ) -> dict[str, Any]:
     """The request body of a template message (§2.9), its values counted against the template first.
 
     ``params`` fill the header and body variables (``V`` in order for positional templates,
     ``name=value`` for named ones), then URL buttons' suffixes unless ``url_suffixes`` gives them.
+    ``flow_token`` goes to the template's FLOW button, if it has one.
     """
     named = template.parameter_format.upper() == "NAMED"
     values = _bind(template, params, url_suffixes)
@@ -520,7 +554,9 @@ def template_body(
     ]
     if body:
         components.append({"type": "body", "parameters": body})
-    components += _button_components(template, values, coupon_code=coupon_code, button_payloads=button_payloads)
+    components += _button_components(
+        template, values, coupon_code=coupon_code, button_payloads=button_payloads, flow_token=flow_token
+    )
     content: dict[str, Any] = {"name": template.name, "language": {"code": template.language}}
     if components:
         content["components"] = components

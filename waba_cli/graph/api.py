@@ -77,6 +77,20 @@ TEMPLATE_FIELDS = (
 WABA_HEALTH_FIELDS = ("id", "name", "status", "account_review_status", "health_status")
 TEMPLATE_HEALTH_FIELDS = ("id", "name", "language", "status", "category", "quality_score", "health_status")
 
+# what `waba flow sync` and `flow show` read of a flow (§6); the preview is asked for on its own
+FLOW_FIELDS = (
+    "id",
+    "name",
+    "status",
+    "categories",
+    "validation_errors",
+    "json_version",
+    "data_api_version",
+    "endpoint_uri",
+    "health_status",
+)
+FLOW_LIST_FIELDS = FLOW_FIELDS
+
 Fields = str | Sequence[str]
 
 
@@ -227,6 +241,30 @@ class BusinessProfile(TypedDict, total=False):
 
 class Success(TypedDict, total=False):
     success: bool
+
+
+class FlowInfo(TypedDict, total=False):
+    """A WhatsApp Flow (§6)."""
+
+    id: str
+    name: str
+    status: str
+    categories: list[str]
+    validation_errors: list[dict[str, Any]]
+    json_version: str
+    data_api_version: str
+    endpoint_uri: str
+    preview: dict[str, Any]
+    health_status: dict[str, Any]
+    metric: dict[str, Any]
+
+
+class FlowSaved(TypedDict, total=False):
+    """The answer to a flow creation or a Flow JSON upload (§6): Meta's validation errors."""
+
+    id: str
+    success: bool
+    validation_errors: list[dict[str, Any]]
 
 
 class GraphAPI:
@@ -482,6 +520,80 @@ class GraphAPI:
             files={"file": (filename, content, mime)},
         )
         return str(answer["id"])
+
+    async def create_flow(
+        self,
+        waba_id: str,
+        *,
+        name: str,
+        categories: Sequence[str],
+        clone_flow_id: str | None = None,
+        endpoint_uri: str | None = None,
+    ) -> FlowSaved:
+        """Create a DRAFT flow (§6), a copy of ``clone_flow_id`` when given; the JSON follows as an asset.
+
+        https://developers.facebook.com/docs/whatsapp/flows/reference/flowsapi
+        """
+        body: dict[str, Any] = {"name": name, "categories": list(categories)}
+        if clone_flow_id:
+            body["clone_flow_id"] = clone_flow_id
+        if endpoint_uri:
+            body["endpoint_uri"] = endpoint_uri
+        return cast("FlowSaved", await self.client.post(f"{waba_id}/flows", json=body, retry=False))
+
+    async def list_flows(self, waba_id: str, *, fields: Fields | None = FLOW_LIST_FIELDS) -> list[FlowInfo]:
+        """Every flow of the WABA, all pages (§6).
+
+        https://developers.facebook.com/docs/whatsapp/flows/reference/flowsapi
+        """
+        pages = self.client.paginate(f"{waba_id}/flows", _fields(fields))
+        return [cast("FlowInfo", item) async for item in pages]
+
+    async def get_flow(self, flow_id: str, fields: Fields | None = FLOW_FIELDS) -> FlowInfo:
+        """``GET /{flow-id}`` (§6); ``preview.invalidate(true)`` asks for a fresh preview URL,
+        ``metric.name(...)...`` for endpoint metrics.
+
+        https://developers.facebook.com/docs/whatsapp/flows/reference/flowsapi
+        """
+        return cast("FlowInfo", await self.client.get(flow_id, params=_fields(fields)))
+
+    async def upload_flow_json(self, flow_id: str, flow_json: str) -> FlowSaved:
+        """Replace a draft's Flow JSON (§6): multipart ``POST /{flow-id}/assets`` as ``FLOW_JSON``.
+
+        https://developers.facebook.com/docs/whatsapp/flows/reference/flowsapi
+        """
+        answer = await self.client.post(
+            f"{flow_id}/assets",
+            data={"name": "flow.json", "asset_type": "FLOW_JSON"},
+            files={"file": ("flow.json", flow_json.encode(), "application/json")},
+        )
+        return cast("FlowSaved", answer)
+
+    async def publish_flow(self, flow_id: str) -> Success:
+        """Publish a draft (§6): it becomes immutable and sendable."""
+        return cast("Success", await self.client.post(f"{flow_id}/publish"))
+
+    async def deprecate_flow(self, flow_id: str) -> Success:
+        """Retire a published flow (§6): it can no longer be sent or opened."""
+        return cast("Success", await self.client.post(f"{flow_id}/deprecate"))
+
+    async def delete_flow(self, flow_id: str) -> Success:
+        """Delete a draft (§6); published flows cannot be deleted."""
+        return cast("Success", await self.client.delete(flow_id))
+
+    async def flow_metric(
+        self, flow_id: str, name: str, *, granularity: str, since: str | None = None, until: str | None = None
+    ) -> dict[str, Any]:
+        """One endpoint metric of a flow (§6): ``{"name", "granularity", "data_points": [...]}``.
+
+        https://developers.facebook.com/docs/whatsapp/flows/reference/metrics_api
+        """
+        field = f"metric.name({name}).granularity({granularity})"
+        field += f".since({since})" if since else ""
+        field += f".until({until})" if until else ""
+        answer = await self.client.get(flow_id, params={"fields": field})
+        metric = answer.get("metric")
+        return metric if isinstance(metric, dict) else {}
 
 
 def _fields(fields: Fields | None) -> dict[str, Any] | None:

@@ -29,7 +29,7 @@ def all_tables() -> tuple[type[SQLModel], ...]:
     from waba_cli.db.models.accounts import Account, PhoneNumber, RegistrationCall
     from waba_cli.db.models.bot import AutoReply
     from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
-    from waba_cli.db.models.flows import Flow
+    from waba_cli.db.models.flows import Flow, FlowResponse, FlowToken
     from waba_cli.db.models.health import HealthGraphAnswer, HealthResult, HealthRun
     from waba_cli.db.models.logs import AccountHealthLog, AccountUsageLog, ApiCall
     from waba_cli.db.models.messages import Message, MessageStatus
@@ -50,6 +50,8 @@ def all_tables() -> tuple[type[SQLModel], ...]:
         WebhookEvent,
         WebhookItem,
         Flow,
+        FlowToken,
+        FlowResponse,
         AccountHealthLog,
         AccountUsageLog,
         ApiCall,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import secrets
 import time
@@ -31,7 +32,7 @@ async def list_flows(sandbox: Runtime, call: Call) -> dict[str, Any]:
 def _flow_fields(sandbox: Runtime, flow: Flow, requested: list[tuple[str, dict[str, str]]]) -> dict[str, Any]:
     answer: dict[str, Any] = {}
     waba = sandbox.state.wabas[flow.waba_id]
-    for name, _modifiers in requested:
+    for name, modifiers in requested:
         if name in (
             "id",
             "name",
@@ -67,6 +68,8 @@ def _flow_fields(sandbox: Runtime, flow: Flow, requested: list[tuple[str, dict[s
                 "name": app.name,
                 "link": f"https://www.facebook.com/games/?app_id={app.id}",
             }
+        elif name == "metric":
+            answer[name] = _metric(flow, modifiers)
         elif name == "health_status":
             can_send = {"THROTTLED": "LIMITED", "BLOCKED": "BLOCKED"}.get(flow.status, "AVAILABLE")
             entity = {"entity_type": "FLOW", "id": flow.id, "can_send_message": can_send}
@@ -75,6 +78,44 @@ def _flow_fields(sandbox: Runtime, flow: Flow, requested: list[tuple[str, dict[s
             raise unknown_field(name, "WhatsAppBusinessFlow")
     answer["id"] = flow.id
     return answer
+
+
+def _metric(flow: Flow, modifiers: dict[str, str]) -> dict[str, Any]:
+    """``metric.name(N).granularity(G).since(D).until(D)`` (§6): endpoint flows only."""
+    name, granularity = modifiers.get("name", ""), modifiers.get("granularity", "")
+    if name not in flow_rules.FLOW_METRICS:
+        raise bad_param(f"Param name must be one of {{{', '.join(flow_rules.FLOW_METRICS)}}}.")
+    if granularity not in flow_rules.METRIC_GRANULARITIES:
+        raise bad_param("Param granularity must be one of {DAY, HOUR, LIFETIME}.")
+    if not flow.endpoint_uri:
+        raise GraphFailure(100, message="(#100) Metrics are available only for Flows with an endpoint.")
+    step = flow_rules.METRIC_GRANULARITIES[granularity]
+    now = time.time()
+    until = _day(modifiers.get("until")) or now
+    lookback = flow_rules.METRIC_LOOKBACK_DAYS.get(granularity)
+    since = _day(modifiers.get("since")) or (until - 7 * 86400 if step else flow.created_at)
+    if lookback is not None and since < now - lookback * 86400 - 86400:
+        raise bad_param(f"Param since is beyond the {lookback}-day lookback of {granularity} metrics.")
+    starts = [since] if not step else _range(since - since % step, until, step)[-200:]
+    points = flow_rules.metric_points(flow.id, name, granularity, starts)
+    return {"name": name, "granularity": granularity, "data_points": points}
+
+
+def _day(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return float(calendar.timegm(time.strptime(value, "%Y-%m-%d")))
+    except ValueError:
+        raise bad_param(f"Param {value} is not a date (YYYY-MM-DD).") from None
+
+
+def _range(start: float, stop: float, step: int) -> list[float]:
+    values = []
+    while start < stop:
+        values.append(start)
+        start += step
+    return values
 
 
 async def create_flow(sandbox: Runtime, call: Call) -> dict[str, Any]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
+
+from waba_cli.domain.flow_json import json_spans
 
 FLOW_CATEGORIES = (
     "SIGN_UP",
@@ -145,56 +148,37 @@ def check_flow_json(text: str) -> FlowCheck:  # noqa: PLR0912, PLR0915 - one che
     )
 
 
-def json_spans(text: str) -> dict[str, tuple[int, int, int, int]]:
-    """Where each value of a JSON document is: path -> (line, column, end line, end column), 1-based."""
-    spans: dict[str, tuple[int, int, int, int]] = {}
-    decoder = json.JSONDecoder()
-    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+FLOW_METRICS = (
+    "ENDPOINT_REQUEST_COUNT",
+    "ENDPOINT_REQUEST_ERROR",
+    "ENDPOINT_REQUEST_ERROR_RATE",
+    "ENDPOINT_REQUEST_LATENCY_SECONDS_CEIL",
+    "ENDPOINT_AVAILABILITY",
+)
+METRIC_GRANULARITIES = {"DAY": 86400, "HOUR": 3600, "LIFETIME": 0}
+METRIC_LOOKBACK_DAYS = {"DAY": 90, "HOUR": 30}
 
-    def position(index: int) -> tuple[int, int]:
-        low, high = 0, len(line_starts) - 1
-        while low < high:
-            mid = (low + high + 1) // 2
-            if line_starts[mid] <= index:
-                low = mid
-            else:
-                high = mid - 1
-        return low + 1, index - line_starts[low] + 1
 
-    def skip(index: int) -> int:
-        while index < len(text) and text[index] in " \t\r\n":
-            index += 1
-        return index
-
-    def value(index: int, path: str) -> int:
-        index = skip(index)
-        start = index
-        if text[index] == "{":
-            index = skip(index + 1)
-            while text[index] != "}":
-                key, index = decoder.raw_decode(text, index)
-                index = skip(index) + 1  # the colon
-                index = value(index, f"{path}.{key}" if path else str(key))
-                index = skip(index)
-                if text[index] == ",":
-                    index = skip(index + 1)
-            index += 1
-        elif text[index] == "[":
-            index = skip(index + 1)
-            item = 0
-            while text[index] != "]":
-                index = skip(value(index, f"{path}[{item}]"))
-                item += 1
-                if text[index] == ",":
-                    index = skip(index + 1)
-            index += 1
+def metric_points(flow_id: str, name: str, granularity: str, starts: list[float]) -> list[dict[str, Any]]:
+    """Made-up but steady endpoint figures (§6 shapes): the same flow and hour give the same numbers."""
+    points = []
+    for start in starts:
+        seed = (int(flow_id[-4:]) if flow_id[-4:].isdigit() else 7) + int(start // 3600)
+        requests = 40 + seed % 60
+        failed = seed % 5
+        if name == "ENDPOINT_REQUEST_COUNT":
+            data: list[dict[str, Any]] = [{"key": "value", "value": requests}]
+        elif name == "ENDPOINT_REQUEST_ERROR":
+            data = [{"key": "timeout_error", "value": failed}, {"key": "unexpected_http_status_code", "value": 1}]
+        elif name == "ENDPOINT_REQUEST_ERROR_RATE":
+            data = [{"key": "value", "value": repr((failed + 1) / requests)}]
+        elif name == "ENDPOINT_REQUEST_LATENCY_SECONDS_CEIL":
+            data = [
+                {"key": "1", "value": requests - 6 - failed},
+                {"key": "2", "value": 5},
+                {"key": "5", "value": 1 + failed},
+            ]
         else:
-            _, index = decoder.raw_decode(text, index)
-        spans[path] = (*position(start), *position(max(start, index - 1)))
-        return index
-
-    try:
-        value(0, "")
-    except (ValueError, IndexError):
-        return {}
-    return spans
+            data = [{"key": "succeeded", "value": requests - failed}, {"key": "failed", "value": failed}]
+        points.append({"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(start)), "data": data})
+    return points

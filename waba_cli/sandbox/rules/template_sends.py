@@ -200,16 +200,31 @@ def _check_button_params(template: Template, given: dict[int, tuple[str, list[An
 
 
 def template_extra(template: Template, content: dict[str, Any]) -> dict[str, Any] | None:
-    """Quick-reply buttons of a sent template (text -> payload) for the customer's taps."""
+    """Quick-reply buttons of a sent template (text -> payload) for the customer's taps, and its
+    FLOW button's flow and token for a Flow reply (``sandbox inbound --flow-reply``)."""
     buttons = _template_buttons(template)
     payloads: dict[str, str] = {}
+    flow_token: str | None = None
     for part in content.get("components", []):
-        if str(part.get("type", "")).lower() == "button" and str(part.get("sub_type", "")).lower() == "quick_reply":
-            params = part.get("parameters") or [{}]
+        sub_type = str(part.get("sub_type", "")).lower()
+        if str(part.get("type", "")).lower() != "button":
+            continue
+        params = part.get("parameters") or [{}]
+        if sub_type == "quick_reply":
             payloads[str(part.get("index"))] = str(params[0].get("payload", ""))
+        elif sub_type == "flow" and isinstance(params[0].get("action"), dict):
+            flow_token = params[0]["action"].get("flow_token")
     replies = {}
+    extra: dict[str, Any] = {}
     for index, button in enumerate(buttons):
-        if str(button.get("type", "")).upper() == "QUICK_REPLY":
+        kind = str(button.get("type", "")).upper()
+        if kind == "QUICK_REPLY":
             text = str(button.get("text", ""))
             replies[text] = payloads.get(str(index), text)
-    return {"quick_replies": replies} if replies else None
+        elif kind == "FLOW":
+            extra["flow_id"] = str(button.get("flow_id") or button.get("flow_name") or "")
+            if flow_token:
+                extra["flow_token"] = str(flow_token)
+    if replies:
+        extra["quick_replies"] = replies
+    return extra or None

@@ -117,6 +117,8 @@ class Content:
     template: MessageTemplate | None = None
     body: str | None = None
     form: Form | None = None  # the fast path for a template, once checked
+    # a template's FLOW button: (the flow, its local row); each attempt's callback data is its flow_token
+    flow: tuple[str, int | None] | None = None
 
     def params(self, row: Sequence[str]) -> list[str]:
         return [prefix + (row[index].strip() if index < len(row) else "") for index, prefix in self.columns]
@@ -125,15 +127,18 @@ class Content:
         """The complete request body; ``ValidationError`` when the row's values do not fit."""
         from waba_cli.domain import payloads
 
+        if self.template is None:
+            assert self.body is not None
+            return payloads.envelope(phone, "text", payloads.text(self.body), callback_data=callback_data)
         if self.form is not None:
             body = self.form.request(phone, params)
             if callback_data:
                 body["biz_opaque_callback_data"] = callback_data
-            return body
-        if self.template is not None:
-            return payloads.template_body(self.template, phone, params, callback_data=callback_data)
-        assert self.body is not None
-        return payloads.envelope(phone, "text", payloads.text(self.body), callback_data=callback_data)
+        else:
+            body = payloads.template_body(self.template, phone, params, callback_data=callback_data)
+        if self.flow is not None and callback_data:
+            payloads.with_flow_token(body, self.template, callback_data)
+        return body
 
     def problem(self, phone: str, params: Sequence[str]) -> str | None:
         """Why this row cannot be sent, or None."""

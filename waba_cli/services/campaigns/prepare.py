@@ -166,8 +166,15 @@ def _content(session: Session, account: Account, request: BulkRequest, existing:
     if not template_name and body is None and existing is not None:
         template_name, body = existing.template_name, existing.body
     if template_name:
+        from waba_cli.services.flows.store import find_flow
+
         language = request.language or (existing.language if existing else None)
-        return Content("template", template=template_for_send(session, account, template_name, language))
+        template = template_for_send(session, account, template_name, language)
+        flow_ref = payloads.flow_button_flow(template)
+        flow = find_flow(session, account, flow_ref) if flow_ref else None
+        return Content(
+            "template", template=template, flow=(flow_ref, flow.id if flow else None) if flow_ref is not None else None
+        )
     text = body or ""
     payloads.text(text)
     return Content("text", body=text)

@@ -393,7 +393,16 @@ class _Run:
             item.attempts += 1
         if claimed:
             messages = [self._message_row(i, now) for i in claimed]
-            store.claim_recipients(self.conn, messages, [i.id for i in claimed], now)
+            prepared = self.prepared
+            tokens = (
+                [
+                    store.flow_token_row(prepared.plan, prepared.account, prepared.content, i.phone, i.body or {}, now)
+                    for i in claimed
+                ]
+                if prepared.content.flow is not None
+                else []
+            )
+            store.claim_recipients(self.conn, messages, [i.id for i in claimed], now, tokens)
         return claimed
 
     def _message_row(self, item: _Item, now: datetime) -> dict[str, Any]:

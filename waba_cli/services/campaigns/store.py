@@ -25,6 +25,7 @@ from waba_cli.db.messages import apply_statuses, status_change
 from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.models.base import table_of
 from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
+from waba_cli.db.models.flows import FlowToken
 from waba_cli.db.models.logs import ApiCall
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.timestamps import aware
@@ -421,6 +422,24 @@ def message_row(
     }
 
 
+def flow_token_row(
+    plan: Plan, account: Account, content: Content, phone: str, body: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """The ``flow_token`` row of an attempt whose template has a FLOW button: its callback data is the token."""
+    assert content.flow is not None
+    flow_ref, flow_row_id = content.flow
+    return {
+        "account_id": account.id,
+        "token": body.get("biz_opaque_callback_data"),
+        "flow_row_id": flow_row_id,
+        "flow_ref": flow_ref,
+        "contact": phone,
+        "message_id": None,
+        "campaign": plan.campaign,
+        "created_at": now,
+    }
+
+
 def note_row(callback: str, details: str | None, now: datetime) -> dict[str, Any]:
     """A note on the ``queued`` message row of an attempt that may have reached Meta without an answer."""
     return {"b_biz": callback, "b_details": details, "b_now": now}
@@ -431,9 +450,18 @@ def update_recipients(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     bulk.executemany(conn, _RECIPIENT_UPDATE, rows)
 
 
-def claim_recipients(conn: Connection, messages: Sequence[dict[str, Any]], ids: Sequence[int], now: datetime) -> None:
-    """Recipients ``sending``, one attempt more, with the ``queued`` message row of that attempt."""
+def claim_recipients(
+    conn: Connection,
+    messages: Sequence[dict[str, Any]],
+    ids: Sequence[int],
+    now: datetime,
+    flow_tokens: Sequence[dict[str, Any]] = (),
+) -> None:
+    """Recipients ``sending``, one attempt more, with the ``queued`` message row of that attempt (and
+    the flow token it carries, for a template with a FLOW button)."""
     bulk.executemany(conn, _INSERT_MESSAGE, messages)
+    if flow_tokens:
+        bulk.executemany(conn, _INSERT_FLOW_TOKEN, flow_tokens)
     bulk.executemany(conn, _CLAIM_UPDATE, [{"b_id": recipient_id, "b_now": now} for recipient_id in ids])
 
 
@@ -539,4 +567,5 @@ def _claim_update() -> Any:
 _RECIPIENT_UPDATE = _recipient_update()
 _CLAIM_UPDATE = _claim_update()
 _INSERT_MESSAGE = insert(MESSAGE)
+_INSERT_FLOW_TOKEN = insert(table_of(FlowToken))
 _INSERT_CALL = insert(API_CALL)

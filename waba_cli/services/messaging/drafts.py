@@ -22,6 +22,7 @@ from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.models.flows import Flow
 from waba_cli.domain import payloads
 from waba_cli.errors import UsageError, ValidationError
+from waba_cli.services.flows.tokens import new_token
 from waba_cli.services.messaging import rules
 
 # -- local media files -------------------------------------------------------------------------
@@ -116,6 +117,7 @@ class Draft:
     template_name: str | None = None
     local_media: LocalMedia | None = None
     media_kind: str | None = None
+    flow_token: tuple[str, str] | None = None  # (the flow, the token) a flow message or FLOW button carries
 
 
 Composer = Callable[[Context], Draft]
@@ -246,6 +248,7 @@ def flow_message(
     header: str | None = None,
     footer: str | None = None,
     draft: bool = False,
+    action: str = "navigate",
 ) -> Composer:
     """A Flow (§2.8): ``flow_id`` when FLOW is numeric, else ``flow_name``; the first screen from
     ``screen`` or the local ``flow`` table."""
@@ -270,8 +273,11 @@ def flow_message(
             header=header,
             footer=footer,
             draft=draft,
+            action=action,
         )
-        return Draft("interactive", lambda _: _envelope(ctx, "interactive", content), text=body)
+        return Draft(
+            "interactive", lambda _: _envelope(ctx, "interactive", content), text=body, flow_token=(flow, token)
+        )
 
     return compose
 
@@ -285,13 +291,19 @@ def template_message(
     url_suffixes: Sequence[str] = (),
     coupon_code: str | None = None,
     button_payloads: Sequence[str] = (),
+    flow_token: str | None = None,
 ) -> Composer:
-    """A template message; ``header_media`` is (kind, PATH|URL)."""
+    """A template message; ``header_media`` is (kind, PATH|URL). A FLOW button gets ``flow_token``,
+    else a new token, recorded like a flow message's."""
     source = media_source(*header_media) if header_media else None
 
     def compose(ctx: Context) -> Draft:
         template = rules.template_for_send(ctx.session, ctx.account, name, language)
         local = source if isinstance(source, LocalMedia) else None
+        flow = payloads.flow_button_flow(template)
+        if flow is None and flow_token is not None:
+            raise ValidationError("--flow-token", f"template {template.name!r} has no FLOW button")
+        token = (flow_token or new_token()) if flow is not None else None
 
         def body_of(media_id: str | None) -> dict[str, Any]:
             media = source if isinstance(source, payloads.MediaRef) else None
@@ -307,6 +319,7 @@ def template_message(
                 button_payloads=button_payloads,
                 reply_to=ctx.reply_to,
                 callback_data=ctx.callback_data,
+                flow_token=token,
             )
 
         return Draft(
@@ -317,6 +330,7 @@ def template_message(
             template_name=template.name,
             local_media=local,
             media_kind=header_media[0] if header_media else None,
+            flow_token=(flow, token) if flow is not None and token is not None else None,
         )
 
     return compose

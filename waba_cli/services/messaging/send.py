@@ -37,6 +37,7 @@ from waba_cli.domain import statuses
 from waba_cli.domain.statuses import STATUS_RANK
 from waba_cli.errors import DryRunRequest, ValidationError, WabaError
 from waba_cli.services.context import run
+from waba_cli.services.flows.tokens import new_token, record_sent
 from waba_cli.services.messaging import drafts, rules
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class Sent:
     phone_number_id: str
     error_code: int | None = None
     error_title: str | None = None
+    flow_token: str | None = None  # the token a flow message carried
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +88,7 @@ class Sent:
             "message_id": self.message_id,
             "error_code": self.error_code,
             "error_title": self.error_title,
+            **({"flow_token": self.flow_token} if self.flow_token is not None else {}),
         }
 
 
@@ -135,10 +138,11 @@ def send_template(
     url_suffixes: Sequence[str] = (),
     coupon_code: str | None = None,
     button_payloads: Sequence[str] = (),
+    flow_token: str | None = None,
     warn: Say = _ignore,
     note: Say = _ignore,
 ) -> Sent:
-    """`waba send template`; ``header_media`` is (kind, PATH|URL)."""
+    """`waba send template`; ``header_media`` is (kind, PATH|URL); ``flow_token`` for a FLOW button."""
     composer = drafts.template_message(
         name,
         params,
@@ -147,6 +151,7 @@ def send_template(
         url_suffixes=url_suffixes,
         coupon_code=coupon_code,
         button_payloads=button_payloads,
+        flow_token=flow_token,
     )
     return _send(context, target, composer, warn, note)
 
@@ -183,7 +188,7 @@ def send_flow(
     target: Target,
     flow: str,
     *,
-    token: str,
+    token: str | None,
     cta: str,
     body: str,
     screen: str | None = None,
@@ -191,12 +196,23 @@ def send_flow(
     header: str | None = None,
     footer: str | None = None,
     draft: bool = False,
+    action: str = "navigate",
     warn: Say = _ignore,
     note: Say = _ignore,
 ) -> Sent:
-    """`waba send flow`."""
+    """`waba send flow`: without ``token`` a new one is made (``check_and_deliver`` records it)."""
+    token = new_token() if token is None else token  # known before the send: recorded with it
     composer = drafts.flow_message(
-        flow, token=token, cta=cta, body=body, screen=screen, data=data, header=header, footer=footer, draft=draft
+        flow,
+        token=token,
+        cta=cta,
+        body=body,
+        screen=screen,
+        data=data,
+        header=header,
+        footer=footer,
+        draft=draft,
+        action=action,
     )
     return _send(context, target, composer, warn, note)
 
@@ -272,7 +288,15 @@ async def check_and_deliver(
             campaign=target.campaign,
             callback_data=target.callback_data,
         )
-        return await deliver(context.db, api, outgoing)
+        sent = await deliver(context.db, api, outgoing)
+    if draft.flow_token is not None:
+        # every token sent is kept, so the completion (nfm_reply) is tied back to this send
+        flow, token = draft.flow_token
+        sent.flow_token = token
+        if sent.status != "failed":
+            with context.db.transaction() as session:
+                record_sent(session, account, flow, token, to, sent.message_id, target.campaign)
+    return sent
 
 
 # -- the record around the Graph call ---------------------------------------------------------

@@ -4,9 +4,10 @@
 account (``Directory``), keeps one row per inbound wamid and per (wamid, status), and folds the
 statuses of a message into its furthest one by ``domain.statuses``. ``execute`` writes them in the
 caller's transaction: inbound messages, status history and auto-replies through ``db.bulk``
-(insert-or-ignore, batched), message statuses through ``db.messages`` (the one forward-only
-status UPDATE), and each business event (template, phone number, account, flow, async error)
-once by its key, in a savepoint, by the handler of its field.
+(insert-or-ignore, batched), Flow completions as responses (``services.flows.tokens``), message
+statuses through ``db.messages`` (the one forward-only status UPDATE), and each business event
+(template, phone number, account, flow, async error) once by its key, in a savepoint, by the
+handler of its field.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.webhooks import WebhookItem
 from waba_cli.db.timestamps import utcnow
 from waba_cli.domain.statuses import may_replace
+from waba_cli.services.flows.tokens import record_completions
 from waba_cli.services.webhooks.parse import (
     Delivery,
     contacts_of,
@@ -346,6 +348,7 @@ def execute(conn: Connection, work: _Plan) -> None:
     if work.inbound:
         rows = [work.inbound[k] for k in sorted(work.inbound)]
         bulk.executemany(conn, bulk.insert_ignore(conn, MESSAGE, ["wamid"]), rows)
+        record_completions(conn, [row for row in rows if row["type"] == "interactive"])
     if work.updates:
         lock_wamids(conn, work.updates)
     if work.history:
@@ -613,7 +616,7 @@ def _apply_flow(conn: Connection, now: datetime, item: _Item) -> str:
         if flow_id and new_status:
             conn.execute(update(FLOW).where(FLOW.c.flow_id == flow_id).values(status=new_status, updated_at=now))
         status = "WARNING" if new_status in ("BLOCKED", "THROTTLED", "DEPRECATED") else "OK"
-    elif (str_of(value.get("alert_state"), 32) or "").upper() == "ACTIVATED":
+    elif event == "FLOW_VERSION_EXPIRY_WARNING" or (str_of(value.get("alert_state"), 32) or "").upper() == "ACTIVATED":
         status = "WARNING"
     detail = str_of(value.get("message"), 300) or f"flow {flow_id or '?'}: {event}"
     _health(conn, now, item.account_id, item.field, status, detail, value)
