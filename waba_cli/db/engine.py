@@ -40,6 +40,7 @@ REVISIONS: tuple[str, ...] = (
     "0008_phone_number_coexistence",
     "0009_numbers",
     "0010_health",
+    "0011_analytics",
 )
 SCHEMA_REVISION = REVISIONS[-1]
 SQLITE_BUSY_TIMEOUT_MS = 5000

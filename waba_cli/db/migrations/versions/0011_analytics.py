@@ -1,0 +1,77 @@
+"""analytics: daily figures per account and group, how far they are up to date, replies by context
+
+Revision ID: 0011_analytics
+Revises: 0010_health
+Create Date: 2026-12-03 10:00:00
+
+`waba analytics report` and `dashboard` read daily figures instead of counting a million messages
+on each run; a report brings the days that changed up to date first. Replies are found by the
+message they quote, through a partial index only inbound replies write to.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel.sql.sqltypes
+from alembic import op
+
+revision: str = "0011_analytics"
+down_revision: str | None = "0010_health"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "analytics_day",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("dimension", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=512), nullable=False),
+        sa.Column("sent", sa.Integer(), nullable=False),
+        sa.Column("delivered", sa.Integer(), nullable=False),
+        sa.Column("read", sa.Integer(), nullable=False),
+        sa.Column("failed", sa.Integer(), nullable=False),
+        sa.Column("inbound", sa.Integer(), nullable=False),
+        sa.Column("replied", sa.Integer(), nullable=False),
+        sa.Column("clicks", sa.Integer(), nullable=False),
+        sa.Column("billable", sa.Integer(), nullable=False),
+        sa.Column("free", sa.Integer(), nullable=False),
+        sa.Column("contacts", sa.Integer(), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=True),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("account_id", "day", "dimension", "key", name="uq_analytics_day_group"),
+    )
+    with op.batch_alter_table("analytics_day", schema=None) as batch_op:
+        batch_op.create_index("ix_analytics_day_dimension", ["account_id", "dimension", "day"], unique=False)
+
+    op.create_table(
+        "analytics_state",
+        sa.Column("account_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("message_id", sa.Integer(), nullable=False),
+        sa.Column("status_id", sa.Integer(), nullable=False),
+        sa.Column("refreshed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("account_id"),
+    )
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_message_context",
+            ["context_wamid"],
+            unique=False,
+            sqlite_where=sa.text("context_wamid IS NOT NULL"),
+            postgresql_where=sa.text("context_wamid IS NOT NULL"),
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.drop_index("ix_message_context")
+    op.drop_table("analytics_state")
+    with op.batch_alter_table("analytics_day", schema=None) as batch_op:
+        batch_op.drop_index("ix_analytics_day_dimension")
+    op.drop_table("analytics_day")
