@@ -1,0 +1,169 @@
+"""`waba analytics` for people: the report as a summary, charts and a table; its CSV file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from waba_cli.domain.analytics import safe_cell
+from waba_cli.ui.output import printable
+
+if TYPE_CHECKING:
+    from waba_cli.services.analytics.report import Report
+    from waba_cli.ui.output import Output
+
+CSV_COLUMNS = (
+    "key",
+    "sent",
+    "delivered",
+    "read",
+    "failed",
+    "delivery_rate",
+    "read_rate",
+    "failure_rate",
+    "inbound",
+    "replied",
+    "clicks",
+    "contacts",
+    "billable",
+    "free",
+    "cost",
+    "response_median_s",
+    "response_p90_s",
+    "top_error",
+)
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def seconds_text(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value < 120:
+        return f"{value:.0f}s"
+    if value < 7200:
+        return f"{value / 60:.1f}m"
+    return f"{value / 3600:.1f}h"
+
+
+def csv_rows(document: Mapping[str, Any]) -> list[list[str]]:
+    """The report's rows as CSV cells, formulas neutralised, header first."""
+    rows = [list(CSV_COLUMNS)]
+    for row in document["rows"]:
+        errors = row.get("top_errors") or []
+        top = f"{errors[0]['code']} {errors[0]['title'] or ''}".strip() if errors else ""
+        values = {**row, "top_error": top}
+        rows.append([safe_cell(values.get(column)) for column in CSV_COLUMNS])
+    return rows
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable by its owner only (0600, also when it existed)."""
+    target = path.expanduser()
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+
+
+def write_csv(path: Path, document: Mapping[str, Any]) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(csv_rows(document))
+    write_private(path, buffer.getvalue())
+
+
+def show_report(o: Output, report: Report, document: Mapping[str, Any]) -> None:
+    """The report on a terminal (charts only there) or as tab-separated lines in a pipe."""
+    summary = document["summary"]
+    where = ", ".join(report.accounts)
+    o.details(
+        f"analytics of {printable(where)} ({', '.join(report.timezones)})",
+        [
+            ("window", f"{report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M} UTC (whole local days)"),
+            ("sent", summary["sent"]),
+            ("delivered", f"{summary['delivered']} ({percent(summary['delivery_rate'])})"),
+            ("read", f"{summary['read']} ({percent(summary['read_rate'])} of delivered)"),
+            ("failed", f"{summary['failed']} ({percent(summary['failure_rate'])})"),
+            ("inbound", summary["inbound"]),
+            ("replied / clicks", f"{summary['replied']} / {summary['clicks']}"),
+            (
+                "first response",
+                f"median {seconds_text(summary['response_median_s'])}, p90 {seconds_text(summary['response_p90_s'])}",
+            ),
+            ("billable / free", f"{summary['billable']} / {summary['free']}"),
+            *_cost_lines(summary, document.get("currency")),
+        ],
+    )
+    if o.is_tty and report.daily:
+        _charts(o, report)
+    columns = ["KEY", "SENT", "DELIVERED", "READ", "FAILED", "DELIV%", "READ%", "INBOUND", "REPLIED", "BILLABLE"]
+    if document.get("currency"):
+        columns.append(f"COST {document['currency']}")
+    rows = []
+    for row in document["rows"]:
+        cells: list[Any] = [
+            printable(row["key"] or "-"),
+            row["sent"],
+            row["delivered"],
+            row["read"],
+            row["failed"],
+            percent(row["delivery_rate"]),
+            percent(row["read_rate"]),
+            row["inbound"],
+            row["replied"],
+            row["billable"],
+        ]
+        if document.get("currency"):
+            cells.append("-" if row["cost"] is None else f"{row['cost']:.2f}")
+        rows.append(cells)
+    o.table(columns, rows, title=f"by {report.by}", empty="no messages in this window")
+    errors = summary["top_errors"]
+    if errors:
+        o.table(
+            ["CODE", "FAILED", "TITLE"],
+            [[e["code"], e["count"], printable(e["title"] or "")] for e in errors],
+            title="failure reasons",
+        )
+    categories = summary["by_category"]
+    if categories:
+        o.table(
+            ["CATEGORY", "BILLABLE", "FREE"],
+            [[printable(name), c["billable"], c["free"]] for name, c in categories.items()],
+            title="pricing categories",
+        )
+
+
+def _cost_lines(summary: Mapping[str, Any], currency: str | None) -> list[tuple[str, Any]]:
+    if not currency:
+        return []
+    lines: list[tuple[str, Any]] = [("estimated cost", f"{summary['cost']:.2f} {currency}")]
+    if summary.get("unpriced"):
+        lines.append(("not on the rate card", f"{summary['unpriced']} billable message(s)"))
+    return lines
+
+
+def _charts(o: Output, report: Report) -> None:
+    from rich.console import Group
+    from rich.text import Text
+
+    from waba_cli.ui import charts
+
+    days = [day for day, _ in report.daily]
+    sent = [float(f.sent) for _, f in report.daily]
+    delivery = [f.delivered / f.sent if f.sent else None for _, f in report.daily]
+    reads = [f.read / f.delivered if f.delivered else None for _, f in report.daily]
+    labels = [f"{day:%a %d %b}" for day in days]
+    shown: list[Any] = []
+    if len(days) <= 31:
+        shown.append(charts.bars("sent per day", labels, sent))
+    else:
+        shown.append(Text(f"sent per day      {charts.sparkline(sent)}  (max {max(sent):g})"))
+    shown.append(Text(f"delivery rate     {charts.sparkline(delivery)}"))
+    shown.append(Text(f"read rate         {charts.sparkline(reads)}"))
+    o.render(Group(*shown))
