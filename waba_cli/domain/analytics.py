@@ -80,28 +80,31 @@ class Figures:
     def add(self, other: Figures) -> None:
         for name in COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for code, (count, title) in other.errors.items():
+        self.merge(other.details())
+
+    def details(self) -> dict[str, Any] | None:
+        """The mappings that hold something, as stored beside the counters (None: none does)."""
+        found = {"errors": self.errors, "billed": self.billed, "freed": self.freed, "responses": self.responses}
+        return {name: value for name, value in found.items() if value} or None
+
+    def merge(self, details: Mapping[str, Any] | None) -> None:
+        """Add stored details (``details()``) to these."""
+        if not details:
+            return
+        for code, (count, title) in (details.get("errors") or {}).items():
             mine = self.errors.setdefault(code, [0, title])
             mine[0] += count
             mine[1] = mine[1] or title
-        _add_counts(self.billed, other.billed)
-        _add_counts(self.freed, other.freed)
-        _add_counts(self.responses, other.responses)
-
-    def details(self) -> dict[str, Any]:
-        """The mappings, as stored beside the counters."""
-        return {"errors": self.errors, "billed": self.billed, "freed": self.freed, "responses": self.responses}
+        _add_counts(self.billed, details.get("billed") or {})
+        _add_counts(self.freed, details.get("freed") or {})
+        _add_counts(self.responses, details.get("responses") or {})
 
     @classmethod
     def of(cls, counters: Mapping[str, Any], details: Mapping[str, Any] | None) -> Figures:
         figures = cls()
         for name in COUNTERS:
             setattr(figures, name, int(counters[name] or 0))
-        details = details or {}
-        figures.errors = {str(k): list(v) for k, v in (details.get("errors") or {}).items()}
-        figures.billed = dict(details.get("billed") or {})
-        figures.freed = dict(details.get("freed") or {})
-        figures.responses = dict(details.get("responses") or {})
+        figures.merge(details)
         return figures
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from waba_cli.db.models.accounts import Account
@@ -144,13 +144,15 @@ def analytics_report(ctx: CommandContext, request: ReportRequest, now: datetime 
             if request.by in ("day", "week"):  # a day without messages is a row of zeros
                 name = figures_of.group_key(request.by, "", day)
                 groups.setdefault(name, Group(name))
-        for day, dim, key, figures in read_days(ctx, account, first, last, {"all", dimension}):
-            if dim == "all":
-                totals.add(figures)
-                daily.setdefault(day, Figures()).add(figures)
-            if dim == dimension:
-                name = figures_of.group_key(request.by, key, day)
+        for day, figures in read_days(ctx, account, first, last):
+            totals.add(figures)
+            daily.setdefault(day, Figures()).add(figures)
+            if dimension == "all":
+                name = figures_of.group_key(request.by, "", day)
                 groups.setdefault(name, Group(name)).figures.add(figures)
+        if dimension != "all":
+            for key, figures in read_groups(ctx, account, first, last, dimension).items():
+                groups.setdefault(key, Group(key)).figures.add(figures)
     rows = sorted(groups.values(), key=_order(request.by))
     return Report(
         since=since,
@@ -186,20 +188,33 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def read_days(
-    ctx: CommandContext, account: Account, first: date, last: date, dimensions: set[str]
-) -> list[tuple[date, str, str, Figures]]:
-    """The stored figures of ``account`` from ``first`` to ``last``, per (day, dimension, key)."""
+def read_days(ctx: CommandContext, account: Account, first: date, last: date) -> list[tuple[date, Figures]]:
+    """The whole account's stored figures from ``first`` to ``last``, per day."""
     d = DAY.c
     counters = [d[name] for name in figures_of.COUNTERS]
-    query = select(d.day, d.dimension, d.key, d.details, *counters).where(
-        d.account_id == account.id, d.dimension.in_(sorted(dimensions)), d.day >= first, d.day <= last
+    query = select(d.day, d.details, *counters).where(
+        d.account_id == account.id, d.dimension == "all", d.day >= first, d.day <= last
     )
-    found: list[tuple[date, str, str, Figures]] = []
+    found: list[tuple[date, Figures]] = []
     with ctx.db.engine.connect() as conn:
         for row in conn.execute(query):
-            values = dict(zip(figures_of.COUNTERS, row[4:], strict=True))
-            found.append((row[0], row[1], row[2], Figures.of(values, row[3])))
+            values = dict(zip(figures_of.COUNTERS, row[2:], strict=True))
+            found.append((row[0], Figures.of(values, row[1])))
+    return found
+
+
+def read_groups(ctx: CommandContext, account: Account, first: date, last: date, dimension: str) -> dict[str, Figures]:
+    """The account's stored figures from ``first`` to ``last`` per key of ``dimension``: the counters
+    summed by the database, the details (errors, prices, response times) merged here."""
+    d = DAY.c
+    where = (d.account_id == account.id, d.dimension == dimension, d.day >= first, d.day <= last)
+    sums = select(d.key, *(func.sum(d[name]) for name in figures_of.COUNTERS)).where(*where).group_by(d.key)
+    found: dict[str, Figures] = {}
+    with ctx.db.engine.connect() as conn:
+        for row in conn.execute(sums):
+            found[row[0]] = Figures.of(dict(zip(figures_of.COUNTERS, row[1:], strict=True)), None)
+        for key, details in conn.execute(select(d.key, d.details).where(*where, d.details.is_not(None))):
+            found[key].merge(details)
     return found
 
 
