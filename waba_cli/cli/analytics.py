@@ -60,3 +60,50 @@ def report(
     render.show_report(o, found, document)
     if csv_file is not None:
         o.note(f"wrote {len(document['rows'])} row(s) to {csv_file}")
+
+
+@command(app, "dashboard", shared=("json", "account"))
+def dashboard(
+    all_accounts: Annotated[bool, typer.Option("--all", help="Every account (default: the current one).")] = False,
+    watch: Annotated[bool, typer.Option("--watch", help="Refresh in place until Ctrl-C.")] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", metavar="SECONDS", min=1.0, help="--watch: seconds between refreshes.")
+    ] = 5.0,
+) -> None:
+    """Show one screen for the accounts: health, today against the limit, rates and their trend.
+
+    Per account: the last `waba health check` status, today's accepted messages against the daily
+    limit (as `waba usage` counts them), delivery and read rates of the last 7 and 30 days with the
+    change from the 7 and 30 days before (in points), the templates that failed most in the last
+    7 days, campaigns running or with recipients in doubt, and a sparkline of 30 days' volume;
+    below, how long ago the last webhook delivery came.
+
+    \b
+    Examples:
+        waba analytics dashboard --all
+        waba analytics dashboard --all --watch --interval 10
+    """
+    from waba_cli.services.analytics.dashboard import analytics_dashboard
+    from waba_cli.ui import analytics as render
+
+    ctx = command_context()
+    o = out()
+    if watch and not o.json_mode:
+        import time
+
+        from rich.live import Live
+
+        with Live(console=o.console, auto_refresh=False, screen=False) as live:
+            while True:
+                live.update(
+                    render.dashboard_view(analytics_dashboard(ctx, all_accounts=all_accounts).as_dict()), refresh=True
+                )
+                time.sleep(interval)
+    document = analytics_dashboard(ctx, all_accounts=all_accounts).as_dict()
+    if o.json_mode:
+        o.json(document)
+    elif o.is_tty:
+        o.render(render.dashboard_view(document))
+    else:
+        o.table(render.DASHBOARD_COLUMNS, render.dashboard_rows(document))
+        o.line(render.webhook_line(document))

@@ -167,3 +167,82 @@ def _charts(o: Output, report: Report) -> None:
     shown.append(Text(f"delivery rate     {charts.sparkline(delivery)}"))
     shown.append(Text(f"read rate         {charts.sparkline(reads)}"))
     o.render(Group(*shown))
+
+
+def _change(value: float | None) -> str:
+    if value is None:
+        return ""
+    arrow = "▲" if value > 0 else "▼" if value < 0 else "="
+    return f" {arrow}{abs(value) * 100:.1f}"
+
+
+def dashboard_rows(document: Mapping[str, Any]) -> list[list[Any]]:
+    """One row per account: health, today against the limit, 7- and 30-day rates with their trend."""
+    rows: list[list[Any]] = []
+    for board in document["accounts"]:
+        limit = board["today"]["daily_limit"]
+        today = board["today"]["sent"]
+        week, month = board["rates"]["7d"], board["rates"]["30d"]
+        campaigns = ", ".join(
+            f"{c['name']} ({c['status']}{', ' + str(c['in_doubt']) + ' in doubt' if c['in_doubt'] else ''})"
+            for c in board["campaigns"]
+        )
+        failing = ", ".join(f"{t['template'] or '-'} {t['failed']}" for t in board["failing_templates"])
+        rows.append(
+            [
+                printable(board["account"]),
+                board["health"]["status"] or "-",
+                f"{today} of {limit}" if limit else str(today),
+                percent(week["delivery_rate"]) + _change(week["delivery_change"]),
+                percent(week["read_rate"]) + _change(week["read_change"]),
+                percent(month["delivery_rate"]) + _change(month["delivery_change"]),
+                percent(month["read_rate"]) + _change(month["read_change"]),
+                printable(failing) or "-",
+                printable(campaigns) or "-",
+            ]
+        )
+    return rows
+
+
+DASHBOARD_COLUMNS = [
+    "ACCOUNT",
+    "HEALTH",
+    "TODAY",
+    "DELIV 7D",
+    "READ 7D",
+    "DELIV 30D",
+    "READ 30D",
+    "FAILING TEMPLATES 7D",
+    "CAMPAIGNS",
+]
+
+
+def webhook_line(document: Mapping[str, Any]) -> str:
+    age = document["webhook"]["age_seconds"]
+    if age is None:
+        return "webhooks: no delivery received yet"
+    return f"webhooks: last delivery {seconds_text(float(age))} ago"
+
+
+def dashboard_view(document: Mapping[str, Any]) -> Any:
+    """The dashboard as one Rich renderable (for a terminal and for Live)."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from waba_cli.ui import charts
+    from waba_cli.ui.output import STATUS_STYLES
+
+    table = Table(header_style="bold", title=Text(f"waba dashboard  {document['at']:%Y-%m-%d %H:%M:%S} UTC"))
+    for column in DASHBOARD_COLUMNS:
+        table.add_column(Text(column))
+    for row in dashboard_rows(document):
+        cells = [Text(str(cell)) for cell in row]
+        cells[1].stylize(STATUS_STYLES.get(cells[1].plain, ""))
+        table.add_row(*cells)
+
+    volumes = []
+    for board in document["accounts"]:
+        line = charts.sparkline([float(v) for v in board["volume"]])
+        volumes.append(Text(f"{printable(board['account'])}: sent per day over 30 days  {line}"))
+    return Group(table, Text(webhook_line(document)), *volumes)
