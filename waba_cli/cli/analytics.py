@@ -29,6 +29,10 @@ def report(
         Path | None,
         typer.Option("--rate-card", metavar="FILE", help="Prices per country and category (CSV or TOML): cost."),
     ] = None,
+    source: Annotated[
+        str,
+        typer.Option("--source", metavar="local|meta", help="meta: Meta's synced figures beside the local ones."),
+    ] = "local",
 ) -> None:
     """Report sent, delivered, read and failed messages, replies, response times and cost.
 
@@ -37,18 +41,22 @@ def report(
     messages, replies and button clicks on sent messages, first-response times to customers,
     billable and free messages per pricing category (from the pricing on Meta's statuses), and
     their cost on a rate card. Days are whole days in the account's business_timezone.
-    delivery_rate = delivered / sent, read_rate = read / delivered.
+    delivery_rate = delivered / sent, read_rate = read / delivered. --source meta adds Meta's
+    figures stored by `waba analytics sync` and where they differ from waba's.
 
     \b
     Examples:
         waba analytics report --since 7d
         waba analytics report --all --since 90d --by template --json
         waba analytics report --by country --rate-card rates.csv --csv report.csv
+        waba analytics report --since 30d --source meta
     """
     from waba_cli.services.analytics.report import ReportRequest, analytics_report
     from waba_cli.ui import analytics as render
 
-    request = ReportRequest(all_accounts=all_accounts, since=since, until=until, by=by, rate_card=rate_card)
+    request = ReportRequest(
+        all_accounts=all_accounts, since=since, until=until, by=by, rate_card=rate_card, source=source
+    )
     found = analytics_report(command_context(), request)
     document = found.as_dict()
     if csv_file is not None:
@@ -107,3 +115,48 @@ def dashboard(
     else:
         o.table(render.DASHBOARD_COLUMNS, render.dashboard_rows(document))
         o.line(render.webhook_line(document))
+
+
+@command(app, "sync", shared=("json", "account"))
+def sync(
+    all_accounts: Annotated[bool, typer.Option("--all", help="Every account (default: the current one).")] = False,
+    since: Annotated[
+        str, typer.Option("--since", metavar="AGE|DATE", help="From this UTC day: 30d, 2w, a date.")
+    ] = "30d",
+) -> None:
+    """Fetch Meta's own figures: messages sent and delivered, volume and cost, template metrics.
+
+    Reads the WABA's analytics (sent, delivered per day), pricing_analytics (volume and cost per
+    day, country, pricing category, type and tier) and template_analytics (sent, delivered, read,
+    clicked, cost per template and day; the last 90 days, 10 templates per call, every page) into
+    the local database, replacing what an earlier sync stored for those days. Costs are in the
+    WABA's currency. `waba analytics report --source meta` then compares them with waba's own.
+
+    \b
+    Examples:
+        waba analytics sync --since 30d
+        waba analytics sync --all --since 90d --json
+    """
+    from waba_cli.services.analytics.sync import analytics_sync
+
+    found = analytics_sync(command_context(), since, all_accounts=all_accounts)
+    o = out()
+    if o.json_mode:
+        o.json(
+            [
+                {
+                    "account": s.account,
+                    "currency": s.currency,
+                    "days": s.days,
+                    "messages": s.messages,
+                    "pricing": s.pricing,
+                    "templates": s.templates,
+                }
+                for s in found
+            ]
+        )
+        return
+    o.table(
+        ["ACCOUNT", "CURRENCY", "DAYS", "MESSAGE POINTS", "PRICING POINTS", "TEMPLATE POINTS"],
+        [[s.account, s.currency or "-", s.days, s.messages, s.pricing, s.templates] for s in found],
+    )

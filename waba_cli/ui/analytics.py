@@ -130,6 +130,8 @@ def show_report(o: Output, report: Report, document: Mapping[str, Any]) -> None:
             [[e["code"], e["count"], printable(e["title"] or "")] for e in errors],
             title="failure reasons",
         )
+    if document.get("meta") is not None:
+        show_meta(o, document["meta"])
     categories = summary["by_category"]
     if categories:
         o.table(
@@ -246,3 +248,51 @@ def dashboard_view(document: Mapping[str, Any]) -> Any:
         line = charts.sparkline([float(v) for v in board["volume"]])
         volumes.append(Text(f"{printable(board['account'])}: sent per day over 30 days  {line}"))
     return Group(table, Text(webhook_line(document)), *volumes)
+
+
+def show_meta(o: Output, meta: Mapping[str, Any]) -> None:
+    """Meta's figures beside waba's, differences marked (``!``)."""
+    if not meta["synced"]:
+        o.warn("no figures from Meta for this window: run `waba analytics sync` first")
+        return
+    rows = []
+    for day in meta["days"]:
+        differs = bool(day["meta_only"] or day["local_only"])
+        rows.append(
+            [
+                day["day"],
+                day["sent"],
+                "-" if day["meta_sent"] is None else day["meta_sent"],
+                day["delivered"],
+                "-" if day["meta_delivered"] is None else day["meta_delivered"],
+                day["meta_only"] if day["meta_only"] is not None else "-",
+                day["local_only"] if day["local_only"] is not None else "-",
+                "!" if differs else "",
+            ]
+        )
+    o.table(
+        ["DAY", "SENT", "META SENT", "DELIVERED", "META DELIVERED", "ONLY AT META", "ONLY IN WABA", ""],
+        rows,
+        title="waba and Meta (Meta's days are UTC)",
+    )
+    currency = meta["currency"] or ""
+    o.table(
+        ["CATEGORY", "BILLABLE", "FREE", "META VOLUME", f"META COST {currency}".strip(), "ESTIMATED"],
+        [
+            [
+                printable(name),
+                c.get("billable", 0),
+                c.get("free", 0),
+                c["volume"],
+                "-" if c["cost"] is None else f"{c['cost']:.2f}",
+                "-" if c.get("estimated_cost") is None else f"{c['estimated_cost']:.2f}",
+            ]
+            for name, c in meta["by_category"].items()
+        ],
+        title="cost per pricing category",
+    )
+    if meta["meta_only"] or meta["local_only"]:
+        o.warn(
+            f"{meta['meta_only']} message(s) Meta counted that waba has no record of; "
+            f"{meta['local_only']} waba sent that Meta has not counted"
+        )

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 def all_tables() -> tuple[type[SQLModel], ...]:
     """Every table class, in dependency order (loads all the model modules)."""
     from waba_cli.db.models.accounts import Account, PhoneNumber, RegistrationCall
-    from waba_cli.db.models.analytics import AnalyticsDay, AnalyticsState
+    from waba_cli.db.models.analytics import AnalyticsDay, AnalyticsMeta, AnalyticsState
     from waba_cli.db.models.bot import AutoReply
     from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
     from waba_cli.db.models.flows import Flow
@@ -60,4 +60,5 @@ def all_tables() -> tuple[type[SQLModel], ...]:
         HealthGraphAnswer,
         AnalyticsDay,
         AnalyticsState,
+        AnalyticsMeta,
     )

@@ -61,3 +61,32 @@ class AnalyticsState(SQLModel, table=True):
     message_id: int = 0  # the last message row counted
     status_id: int = 0  # the last message_status row seen
     refreshed_at: datetime = Field(default_factory=utcnow)
+
+
+class AnalyticsMeta(SQLModel, table=True):
+    """Meta's own figures of one UTC day, as `waba analytics sync` fetched them (§5.4).
+
+    ``source``: ``messages`` (the ``analytics`` field: sent, delivered; key ""), ``pricing``
+    (``pricing_analytics``: volume and cost; key "country|category|type|tier") or ``template``
+    (``template_analytics``: sent, delivered, read, clicked, cost; key the template id).
+    """
+
+    __tablename__ = "analytics_meta"
+    __table_args__ = (
+        # also the account_id index the foreign key needs (its leading column)
+        UniqueConstraint("account_id", "source", "day", "key", name="uq_analytics_meta_point"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = foreign_key("account", index=False)
+    source: str = Field(max_length=16)
+    day: date
+    key: str = Field(max_length=255)
+    sent: int | None = None
+    delivered: int | None = None
+    read: int | None = None
+    clicked: int | None = None
+    volume: int | None = None
+    cost: float | None = None  # in ``currency``; None when Meta gave none (a partner's credit line)
+    currency: str | None = Field(default=None, max_length=8)
+    fetched_at: datetime = Field(default_factory=utcnow)

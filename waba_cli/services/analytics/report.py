@@ -37,6 +37,7 @@ class ReportRequest:
     until: str | None = None
     by: str = "day"
     rate_card: Path | None = None
+    source: str = "local"  # "meta": Meta's synced figures beside the local ones
 
 
 @dataclass
@@ -59,6 +60,7 @@ class Report:
     daily: list[tuple[date, Figures]]  # every day of the window, for charts
     rate_card: RateCard | None = None
     recounted_days: int = 0
+    meta: dict[str, Any] | None = None  # with --source meta: the comparison (``compare_with_meta``)
 
     def as_dict(self) -> dict[str, Any]:
         """The `--json` document (spec: since, until, totals, delivery_rate, read_rate, rows)."""
@@ -82,6 +84,7 @@ class Report:
             "summary": row_dict("total", totals, self.rate_card),
             "currency": self.rate_card.currency if self.rate_card else None,
             "rows": [row_dict(group.key, group.figures, self.rate_card) for group in self.rows],
+            "meta": self.meta,
         }
 
 
@@ -116,6 +119,8 @@ def analytics_report(ctx: CommandContext, request: ReportRequest, now: datetime 
     """`waba analytics report`: bring the accounts' days up to date, then add them up."""
     from waba_cli.services.messages import since as moment_of
 
+    if request.source not in ("local", "meta"):
+        raise ValidationError("--source", f"{request.source!r} is not local or meta")
     if request.by not in figures_of.GROUPINGS:
         raise ValidationError("--by", f"{request.by!r} is not one of {', '.join(figures_of.GROUPINGS)}")
     now = now or datetime.now(UTC)
@@ -154,7 +159,9 @@ def analytics_report(ctx: CommandContext, request: ReportRequest, now: datetime 
             for key, figures in read_groups(ctx, account, first, last, dimension).items():
                 groups.setdefault(key, Group(key)).figures.add(figures)
     rows = sorted(groups.values(), key=_order(request.by))
+    meta = compare_with_meta(ctx, accounts, daily, card) if request.source == "meta" else None
     return Report(
+        meta=meta,
         since=since,
         until=until,
         by=request.by,
@@ -166,6 +173,78 @@ def analytics_report(ctx: CommandContext, request: ReportRequest, now: datetime 
         rate_card=card,
         recounted_days=recounted,
     )
+
+
+def compare_with_meta(
+    ctx: CommandContext, accounts: list[Account], daily: dict[date, Figures], card: RateCard | None
+) -> dict[str, Any]:
+    """Meta's synced figures of the window's days beside waba's own, and where they differ.
+
+    Per day: ``meta_only`` = messages Meta counted that waba has no record of (sent from another
+    tool, or before waba), ``local_only`` = the reverse (not yet counted by Meta, or refused later).
+    Meta's days are UTC days; waba's are the account's: with another time zone, messages near
+    midnight fall on neighbouring days.
+    """
+    from waba_cli.db.models.analytics import AnalyticsMeta
+    from waba_cli.db.models.base import table_of
+
+    m = table_of(AnalyticsMeta).c
+    first, last = min(daily), max(daily)
+    meta_days: dict[date, dict[str, int]] = {}
+    categories: dict[str, dict[str, Any]] = {}
+    currencies: set[str] = set()
+    synced = False
+    with ctx.db.engine.connect() as conn:
+        query = select(m.source, m.day, m.key, m.sent, m.delivered, m.volume, m.cost, m.currency).where(
+            m.account_id.in_([a.id for a in accounts]), m.day >= first, m.day <= last, m.source != "template"
+        )
+        for source, day, key, sent, delivered, volume, cost, currency in conn.execute(query):
+            synced = True
+            if currency:
+                currencies.add(currency)
+            if source == "messages":
+                found = meta_days.setdefault(day, {"sent": 0, "delivered": 0})
+                found["sent"] += sent or 0
+                found["delivered"] += delivered or 0
+            else:
+                category = (key.split("|")[1] if "|" in key else "").lower() or "unknown"
+                entry = categories.setdefault(category, {"volume": 0, "cost": None})
+                entry["volume"] += volume or 0
+                if cost is not None:
+                    entry["cost"] = round((entry["cost"] or 0.0) + cost, 4)
+    days = []
+    for day in sorted(daily):
+        mine, theirs = daily[day], meta_days.get(day)
+        meta_sent = None if theirs is None else theirs["sent"]
+        days.append(
+            {
+                "day": day.isoformat(),
+                "sent": mine.sent,
+                "meta_sent": meta_sent,
+                "delivered": mine.delivered,
+                "meta_delivered": None if theirs is None else theirs["delivered"],
+                "meta_only": None if meta_sent is None else max(0, meta_sent - mine.sent),
+                "local_only": None if meta_sent is None else max(0, mine.sent - meta_sent),
+            }
+        )
+    local = Figures()
+    for figures in daily.values():
+        local.add(figures)
+    local_categories = figures_of.by_category(local.billed, local.freed)
+    for category, counts in local_categories.items():
+        entry = categories.setdefault(category, {"volume": 0, "cost": None})
+        entry["billable"], entry["free"] = counts["billable"], counts["free"]
+        if card is not None:
+            billed = {slot: n for slot, n in local.billed.items() if slot.partition("|")[2] == category}
+            entry["estimated_cost"] = figures_of.cost_of(billed, card)[0]
+    return {
+        "synced": synced,
+        "currency": ", ".join(sorted(currencies)) or None,
+        "days": days,
+        "by_category": dict(sorted(categories.items())),
+        "meta_only": sum(d["meta_only"] or 0 for d in days),
+        "local_only": sum(d["local_only"] or 0 for d in days),
+    }
 
 
 def _bare_date(value: str | None) -> date | None:

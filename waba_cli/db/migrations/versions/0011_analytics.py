@@ -1,4 +1,4 @@
-"""analytics: daily figures per account and group, how far they are up to date, replies by context
+"""analytics: daily figures per account and group, how far they are up to date, Meta's own figures, replies by context
 
 Revision ID: 0011_analytics
 Revises: 0010_health
@@ -58,6 +58,25 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["account_id"], ["account.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("account_id"),
     )
+    op.create_table(
+        "analytics_meta",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("sent", sa.Integer(), nullable=True),
+        sa.Column("delivered", sa.Integer(), nullable=True),
+        sa.Column("read", sa.Integer(), nullable=True),
+        sa.Column("clicked", sa.Integer(), nullable=True),
+        sa.Column("volume", sa.Integer(), nullable=True),
+        sa.Column("cost", sa.Float(), nullable=True),
+        sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
+        sa.Column("fetched_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("account_id", "source", "day", "key", name="uq_analytics_meta_point"),
+    )
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.create_index(
             "ix_message_context",
@@ -71,6 +90,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.drop_index("ix_message_context")
+    op.drop_table("analytics_meta")
     op.drop_table("analytics_state")
     with op.batch_alter_table("analytics_day", schema=None) as batch_op:
         batch_op.drop_index("ix_analytics_day_dimension")
