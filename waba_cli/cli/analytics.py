@@ -29,6 +29,10 @@ def report(
         Path | None,
         typer.Option("--rate-card", metavar="FILE", help="Prices per country and category (CSV or TOML): cost."),
     ] = None,
+    html_file: Annotated[
+        Path | None,
+        typer.Option("--html", metavar="FILE", help="Also write a self-contained HTML report with charts (0600)."),
+    ] = None,
     source: Annotated[
         str,
         typer.Option("--source", metavar="local|meta", help="meta: Meta's synced figures beside the local ones."),
@@ -50,6 +54,7 @@ def report(
         waba analytics report --all --since 90d --by template --json
         waba analytics report --by country --rate-card rates.csv --csv report.csv
         waba analytics report --since 30d --source meta
+        waba analytics report --all --since 30d --html report.html
     """
     from waba_cli.services.analytics.report import ReportRequest, analytics_report
     from waba_cli.ui import analytics as render
@@ -61,6 +66,13 @@ def report(
     document = found.as_dict()
     if csv_file is not None:
         render.write_csv(csv_file, document)
+    if html_file is not None:
+        from waba_cli.ui.analytics_html import report_html
+
+        daily = [
+            (day.isoformat(), {"sent": f.sent, "delivered": f.delivered, "read": f.read}) for day, f in found.daily
+        ]
+        render.write_private(html_file, report_html(document, daily))
     o = out()
     if o.json_mode:
         o.json(document)
@@ -68,6 +80,8 @@ def report(
     render.show_report(o, found, document)
     if csv_file is not None:
         o.note(f"wrote {len(document['rows'])} row(s) to {csv_file}")
+    if html_file is not None:
+        o.note(f"wrote the HTML report to {html_file}")
 
 
 @command(app, "dashboard", shared=("json", "account"))

@@ -85,7 +85,7 @@ def show_report(o: Output, report: Report, document: Mapping[str, Any]) -> None:
     o.details(
         f"analytics of {printable(where)} ({', '.join(report.timezones)})",
         [
-            ("window", f"{report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M} UTC (whole local days)"),
+            ("days", f"{document['first_day']} to {document['last_day']} (whole days in the account's time zone)"),
             ("sent", summary["sent"]),
             ("delivered", f"{summary['delivered']} ({percent(summary['delivery_rate'])})"),
             ("read", f"{summary['read']} ({percent(summary['read_rate'])} of delivered)"),

@@ -69,6 +69,8 @@ class Report:
             "since": self.since,
             "until": self.until,
             "by": self.by,
+            "first_day": self.daily[0][0].isoformat() if self.daily else None,
+            "last_day": self.daily[-1][0].isoformat() if self.daily else None,
             "accounts": self.accounts,
             "timezones": self.timezones,
             "totals": {
