@@ -412,6 +412,27 @@ def top_errors(errors: Mapping[str, Sequence[Any]], limit: int = 5) -> list[dict
     return [{"code": int(code), "title": title, "count": int(count)} for code, (count, title) in ranked]
 
 
+def tiers_left(points: Iterable[tuple[date, str, int]]) -> list[dict[str, Any]]:
+    """Per country and pricing category, the volume of the latest month Meta reported tiers for,
+    its current tier (bounds inclusive, "0:MAX" has no next) and how many messages to the next one.
+
+    ``points``: (day, "country|category|type|tier", volume) of ``pricing_analytics``.
+    """
+    latest = max(((day.year, day.month) for day, _, _ in points), default=None)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for day, key, volume in points:
+        if (day.year, day.month) != latest:
+            continue
+        country, category, _, tier = key.split("|")
+        entry = found.setdefault((country, category), {"country": country, "category": category, "volume": 0})
+        entry["volume"] += volume
+        entry["tier"] = tier
+    for entry in found.values():
+        upper = entry["tier"].partition(":")[2]
+        entry["to_next_tier"] = max(0, int(upper) + 1 - entry["volume"]) if upper.isdigit() else None
+    return [found[key] for key in sorted(found)]
+
+
 # -- CSV cells -------------------------------------------------------------------------------------
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -291,6 +291,16 @@ def show_meta(o: Output, meta: Mapping[str, Any]) -> None:
         ],
         title="cost per pricing category",
     )
+    tiers = [t for t in meta.get("tiers") or [] if t["to_next_tier"] is not None]
+    if tiers:
+        o.table(
+            ["COUNTRY", "CATEGORY", "TIER", "VOLUME THIS MONTH", "TO THE NEXT TIER"],
+            [
+                [printable(t["country"]), printable(t["category"]), t["tier"], t["volume"], t["to_next_tier"]]
+                for t in tiers
+            ],
+            title="pricing tiers (Meta's)",
+        )
     if meta["meta_only"] or meta["local_only"]:
         o.warn(
             f"{meta['meta_only']} message(s) Meta counted that waba has no record of; "

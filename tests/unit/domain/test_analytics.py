@@ -84,3 +84,16 @@ def test_cost_on_a_rate_card() -> None:
 )  # fmt: skip
 def test_csv_cells_never_run_as_formulas(value: object, cell: str) -> None:
     assert a.safe_cell(value) == cell
+
+
+def test_volume_to_the_next_pricing_tier() -> None:
+    points = [
+        (date(2026, 2, 27), "IN|UTILITY|REGULAR|0:750000", 999),  # last month: not counted
+        (date(2026, 3, 1), "IN|UTILITY|REGULAR|0:750000", 600),
+        (date(2026, 3, 2), "IN|UTILITY|REGULAR|0:750000", 400),
+        (date(2026, 3, 2), "US|MARKETING|REGULAR|0:MAX", 50),
+    ]
+    assert a.tiers_left(points) == [
+        {"country": "IN", "category": "UTILITY", "volume": 1000, "tier": "0:750000", "to_next_tier": 749_001},
+        {"country": "US", "category": "MARKETING", "volume": 50, "tier": "0:MAX", "to_next_tier": None},
+    ]

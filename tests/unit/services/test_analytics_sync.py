@@ -133,6 +133,7 @@ def test_report_beside_meta(waba: Any, meta: MetaAnalytics, db: Database) -> Non
     assert days["2026-03-08"]["meta_sent"] is None
     assert compared["by_category"]["marketing"]["volume"] == 3
     assert compared["by_category"]["marketing"]["cost"] == pytest.approx(0.1029)
+    assert {(t["country"], t["to_next_tier"]) for t in compared["tiers"]} == {("US", None), ("GB", None)}
     text = waba("analytics", "report", "--since", "2026-03-07", "--until", "2026-03-10", "--source", "meta")
     assert text.code == 0, text.err
     assert "Meta counted that waba has no record of" in text.err

@@ -195,6 +195,7 @@ def compare_with_meta(
     meta_days: dict[date, dict[str, int]] = {}
     categories: dict[str, dict[str, Any]] = {}
     currencies: set[str] = set()
+    tiered: list[tuple[date, str, int]] = []  # (day, key, volume) of points Meta gave a tier
     synced = False
     with ctx.db.engine.connect() as conn:
         query = select(m.source, m.day, m.key, m.sent, m.delivered, m.volume, m.cost, m.currency).where(
@@ -209,6 +210,8 @@ def compare_with_meta(
                 found["sent"] += sent or 0
                 found["delivered"] += delivered or 0
             else:
+                if key.count("|") == 3 and key.rsplit("|", 1)[1]:
+                    tiered.append((day, key, volume or 0))
                 category = (key.split("|")[1] if "|" in key else "").lower() or "unknown"
                 entry = categories.setdefault(category, {"volume": 0, "cost": None})
                 entry["volume"] += volume or 0
@@ -244,6 +247,7 @@ def compare_with_meta(
         "currency": ", ".join(sorted(currencies)) or None,
         "days": days,
         "by_category": dict(sorted(categories.items())),
+        "tiers": figures_of.tiers_left(tiered),
         "meta_only": sum(d["meta_only"] or 0 for d in days),
         "local_only": sum(d["local_only"] or 0 for d in days),
     }
