@@ -56,9 +56,13 @@ def report(
         waba analytics report --since 30d --source meta
         waba analytics report --all --since 30d --html report.html
     """
+    from waba_cli.errors import ValidationError
     from waba_cli.services.analytics.report import ReportRequest, analytics_report
     from waba_cli.ui import analytics as render
 
+    for option, target in (("--csv", csv_file), ("--html", html_file)):
+        if target is not None and not target.expanduser().parent.is_dir():
+            raise ValidationError(option, f"the folder of {target} does not exist")
     request = ReportRequest(
         all_accounts=all_accounts, since=since, until=until, by=by, rate_card=rate_card, source=source
     )

@@ -65,11 +65,16 @@ def csv_rows(document: Mapping[str, Any]) -> list[list[str]]:
 
 def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path``, readable by its owner only (0600, also when it existed)."""
+    from waba_cli.errors import OperationError
+
     target = path.expanduser()
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise OperationError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def write_csv(path: Path, document: Mapping[str, Any]) -> None:

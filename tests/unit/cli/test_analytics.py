@@ -69,6 +69,8 @@ def test_bad_arguments_are_exit_2(waba: Any, account: Any, tmp_path: Path) -> No
     assert waba("analytics", "report", "--by", "colour").code == 2
     assert waba("analytics", "report", "--since", "last tuesday").code == 2
     assert waba("analytics", "report", "--all", "--account", account["name"]).code == 2
+    assert waba("analytics", "report", "--csv", str(tmp_path / "missing" / "r.csv")).code == 2
+    assert waba("analytics", "report", "--html", str(tmp_path / "missing" / "r.html")).code == 2
     bad = tmp_path / "rates.csv"
     bad.write_text("country,category,price,currency\nUS,marketing,cheap,USD\n")
     result = waba("analytics", "report", "--rate-card", str(bad))
