@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from tests.support import analytics as week
 from waba_cli.db.engine import Database
@@ -139,3 +140,23 @@ def test_a_changed_time_zone_recounts_every_day(built: Database) -> None:
         session.add(account)
     rows = {row["key"]: row for row in _report().as_dict()["rows"]}
     assert rows["2026-03-09"]["sent"] == 5
+
+
+def test_a_message_committed_after_a_higher_id_was_counted_is_counted(account: Any, db: Database) -> None:
+    """PostgreSQL gives ids before commit: a row with a lower id may appear after a report saw a higher one."""
+    from datetime import timedelta
+
+    from waba_cli.db.models.messages import Message
+
+    week.build(db)
+    _report()
+    with db.transaction() as session:
+        top = max(m.id or 0 for m in session.exec(select(Message)).all())
+        account_id = session.exec(select(Message)).first().account_id  # type: ignore[union-attr]
+        session.add(Message(id=top + 10, account_id=account_id, direction="out", wamid="wamid.L1", contact=week.US_A,
+                            type="text", status="sent", created_at=week.at(9, 12)))  # fmt: skip
+    assert _report().as_dict()["totals"]["sent"] == 7
+    with db.transaction() as session:  # committed late, with an id below the one already counted
+        session.add(Message(id=top + 5, account_id=account_id, direction="out", wamid="wamid.L0", contact=week.US_A,
+                            type="text", status="sent", created_at=week.at(9, 12) - timedelta(minutes=1)))  # fmt: skip
+    assert _report().as_dict()["totals"]["sent"] == 8

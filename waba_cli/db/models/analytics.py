@@ -60,6 +60,9 @@ class AnalyticsState(SQLModel, table=True):
     version: int = 1  # of the counting: a new version recounts every day
     message_id: int = 0  # the last message row counted
     status_id: int = 0  # the last message_status row seen
+    # rows among the last ``rollup.SETTLING_IDS`` ids up to each mark: more later means a late commit
+    settling_messages: int = 0
+    settling_statuses: int = 0
     refreshed_at: datetime = Field(default_factory=utcnow)
 
 

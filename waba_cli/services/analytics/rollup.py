@@ -8,7 +8,10 @@ order they were written), and recounts only those days:
   waited since then); a new inbound reply: the day of the message it quotes;
 - a new status row (a webhook, however late or out of order): the day its message was sent;
 - a message the sender had not settled yet (queued, no wamid) at the last count, under an hour
-  old: its day again, as the sender's own writes leave no status row.
+  old: its day again, as the sender's own writes leave no status row;
+- a row that committed after a higher id was already counted (PostgreSQL hands out ids before
+  commit, so concurrent writers may commit out of order): the number of rows among the last
+  ``SETTLING_IDS`` ids below each mark is kept, and when it has grown those rows are read again.
 
 A changed ``business_timezone`` or a new version of the counting recounts every day. Recounting
 a day replaces its rows, so a figure is never counted twice.
@@ -43,6 +46,7 @@ MESSAGE = table_of(Message)
 STATUS = table_of(MessageStatus)
 UNSETTLED_FOR = timedelta(hours=1)  # a sender's message still queued after this is in doubt: counted as it is
 CHUNK_DAYS = 7  # days recounted per pass over the messages
+SETTLING_IDS = 2000  # ids below each mark that a transaction still in flight may yet commit
 _IN_CHUNK = 500  # wamids per IN (...) list
 _LOCK_SPACE = 0x616E  # "an": PostgreSQL advisory locks of analytics, keyed by account id
 
@@ -81,7 +85,12 @@ def bring_up_to_date(db: Database, account: Account, now: datetime) -> int:
             since_message = 0
         else:
             since_message = min(state.message_id, _first_unsettled(conn, account.id, state.message_id, now))
-            days = _changed_days(conn, account.id, zone, since_message, top_message, state.status_id, top_status)
+            since_status = state.status_id
+            if _settling_messages(conn, account.id, state.message_id) != state.settling_messages:
+                since_message = min(since_message, max(0, state.message_id - SETTLING_IDS))
+            if _settling_statuses(conn, state.status_id) != state.settling_statuses:
+                since_status = max(0, state.status_id - SETTLING_IDS)
+            days = _changed_days(conn, account.id, zone, since_message, top_message, since_status, top_status)
         for run_first, run_last in figures_of.runs_of(days):
             first = run_first
             while first <= run_last:
@@ -93,6 +102,8 @@ def bring_up_to_date(db: Database, account: Account, now: datetime) -> int:
             "version": VERSION,
             "message_id": top_message,
             "status_id": top_status,
+            "settling_messages": _settling_messages(conn, account.id, top_message),
+            "settling_statuses": _settling_statuses(conn, top_status),
             "refreshed_at": now,
         }
         if state is None:
@@ -100,6 +111,19 @@ def bring_up_to_date(db: Database, account: Account, now: datetime) -> int:
         else:
             conn.execute(update(STATE).where(STATE.c.account_id == account.id).values(values))
     return len(days)
+
+
+def _settling_messages(conn: Connection, account_id: int, mark: int) -> int:
+    """How many of the account's messages have an id among the ``SETTLING_IDS`` up to ``mark``."""
+    m = MESSAGE.c
+    query = select(func.count()).where(m.id > mark - SETTLING_IDS, m.id <= mark, m.account_id == account_id)
+    return int(conn.scalar(query) or 0)
+
+
+def _settling_statuses(conn: Connection, mark: int) -> int:
+    """How many status rows have an id among the ``SETTLING_IDS`` up to ``mark``."""
+    s = STATUS.c
+    return int(conn.scalar(select(func.count()).where(s.id > mark - SETTLING_IDS, s.id <= mark)) or 0)
 
 
 def _every_day(conn: Connection, account_id: int, zone: ZoneInfo) -> set[date]:

@@ -54,6 +54,8 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("message_id", sa.Integer(), nullable=False),
         sa.Column("status_id", sa.Integer(), nullable=False),
+        sa.Column("settling_messages", sa.Integer(), nullable=False),
+        sa.Column("settling_statuses", sa.Integer(), nullable=False),
         sa.Column("refreshed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["account_id"], ["account.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("account_id"),
