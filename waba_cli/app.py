@@ -38,6 +38,7 @@ _COMMANDS: dict[str, tuple[str, bool]] = {
     "send": ("send", True),
     "message": ("message", True),
     "flow": ("flow", True),
+    "analytics": ("analytics", True),
     "health": ("health", True),
     "sandbox": ("sandbox", True),
     "demo": ("demo", False),

@@ -41,6 +41,7 @@ REVISIONS: tuple[str, ...] = (
     "0009_numbers",
     "0010_health",
     "0011_flows",
+    "0012_analytics",
 )
 SCHEMA_REVISION = REVISIONS[-1]
 SQLITE_BUSY_TIMEOUT_MS = 5000

@@ -292,6 +292,46 @@ class GraphAPI:
         """
         return cast("Waba", await self.client.get(waba_id, params=_fields(fields)))
 
+    async def messaging_analytics(self, waba_id: str, start: int, end: int, granularity: str = "DAY") -> dict[str, Any]:
+        """The WABA's ``analytics`` field: messages sent and delivered per period (§5.4).
+
+        https://developers.facebook.com/docs/whatsapp/business-management-api/analytics
+        """
+        field = f"analytics.start({start}).end({end}).granularity({granularity})"
+        answer = await self.client.get(waba_id, params={"fields": field})
+        return cast("dict[str, Any]", answer.get("analytics") or {})
+
+    async def pricing_analytics(self, waba_id: str, start: int, end: int, granularity: str = "DAILY") -> list[Any]:
+        """The WABA's ``pricing_analytics`` field: volume and cost per period, country, pricing
+        category, type and tier (§5.4); the data points of every data item.
+
+        https://developers.facebook.com/docs/whatsapp/business-management-api/analytics#pricing-analytics
+        """
+        field = (
+            f"pricing_analytics.start({start}).end({end}).granularity({granularity})"
+            ".dimensions(COUNTRY,PRICING_CATEGORY,PRICING_TYPE,TIER)"
+        )
+        answer = await self.client.get(waba_id, params={"fields": field})
+        items = (answer.get("pricing_analytics") or {}).get("data") or []
+        return [point for item in items for point in item.get("data_points") or []]
+
+    async def template_analytics(
+        self, waba_id: str, template_ids: Sequence[str], start: int, end: int, metrics: Sequence[str]
+    ) -> list[Any]:
+        """``GET /{waba-id}/template_analytics`` for at most 10 templates, every page (§5.4).
+
+        https://developers.facebook.com/docs/whatsapp/business-management-api/analytics#template-analytics
+        """
+        params = {
+            "start": start,
+            "end": end,
+            "granularity": "DAILY",
+            "template_ids": "[" + ",".join(template_ids) + "]",
+            "metric_types": ",".join(metrics),
+        }
+        pages = self.client.paginate(f"{waba_id}/template_analytics", params)
+        return [point async for item in pages for point in item.get("data_points") or []]
+
     async def list_phone_numbers(
         self, waba_id: str, fields: Fields | None = PHONE_NUMBER_FIELDS, *, page_size: int | None = None
     ) -> list[PhoneNumber]:

@@ -131,31 +131,37 @@ def _period_starts(now: datetime, timezone: str) -> tuple[datetime, datetime]:
     return day.astimezone(UTC), month.astimezone(UTC)
 
 
+def accepted_since(session: Session, account: Account, start: datetime) -> int:
+    """Outbound messages of ``account`` the API accepted since ``start``: what the limits count."""
+    query = (
+        select(func.count())
+        .select_from(Message)
+        .where(
+            Message.account_id == account.id,
+            Message.direction == "out",
+            col(Message.wamid).is_not(None),
+            col(Message.created_at) >= start,
+        )
+    )
+    return int(session.exec(query).one())
+
+
+def today_start(now: datetime, timezone: str) -> datetime:
+    """The start of today in ``timezone``, in UTC."""
+    return _period_starts(now, timezone)[0]
+
+
 def usage(session: Session, account: Account, now: datetime | None = None) -> Usage:
     """Accepted outbound messages today, this month and in the last minute."""
     now = now or datetime.now(UTC)
     day_start, month_start = _period_starts(now, account.business_timezone)
     minute_start = now - timedelta(seconds=60)
-
-    def count_since(start: datetime) -> int:
-        query = (
-            select(func.count())
-            .select_from(Message)
-            .where(
-                Message.account_id == account.id,
-                Message.direction == "out",
-                col(Message.wamid).is_not(None),
-                col(Message.created_at) >= start,
-            )
-        )
-        return int(session.exec(query).one())
-
     return Usage(
         account.name,
         account.business_timezone,
-        count_since(day_start),
-        count_since(month_start),
-        count_since(minute_start),
+        accepted_since(session, account, day_start),
+        accepted_since(session, account, month_start),
+        accepted_since(session, account, minute_start),
         account.daily_limit,
         account.monthly_limit,
         account.per_minute_limit,

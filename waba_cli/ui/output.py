@@ -192,6 +192,15 @@ class Output:
             grid.add_row(Text(label), Text(_cell(value)))
         self._rich().print(Panel(grid, title=Text(title), title_align="left", expand=False))
 
+    def render(self, renderable: Any) -> None:
+        """A Rich renderable on stdout (charts)."""
+        self._rich().print(renderable)
+
+    @property
+    def console(self) -> Console:
+        """The Rich console on stdout (for Live displays)."""
+        return self._rich()
+
     def line(self, text: str) -> None:
         """A line of data on stdout."""
         self.stdout.write(text + "\n")

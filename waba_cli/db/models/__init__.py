@@ -12,7 +12,8 @@ The tables live in one module per area, so a command loads only the tables it to
 list`` needs two of nine; building a SQLModel table class costs milliseconds each):
 ``accounts`` (Account, PhoneNumber, RegistrationCall), ``templates``, ``messages`` (and their status history),
 ``webhooks`` (deliveries and idempotency keys), ``bot`` (auto-replies), ``flows``, ``logs``
-(health, usage and the Graph API call log), ``health`` (`health check` runs, results, Graph answers).
+(health, usage and the Graph API call log), ``health`` (`health check` runs, results, Graph answers),
+``analytics`` (daily figures).
 ``all_tables()`` loads every one (migrations, db info).
 """
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 def all_tables() -> tuple[type[SQLModel], ...]:
     """Every table class, in dependency order (loads all the model modules)."""
     from waba_cli.db.models.accounts import Account, PhoneNumber, RegistrationCall
+    from waba_cli.db.models.analytics import AnalyticsDay, AnalyticsMeta, AnalyticsState
     from waba_cli.db.models.bot import AutoReply
     from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
     from waba_cli.db.models.flows import Flow, FlowResponse, FlowToken
@@ -58,4 +60,7 @@ def all_tables() -> tuple[type[SQLModel], ...]:
         HealthRun,
         HealthResult,
         HealthGraphAnswer,
+        AnalyticsDay,
+        AnalyticsState,
+        AnalyticsMeta,
     )

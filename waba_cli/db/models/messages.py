@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 import waba_cli.db.models.accounts  # noqa: F401 - the account table that foreign keys name
@@ -22,6 +22,14 @@ class Message(SQLModel, table=True):
         Index("ix_message_account_created", "account_id", "created_at"),
         # the 24-hour window: the contact's last inbound message to a business number
         Index("ix_message_window", "phone_number_id", "contact", "direction", "created_at"),
+        # replies to a message (analytics: replied, button clicks); partial, so only inbound
+        # messages that quote one write to it
+        Index(
+            "ix_message_context",
+            "context_wamid",
+            sqlite_where=text("context_wamid IS NOT NULL"),
+            postgresql_where=text("context_wamid IS NOT NULL"),
+        ),
         # no index on status: every status webhook moves the row's status, and an index on it would
         # be one more random B-tree write per delivery (migration 0007); status filters ride on the
         # account index
