@@ -72,11 +72,12 @@ def report(
         render.write_csv(csv_file, document)
     if html_file is not None:
         from waba_cli.ui.analytics_html import report_html
+        from waba_cli.ui.tables import write_private
 
         daily = [
             (day.isoformat(), {"sent": f.sent, "delivered": f.delivered, "read": f.read}) for day, f in found.daily
         ]
-        render.write_private(html_file, report_html(document, daily))
+        write_private(html_file, report_html(document, daily))
     o = out()
     if o.json_mode:
         o.json(document)

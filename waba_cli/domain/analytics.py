@@ -431,16 +431,3 @@ def tiers_left(points: Iterable[tuple[date, str, int]]) -> list[dict[str, Any]]:
         upper = entry["tier"].partition(":")[2]
         entry["to_next_tier"] = max(0, int(upper) + 1 - entry["volume"]) if upper.isdigit() else None
     return [found[key] for key in sorted(found)]
-
-
-# -- CSV cells -------------------------------------------------------------------------------------
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a leading '."""
-    text = "" if value is None else str(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return text  # a negative number is a number, not a formula
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from waba_cli.domain.analytics import safe_cell
+from waba_cli.ui import tables
 from waba_cli.ui.output import printable
 
 if TYPE_CHECKING:
@@ -52,35 +49,19 @@ def seconds_text(value: float | None) -> str:
     return f"{value / 3600:.1f}h"
 
 
-def csv_rows(document: Mapping[str, Any]) -> list[list[str]]:
-    """The report's rows as CSV cells, formulas neutralised, header first."""
-    rows = [list(CSV_COLUMNS)]
+def csv_rows(document: Mapping[str, Any]) -> list[list[Any]]:
+    """The report's rows in the order of ``CSV_COLUMNS`` (``ui.tables`` neutralises formulas)."""
+    rows: list[list[Any]] = []
     for row in document["rows"]:
         errors = row.get("top_errors") or []
         top = f"{errors[0]['code']} {errors[0]['title'] or ''}".strip() if errors else ""
         values = {**row, "top_error": top}
-        rows.append([safe_cell(values.get(column)) for column in CSV_COLUMNS])
+        rows.append([values.get(column) for column in CSV_COLUMNS])
     return rows
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path``, readable by its owner only (0600, also when it existed)."""
-    from waba_cli.errors import OperationError
-
-    target = path.expanduser()
-    try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise OperationError(f"cannot write {target}: {exc.strerror or exc}") from None
-
-
 def write_csv(path: Path, document: Mapping[str, Any]) -> None:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(csv_rows(document))
-    write_private(path, buffer.getvalue())
+    tables.write_csv(path, CSV_COLUMNS, csv_rows(document))
 
 
 def show_report(o: Output, report: Report, document: Mapping[str, Any]) -> None:

@@ -26,6 +26,8 @@ def csv_cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, (int, float)):
+        return str(value)  # a negative number is a number, not a formula
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
@@ -41,9 +43,19 @@ def csv_text(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Write the table to ``path`` (created 0600, replaced if it exists); the number of rows."""
     rows = list(rows)
-    text = csv_text(columns, rows)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
+    write_private(path, csv_text(columns, rows))
     return len(rows)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable by its owner only (0600, also when it existed)."""
+    from waba_cli.errors import OperationError
+
+    target = path.expanduser()
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise OperationError(f"cannot write {target}: {exc.strerror or exc}") from None

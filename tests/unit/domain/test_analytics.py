@@ -77,15 +77,6 @@ def test_cost_on_a_rate_card() -> None:
     assert a.cost_of({"DE|marketing": 3}, None) == (None, 3)
 
 
-@pytest.mark.parametrize(
-    ("value", "cell"),
-    [("=1+1", "'=1+1"), ("+33", "'+33"), ("-x", "'-x"), ("@SUM", "'@SUM"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-     ("promo", "promo"), (-3, "-3"), (0.5, "0.5"), (None, "")],
-)  # fmt: skip
-def test_csv_cells_never_run_as_formulas(value: object, cell: str) -> None:
-    assert a.safe_cell(value) == cell
-
-
 def test_volume_to_the_next_pricing_tier() -> None:
     points = [
         (date(2026, 2, 27), "IN|UTILITY|REGULAR|0:750000", 999),  # last month: not counted

@@ -33,3 +33,7 @@ def test_write_csv_replaces_the_file_readable_by_its_owner_only(tmp_path: Path) 
     assert path.stat().st_mode & 0o777 == 0o600
     with path.open(encoding="utf-8", newline="") as handle:
         assert list(csv.reader(handle)) == [["name", "note"], ["Ana", "line\nbreak, comma"]]
+
+
+def test_numbers_stay_numbers_even_when_negative() -> None:
+    assert [csv_cell(v) for v in (-3, 0.5, "-x", "+33")] == ["-3", "0.5", "'-x", "'+33"]
