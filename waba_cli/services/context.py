@@ -12,7 +12,7 @@ then the account chosen with `waba account use`, then the only one. Services rea
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -101,6 +101,16 @@ class CommandContext:
             app_id=account.app_id,
             app_secret=cipher.decrypt(account.app_secret_enc, f"the app secret of {account.name}"),
         )
+
+    def run_graph(self, account: Account, call: Callable[[GraphAPI], Awaitable[T]]) -> T:
+        """Run ``call`` in a Graph session with the account's credentials (its calls logged to the account)."""
+        credentials = self.credentials(account)
+
+        async def go() -> T:
+            async with self.graph(credentials, account.id) as api:
+                return await call(api)
+
+        return run(go)
 
     @asynccontextmanager
     async def graph(

@@ -343,7 +343,7 @@ def check_account(ctx: CommandContext) -> tuple[Account, list[PhoneNumber], Live
     Meta said recorded on the account and its numbers in one transaction."""
     from waba_cli.services.accounts.setup import apply_report
     from waba_cli.services.accounts.store import numbers_of, reload
-    from waba_cli.services.numbers.store import apply_fields, log_change, run_graph
+    from waba_cli.services.numbers.store import apply_fields, log_change
     from waba_cli.services.numbers.store import reload as reload_number
 
     account = ctx.account
@@ -361,7 +361,7 @@ def check_account(ctx: CommandContext) -> tuple[Account, list[PhoneNumber], Live
             phone_number_ids=[n.phone_number_id for n in numbers],
         )
 
-    report = run_graph(ctx, account, ask)
+    report = ctx.run_graph(account, ask)
     now = utcnow()
     with ctx.db.transaction() as session:
         fresh = reload(session, account)

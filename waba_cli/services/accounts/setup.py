@@ -299,9 +299,8 @@ def apply_report(account: Account, report: LiveReport) -> None:
 def subscribe_app(ctx: CommandContext, account: Account) -> None:
     """Subscribe the account's app to its WABA's webhooks (``POST /{waba-id}/subscribed_apps``, empty
     body). Meta wants this before any callback override, and without it no webhook arrives (§5.2)."""
-    from waba_cli.services.numbers.store import run_graph
 
-    run_graph(ctx, account, lambda api: api.subscribe_app(account.waba_id))
+    ctx.run_graph(account, lambda api: api.subscribe_app(account.waba_id))
 
 
 # -- updating ----------------------------------------------------------------------------------

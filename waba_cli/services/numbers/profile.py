@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from waba_cli.db.models.accounts import PhoneNumber
 from waba_cli.domain import profile as profile_rules
 from waba_cli.errors import DryRunRequest, UsageError, ValidationError
-from waba_cli.services.numbers.store import about, number_for, run_graph
+from waba_cli.services.numbers.store import about, number_for
 
 if TYPE_CHECKING:
     from waba_cli.graph.api import GraphAPI
@@ -26,7 +26,7 @@ def show_profile(ctx: CommandContext, ref: str) -> tuple[PhoneNumber, dict[str, 
     """`waba number profile show`: the business profile as Meta has it."""
     number = number_for(ctx, ref)
     with about(number):
-        profile = run_graph(ctx, ctx.account, lambda api: api.get_business_profile(number.phone_number_id))
+        profile = ctx.run_graph(ctx.account, lambda api: api.get_business_profile(number.phone_number_id))
     return number, dict(profile)
 
 
@@ -146,7 +146,7 @@ def set_profile(ctx: CommandContext, ref: str, change: ProfileChange) -> Profile
         return body
 
     with about(number):
-        sent = run_graph(ctx, account, call)
+        sent = ctx.run_graph(account, call)
     if picture is not None:
         sent["profile_picture_handle"] = f"<{picture.path.name}, {picture.width} x {picture.height}>"
     return ProfileResult(number, sent, shown, notes)

@@ -26,7 +26,6 @@ from waba_cli.services.numbers.store import (
     read_number,
     registration_times,
     reload,
-    run_graph,
 )
 
 if TYPE_CHECKING:
@@ -48,8 +47,7 @@ def request_code(ctx: CommandContext, ref: str, *, method: str, language: str) -
     number = number_for(ctx, ref)
     locale = language.strip()
     with about(number):
-        run_graph(
-            ctx,
+        ctx.run_graph(
             ctx.account,
             lambda api: api.request_code(number.phone_number_id, method=chosen.upper(), language=locale),
         )
@@ -63,7 +61,7 @@ def verify_code(ctx: CommandContext, ref: str, code: str) -> PhoneNumber:
         raise ValidationError("CODE", "must be the 6 digits Meta sent")
     number = number_for(ctx, ref)
     with about(number):
-        run_graph(ctx, ctx.account, lambda api: api.verify_code(number.phone_number_id, digits))
+        ctx.run_graph(ctx.account, lambda api: api.verify_code(number.phone_number_id, digits))
     with ctx.db.transaction() as session:
         row = reload(session, number)
         row.code_verification_status = "VERIFIED"
@@ -89,7 +87,7 @@ def register(ctx: CommandContext, ref: str, *, pin: str | None = None, region: s
     account = ctx.account
     number = number_for(ctx, ref)
     with about(number):
-        data = run_graph(ctx, account, lambda api: read_number(api, number.phone_number_id))
+        data = ctx.run_graph(account, lambda api: read_number(api, number.phone_number_id))
     with ctx.db.transaction() as session:
         row = reload(session, number)
         for change in apply_fields(row, data, utcnow()):
@@ -101,8 +99,7 @@ def register(ctx: CommandContext, ref: str, *, pin: str | None = None, region: s
     call = _record_call(ctx, row, "register")
     try:
         with about(row):
-            run_graph(
-                ctx,
+            ctx.run_graph(
                 account,
                 lambda api: api.register(
                     row.phone_number_id, pin=chosen, data_localization_region=region.upper() if region else None
@@ -133,7 +130,7 @@ def deregister(
     call = _record_call(ctx, number, "deregister")
     try:
         with about(number):
-            run_graph(ctx, account, lambda api: api.deregister(number.phone_number_id))
+            ctx.run_graph(account, lambda api: api.deregister(number.phone_number_id))
     except Exception as exc:
         _call_failed(ctx, call, exc)
         raise
@@ -146,7 +143,7 @@ def set_pin(ctx: CommandContext, ref: str, pin: str) -> PhoneNumber:
     number = number_for(ctx, ref)
     cipher = ctx.cipher()
     with about(number):
-        run_graph(ctx, ctx.account, lambda api: api.set_pin(number.phone_number_id, chosen))
+        ctx.run_graph(ctx.account, lambda api: api.set_pin(number.phone_number_id, chosen))
     with ctx.db.transaction() as session:
         row = reload(session, number)
         row.pin_enc = cipher.encrypt(chosen)
@@ -243,7 +240,7 @@ def _after_change(ctx: CommandContext, account: Account, number: PhoneNumber, *,
     from waba_cli.graph.errors import GraphError, GraphNetworkError
 
     try:
-        data: MetaNumber | None = run_graph(ctx, account, lambda api: read_number(api, number.phone_number_id))
+        data: MetaNumber | None = ctx.run_graph(account, lambda api: read_number(api, number.phone_number_id))
     except (GraphError, GraphNetworkError):
         data = None
     now = utcnow()

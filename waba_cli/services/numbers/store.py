@@ -108,18 +108,6 @@ def readings(value: str, region: str | None) -> list[str]:
     return found
 
 
-def run_graph(ctx: CommandContext, account: Account, call: Callable[[GraphAPI], Awaitable[T]]) -> T:
-    from waba_cli.services.context import run
-
-    credentials = ctx.credentials(account)
-
-    async def go() -> T:
-        async with ctx.graph(credentials, account.id) as api:
-            return await call(api)
-
-    return run(go)
-
-
 @contextmanager
 def about(number: PhoneNumber | None) -> Iterator[None]:
     """Graph errors about ``number`` name it in their hint (the hints say NUM)."""

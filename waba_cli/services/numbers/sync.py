@@ -31,7 +31,6 @@ from waba_cli.services.numbers.store import (
     read_number,
     read_numbers,
     registration_times,
-    run_graph,
     shown,
 )
 
@@ -74,7 +73,7 @@ def sync_numbers(ctx: CommandContext, *, page_size: int | None = None) -> SyncRe
     if page_size is not None and not 1 <= page_size <= 100:
         raise ValidationError("--page-size", "must be between 1 and 100 (Meta's limit)")
     account = ctx.account
-    listed = run_graph(ctx, account, lambda api: read_numbers(api, account.waba_id, page_size))
+    listed = ctx.run_graph(account, lambda api: read_numbers(api, account.waba_id, page_size))
     return store_numbers(ctx, account, listed)
 
 
@@ -188,7 +187,7 @@ def show_number(ctx: CommandContext, ref: str) -> NumberView:
         left, _ = rules.registrations_left(registration_times(session, number), now)
     view = NumberView(number, rules.diagnose(facts_of(number), now), health, left)
     try:
-        view.profile = dict(run_graph(ctx, account, lambda api: api.get_business_profile(number.phone_number_id)))
+        view.profile = dict(ctx.run_graph(account, lambda api: api.get_business_profile(number.phone_number_id)))
     except (GraphError, GraphNetworkError) as exc:
         view.profile_error = exc.message
     return view
@@ -241,7 +240,7 @@ def add_number(ctx: CommandContext, *, cc: str, phone_number: str, verified_name
         created = await api.add_phone_number(account.waba_id, cc=country, phone_number=digits, verified_name=name)
         return await read_number(api, str(created["id"]))
 
-    data = run_graph(ctx, account, call)
+    data = ctx.run_graph(account, call)
     data.setdefault("display_phone_number", e164)
     return _record(ctx, account, data, added=True)
 
@@ -253,7 +252,7 @@ def record_number(ctx: CommandContext, phone_number_id: str) -> PhoneNumber:
     except ValueError as exc:
         raise ValidationError("--id", str(exc)) from None
     account = ctx.account
-    listed = run_graph(ctx, account, lambda api: read_numbers(api, account.waba_id))
+    listed = ctx.run_graph(account, lambda api: read_numbers(api, account.waba_id))
     data = next((n for n in listed if str(n.get("id")) == wanted), None)
     if data is None:
         known = ", ".join(str(n.get("id")) for n in listed) or "none"

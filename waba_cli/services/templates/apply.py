@@ -18,7 +18,7 @@ from waba_cli.db.timestamps import aware, utcnow
 from waba_cli.domain.templates.compare import PlanItem, plan_changes
 from waba_cli.domain.templates.forms import TemplateInput
 from waba_cli.services.templates.files import require_valid
-from waba_cli.services.templates.store import record_edited, record_submitted, run_graph
+from waba_cli.services.templates.store import record_edited, record_submitted
 from waba_cli.services.templates.submit import create_at_meta, with_uploaded_media
 from waba_cli.services.templates.sync import fetch_templates, reconcile
 
@@ -68,7 +68,7 @@ def apply_templates(ctx: CommandContext, templates: Sequence[TemplateInput]) -> 
     outcome is in the result. Templates only Meta has are reported, never deleted.
     """
     account = ctx.account
-    return run_graph(ctx, account, lambda api: _apply(ctx.db, api, account, templates, dry_run=ctx.dry_run))
+    return ctx.run_graph(account, lambda api: _apply(ctx.db, api, account, templates, dry_run=ctx.dry_run))
 
 
 async def _apply(

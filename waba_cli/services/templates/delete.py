@@ -12,7 +12,7 @@ from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
 from waba_cli.db.timestamps import utcnow
 from waba_cli.domain.templates.rules import GONE_STATUSES
 from waba_cli.errors import UsageError
-from waba_cli.services.templates.store import find_templates, new_event, run_graph
+from waba_cli.services.templates.store import find_templates, new_event
 
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
@@ -38,7 +38,7 @@ def delete_templates(ctx: CommandContext, name: str, language: str | None = None
     run the request is shown instead of sent (``DryRunRequest``); with only drafts, nothing changes.
     """
     account = ctx.account
-    return run_graph(ctx, account, lambda api: _delete(ctx.db, api, account, name, language))
+    return ctx.run_graph(account, lambda api: _delete(ctx.db, api, account, name, language))
 
 
 async def _delete(db: Database, api: GraphAPI, account: Account, name: str, language: str | None) -> list[Deleted]:

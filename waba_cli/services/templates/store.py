@@ -9,7 +9,7 @@ Finding and listing rows, drafts, recording what Meta accepted, the reads of ``t
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,7 +26,6 @@ from waba_cli.errors import NotFoundError, UsageError, ValidationError
 
 if TYPE_CHECKING:
     from waba_cli.db.models.accounts import Account
-    from waba_cli.graph.api import GraphAPI
     from waba_cli.services.context import CommandContext
 
 T = TypeVar("T")
@@ -36,19 +35,6 @@ T = TypeVar("T")
 NAME_LEN = 512
 LANGUAGE_LEN = 16
 QUALITY_LEN = 16
-
-
-def run_graph(ctx: CommandContext, account: Account, call: Callable[[GraphAPI], Awaitable[T]]) -> T:
-    """Run ``call`` in a Graph session with the account's credentials (its calls logged to the account)."""
-    from waba_cli.services.context import run
-
-    credentials = ctx.credentials(account)
-
-    async def go() -> T:
-        async with ctx.graph(credentials, account.id) as api:
-            return await call(api)
-
-    return run(go)
 
 
 def request_of(row: MessageTemplate) -> dict[str, Any]:

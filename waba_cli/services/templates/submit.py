@@ -15,7 +15,7 @@ from waba_cli.domain.templates.forms import TemplateInput, template_id_of
 from waba_cli.domain.templates.rules import FILE_HANDLE_PREFIX, UPLOAD_TYPES
 from waba_cli.errors import OperationError, UsageError, ValidationError
 from waba_cli.services.templates.files import header_handles, require_valid
-from waba_cli.services.templates.store import find_template, record_submitted, request_of, run_graph, save_draft
+from waba_cli.services.templates.store import find_template, record_submitted, request_of, save_draft
 
 if TYPE_CHECKING:
     from waba_cli.db.engine import Database
@@ -89,12 +89,12 @@ def create_template(ctx: CommandContext, template: TemplateInput, *, submit: boo
     account = ctx.account
     if ctx.dry_run:
         if submit:
-            run_graph(ctx, account, lambda api: create_at_meta(api, account, template.request))
+            ctx.run_graph(account, lambda api: create_at_meta(api, account, template.request))
         return None
     with ctx.db.transaction() as session:
         row = save_draft(session, account, template)
     if submit:
-        row = run_graph(ctx, account, lambda api: _submit_draft(ctx.db, api, account, row))
+        row = ctx.run_graph(account, lambda api: _submit_draft(ctx.db, api, account, row))
     return row
 
 
@@ -103,7 +103,7 @@ def submit_template(ctx: CommandContext, name: str, language: str | None = None)
     account = ctx.account
     with ctx.db.session() as session:
         row = find_template(session, account, name, language)
-    return run_graph(ctx, account, lambda api: _submit_draft(ctx.db, api, account, row))
+    return ctx.run_graph(account, lambda api: _submit_draft(ctx.db, api, account, row))
 
 
 async def _submit_draft(db: Database, api: GraphAPI, account: Account, row: MessageTemplate) -> MessageTemplate:

@@ -18,7 +18,7 @@ from waba_cli.db.timestamps import utcnow
 from waba_cli.domain.templates import compare, forms
 from waba_cli.domain.templates.forms import enum_of, normalize_language, template_id_of, text_of
 from waba_cli.domain.templates.rules import GONE_STATUSES
-from waba_cli.services.templates.store import LANGUAGE_LEN, NAME_LEN, QUALITY_LEN, new_event, run_graph
+from waba_cli.services.templates.store import LANGUAGE_LEN, NAME_LEN, QUALITY_LEN, new_event
 
 if TYPE_CHECKING:
     from waba_cli.db.models.accounts import Account
@@ -62,7 +62,7 @@ async def fetch_templates(api: GraphAPI, account: Account) -> list[Template]:
 def sync_templates(ctx: CommandContext) -> SyncResult:
     """`waba template sync`: bring the account's local templates in line with Meta's (one transaction)."""
     account = ctx.account
-    remote = run_graph(ctx, account, lambda api: fetch_templates(api, account))
+    remote = ctx.run_graph(account, lambda api: fetch_templates(api, account))
     with ctx.db.transaction() as session:
         return reconcile(session, account, remote)
 
