@@ -10,37 +10,11 @@ from typing import Any
 import httpx
 import respx
 
-from tests.conftest import SEED_SETUP
+from tests.support.numbers import meta_number
+from tests.support.world import SEED_SETUP
 
 WABA = SEED_SETUP["waba_id"]
 APP = SEED_SETUP["app_id"]
-FIRST = SEED_SETUP["phone_number_id"]  # +15550134567
-SECOND = "109283746501937"  # +15550134568
-
-
-def meta_number(phone_number_id: str = FIRST, digits: str = "15550134567", **fields: Any) -> dict[str, Any]:
-    """A number as the list edge gives it: connected and healthy unless ``fields`` say otherwise."""
-    number: dict[str, Any] = {
-        "id": phone_number_id,
-        "display_phone_number": f"+{digits[0]} {digits[1:4]}-{digits[4:7]}-{digits[7:]}",
-        "verified_name": "Acme",
-        "quality_rating": "GREEN",
-        "code_verification_status": "VERIFIED",
-        "name_status": "APPROVED",
-        "status": "CONNECTED",
-        "platform_type": "CLOUD_API",
-        "throughput": {"level": "STANDARD"},
-        "whatsapp_business_manager_messaging_limit": "TIER_10K",
-        "account_mode": "LIVE",
-        "is_pin_enabled": False,
-        "last_onboarded_time": "2024-05-29T16:26:40+0000",
-        "health_status": {
-            "can_send_message": "AVAILABLE",
-            "entities": [{"entity_type": "PHONE_NUMBER", "id": phone_number_id, "can_send_message": "AVAILABLE"}],
-        },
-    }
-    number.update(fields)
-    return number
 
 
 def blocked(entity: str, code: int, description: str, solution: str) -> dict[str, Any]:

@@ -19,16 +19,8 @@ import pytest
 import respx
 from sqlmodel import select
 
-from tests.support.health import (
-    SECOND,
-    Meta,
-    blocked,
-    expiring,
-    graph_error,
-    limited,
-    meta_number,
-    template,
-)
+from tests.support.health import Meta, blocked, expiring, graph_error, limited, template
+from tests.support.numbers import SECOND, meta_number
 from waba_cli.db.engine import Database
 from waba_cli.db.models.accounts import Account
 from waba_cli.db.models.health import HealthResult, HealthRun
