@@ -1,7 +1,8 @@
 """An operator runs every `waba analytics` command the README shows, as real processes against a
 real sandbox: messages sent through it, then reports, sync from Meta (the sandbox's analytics
 fields and template_analytics edge), the report beside Meta's figures, the HTML page and the
-dashboard (`--watch` left out: it runs until Ctrl-C)."""
+dashboard (`--watch` left out: it runs until Ctrl-C); and the campaign dry run priced on the
+same rate card."""
 
 from __future__ import annotations
 
@@ -34,6 +35,15 @@ def _readme_commands() -> list[str]:
         if "--watch" not in command and command not in found:
             found.append(command)
     return found
+
+
+def _readme_rate_card_campaigns() -> list[str]:
+    """The Campaigns section's `send bulk` lines that price the plan on a rate card."""
+    text = README.read_text()
+    section = text[text.index("### Campaigns") : text.index("### Webhooks")]
+    return [
+        m.group(0).strip() for m in re.finditer(r"^waba send bulk [^\n#]*--rate-card[^\n#]*", section, re.MULTILINE)
+    ]
 
 
 def _waba(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -81,3 +91,14 @@ def test_every_analytics_command_in_the_readme_runs_against_the_sandbox(
     meta = json.loads(compared.stdout)["meta"]
     assert meta["synced"] and meta["currency"]
     assert sum(d["meta_sent"] or 0 for d in meta["days"]) >= 1
+    assert any(t["meta_sent"] for t in meta["templates"]), meta["templates"]
+
+    (tmp_path / "customers.csv").write_text(
+        "phone,1,2,3,4\n+15551230002,Ana,8812,Friday,8812\n+4915112345678,Bo,8813,Monday,8813\n"
+    )
+    campaigns = _readme_rate_card_campaigns()
+    assert campaigns
+    for line in campaigns:
+        result = _waba(*shlex.split(line)[1:], cwd=tmp_path)
+        assert result.returncode == 0, f"{line}: {result.returncode}\n{result.stdout}\n{result.stderr}"
+        assert "estimated cost: 0.00 USD for 2 message(s) (1 with no price on the card: DE utility)" in result.stdout

@@ -61,6 +61,14 @@ def bulk(
     force: Annotated[
         bool, typer.Option("--force", help="With --body: send even to contacts outside the 24-hour window.")
     ] = False,
+    rate_card: Annotated[
+        Path | None,
+        typer.Option(
+            "--rate-card",
+            metavar="FILE",
+            help="With --dry-run: estimate the cost from prices per country and category (CSV or TOML).",
+        ),
+    ] = None,
 ) -> None:
     """Send a template (or a text) to every row of a CSV file: paced, concurrent, resumable.
 
@@ -74,6 +82,9 @@ def bulk(
     WhatsApp Business app); --rate 0 sends unpaced. Meta's 130429 halves the pace, which then
     comes back over seconds. Contacts whose last message failed with 131050 or 131026 are listed
     as likely to fail (they are sent to all the same).
+    With --dry-run, --rate-card FILE (the one `waba analytics report` reads: country, category,
+    price, currency) estimates what the messages to send cost, per country and pricing category:
+    the template's category; a text inside the window is service, free.
     Exit 0 when the campaign ran to the end, 1 when it stopped early (error 131048, or an error
     about the token or account such as 190: fix it, then run the same command), 2 on invalid input
     (nothing sent).
@@ -81,9 +92,10 @@ def bulk(
     \b
     Example:
         waba send bulk --csv customers.csv --template order_update --dry-run
+        waba send bulk --csv customers.csv --template order_update --dry-run --rate-card rates.csv
         waba send bulk --csv customers.csv --template order_update --rate 40 --json
     """
-    from waba_cli.errors import EXIT_INTERRUPTED
+    from waba_cli.errors import EXIT_INTERRUPTED, UsageError
     from waba_cli.services.campaigns import prepare, runner
     from waba_cli.services.campaigns.plan import BulkRequest, plan_json
 
@@ -101,7 +113,13 @@ def bulk(
         resume=resume,
         resend_in_doubt=resend_in_doubt,
         force=force,
+        rate_card=rate_card,
     )
+    if rate_card is not None and not STATE.dry_run:
+        raise UsageError(
+            "--rate-card estimates the cost of a planned campaign: add --dry-run",
+            "what was sent: waba analytics report --rate-card FILE",
+        )
     # the scan's skipped rows are shown as it ends; rows found later (outside the window) at the end
     problems = None if o.json_mode else _NewProblems(o)
     if STATE.dry_run:
@@ -185,9 +203,24 @@ def _show_plan(o: "Output", plan: "Plan") -> None:
             ("pacing", f"{pacing}, {plan.concurrency} in flight"),
         ],
     )
+    cost = plan.cost()
+    if cost is not None:
+        o.line(cost_line(cost))
     if plan.example is not None:
         o.line("first request: POST /" + plan.phone_number_id + "/messages")
         o.line(json.dumps(plan.example, indent=2, ensure_ascii=False))
+
+
+def cost_line(cost: dict[str, Any]) -> str:
+    """``estimated cost: 12.34 EUR for 1,000 messages (3 with no price on the card: BR marketing)``."""
+    messages = cost["priced"] + cost["unpriced"]
+    line = f"estimated cost: {cost['total']:,.2f} {cost['currency']} for {messages:,} message(s)"
+    if cost["unpriced"]:
+        missing = ", ".join(
+            f"{e['country'] or 'unknown country'} {e['category']}" for e in cost["by"] if e["price"] is None
+        )
+        line += f" ({cost['unpriced']:,} with no price on the card: {missing})"
+    return line
 
 
 def _show_summary(o: "Output", summary: "Summary") -> None:

@@ -394,6 +394,36 @@ def cost_of(billed: Mapping[str, int], card: RateCard | None) -> tuple[float | N
     return round(total, 4), unpriced
 
 
+FREE_CATEGORIES = frozenset({"service"})  # free-form messages inside the customer-service window
+
+
+def cost_estimate(planned: Mapping[str, int], card: RateCard) -> dict[str, Any]:
+    """What messages still to send would cost on ``card``, per country and pricing category.
+
+    ``planned`` maps "country|category" to messages, as ``Figures.billed`` does; a ``service``
+    message (free-form text inside the window) is free. ``unpriced``: messages the card has no
+    price for, left out of ``total``.
+    """
+    billable = {slot: n for slot, n in planned.items() if slot.partition("|")[2] not in FREE_CATEGORIES}
+    total, unpriced = cost_of(billable, card)
+    by = []
+    for slot in sorted(planned):
+        country, _, category = slot.partition("|")
+        price = 0.0 if category in FREE_CATEGORIES else card.price(country, category)
+        messages = planned[slot]
+        cost = None if price is None else round(price * messages, 4)
+        by.append(
+            {"country": country or None, "category": category, "messages": messages, "price": price, "cost": cost}
+        )
+    return {
+        "currency": card.currency,
+        "total": total,
+        "priced": sum(planned.values()) - unpriced,
+        "unpriced": unpriced,
+        "by": by,
+    }
+
+
 def by_category(billed: Mapping[str, int], freed: Mapping[str, int]) -> dict[str, dict[str, int]]:
     """Billable and free messages per pricing category."""
     result: dict[str, dict[str, int]] = {}

@@ -277,6 +277,7 @@ def show_meta(o: Output, meta: Mapping[str, Any]) -> None:
         ],
         title="cost per pricing category",
     )
+    _show_meta_templates(o, meta.get("templates") or [])
     tiers = [t for t in meta.get("tiers") or [] if t["to_next_tier"] is not None]
     if tiers:
         o.table(
@@ -292,3 +293,43 @@ def show_meta(o: Output, meta: Mapping[str, Any]) -> None:
             f"{meta['meta_only']} message(s) Meta counted that waba has no record of; "
             f"{meta['local_only']} waba sent that Meta has not counted"
         )
+
+
+def _show_meta_templates(o: Output, templates: list[Mapping[str, Any]]) -> None:
+    """Per template, waba's figures beside Meta's ``template_analytics``; ``!`` where the sent differ."""
+    if not templates:
+        return
+
+    def theirs(value: int | None) -> Any:
+        return "-" if value is None else value
+
+    o.table(
+        [
+            "TEMPLATE",
+            "SENT",
+            "META SENT",
+            "DELIVERED",
+            "META DELIVERED",
+            "READ",
+            "META READ",
+            "CLICKS",
+            "META CLICKED",
+            "",
+        ],
+        [
+            [
+                printable(t["template"]),
+                t["sent"],
+                theirs(t["meta_sent"]),
+                t["delivered"],
+                theirs(t["meta_delivered"]),
+                t["read"],
+                theirs(t["meta_read"]),
+                t["clicks"],
+                theirs(t["meta_clicked"]),
+                "!" if t["meta_sent"] is not None and t["meta_sent"] != t["sent"] else "",
+            ]
+            for t in templates
+        ],
+        title="templates: waba and Meta (Meta's days are UTC)",
+    )

@@ -143,3 +143,66 @@ def test_report_beside_meta_before_any_sync(waba: Any, meta: MetaAnalytics) -> N
     result = waba("analytics", "report", "--source", "meta")
     assert result.code == 0, result.err
     assert "run `waba analytics sync` first" in result.err
+
+
+def test_report_by_template_beside_metas_template_analytics(waba: Any, meta: MetaAnalytics, db: Database) -> None:
+    assert waba("analytics", "sync", "--since", "2026-03-01").code == 0
+    with db.transaction() as session:
+        owner = session.exec(select(MessageTemplate)).first()
+        assert owner is not None
+        # promo in two languages: Meta's figures of both ids add up under its name
+        for language, template_id, sent in (("en_US", "800000", 2), ("pt_BR", "800001", 1)):
+            session.add(
+                MessageTemplate(
+                    account_id=owner.account_id, name="promo", language=language, category="MARKETING",
+                    status="APPROVED", components=[], template_id=template_id,
+                )
+            )  # fmt: skip
+            session.add(
+                AnalyticsMeta(
+                    account_id=owner.account_id, source="template", day=datetime(2026, 3, 9).date(),
+                    key=template_id, sent=sent, delivered=sent, read=1, clicked=0, currency="EUR",
+                    fetched_at=datetime.now(UTC),
+                )
+            )  # fmt: skip
+    command = ("analytics", "report", "--since", "2026-03-07", "--until", "2026-03-10", "--by", "template")
+
+    result = waba(*command, "--source", "meta", "--json")
+
+    assert result.code == 0, result.err
+    document = result.json()
+    templates = {t["template"]: t for t in document["meta"]["templates"]}
+    promo = next(row for row in document["rows"] if row["key"] == "promo")
+    # waba's side is the report's own row (no status has come in this world: sent, not delivered yet)
+    assert templates["promo"] == {
+        "template": "promo",
+        "sent": promo["sent"],
+        "meta_sent": 3,
+        "delivered": promo["delivered"],
+        "meta_delivered": 3,
+        "read": promo["read"],
+        "meta_read": 2,
+        "clicks": promo["clicks"],
+        "meta_clicked": 0,
+    }
+    assert (promo["sent"], promo["clicks"]) == (3, 1)
+    # sent by waba, no figures from Meta (no template id known)
+    assert (templates["order_update"]["sent"], templates["order_update"]["meta_sent"]) == (1, None)
+    # counted by Meta only (two pages: 9 and 10 March), none by waba
+    assert {k: templates["t00"][k] for k in ("sent", "meta_sent", "meta_read", "meta_clicked")} == {
+        "sent": 0,
+        "meta_sent": 6,
+        "meta_read": 2,
+        "meta_clicked": 2,
+    }
+    assert "" not in templates
+    # the report's own keys are unchanged
+    assert {row["key"] for row in document["rows"]} >= {"promo", "order_update"}
+    assert {"days", "by_category", "tiers", "meta_only", "local_only"} <= set(document["meta"])
+
+    text = waba(*command, "--source", "meta")
+
+    assert text.code == 0, text.err
+    assert "TEMPLATE\tSENT\tMETA SENT\tDELIVERED\tMETA DELIVERED\tREAD\tMETA READ\tCLICKS\tMETA CLICKED" in text.out
+    assert "\nt00\t0\t6\t0\t4\t0\t2\t0\t2\t!\n" in text.out  # Meta counted what waba did not: marked
+    assert "\norder_update\t1\t-\t" in text.out

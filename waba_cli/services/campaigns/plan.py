@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from waba_cli.domain.analytics import RateCard, cost_estimate
+
 PROBLEMS_SHOWN = 1000  # invalid / duplicate / outside-window rows listed one by one; beyond that only counted
 OUTSIDE_WINDOW = "outside the 24-hour customer-service window; send an approved template instead, or --force"
 
@@ -33,6 +35,7 @@ class BulkRequest:
     resume: bool = False
     resend_in_doubt: bool = False
     force: bool = False  # --body to contacts outside the 24-hour window
+    rate_card: Path | None = None  # with --dry-run: estimate what the messages to send cost
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ class Plan:
     warnings_not_shown: int = 0
     example: dict[str, Any] | None = None  # the first request body it would send
     existing: bool = False  # the campaign was started before
+    rate_card: RateCard | None = None  # prices the messages to send (``cost``)
+    # with a rate card: messages to send per "country|pricing category" (a few hundred keys at most)
+    priced_slots: dict[str, int] = field(default_factory=dict)
 
     def problem(self, item: RowProblem) -> None:
         if len(self.problems) < PROBLEMS_SHOWN:
@@ -86,6 +92,16 @@ class Plan:
             self.warnings.append(item)
         else:
             self.warnings_not_shown += 1
+
+    def count_cost(self, country: str, category: str, messages: int = 1) -> None:
+        """``messages`` to send to ``country`` in pricing ``category`` (only kept with a rate card)."""
+        if self.rate_card is not None:
+            slot = f"{country}|{category}"
+            self.priced_slots[slot] = self.priced_slots.get(slot, 0) + messages
+
+    def cost(self) -> dict[str, Any] | None:
+        """The estimated cost of the messages to send (``domain.analytics.cost_estimate``); None without a card."""
+        return None if self.rate_card is None else cost_estimate(self.priced_slots, self.rate_card)
 
 
 @dataclass
@@ -196,6 +212,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "likely_to_fail": plan.likely_to_fail,
         "warnings": [_problem_json(x) for x in plan.warnings],
         "warnings_not_shown": plan.warnings_not_shown,
+        "cost": plan.cost(),
     }
 
 

@@ -7,6 +7,7 @@ Nothing here writes: a dry run reads what an earlier run recorded to complete it
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -81,6 +82,11 @@ def prepare(ctx: CommandContext, request: BulkRequest) -> Prepared:
     """Check the request and scan the CSV (exit 2 on anything wrong); nothing is written."""
     from waba_cli.services.messaging.rules import sender
 
+    card = None
+    if request.rate_card is not None:  # a card that cannot be read is the first thing refused
+        from waba_cli.services.analytics.rates import read_rate_card
+
+        card = read_rate_card(request.rate_card)
     _check_flags(request)
     account = ctx.account
     with ctx.db.session() as session:
@@ -120,6 +126,7 @@ def prepare(ctx: CommandContext, request: BulkRequest) -> Prepared:
         rate=rate,
         concurrency=request.concurrency or default_concurrency(rate),
         existing=existing is not None,
+        rate_card=card,
     )
     # resuming by name alone, the CSV may be gone: then only what was imported before is sent
     rescan = request.csv_path is not None or existing is None or csv_path.exists()
@@ -244,10 +251,13 @@ def dry_run(ctx: CommandContext, request: BulkRequest, *, show_problems: Callabl
 
 
 def _complete_plan(ctx: CommandContext, prepared: Prepared) -> Plan:
-    """Complete the plan: rows already sent or in doubt in an earlier run, contacts outside the window."""
+    """Complete the plan: rows already sent or in doubt in an earlier run, contacts outside the window
+    and, with a rate card, the messages to send per country and pricing category (counted batch by
+    batch: a dict of a few hundred keys, whatever the size of the CSV)."""
     plan = prepared.plan
     if prepared.scratch is None:
         return plan
+    category = pricing_category(prepared.content)
     with ctx.db.session() as session:
         campaign = store.find_campaign(session, plan.campaign)
         conn = session.connection()
@@ -273,6 +283,7 @@ def _complete_plan(ctx: CommandContext, prepared: Prepared) -> Plan:
                         plan.problem(RowProblem(lines[phone], phone, OUTSIDE_WINDOW))
                 fresh = [p for p in fresh if p in inside]
             plan.to_send += len(fresh)
+            _count_costs(plan, fresh, category)
             for warning in store.likely_failures(conn, numbers, [(lines[p], p) for p in fresh]):
                 plan.warn(warning)
             if plan.example is None and fresh:
@@ -280,6 +291,35 @@ def _complete_plan(ctx: CommandContext, prepared: Prepared) -> Plan:
                 # the callback data is known once the recipient is stored: shown by its parts
                 plan.example = prepared.content.request(phone, params, "waba-campaign:<id>:<recipient>:<attempt>")
     return plan
+
+
+def _count_costs(plan: Plan, phones: list[str], category: str) -> None:
+    """With a rate card: count ``phones`` by country (the number's region, as analytics finds it)."""
+    if plan.rate_card is None:
+        return
+    counts: dict[str, int] = {}
+    for phone in phones:
+        country = _country_of_code(phone[:4])  # a calling code has at most three digits
+        counts[country] = counts.get(country, 0) + 1
+    for country, messages in counts.items():
+        plan.count_cost(country, category, messages)
+
+
+@functools.lru_cache(maxsize=1024)
+def _country_of_code(prefix: str) -> str:
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+
+    from waba_cli.domain.analytics import country_of
+
+    return country_of(prefix, COUNTRY_CODE_TO_REGION_CODE)
+
+
+def pricing_category(content: Content) -> str:
+    """What Meta bills a message of the campaign as: the template's category (marketing, utility,
+    authentication); a free-form text, sent only inside the customer-service window, is service (free)."""
+    if content.template is None:
+        return "service"
+    return content.template.category.strip().lower().replace("-", "_")
 
 
 # -- as a run starts -------------------------------------------------------------------------------
