@@ -2,7 +2,7 @@
 encryption key, no OS keyring and no network.
 
 With ``WABA_TEST_DATABASE_URL`` (a PostgreSQL server URL), each pytest worker clones one database
-from a migrated template and every test starts with it emptied (all tables truncated, sequences
+from a migrated template and every test starts with it emptied (every row deleted, sequences
 restarted: ~20 ms, where a CREATE DATABASE per test cost most of the run); a test that leaves the
 schema changed or a table locked gets a fresh clone. Otherwise a SQLite file in its WABA_HOME.
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,18 @@ from waba_cli.db.engine import Database, open_database
 from waba_cli.db.models.accounts import Account
 
 _ENV_PREFIXES = ("WABA_", "WHATSAPP_")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C as a terminal gives it, even when the run was started in the background.
+
+    A shell starts background jobs (`cmd &`, nohup) with SIGINT ignored, and an ignored signal stays
+    ignored in every process started from them: the tests that press Ctrl-C on a campaign or the
+    demo would then wait in vain. A handler (not SIG_IGN) is reset to the default in child
+    processes, so the `waba` processes the stories start get Python's KeyboardInterrupt again.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # -- databases ---------------------------------------------------------------------------------
