@@ -8,7 +8,7 @@ a fresh preview URL.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
@@ -35,14 +35,7 @@ class SyncResult:
     gone: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "account": self.account,
-            "fetched": self.fetched,
-            "added": self.added,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "gone": self.gone,
-        }
+        return asdict(self)  # the fields, in their order: the JSON keys
 
 
 def sync_flows(context: CommandContext) -> SyncResult:
