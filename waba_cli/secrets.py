@@ -174,6 +174,9 @@ def find_key(settings: Settings, env: dict[str, str] | None = None) -> KeyMateri
     if stored:
         return KeyMaterial(parse_keys(stored, KEYRING_LOCATION), "keyring", KEYRING_LOCATION)
     if settings.key_file is not None:
+        from waba_cli import private
+
+        private.check(settings.key_file)
         try:
             content = settings.key_file.read_text(encoding="ascii")
         except FileNotFoundError:
@@ -201,15 +204,10 @@ def new_key() -> bytes:
 
 def write_key_file(path: Path, keys: tuple[bytes, ...]) -> None:
     """Write keys to ``path`` with mode 0600, atomically (a crash leaves the old file or the new one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, b",".join(keys) + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    tmp.replace(path)
+    from waba_cli import private
+
+    private.private_dir(path.parent)
+    private.write_private(path, b",".join(keys) + b"\n", atomic=True)
 
 
 def store_keys(material: KeyMaterial, keys: tuple[bytes, ...], settings: Settings) -> KeyMaterial:

@@ -256,7 +256,13 @@ def default_home(env: Mapping[str, str]) -> Path:
 
 
 def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
-    """Read and check the config file; a missing file is an empty config."""
+    """Read and check the config file; a missing file is an empty config.
+
+    A config file others can write is refused (it names the key file and the servers waba talks to).
+    """
+    from waba_cli import private
+
+    private.check(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -268,6 +274,26 @@ def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path}: not valid TOML ({exc})", "fix the file or remove it") from None
     return _check_config(path, data)
+
+
+def _check_given_paths(config_path: Path, env: Mapping[str, str], *, from_flag: bool) -> None:
+    """The config file and home the operator named exist (see ``load_settings``)."""
+    home = env.get("WABA_HOME")
+    if home:
+        where = Path(home).expanduser()
+        if not where.exists():
+            raise ConfigError(
+                f"WABA_HOME={home} does not exist",
+                "check the path, or run `waba init` to create a waba home there",
+            )
+        if not where.is_dir():
+            raise ConfigError(f"WABA_HOME={home} is not a directory", "set WABA_HOME to waba's data directory")
+    if (from_flag or env.get("WABA_CONFIG")) and not config_path.exists():
+        named = "--config" if from_flag else "WABA_CONFIG"
+        raise ConfigError(
+            f"config file {config_path} (given by {named}) does not exist",
+            "check the path, or run `waba init` to create it",
+        )
 
 
 def _check_config(path: Path, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -325,10 +351,19 @@ def load_settings(
     account: str | None = None,
     debug: bool = False,
     env: Mapping[str, str] | None = None,
+    check_paths: bool = False,
+    creating: bool = False,
 ) -> Settings:
-    """Resolve flags, environment, config file and defaults into one ``Settings``."""
+    """Resolve flags, environment, config file and defaults into one ``Settings``.
+
+    ``check_paths`` (every command does): a config file named by ``--config`` or ``WABA_CONFIG``, and a
+    ``WABA_HOME``, must exist, unless ``creating`` (`waba init`, which creates them): a mistyped path is
+    a usage error, never a silently empty config or a fresh empty database.
+    """
     env = os.environ if env is None else env
     path = config_path.expanduser() if config_path else default_config_path(env)
+    if check_paths and not creating:
+        _check_given_paths(path, env, from_flag=config_path is not None)
     config = read_config_file(path)
 
     def setting(section: str, key: str) -> Any:

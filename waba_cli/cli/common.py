@@ -57,13 +57,19 @@ class State:
             self._output = Output(json_mode=self.json)
         return self._output
 
-    def context(self) -> "CommandContext":
-        """Settings, database, key and Graph access for this run, resolved on first use."""
+    def context(self, *, creating: bool = False) -> "CommandContext":
+        """Settings, database, key and Graph access for this run, resolved on first use.
+
+        ``creating``: the command creates the home and config (`waba init`); for every other one,
+        a ``--config``/``WABA_CONFIG`` file or a ``WABA_HOME`` that does not exist is a usage error.
+        """
         if self._context is None:
             from waba_cli.services.context import CommandContext
             from waba_cli.settings import load_settings
 
-            settings = load_settings(config_path=self.config, account=self.account, debug=self.debug)
+            settings = load_settings(
+                config_path=self.config, account=self.account, debug=self.debug, check_paths=True, creating=creating
+            )
             self._context = CommandContext(settings, dry_run=self.dry_run)
         return self._context
 
@@ -190,8 +196,8 @@ def out() -> "Output":
     return STATE.output()
 
 
-def command_context() -> "CommandContext":
-    return STATE.context()
+def command_context(*, creating: bool = False) -> "CommandContext":
+    return STATE.context(creating=creating)
 
 
 def confirm(question: str) -> None:

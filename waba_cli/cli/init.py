@@ -22,7 +22,7 @@ def init() -> None:
     """
     from waba_cli.services.encryption import init as do_init
 
-    report = do_init(command_context().settings)
+    report = do_init(command_context(creating=True).settings)
     o = out()
     for warning in report.warnings:
         o.warn(warning)

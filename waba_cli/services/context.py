@@ -46,7 +46,7 @@ class CommandContext:
     @property
     def db(self) -> Database:
         if self._db is None:
-            self._db = open_database(self.settings.database_url)
+            self._db = open_database(self.settings.database_url, create=False)
         return self._db
 
     def name_account(self, ref: str | None, *, over_flag: bool = True) -> None:

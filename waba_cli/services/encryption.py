@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
+from waba_cli import private
 from waba_cli.db.engine import open_database
 from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.errors import UsageError
@@ -51,14 +52,17 @@ class InitReport:
 
 
 def init(settings: Settings) -> InitReport:
-    """Create the config file, data directory, database and encryption key where missing."""
-    settings.home.mkdir(parents=True, exist_ok=True)
+    """Create the config file, data directory, database and encryption key where missing.
+
+    The data directory (and the config file's, when waba creates it) is 0700, every file in it 0600.
+    """
+    private.private_dir(settings.home)
     config_created = False
     if not settings.config_path.exists():
-        settings.config_path.parent.mkdir(parents=True, exist_ok=True)
-        settings.config_path.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        private.private_dir(settings.config_path.parent)
+        private.write_private(settings.config_path, CONFIG_TEMPLATE)
         config_created = True
-    db = open_database(settings.database_url, migrate=True)
+    db = open_database(settings.database_url, migrate=True, create=True)
     from waba_cli.db.engine import current_revision
 
     revision = current_revision(db.engine) or ""
@@ -106,7 +110,7 @@ def _set_key_file(config_path: Path, key_path: Path) -> None:
             break
     else:
         lines.append(("\n" if text and not text.endswith("\n\n") else "") + "[secrets]\n" + line)
-    config_path.write_text("".join(lines), encoding="utf-8")
+    private.write_private(config_path, "".join(lines), atomic=True)
 
 
 @dataclass

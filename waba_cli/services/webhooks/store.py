@@ -66,7 +66,10 @@ def open_store(settings: Settings) -> Database:
     from waba_cli.db.engine import open_database
 
     return open_database(
-        settings.database_url, sqlite_synchronous=settings.webhook_sqlite_synchronous, sqlite_immediate=True
+        settings.database_url,
+        sqlite_synchronous=settings.webhook_sqlite_synchronous,
+        sqlite_immediate=True,
+        create=False,
     )
 
 
