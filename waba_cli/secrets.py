@@ -53,6 +53,14 @@ NO_KEY_HINT = (
     "set WABA_ENCRYPTION_KEY to a Fernet key (or any secret of 32+ characters), "
     "or run `waba init` to create one in the OS keyring"
 )
+# the ways out when secrets are stored and the key that encrypted them is gone (never `waba init`:
+# it keeps whatever key it finds and cannot bring a lost one back)
+LOST_KEY_HINT = (
+    "set WABA_ENCRYPTION_KEY to the key the secrets were encrypted with, restore the key file or keyring "
+    "entry from a backup, or run `waba secrets reset` to drop the secrets it cannot read and give them again"
+)
+# what `waba secrets reset` leaves in place of a secret it dropped (NOT NULL columns; nullable ones become NULL)
+DROPPED = ""
 
 
 @dataclass(frozen=True)
@@ -180,13 +188,17 @@ def find_key(settings: Settings, env: dict[str, str] | None = None) -> KeyMateri
         try:
             content = settings.key_file.read_text(encoding="ascii")
         except FileNotFoundError:
-            raise KeyUnavailableError(
-                f"the key file {settings.key_file} named in the config does not exist", NO_KEY_HINT
+            raise KeyFileMissingError(
+                f"the key file {settings.key_file} named in the config does not exist", LOST_KEY_HINT
             ) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise KeyUnavailableError(f"the key file {settings.key_file} cannot be read: {exc}") from None
         return KeyMaterial(parse_keys(content, str(settings.key_file)), "file", str(settings.key_file))
     return None
+
+
+class KeyFileMissingError(KeyUnavailableError):
+    """The key file named in the config is gone (`waba init` and `waba secrets reset` may create a new one)."""
 
 
 def require_key(settings: Settings) -> KeyMaterial:
@@ -234,13 +246,19 @@ class Cipher:
     def decrypt(self, token: str, what: str = "a stored secret") -> str:
         from cryptography.fernet import InvalidToken
 
+        if token == DROPPED:
+            raise KeyUnavailableError(
+                f"{what} is not stored (`waba secrets reset` dropped it)",
+                "give it again: waba account update ACC --secret NAME (or --from-file F)",
+            )
         try:
             return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
         except InvalidToken:
             raise KeyUnavailableError(
                 f"cannot decrypt {what}: the encryption key in {self.material.location} is not the one "
                 "it was encrypted with",
-                "use the key that was in place when the account was set up (see `waba secrets status`)",
+                "use the key that was in place when the account was set up (see `waba secrets status`), "
+                "or run `waba secrets reset` to drop the secrets it cannot read and give them again",
             ) from None
 
     def rotate(self, token: str) -> str:
