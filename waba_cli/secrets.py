@@ -171,13 +171,32 @@ def _keyring_set(value: str, timeout: float) -> None:
 KEYRING_LOCATION = f"keyring ({KEYRING_SERVICE}/{KEYRING_ENTRY})"
 
 
-def find_key(settings: Settings, env: dict[str, str] | None = None) -> KeyMaterial | None:
-    """The key material to use, or None when there is none anywhere."""
+# `waba secrets rotate-key` under a key from the environment leaves the new keys here (data directory)
+PENDING_FILE_NAME = "encryption.key.new"
+
+
+def find_key(
+    settings: Settings, env: dict[str, str] | None = None, *, with_pending: bool = False
+) -> KeyMaterial | None:
+    """The key material to use, or None when there is none anywhere.
+
+    ``with_pending`` (a running serve-webhook): a key from the environment also decrypts with the
+    keys `secrets rotate-key` left in the data directory for the operator to move into the variable,
+    so a process started before the rotation reads what was re-encrypted after it.
+    """
     environ = os.environ if env is None else env
     for name in ENV_VARS:
         value = environ.get(name)
         if value:
-            return KeyMaterial(parse_keys(value, name), "env", name)
+            keys = parse_keys(value, name)
+            pending = settings.home / PENDING_FILE_NAME
+            if with_pending and pending.is_file():
+                from waba_cli import private
+
+                private.check(pending)
+                extra = parse_keys(pending.read_text(encoding="ascii"), str(pending))
+                keys += tuple(key for key in extra if key not in keys)
+            return KeyMaterial(keys, "env", name)
     stored = _keyring_get(settings.keyring_timeout)
     if stored:
         return KeyMaterial(parse_keys(stored, KEYRING_LOCATION), "keyring", KEYRING_LOCATION)
@@ -201,8 +220,8 @@ class KeyFileMissingError(KeyUnavailableError):
     """The key file named in the config is gone (`waba init` and `waba secrets reset` may create a new one)."""
 
 
-def require_key(settings: Settings) -> KeyMaterial:
-    key = find_key(settings)
+def require_key(settings: Settings, *, with_pending: bool = False) -> KeyMaterial:
+    key = find_key(settings, with_pending=with_pending)
     if key is None:
         raise KeyUnavailableError("no encryption key found", NO_KEY_HINT)
     return key

@@ -39,6 +39,12 @@ def parse_duration(text: str) -> timedelta | None:
     return timedelta(**{_DURATION_UNITS[match.group(2)]: float(match.group(1))})
 
 
+def _seconds(text: str) -> float:
+    duration = parse_duration(text)
+    assert duration is not None  # checked when the file was read
+    return duration.total_seconds()
+
+
 def _is_url(value: str) -> bool:
     return value.startswith(("https://", "http://")) and len(value) > len("https://")
 
@@ -138,6 +144,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "path": _Key(str, "/webhook", _check_path),
         "sqlite_synchronous": _Key(str, "FULL", _check_synchronous),
         "auto_reply_match_threshold": _Key((int, float), 80, _check_percent),
+        "previous_secret_grace": _Key(str, "15m", _check_duration),
     },
     "health": {
         "max_age": _Key(str, "10m", _check_duration),
@@ -227,6 +234,7 @@ class Settings:
     webhook_path: str = "/webhook"
     webhook_sqlite_synchronous: str = "FULL"
     auto_reply_match_threshold: float = 80.0
+    webhook_previous_secret_grace: float = 900.0  # seconds a replaced app secret or verify token still verifies
     debug: bool = False
     # `account` came from --account (a template file's waba_account ranks below it, above the rest)
     account_from_flag: bool = False
@@ -400,6 +408,7 @@ def load_settings(
         webhook_path=setting("webhook", "path"),
         webhook_sqlite_synchronous=setting("webhook", "sqlite_synchronous").upper(),
         auto_reply_match_threshold=float(setting("webhook", "auto_reply_match_threshold")),
+        webhook_previous_secret_grace=_seconds(setting("webhook", "previous_secret_grace")),
         debug=debug or env.get("WABA_DEBUG", "") not in ("", "0", "false"),
         account_from_flag=bool(account),
         health=_health_policy(setting),

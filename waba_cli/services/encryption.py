@@ -21,6 +21,7 @@ from waba_cli.errors import KeyUnavailableError, UsageError
 from waba_cli.secrets import (
     DROPPED,
     KEYRING_LOCATION,
+    PENDING_FILE_NAME,
     KeyFileMissingError,
     KeyMaterial,
     find_key,
@@ -328,7 +329,7 @@ def rotate_key(ctx: CommandContext) -> RotationReport:
         session.flush()
         if material.source == "env":
             # the environment cannot be written: leave both keys in a file for the operator to move
-            pending = settings.home / "encryption.key.new"
+            pending = settings.home / PENDING_FILE_NAME
             write_key_file(pending, combined.keys)
         else:
             store_keys(material, combined.keys, settings)
