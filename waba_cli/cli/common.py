@@ -120,7 +120,11 @@ _SHARED: dict[str, tuple[Any, Any, Any]] = {
     "config": (
         Path | None,
         None,
-        typer.Option("--config", metavar="PATH", help="Config file (default: $WABA_CONFIG, $WABA_HOME/config.toml)."),
+        typer.Option(
+            "--config",
+            metavar="PATH",
+            help="Config file, which must exist (default: $WABA_CONFIG, $WABA_HOME/config.toml).",
+        ),
     ),
     "dry_run": (bool, False, typer.Option("--dry-run", help="Print the request(s) it would send; change nothing.")),
 }

@@ -134,6 +134,8 @@ def rotate_key() -> None:
     The new key replaces the old one where the old one was kept (keyring or key file). A key from
     WABA_ENCRYPTION_KEY cannot be written back: the new keys are left in a 0600 file in the data
     directory, to be moved into the variable (both keys, comma-separated, work meanwhile).
+    A running serve-webhook reads the new key by itself (from that file, for a key from the
+    environment): no restart needed.
 
     \b
     Example:
