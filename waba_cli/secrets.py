@@ -171,6 +171,10 @@ def _keyring_set(value: str, timeout: float) -> None:
 KEYRING_LOCATION = f"keyring ({KEYRING_SERVICE}/{KEYRING_ENTRY})"
 
 
+class KeyFileMissingError(KeyUnavailableError):
+    """The key file named in the config is gone (`waba init` and `waba secrets reset` may create a new one)."""
+
+
 # `waba secrets rotate-key` under a key from the environment leaves the new keys here (data directory)
 PENDING_FILE_NAME = "encryption.key.new"
 
@@ -214,10 +218,6 @@ def find_key(
             raise KeyUnavailableError(f"the key file {settings.key_file} cannot be read: {exc}") from None
         return KeyMaterial(parse_keys(content, str(settings.key_file)), "file", str(settings.key_file))
     return None
-
-
-class KeyFileMissingError(KeyUnavailableError):
-    """The key file named in the config is gone (`waba init` and `waba secrets reset` may create a new one)."""
 
 
 def require_key(settings: Settings, *, with_pending: bool = False) -> KeyMaterial:
