@@ -124,6 +124,8 @@ def bulk(
     problems = None if o.json_mode else _NewProblems(o)
     if STATE.dry_run:
         plan = prepare.dry_run(ctx, request, show_problems=problems)
+        if plan.csv_read_as:
+            o.note(plan.csv_read_as)
         if problems is None:
             o.json(plan_json(plan))
         else:
@@ -134,6 +136,8 @@ def bulk(
     bar = _Bar(o)
 
     def start(plan: "Plan") -> None:
+        if plan.csv_read_as:
+            o.note(plan.csv_read_as)
         if not o.json_mode:
             _show_warnings(o, plan)
         bar.start(plan)
