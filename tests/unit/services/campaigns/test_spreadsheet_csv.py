@@ -114,6 +114,7 @@ def test_the_delimiter_is_the_one_the_header_uses(line: str, delimiter: str) -> 
         ("phone,1\n+15550000001,Café\n".encode(), "utf-8"),
         ("phone,1\n+15550000001,Café\n".encode("utf-8-sig"), "utf-8-sig"),
         ("phone,1\n+15550000001,Café\n".encode("cp1252"), "cp1252"),
+        ("phone\t1\r\n+15550000001\tCafé\r\n".encode("utf-16"), "utf_16"),  # Excel's "Unicode text"
         (("phone,1\n" + "+15550000001,Ana\n" * 100_000 + "+15550000002,Zoë\n").encode("cp1252"), "cp1252"),
         (("phone,name\n" + "+15550000001,Дмитрий Петрович Иванов из Москвы\n" * 30).encode("cp1251"), "cp1251"),
     ],
