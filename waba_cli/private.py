@@ -29,7 +29,9 @@ _warned: set[str] = set()
 
 
 def _warn(text: str) -> None:
-    sys.stderr.write(f"warning: {text}\n")
+    from waba_cli.domain.text import printable
+
+    sys.stderr.write(f"warning: {printable(text)}\n")  # a path may hold anything but a NUL
 
 
 def check(path: Path) -> None:
