@@ -41,6 +41,12 @@ def parse_duration(text: str) -> timedelta | None:
     return timedelta(**{_DURATION_UNITS[match.group(2)]: float(match.group(1))})
 
 
+def _seconds(text: str) -> float:
+    duration = parse_duration(text)
+    assert duration is not None  # checked when the file was read
+    return duration.total_seconds()
+
+
 def _is_url(value: str) -> bool:
     return value.startswith(("https://", "http://")) and len(value) > len("https://")
 
@@ -140,6 +146,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "path": _Key(str, "/webhook", _check_path),
         "sqlite_synchronous": _Key(str, "FULL", _check_synchronous),
         "auto_reply_match_threshold": _Key((int, float), 80, _check_percent),
+        "previous_secret_grace": _Key(str, "15m", _check_duration),
     },
     "health": {
         "max_age": _Key(str, "10m", _check_duration),
@@ -229,6 +236,7 @@ class Settings:
     webhook_path: str = "/webhook"
     webhook_sqlite_synchronous: str = "FULL"
     auto_reply_match_threshold: float = 80.0
+    webhook_previous_secret_grace: float = 900.0  # seconds a replaced app secret or verify token still verifies
     debug: bool = False
     # `account` came from --account (a template file's waba_account ranks below it, above the rest)
     account_from_flag: bool = False
@@ -258,7 +266,13 @@ def default_home(env: Mapping[str, str]) -> Path:
 
 
 def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
-    """Read and check the config file; a missing file is an empty config."""
+    """Read and check the config file; a missing file is an empty config.
+
+    A config file others can write is refused (it names the key file and the servers waba talks to).
+    """
+    from waba_cli import private
+
+    private.check(path)
     try:
         raw = read_bytes(path)
     except FileNotFoundError:
@@ -270,6 +284,26 @@ def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path}: not valid TOML ({exc})", "fix the file or remove it") from None
     return _check_config(path, data)
+
+
+def _check_given_paths(config_path: Path, env: Mapping[str, str], *, from_flag: bool) -> None:
+    """The config file and home the operator named exist (see ``load_settings``)."""
+    home = env.get("WABA_HOME")
+    if home:
+        where = Path(home).expanduser()
+        if not where.exists():
+            raise ConfigError(
+                f"WABA_HOME={home} does not exist",
+                "check the path, or run `waba init` to create a waba home there",
+            )
+        if not where.is_dir():
+            raise ConfigError(f"WABA_HOME={home} is not a directory", "set WABA_HOME to waba's data directory")
+    if (from_flag or env.get("WABA_CONFIG")) and not config_path.exists():
+        named = "--config" if from_flag else "WABA_CONFIG"
+        raise ConfigError(
+            f"config file {config_path} (given by {named}) does not exist",
+            "check the path, or run `waba init` to create it",
+        )
 
 
 def _check_config(path: Path, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -327,10 +361,19 @@ def load_settings(
     account: str | None = None,
     debug: bool = False,
     env: Mapping[str, str] | None = None,
+    check_paths: bool = False,
+    creating: bool = False,
 ) -> Settings:
-    """Resolve flags, environment, config file and defaults into one ``Settings``."""
+    """Resolve flags, environment, config file and defaults into one ``Settings``.
+
+    ``check_paths`` (every command does): a config file named by ``--config`` or ``WABA_CONFIG``, and a
+    ``WABA_HOME``, must exist, unless ``creating`` (`waba init`, which creates them): a mistyped path is
+    a usage error, never a silently empty config or a fresh empty database.
+    """
     env = os.environ if env is None else env
     path = config_path.expanduser() if config_path else default_config_path(env)
+    if check_paths and not creating:
+        _check_given_paths(path, env, from_flag=config_path is not None)
     config = read_config_file(path)
 
     def setting(section: str, key: str) -> Any:
@@ -367,6 +410,7 @@ def load_settings(
         webhook_path=setting("webhook", "path"),
         webhook_sqlite_synchronous=setting("webhook", "sqlite_synchronous").upper(),
         auto_reply_match_threshold=float(setting("webhook", "auto_reply_match_threshold")),
+        webhook_previous_secret_grace=_seconds(setting("webhook", "previous_secret_grace")),
         debug=debug or env.get("WABA_DEBUG", "") not in ("", "0", "false"),
         account_from_flag=bool(account),
         health=_health_policy(setting),

@@ -35,8 +35,10 @@ def _detail(account: "Account", numbers: list["PhoneNumber"]) -> dict[str, Any]:
     # in the order the model declares them (the setup's steps), not the order the row was loaded in
     data = {name: dumped[name] for name in type(account).model_fields if name in dumped}
     data["access_token"] = account.access_token_mask
-    data["app_secret"] = "(set, encrypted)"  # noqa: S105 - a label, not a secret
-    data["webhook_verify_token"] = "(set, encrypted)" if account.webhook_verify_token_enc else None
+    # "" is what `waba secrets reset` leaves of a secret it dropped
+    data["app_secret"] = "(set, encrypted)" if account.app_secret_enc else "(dropped)"
+    token = account.webhook_verify_token_enc
+    data["webhook_verify_token"] = "(set, encrypted)" if token else None if token is None else "(dropped)"
     data["default"] = data.pop("is_default")
     data["phone_numbers"] = [
         {

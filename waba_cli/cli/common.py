@@ -57,13 +57,19 @@ class State:
             self._output = Output(json_mode=self.json)
         return self._output
 
-    def context(self) -> "CommandContext":
-        """Settings, database, key and Graph access for this run, resolved on first use."""
+    def context(self, *, creating: bool = False) -> "CommandContext":
+        """Settings, database, key and Graph access for this run, resolved on first use.
+
+        ``creating``: the command creates the home and config (`waba init`); for every other one,
+        a ``--config``/``WABA_CONFIG`` file or a ``WABA_HOME`` that does not exist is a usage error.
+        """
         if self._context is None:
             from waba_cli.services.context import CommandContext
             from waba_cli.settings import load_settings
 
-            settings = load_settings(config_path=self.config, account=self.account, debug=self.debug)
+            settings = load_settings(
+                config_path=self.config, account=self.account, debug=self.debug, check_paths=True, creating=creating
+            )
             self._context = CommandContext(settings, dry_run=self.dry_run)
         return self._context
 
@@ -114,7 +120,11 @@ _SHARED: dict[str, tuple[Any, Any, Any]] = {
     "config": (
         Path | None,
         None,
-        typer.Option("--config", metavar="PATH", help="Config file (default: $WABA_CONFIG, $WABA_HOME/config.toml)."),
+        typer.Option(
+            "--config",
+            metavar="PATH",
+            help="Config file, which must exist (default: $WABA_CONFIG, $WABA_HOME/config.toml).",
+        ),
     ),
     "dry_run": (bool, False, typer.Option("--dry-run", help="Print the request(s) it would send; change nothing.")),
 }
@@ -190,8 +200,8 @@ def out() -> "Output":
     return STATE.output()
 
 
-def command_context() -> "CommandContext":
-    return STATE.context()
+def command_context(*, creating: bool = False) -> "CommandContext":
+    return STATE.context(creating=creating)
 
 
 def confirm(question: str) -> None:

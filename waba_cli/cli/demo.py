@@ -21,6 +21,7 @@ import typer
 if TYPE_CHECKING:
     import subprocess
 
+from waba_cli import private
 from waba_cli.cli.common import command
 
 CUSTOMER = "+15551230001"
@@ -275,7 +276,7 @@ class DemoRun:
 
         log = self.home / f"{name}.log"
         self.logs[name] = log
-        with log.open("wb") as handle:
+        with os.fdopen(private.open_private(log), "wb") as handle:  # logs hold customers' texts: 0600
             process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 [sys.executable, "-m", "waba_cli", *args],
                 stdout=handle,
@@ -418,7 +419,7 @@ class DemoRun:
         import json
 
         draft = self.home / "payment_received.json"
-        draft.write_text(json.dumps(DEMO_TEMPLATE), encoding="utf-8")
+        private.write_private(draft, json.dumps(DEMO_TEMPLATE))
         self.waba("template", "create", "--from-file", str(draft))
         self.waba("template", "submit", DEMO_TEMPLATE_NAME, "--language", "en_US")
         status: dict[str, Any] = {}
@@ -506,7 +507,7 @@ class DemoRun:
         from waba_cli.sandbox import fixtures
 
         path = self.home / "booking.json"
-        path.write_text(json.dumps(fixtures.APPOINTMENT_FLOW_JSON, indent=2), encoding="utf-8")
+        private.write_private(path, json.dumps(fixtures.APPOINTMENT_FLOW_JSON, indent=2))
         self.waba(
             "flow", "create", "demo_booking", "--json", str(path), "--category", "APPOINTMENT_BOOKING", "--publish"
         )

@@ -27,7 +27,9 @@ def serve_webhook(
     delivery is committed to the database; every message, status and business event in it is applied
     once, whatever Meta repeats or reorders. Auto-replies go out after the answer, never before.
     GET /healthz answers "ok". SIGTERM or Ctrl-C: in-flight requests finish, the queue is flushed, exit 0.
-    Several instances may share one PostgreSQL database behind a load balancer.
+    Several instances may share one PostgreSQL database behind a load balancer. Changed app secrets
+    and `waba secrets rotate-key` are followed without a restart; a replaced app secret still verifies
+    for webhook.previous_secret_grace.
 
     \b
     Example:

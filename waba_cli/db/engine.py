@@ -13,6 +13,7 @@ migration has to run: on every start the stored revision is compared with ``SCHE
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -92,9 +93,14 @@ def _begin_immediate(conn: Any) -> None:
 
 
 def make_engine(
-    url: str, *, echo: bool = False, sqlite_synchronous: str = "NORMAL", sqlite_immediate: bool = False
+    url: str,
+    *,
+    echo: bool = False,
+    sqlite_synchronous: str = "NORMAL",
+    sqlite_immediate: bool = False,
+    create: bool = True,
 ) -> Engine:
-    """An engine for ``url``; for SQLite the parent folder is created and pragmas set per connection.
+    """An engine for ``url``; for SQLite the file is checked (``sqlite_file``) and pragmas set per connection.
 
     SQLite options (the webhook store uses both): ``sqlite_synchronous`` (NORMAL by default: durable
     across a crash of waba; FULL also across power loss) and ``sqlite_immediate`` (every transaction
@@ -108,7 +114,7 @@ def make_engine(
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            sqlite_file(Path(database).expanduser(), create=create)
         if sqlite_synchronous.upper() not in SQLITE_SYNCHRONOUS:
             raise SchemaError(
                 f"SQLite synchronous mode {sqlite_synchronous!r} is not one of {', '.join(SQLITE_SYNCHRONOUS)}"
@@ -133,6 +139,37 @@ def make_engine(
             f"no database driver for {parsed.get_backend_name()} ({exc.name} is not installed)",
             "for PostgreSQL install the extra: pip install 'waba-cli[postgres]'",
         ) from None
+
+
+def sqlite_file(path: Path, *, create: bool) -> None:
+    """Make sure the SQLite file at ``path`` is waba's own before SQLite opens it.
+
+    A missing file is created empty with mode 0600 (in a 0700 directory) when ``create``, else it is
+    a usage error that says where waba looked: only `waba init` creates a database, so a mistyped
+    WABA_HOME never ends in a fresh empty one. SQLite gives its ``-wal`` and ``-shm`` files the
+    database file's mode; existing ones are checked like the file and its directory (``private.check``).
+    A directory waba cannot write is refused: SQLite writes its journal beside the database.
+    """
+    from waba_cli import private
+    from waba_cli.errors import NotFoundError, UsageError
+
+    if not path.exists():
+        if not create:
+            raise NotFoundError(
+                f"no waba database at {path}",
+                "run `waba init` to create one there, or set WABA_HOME (or WABA_DATABASE_URL) to where yours is",
+            )
+        private.private_dir(path.parent)
+        private.create_private_file(path)
+        return
+    private.check(path.parent)
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        private.check(each)
+    if not os.access(path.parent, os.W_OK) or not os.access(path, os.R_OK | os.W_OK):
+        raise UsageError(
+            f"the database {path} (or its directory) is not writable by this user",
+            "SQLite writes its journal beside the database: run waba as the directory's owner or fix its permissions",
+        )
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -206,14 +243,20 @@ class Database:
 
 
 def open_database(
-    url: str, *, migrate: bool | None = None, sqlite_synchronous: str = "NORMAL", sqlite_immediate: bool = False
+    url: str,
+    *,
+    migrate: bool | None = None,
+    sqlite_synchronous: str = "NORMAL",
+    sqlite_immediate: bool = False,
+    create: bool = True,
 ) -> Database:
     """Open the database at ``url`` and make sure its schema is the one this code expects.
 
     ``migrate``: None = automatic for SQLite only; True = migrate whatever the backend (``db upgrade``,
-    ``init``); False = never migrate. The SQLite options are those of ``make_engine``.
+    ``init``); False = never migrate. ``create``: a missing SQLite file is created (``init``, tests);
+    commands pass False. The SQLite options are those of ``make_engine``.
     """
-    engine = make_engine(url, sqlite_synchronous=sqlite_synchronous, sqlite_immediate=sqlite_immediate)
+    engine = make_engine(url, sqlite_synchronous=sqlite_synchronous, sqlite_immediate=sqlite_immediate, create=create)
     revision = current_revision(engine)
     if revision == SCHEMA_REVISION:
         return Database(engine)

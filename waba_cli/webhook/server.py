@@ -146,6 +146,8 @@ class Intake:
     SUBMIT_TIMEOUT = 10.0
     MAX_PENDING = 10_000
     MAX_BUFFERED = 64 * 1024 * 1024  # bytes written to the writer's socket and not yet read by it
+    REFRESH_MIN_SECONDS = 5.0  # an unknown signature asks the writer to read the secrets again, this seldom
+    REFRESH_WAIT = 2.0
 
     def __init__(self, settings: Settings, log: DeliveryLog, on_replies: Callable[[], None]) -> None:
         self._settings = settings
@@ -167,6 +169,8 @@ class Intake:
         self._deadlines: deque[tuple[float, int]] = deque()
         self._swept = 0
         self._expiring: asyncio.Task[None] | None = None
+        self._refreshing: asyncio.Future[None] | None = None
+        self._refresh_asked = float("-inf")
         self.stored = 0
 
     async def start(self) -> None:
@@ -212,6 +216,30 @@ class Intake:
             self._deadlines.append((when, self._seq))
         transport.write(wire.delivery_frame(self._seq, delivery))
         await future
+
+    async def refresh_keys(self) -> bool:
+        """Have the writer read the app secrets and verify tokens again, now (True once it has).
+
+        For a signature or verify token no known one matches: it may have changed since the last
+        refresh (`waba account update`, `waba secrets rotate-key`). At most once per
+        REFRESH_MIN_SECONDS, so that unsigned requests cannot keep the writer reading; False when
+        not asked (too soon, no writer) or not answered within REFRESH_WAIT.
+        """
+        assert self._loop is not None
+        waiting = self._refreshing
+        if waiting is None or waiting.done():
+            transport = self._transport
+            now = self._loop.time()
+            if transport is None or transport.is_closing() or now - self._refresh_asked < self.REFRESH_MIN_SECONDS:
+                return False
+            self._refresh_asked = now
+            waiting = self._refreshing = self._loop.create_future()
+            transport.write(wire.frame(wire.REFRESH))
+        try:
+            await asyncio.wait_for(asyncio.shield(waiting), self.REFRESH_WAIT)
+        except TimeoutError:
+            return False
+        return True
 
     async def _expire(self) -> None:
         """Fail deliveries unacknowledged for SUBMIT_TIMEOUT (one sweep a second, not a timer per request)."""
@@ -260,6 +288,8 @@ class Intake:
     def received(self, message: dict[str, Any]) -> None:
         if "keys" in message:
             self.keys = Keys.from_wire(message["keys"])
+        if message.get("refreshed") and self._refreshing is not None and not self._refreshing.done():
+            self._refreshing.set_result(None)
         lines = message.get("lines")
         if lines:
             self._log.write(lines)
@@ -482,7 +512,10 @@ class WebhookApp:
         mode = query.get("hub.mode", [""])[0]
         token = query.get("hub.verify_token", [""])[0]
         challenge = query.get("hub.challenge", [""])[0]
-        if mode == "subscribe" and self.intake.keys.verify_token(token):
+        known = self.intake.keys.verify_token(token)
+        if mode == "subscribe" and not known and token and await self.intake.refresh_keys():
+            known = self.intake.keys.verify_token(token)
+        if mode == "subscribe" and known:
             self.log.write([self.log.line(200, "verified", field="verification")])
             await _respond(send, 200, challenge.encode("utf-8"))
             return
@@ -506,6 +539,8 @@ class WebhookApp:
             await self._refuse(send, 413, "too large", f"over {self._max_body} bytes")
             return
         signed_for = self.intake.keys.verify(body, signature)
+        if signed_for is None and signature and await self.intake.refresh_keys():
+            signed_for = self.intake.keys.verify(body, signature)  # an app secret changed since the last refresh
         if signed_for is None:
             await self._refuse(send, 401, "invalid signature", "no configured app secret signed it")
             return

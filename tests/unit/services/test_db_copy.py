@@ -4,6 +4,7 @@ suite runs against it, else another SQLite file), row for row, with sequences th
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,12 @@ from waba_cli.services.db_copy import tables_in_order
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """The source is always SQLite here (the root conftest's is PostgreSQL under WABA_TEST_DATABASE_URL)."""
+def database_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """The source is always SQLite here (the root conftest's is PostgreSQL under WABA_TEST_DATABASE_URL);
+    created like `waba init` does (no other command creates a database)."""
     home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
+    home.mkdir(mode=0o700, exist_ok=True)
+    shutil.copy(sqlite_template, home / "waba.db")
     return f"sqlite:///{home / 'waba.db'}"
 
 
