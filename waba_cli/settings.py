@@ -119,6 +119,8 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "base_url": _Key(str, DEFAULT_GRAPH_BASE_URL, _check_url),
         "api_version": _Key(str, DEFAULT_GRAPH_API_VERSION, _check_version),
         "timeout": _Key((int, float), 20.0, _check_positive),
+        "connect_timeout": _Key((int, float), 5.0, _check_positive),
+        "deadline_seconds": _Key((int, float), 15.0, _check_positive),
         "max_retries": _Key(int, 5, _check_non_negative),
         "retry_max_wait": _Key((int, float), 60.0, _check_positive),
     },
@@ -228,6 +230,8 @@ class Settings:
     webhook_sqlite_synchronous: str = "FULL"
     auto_reply_match_threshold: float = 80.0
     debug: bool = False
+    graph_connect_timeout: float = 5.0
+    graph_deadline: float = 15.0  # s one call keeps retrying while Meta gives no answer
     # `account` came from --account (a template file's waba_account ranks below it, above the rest)
     account_from_flag: bool = False
     health: Policy = field(default_factory=Policy)  # [health]: what `health check` calls WARNING ...
@@ -319,6 +323,20 @@ def _from_env(env: Mapping[str, str], names: tuple[str, ...], section: str, key:
     return None
 
 
+def _seconds_from_env(env: Mapping[str, str], name: str) -> float | None:
+    """A number of seconds from the environment variable ``name`` (None: not set)."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise ConfigError(f"environment variable {name} = {value!r} must be a number of seconds greater than 0")
+    return seconds
+
+
 def load_settings(
     *,
     config_path: Path | None = None,
@@ -354,6 +372,8 @@ def load_settings(
         graph_timeout=float(setting("graph", "timeout")),
         graph_max_retries=int(setting("graph", "max_retries")),
         graph_retry_max_wait=float(setting("graph", "retry_max_wait")),
+        graph_connect_timeout=float(setting("graph", "connect_timeout")),
+        graph_deadline=_seconds_from_env(env, "WABA_GRAPH_DEADLINE") or float(setting("graph", "deadline_seconds")),
         key_file=Path(key_file).expanduser() if key_file else None,
         keyring_timeout=float(setting("secrets", "keyring_timeout")),
         account=account or env.get("WABA_ACCOUNT") or setting("defaults", "account") or None,

@@ -65,6 +65,8 @@ class State:
 
             settings = load_settings(config_path=self.config, account=self.account, debug=self.debug)
             self._context = CommandContext(settings, dry_run=self.dry_run)
+            if sys.stderr.isatty():
+                self._context.retry_observer = functools.partial(show_retry, attempts=settings.graph_max_retries + 1)
         return self._context
 
     def close(self) -> None:
@@ -222,6 +224,12 @@ def show_dry_run(request: dict[str, Any]) -> None:
         body = request.get(key)
         if body is not None:
             o.line(body if isinstance(body, str) else json.dumps(body, indent=2, ensure_ascii=False))
+
+
+def show_retry(failure: Exception, attempt: int, delay: float, *, attempts: int) -> None:
+    """One stderr line per Graph retry, as it happens (installed on a terminal only)."""
+    reason = getattr(failure, "reason", None) or getattr(failure, "message", None) or str(failure)
+    out().warn(f"retrying in {delay:.0f} s ({reason}): attempt {attempt} of {attempts}, Ctrl-C stops")
 
 
 def env_flag(name: str) -> bool:
