@@ -351,13 +351,15 @@ class GraphClient:
     def _unreachable(self, last: GraphNetworkError, attempts: int, seconds: float) -> GraphNetworkError:
         """The one line for a call that got no answer however often it was tried."""
         call = last.message.split(" for ", 1)[1].split(":", 1)[0] if " for " in last.message else "the call"
-        reason = f" ({last.reason})" if last.reason else ""
+        why = ": ".join(part for part in (last.kind, last.reason) if part)
+        reason = f" ({why})" if why else ""
         tries = f"{attempts} attempt{'s' if attempts != 1 else ''} in {seconds:.1f} s"
         return GraphNetworkError(
             f"Meta could not be reached: {call} at {self.base_url} got no answer, {tries}{reason}",
             retryable=last.retryable,
             request_sent=last.request_sent,
             reason=last.reason,
+            kind=last.kind,
             hint="check the network connection and graph.base_url (WABA_GRAPH_BASE_URL); "
             "graph.deadline_seconds (WABA_GRAPH_DEADLINE) is how long waba keeps trying",
         )
@@ -612,6 +614,7 @@ def _network_error(
         retryable=isinstance(exc, httpx.TransportError) and (method in _IDEMPOTENT or not sent),
         request_sent=sent,
         reason=redact(network_reason(exc, timeout)),
+        kind=type(exc).__name__,
     )
 
 

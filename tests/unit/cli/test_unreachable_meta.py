@@ -43,7 +43,7 @@ def test_verify_gives_up_within_the_default_deadline_in_one_line(
     assert result.code == 1
     [line] = result.err.strip().splitlines()
     assert line.startswith("waba: Meta could not be reached: GET /debug_token at http://127.0.0.1:9")
-    assert "(connection refused)" in line and "WABA_GRAPH_DEADLINE" in line
+    assert "(ConnectError: connection refused)" in line and "WABA_GRAPH_DEADLINE" in line
     attempts, seconds = _attempts(line)
     assert attempts >= 3 and seconds <= 15.0
     assert "Traceback" not in result.err and result.out == ""

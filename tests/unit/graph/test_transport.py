@@ -197,7 +197,7 @@ async def test_a_send_that_failed_while_writing_is_not_sent_and_retried(
             await client.post("/1234/messages", json={"to": "1", "pad": "x" * 16_000_000})
     assert caught.value.retryable
     assert not caught.value.request_sent
-    assert "could not be reached" in str(caught.value) and "2 attempts" in str(caught.value)
+    assert "WriteError" in str(caught.value)
     assert [c.attempt for c in calls] == [1, 2]  # retried: Meta cannot have acted on half a request
     assert len(seen) == 2
 
