@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from waba_cli.domain import durations
 from waba_cli.domain.health import Policy
 from waba_cli.errors import ConfigError
 
@@ -26,17 +27,13 @@ DEFAULT_GRAPH_API_VERSION = "v23.0"
 DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024
 _VERSION_RE = re.compile(r"^v[0-9]+\.[0-9]+$")
 _REGION_RE = re.compile(r"^[A-Z]{2}$")
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 LEVELS = ("OK", "WARNING", "CRITICAL")
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """``30s``, ``10m``, ``6h``, ``7d``, ``2w`` as a timedelta; None when ``text`` is not one."""
-    match = _DURATION_RE.match(text)
-    if match is None:
-        return None
-    return timedelta(**{_DURATION_UNITS[match.group(2)]: float(match.group(1))})
+    """``30s``, ``10m``, ``6h``, ``7d``, ``2w`` as a timedelta; None when ``text`` is not one;
+    ``ValueError`` saying why when it is out of range (``domain.durations``)."""
+    return durations.parse(text)
 
 
 def _is_url(value: str) -> bool:
@@ -88,7 +85,10 @@ def _check_region(value: Any) -> str | None:
 
 
 def _check_duration(value: Any) -> str | None:
-    return None if parse_duration(value) is not None else "must be a duration like 30s, 10m, 6h or 7d"
+    try:
+        return None if parse_duration(value) is not None else "must be a duration like 30s, 10m, 6h or 7d"
+    except ValueError as exc:
+        return f"is not usable: {exc}"
 
 
 def _check_optional_duration(value: Any) -> str | None:
