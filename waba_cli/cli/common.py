@@ -197,15 +197,17 @@ def command_context() -> "CommandContext":
 
 
 def confirm(question: str) -> None:
-    """Ask before a destructive change; without a terminal, ``--yes`` is required."""
-    from waba_cli.errors import UsageError
+    """Ask before a destructive change; without a terminal, ``--yes`` is required. Declined: the
+    command says "nothing changed" and exits 1 (it did not do what it was asked)."""
+    from waba_cli.errors import EXIT_FAILED, UsageError
 
     if STATE.yes:
         return
     if not STATE.interactive:
         raise UsageError(f"{question.rstrip('?')}: refusing without confirmation", "add --yes")
     if not typer.confirm(question, default=False, err=True):
-        raise typer.Exit(1)
+        out().note("nothing changed")
+        raise typer.Exit(EXIT_FAILED)
 
 
 def show_dry_run(request: dict[str, Any]) -> None:
