@@ -17,7 +17,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 DEADLINE = 3.0
-STARTUP = 6.0  # s a `waba` process may take to start on a busy machine
+STARTUP = 10.0  # s a `waba` process may take to start (and exit) on a busy machine
 
 
 @pytest.fixture
@@ -51,11 +51,12 @@ def test_on_a_terminal_each_retry_is_shown_as_it_happens(account: Any, closed_po
         sys.executable, ["-m", "waba_cli", "account", "verify"], env=dict(os.environ), encoding="utf-8", timeout=30
     )
     child.expect(r"retrying in \d+ s \(connection refused\): attempt 2 of 6")
-    first_retry = time.monotonic() - started
+    first_retry = time.monotonic()
     child.expect("Meta could not be reached")
+    gave_up = time.monotonic()
     child.expect(pexpect.EOF)
     child.close()
 
     assert child.exitstatus == 1
-    assert first_retry < STARTUP  # shown before the wait, not after the whole thing
-    assert time.monotonic() - started < DEADLINE + STARTUP
+    assert first_retry - started < STARTUP  # shown before the wait, not after the whole thing
+    assert gave_up - first_retry < DEADLINE + 1.0  # the retries, from the first failure on
