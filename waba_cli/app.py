@@ -191,6 +191,8 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return
     except click_exceptions.UsageError as exc:
         callback = getattr(exc.ctx.command, "callback", None) if exc.ctx else None
         failure_exit = getattr(callback, "__waba_failure_exit__", None)
+        if "--detailed-exitcode" in args:  # terraform's convention: 2 means changes, every error is 1
+            failure_exit = EXIT_FAILED
         stdout = getattr(callback, "__waba_failure_stdout__", None)
         where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
         return _fail(f"{exc.format_message()}{where}", failure_exit or EXIT_USAGE, stdout, args)

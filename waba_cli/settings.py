@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from waba_cli.domain import durations
 from waba_cli.domain.documents import loads_toml
 from waba_cli.domain.health import Policy
 from waba_cli.errors import ConfigError
@@ -28,17 +29,13 @@ DEFAULT_GRAPH_API_VERSION = "v23.0"
 DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024
 _VERSION_RE = re.compile(r"^v[0-9]+\.[0-9]+$")
 _REGION_RE = re.compile(r"^[A-Z]{2}$")
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 LEVELS = ("OK", "WARNING", "CRITICAL")
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """``30s``, ``10m``, ``6h``, ``7d``, ``2w`` as a timedelta; None when ``text`` is not one."""
-    match = _DURATION_RE.match(text)
-    if match is None:
-        return None
-    return timedelta(**{_DURATION_UNITS[match.group(2)]: float(match.group(1))})
+    """``30s``, ``10m``, ``6h``, ``7d``, ``2w`` as a timedelta; None when ``text`` is not one;
+    ``ValueError`` saying why when it is out of range (``domain.durations``)."""
+    return durations.parse(text)
 
 
 def _seconds(text: str) -> float:
@@ -96,7 +93,10 @@ def _check_region(value: Any) -> str | None:
 
 
 def _check_duration(value: Any) -> str | None:
-    return None if parse_duration(value) is not None else "must be a duration like 30s, 10m, 6h or 7d"
+    try:
+        return None if parse_duration(value) is not None else "must be a duration like 30s, 10m, 6h or 7d"
+    except ValueError as exc:
+        return f"is not usable: {exc}"
 
 
 def _check_optional_duration(value: Any) -> str | None:
@@ -127,6 +127,8 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "base_url": _Key(str, DEFAULT_GRAPH_BASE_URL, _check_url),
         "api_version": _Key(str, DEFAULT_GRAPH_API_VERSION, _check_version),
         "timeout": _Key((int, float), 20.0, _check_positive),
+        "connect_timeout": _Key((int, float), 5.0, _check_positive),
+        "deadline_seconds": _Key((int, float), 15.0, _check_positive),
         "max_retries": _Key(int, 5, _check_non_negative),
         "retry_max_wait": _Key((int, float), 60.0, _check_positive),
     },
@@ -238,6 +240,8 @@ class Settings:
     auto_reply_match_threshold: float = 80.0
     webhook_previous_secret_grace: float = 900.0  # seconds a replaced app secret or verify token still verifies
     debug: bool = False
+    graph_connect_timeout: float = 5.0
+    graph_deadline: float = 15.0  # s one call keeps retrying while Meta gives no answer
     # `account` came from --account (a template file's waba_account ranks below it, above the rest)
     account_from_flag: bool = False
     health: Policy = field(default_factory=Policy)  # [health]: what `health check` calls WARNING ...
@@ -355,6 +359,20 @@ def _from_env(env: Mapping[str, str], names: tuple[str, ...], section: str, key:
     return None
 
 
+def _seconds_from_env(env: Mapping[str, str], name: str) -> float | None:
+    """A number of seconds from the environment variable ``name`` (None: not set)."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise ConfigError(f"environment variable {name} = {value!r} must be a number of seconds greater than 0")
+    return seconds
+
+
 def load_settings(
     *,
     config_path: Path | None = None,
@@ -399,6 +417,8 @@ def load_settings(
         graph_timeout=float(setting("graph", "timeout")),
         graph_max_retries=int(setting("graph", "max_retries")),
         graph_retry_max_wait=float(setting("graph", "retry_max_wait")),
+        graph_connect_timeout=float(setting("graph", "connect_timeout")),
+        graph_deadline=_seconds_from_env(env, "WABA_GRAPH_DEADLINE") or float(setting("graph", "deadline_seconds")),
         key_file=Path(key_file).expanduser() if key_file else None,
         keyring_timeout=float(setting("secrets", "keyring_timeout")),
         account=account or env.get("WABA_ACCOUNT") or setting("defaults", "account") or None,

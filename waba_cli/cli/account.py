@@ -303,17 +303,25 @@ def update(
             help="Prompt (hidden) for a new access_token, app_secret or webhook_verify_token.",
         ),
     ] = None,
+    no_verify: Annotated[
+        bool, typer.Option("--no-verify", help="Save changed credentials without asking Meta about them first.")
+    ] = False,
 ) -> None:
     """Change an account's settings or secrets.
 
     Plain settings with --set KEY=VALUE; secrets only from a file or a hidden prompt, never as
-    command-line arguments (they would land in shell history and process lists).
+    command-line arguments (they would land in shell history and process lists). Only what differs
+    from the stored account is changed, and listed (secrets masked); nothing differs: "nothing
+    changed". The account's own setup file may be applied again: its fixed keys (waba_id, the
+    first number) must match the account. A new access_token, app_secret or app_id is verified with
+    Meta before it is saved (unless --no-verify): a token Meta refuses saves nothing.
 
     \b
     Examples:
         waba account update acme --set daily_limit=5000 --set business_timezone=Europe/Berlin
         waba account update acme --secret access_token
         waba account update acme --from-file new-token.json
+        waba account update acme --from-file setup.json      # the setup file again, edited
     """
     from waba_cli.domain.setup_steps import SECRET_KEYS
     from waba_cli.errors import UsageError, ValidationError
@@ -337,12 +345,25 @@ def update(
         values[name] = typer.prompt(f"new {name}", hide_input=True, err=True)
     if not values:
         raise UsageError("nothing to change", "pass --set KEY=VALUE, --from-file F or --secret NAME")
-    account, changed = account_setup.update_account(ctx, values, source=source)
+    result = account_setup.update_account(ctx, values, source=source, verify=not no_verify)
+    name = result.account.name
     o = out()
     if o.json_mode:
-        o.json({"account": account.name, "changed": changed})
+        o.json(
+            {
+                "account": name,
+                "changed": result.changed,
+                "changes": {k: {"from": old, "to": new} for k, (old, new) in result.changes.items()},
+                "verified": result.report is not None,
+            }
+        )
         return
-    o.success(f"account {account.name}: changed {', '.join(changed)}")
+    if not result.changes:
+        o.note(f"account {name}: nothing changed")
+        return
+    o.table(["setting", "was", "now"], [(key, old, new) for key, (old, new) in result.changes.items()])
+    verified = ", credentials verified with Meta" if result.report is not None else ""
+    o.success(f"account {name}: changed {', '.join(result.changed)}{verified}")
 
 
 @command(app, "remove", shared=("json", "yes", "no_input", "debug"))

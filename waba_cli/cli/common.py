@@ -71,6 +71,8 @@ class State:
                 config_path=self.config, account=self.account, debug=self.debug, check_paths=True, creating=creating
             )
             self._context = CommandContext(settings, dry_run=self.dry_run)
+            if sys.stderr.isatty():
+                self._context.retry_observer = functools.partial(show_retry, attempts=settings.graph_max_retries + 1)
         return self._context
 
     def close(self) -> None:
@@ -205,15 +207,17 @@ def command_context(*, creating: bool = False) -> "CommandContext":
 
 
 def confirm(question: str) -> None:
-    """Ask before a destructive change; without a terminal, ``--yes`` is required."""
-    from waba_cli.errors import UsageError
+    """Ask before a destructive change; without a terminal, ``--yes`` is required. Declined: the
+    command says "nothing changed" and exits 1 (it did not do what it was asked)."""
+    from waba_cli.errors import EXIT_FAILED, UsageError
 
     if STATE.yes:
         return
     if not STATE.interactive:
         raise UsageError(f"{question.rstrip('?')}: refusing without confirmation", "add --yes")
     if not typer.confirm(question, default=False, err=True):
-        raise typer.Exit(1)
+        out().note("nothing changed")
+        raise typer.Exit(EXIT_FAILED)
 
 
 def show_dry_run(request: dict[str, Any]) -> None:
@@ -232,6 +236,12 @@ def show_dry_run(request: dict[str, Any]) -> None:
         body = request.get(key)
         if body is not None:
             o.line(body if isinstance(body, str) else json.dumps(body, indent=2, ensure_ascii=False))
+
+
+def show_retry(failure: Exception, attempt: int, delay: float, *, attempts: int) -> None:
+    """One stderr line per Graph retry, as it happens (installed on a terminal only)."""
+    reason = getattr(failure, "reason", None) or getattr(failure, "message", None) or str(failure)
+    out().warn(f"retrying in {delay:.0f} s ({reason}): attempt {attempt} of {attempts}, Ctrl-C stops")
 
 
 def env_flag(name: str) -> bool:

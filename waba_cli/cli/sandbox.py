@@ -175,7 +175,7 @@ def inbound(
         waba sandbox inbound --to +15550134567 --from +15551230001 --flow-reply '{"time_slot": "10:30"}'
     """
     from waba_cli.domain.documents import loads_json
-    from waba_cli.errors import OperationError, UsageError
+    from waba_cli.errors import OperationError, UsageError, ValidationError
 
     given = {k: v for k, v in (("text", text), ("button", button), ("flow_reply", flow_reply)) if v is not None}
     if len(given) != 1:
@@ -189,8 +189,12 @@ def inbound(
             raise UsageError("--flow-reply must be a JSON object of the form's answers")
     if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
         raise UsageError(f"--webhook-url must be an http(s) URL, got {webhook_url!r}")
-    if not any(ch.isdigit() for ch in sender):
-        raise UsageError(f"--from must be a phone number, got {sender!r}")
+    from waba_cli.domain.validators import phone_number
+
+    try:  # the one phone parser: letters are refused, never read as keypad digits
+        phone_number("+" + sender.strip() if sender.strip().isdigit() else sender)
+    except ValueError as exc:
+        raise ValidationError("--from", str(exc)) from None
 
     from waba_cli.sandbox import client
     from waba_cli.sandbox.errors import GraphFailure

@@ -16,7 +16,12 @@ app = group("send", "Send messages: text, templates, buttons and lists, flows, m
 
 SEND_SHARED = ("json", "account", "dry_run", "no_input")
 
-To = Annotated[str, typer.Option("--to", metavar="PHONE", help="Recipient, any notation (stored as E.164).")]
+To = Annotated[
+    str,
+    typer.Option(
+        "--to", metavar="PHONE", help="Recipient, any notation of digits (stored as E.164); letters are refused."
+    ),
+]
 From = Annotated[
     str | None,
     typer.Option("--from", metavar="NUM", help="Sending number: phone-number id or E.164 (default: the account's)."),

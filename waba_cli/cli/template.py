@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from waba_cli.cli.common import command, command_context, confirm, group, out, show_dry_run
+from waba_cli.cli.common import STATE, command, command_context, confirm, group, out, show_dry_run
 
 if TYPE_CHECKING:
     from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
@@ -131,7 +131,10 @@ def _component_lines(components: list[dict[str, Any]]) -> list[tuple[str, str]]:
 @command(app, "list", shared=("json", "account"))
 def list_(
     status: Annotated[
-        str | None, typer.Option("--status", metavar="S", help="Only this status (APPROVED, ...).")
+        str | None,
+        typer.Option(
+            "--status", metavar="S", help="Only this status (APPROVED, PENDING, REJECTED, PAUSED, DRAFT ...)."
+        ),
     ] = None,
     category: Annotated[
         str | None, typer.Option("--category", metavar="C", help="Only this category (MARKETING, ...).")
@@ -557,6 +560,13 @@ def preview(
 @command(app, "apply", shared=("json", "account", "dry_run"))
 def apply(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="Templates file (JSON list or TOML [[template]]).")],
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode",
+            help="Exit 0 nothing to do, 1 error (a change refused or failed too), 2 changes planned or applied.",
+        ),
+    ] = False,
 ) -> None:
     """Make Meta's templates match a file: prints the plan (create / edit / unchanged / only on Meta), then applies it.
 
@@ -565,15 +575,23 @@ def apply(
     once a day and 10 times in 30 days; what would break them is refused and shown. Templates only
     Meta has are left alone. --dry-run prints the plan and sends nothing.
 
+    Exit codes: 0 the file matches Meta (now), 1 a change was refused or failed (the others are
+    still applied), 2 bad input. With --detailed-exitcode, as terraform plan's: 0 nothing to do,
+    1 any error (bad input too), 2 changes planned (--dry-run) or applied. With --dry-run that is
+    the drift check for CI.
+
     \b
     Example:
         waba template apply templates.toml --dry-run
         waba template apply templates.toml
+        waba template apply templates.toml --dry-run --detailed-exitcode   # CI: 2 = drift
     """
-    from waba_cli.errors import OperationError
+    from waba_cli.errors import EXIT_FAILED, OperationError
     from waba_cli.services.templates import files
     from waba_cli.services.templates.apply import apply_templates
 
+    if detailed_exitcode:
+        STATE.failure_exit = EXIT_FAILED  # every failure is 1: 2 means changes
     loaded = files.load_templates(file)
     _checked(loaded)
     result = apply_templates(_naming_account(_file_account(loaded)), loaded)
@@ -601,8 +619,15 @@ def apply(
         o.note(", ".join(f"{n} {a.replace('_', ' ')}" for a, n in counts.items() if n))
         if result.dry_run:
             o.note("dry run: nothing was sent")
-    if result.failed:
-        raise OperationError(
-            f"{len(result.failed)} change(s) failed: "
-            + "; ".join(f"{i.name} {i.language}: {i.outcome}" for i in result.failed)
+    refused = [i for i in result.items if i.action == "refused"]
+    if result.failed or refused:
+        said = [f"{i.name} {i.language}: {i.reason}" for i in refused]
+        said += [f"{i.name} {i.language}: {i.outcome}" for i in result.failed]
+        what = " and ".join(
+            f"{len(group)} change(s) {word}"
+            for group, word in ((refused, "refused"), (result.failed, "failed"))
+            if group
         )
+        raise OperationError(f"{what}: " + "; ".join(said))
+    if detailed_exitcode and (counts["create"] or counts["edit"]):
+        raise typer.Exit(2)

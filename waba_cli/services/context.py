@@ -33,6 +33,8 @@ class CommandContext:
 
     # Tests set this to a mock httpx transport (respx); None means real HTTP.
     transport: ClassVar[Any] = None
+    # Tests set this to {"clock": ..., "sleep": ...}: the Graph client's retries and deadline on a fake clock.
+    timing: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, settings: Settings, *, dry_run: bool = False) -> None:
         self.settings = settings
@@ -42,6 +44,8 @@ class CommandContext:
         self._cipher: Cipher | None = None
         self._account_ref = settings.account
         self._account: Account | None = None
+        # hears of every Graph retry not watched by the command itself (cli/ shows them on a terminal)
+        self.retry_observer: Callable[[Exception, int, float], None] | None = None
 
     @property
     def db(self) -> Database:
@@ -147,20 +151,22 @@ class CommandContext:
     ) -> AsyncIterator[GraphAPI]:
         """A Graph API session; every call made through it is logged to ``api_call`` at the end.
 
-        ``on_retry(failure, attempt, delay)`` hears of each retry before its wait (``GraphClient``);
+        ``on_retry(failure, attempt, delay)`` hears of each retry before its wait (``GraphClient``;
+        default: ``retry_observer``);
         ``options`` override the ``[graph]`` settings (``timeout``, ``max_retries``: `health check`).
         """
         from waba_cli.graph.api import GraphAPI
         from waba_cli.graph.client import GraphClient
 
         calls: list[CallRecord] = []
+        options = {**self.timing, **options}
         client = GraphClient.from_settings(
             self.settings,
             credentials,
             transport=self.transport,
             dry_run=self.dry_run,
             on_call=calls.append,
-            on_retry=on_retry,
+            on_retry=on_retry or self.retry_observer,
             **options,
         )
         try:

@@ -7,9 +7,8 @@ of is shown from those statuses, with the same keys.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
@@ -17,7 +16,7 @@ from sqlmodel import Session, col, select
 from waba_cli.db.models.accounts import PhoneNumber
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.timestamps import aware
-from waba_cli.domain import statuses
+from waba_cli.domain import durations, statuses
 from waba_cli.domain.statuses import MESSAGE_STATUSES
 from waba_cli.errors import NotFoundError, ValidationError
 from waba_cli.services.messaging.rules import recipient
@@ -26,21 +25,23 @@ if TYPE_CHECKING:
     from waba_cli.services.context import CommandContext
 
 
-_DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def since(value: str, now: datetime | None = None) -> datetime:
-    """``7d``, ``12h``, ``30m``, ``2w`` ago, or an ISO date/time (UTC unless it says otherwise)."""
+def since(value: str, now: datetime | None = None, option: str = "--since") -> datetime:
+    """``7d``, ``12h``, ``30m``, ``2w`` ago, or an ISO date/time (UTC unless it says otherwise); a
+    duration or a date more than a century away is a ``ValidationError`` saying so."""
     now = now or datetime.now(UTC)
-    match = _DURATION_RE.match(value)
-    if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
     try:
-        moment = datetime.fromisoformat(value.strip())
+        age = durations.parse(value)
+    except ValueError as exc:
+        raise ValidationError(option, str(exc)) from None
+    if age is not None:
+        return now - age
+    try:
+        moment = aware(datetime.fromisoformat(value.strip()))
     except ValueError:
-        raise ValidationError("--since", f"{value!r} is neither a duration (7d, 12h, 30m, 2w) nor a date") from None
-    return aware(moment)
+        raise ValidationError(option, f"{value!r} is neither a duration (7d, 12h, 30m, 2w) nor a date") from None
+    if abs(moment - now) > durations.LONGEST:
+        raise ValidationError(option, f"{value!r} is out of range: dates within 100 years of today")
+    return moment
 
 
 @dataclass(frozen=True)
