@@ -10,7 +10,15 @@ from waba_cli.cli.common import STATE, command, command_context, confirm, group,
 if TYPE_CHECKING:
     from waba_cli.db.models.accounts import Account, PhoneNumber
 
-app = group("account", "Set up and manage WhatsApp Business Accounts.")
+app = group(
+    "account",
+    "Set up and manage WhatsApp Business Accounts.",
+    examples=(
+        "waba account setup --from-file acme.json",
+        "waba account list",
+        "waba account use acme",
+    ),
+)
 
 AccArg = Annotated[str, typer.Argument(metavar="ACC", help="Account name or WABA id.")]
 OptAccArg = Annotated[str | None, typer.Argument(metavar="[ACC]", help="Account name or WABA id.")]

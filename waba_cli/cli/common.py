@@ -82,8 +82,13 @@ class State:
 STATE = State()
 
 
-def group(name: str, help_text: str) -> typer.Typer:
-    """A command group with waba's help settings (plain help: Rich help formatting is slow to load)."""
+def group(name: str, help_text: str, *, examples: tuple[str, ...] = ()) -> typer.Typer:
+    """A command group with waba's help settings (plain help: Rich help formatting is slow to load).
+
+    ``examples`` are command lines shown under "Examples:" in the group's --help.
+    """
+    if examples:
+        help_text += "\n\n\b\nExamples:\n" + "\n".join(f"    {line}" for line in examples)
     return typer.Typer(
         name=name,
         help=help_text,

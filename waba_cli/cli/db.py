@@ -2,7 +2,14 @@
 
 from waba_cli.cli.common import command, command_context, group, out
 
-app = group("db", "Database schema and contents.")
+app = group(
+    "db",
+    "Database schema and contents.",
+    examples=(
+        "waba db info",
+        "waba db upgrade",
+    ),
+)
 
 
 @command(app, "upgrade", shared=("json", "debug"))

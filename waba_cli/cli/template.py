@@ -15,7 +15,15 @@ if TYPE_CHECKING:
     from waba_cli.domain.templates.rules import Violation
     from waba_cli.services.context import CommandContext
 
-app = group("template", "Write, check, submit and sync message templates.")
+app = group(
+    "template",
+    "Write, check, submit and sync message templates.",
+    examples=(
+        "waba template sync",
+        "waba template create --from-file order_update.toml --submit",
+        "waba template apply templates.toml --dry-run",
+    ),
+)
 
 NameArg = Annotated[str, typer.Argument(metavar="NAME", help="Template name.")]
 LanguageOpt = Annotated[
