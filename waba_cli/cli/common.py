@@ -100,6 +100,16 @@ def group(name: str, help_text: str, *, examples: tuple[str, ...] = ()) -> typer
     )
 
 
+# --format of a --from-file F (or FILE) input; "-" reads standard input
+FileFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="json|toml",
+        help="The input's format (default: the file name's extension, else sniffed from the content).",
+    ),
+]
+
 # name -> (type, default, option); the option goes into Annotated, so it carries no default
 _SHARED: dict[str, tuple[Any, Any, Any]] = {
     "json": (bool, False, typer.Option("--json", help="Print one JSON document on stdout.")),

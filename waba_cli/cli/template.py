@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from waba_cli.cli.common import command, command_context, confirm, group, out, show_dry_run
+from waba_cli.cli.common import FileFormatOpt, command, command_context, confirm, group, out, show_dry_run
 
 if TYPE_CHECKING:
     from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
@@ -31,7 +31,7 @@ LanguageOpt = Annotated[
     typer.Option("--language", "-l", metavar="L", help="Language code (e.g. en_US); default: all/the only one."),
 ]
 FromFileOpt = Annotated[
-    Path | None, typer.Option("--from-file", "-f", metavar="F", help="Template file (JSON or TOML).")
+    Path | None, typer.Option("--from-file", "-f", metavar="F", help="Template file (JSON or TOML); - reads stdin.")
 ]
 
 
@@ -250,6 +250,7 @@ def _from_flags(
 @command(app, "create", shared=("json", "account", "dry_run", "no_input"))
 def create(
     from_file: FromFileOpt = None,
+    file_format: FileFormatOpt = None,
     name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="lowercase_with_underscores.")] = None,
     category: Annotated[
         str | None, typer.Option("--category", metavar="C", help="MARKETING, UTILITY or AUTHENTICATION.")
@@ -320,10 +321,13 @@ def create(
         used += [f for f, v in (("--button", button), ("--example", example), ("--url-example", url_example)) if v]
         if used:
             raise UsageError(f"{', '.join(used)} cannot be combined with --from-file", "put them in the file")
-        loaded = files.load_templates(from_file)
+        from waba_cli.services.data_files import source_name
+
+        loaded = files.load_templates(from_file, file_format)
         if len(loaded) != 1:
             raise UsageError(
-                f"{from_file} holds {len(loaded)} templates", "create several with `waba template apply FILE`"
+                f"{source_name(from_file)} holds {len(loaded)} templates",
+                "create several with `waba template apply FILE`",
             )
         template = loaded[0]
     else:
@@ -373,6 +377,7 @@ def _pretty(data: Any) -> str:
 def validate(
     name: Annotated[str | None, typer.Argument(metavar="[NAME]", help="A stored template (all its languages).")] = None,
     from_file: FromFileOpt = None,
+    file_format: FileFormatOpt = None,
     language: LanguageOpt = None,
 ) -> None:
     """Check templates against every rule Meta applies, before anything is sent.
@@ -392,7 +397,7 @@ def validate(
     if (name is None) == (from_file is None):
         raise UsageError("give a template NAME or --from-file F (one of them)")
     if from_file is not None:
-        checked = files.load_templates(from_file)
+        checked = files.load_templates(from_file, file_format)
     else:
         checked = stored_requests(command_context(), name or "", language)
     found = [(t, files.check(t)) for t in checked]
@@ -564,7 +569,10 @@ def preview(
 
 @command(app, "apply", shared=("json", "account", "dry_run"))
 def apply(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="Templates file (JSON list or TOML [[template]]).")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Templates file (JSON list or TOML [[template]]); - reads stdin.")
+    ],
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Make Meta's templates match a file: prints the plan (create / edit / unchanged / only on Meta), then applies it.
 
@@ -582,7 +590,7 @@ def apply(
     from waba_cli.services.templates import files
     from waba_cli.services.templates.apply import apply_templates
 
-    loaded = files.load_templates(file)
+    loaded = files.load_templates(file, file_format)
     _checked(loaded)
     result = apply_templates(_naming_account(_file_account(loaded)), loaded)
     o = out()

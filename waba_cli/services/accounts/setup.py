@@ -10,7 +10,6 @@ the model.
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
@@ -76,35 +75,13 @@ def _first_error(exc: PydanticValidationError, source: str | None) -> Validation
     return ValidationError(loc, str(error["msg"]).removeprefix(_VALUE_ERROR_PREFIX), source=source)
 
 
-def read_data_file(path: Path) -> dict[str, Any]:
-    """A JSON or TOML file as a dict (by extension; otherwise JSON is tried first)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot be read ({exc.strerror})") from None
-    suffix = path.suffix.lower()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
-    data: Any
-    if suffix == ".toml":
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise UsageError(f"{path}: not valid TOML ({exc})") from None
-    else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            if suffix == ".json":
-                raise UsageError(f"{path}: not valid JSON ({exc})") from None
-            try:
-                data = tomllib.loads(text)
-            except tomllib.TOMLDecodeError:
-                raise UsageError(f"{path}: neither valid JSON nor TOML") from None
+def read_data_file(path: Path, fmt: str | None = None) -> dict[str, Any]:
+    """A JSON or TOML file (standard input for ``-``) as a dict; see ``data_files.read_structured``."""
+    from waba_cli.services.data_files import read_structured, source_name
+
+    data = read_structured(path, fmt)
     if not isinstance(data, dict):
-        raise UsageError(f"{path}: must hold one object of setup keys, not a {type(data).__name__}")
+        raise UsageError(f"{source_name(path)}: must hold one object of setup keys, not a {type(data).__name__}")
     return data
 
 
