@@ -67,6 +67,8 @@ def read_structured(path: Path, fmt: str | None = None) -> Any:
     fmt = checked_format(fmt)
     text = read_text(path)
     source = source_name(path)
+    if not text.strip():
+        raise UsageError(f"{source}: is empty", "give JSON or TOML")
     if fmt is None and not is_stdin(path) and path.suffix.lower() in (".json", ".toml"):
         fmt = path.suffix.lower()[1:]
     if fmt == "toml":
@@ -80,8 +82,6 @@ def read_structured(path: Path, fmt: str | None = None) -> Any:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        if not text.strip():
-            raise UsageError(f"{source}: is empty", "give JSON or TOML") from None
         if _LOOKS_LIKE_JSON.match(text):
             raise UsageError(f"{source}: not valid JSON ({json_error})", "or say --format toml") from None
         raise UsageError(f"{source}: neither valid JSON nor TOML (as TOML: {exc})", "say --format json|toml") from None
