@@ -123,6 +123,7 @@ def answer(instruction: str, command_for: Callable[[str | None], Any], words: di
 
 def _answer(instruction: str, command_for: Callable[[str | None], Any], words: dict[str, Any]) -> int:
     from typer._click import shell_completion
+    from typer._click.shell_completion import CompletionItem
     from typer._completion_classes import completion_init
 
     what, _, shell = instruction.partition("_")
@@ -137,10 +138,19 @@ def _answer(instruction: str, command_for: Callable[[str | None], Any], words: d
         sys.stdout.write(get_completion_script(prog_name="waba", complete_var=COMPLETE_VAR, shell=shell) + "\n")
         return 0
     # the words typed so far, without the root's --config/--account (not Typer options: app.run reads them)
-    probe = comp_cls(None, {}, "waba", COMPLETE_VAR)  # type: ignore[arg-type]  # only reads the words
+    probe = comp_cls(None, {}, "waba", COMPLETE_VAR)  # type: ignore[arg-type]  # reads the words, builds nothing
     args, incomplete = probe.get_completion_args()
     args = _take_root_values(args)
     word = next((arg for arg in args if not arg.startswith("-")), None)
+    if word is None and args and args[-1] in ("--account", "-a"):  # `waba -a <Tab>`: the root's own option
+
+        def accounts(_args: list[str], _incomplete: str) -> list[CompletionItem]:
+            return [CompletionItem(value, help=detail or None) for value, detail in stored("account", None, incomplete)]
+
+        probe.get_completion_args = lambda: ([], incomplete)  # type: ignore[method-assign]
+        probe.get_completions = accounts  # type: ignore[method-assign,assignment]
+        sys.stdout.write(probe.complete() + "\n")
+        return 0
     cli = command_for(word if word in words else None)
     _attach_values(cli, "")
     comp = comp_cls(cli, {}, "waba", COMPLETE_VAR)

@@ -1,6 +1,5 @@
 """`waba config list | get KEY | set KEY VALUE`: the config file, without opening an editor."""
 
-import json
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,6 +26,8 @@ def _path() -> Path:
 def _shown(value: Any) -> str:
     """A value as TOML writes it for lists, else as text (strings without quotes)."""
     if isinstance(value, list):
+        import json
+
         return json.dumps(value, ensure_ascii=False)
     return str(value)
 

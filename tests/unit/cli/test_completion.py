@@ -67,6 +67,8 @@ def test_account_names_complete_the_account_option_and_acc_arguments(account: di
     assert offered("waba message list -a ") == [ACCOUNT]
     assert offered("waba usage --account M") == [ACCOUNT]
     assert offered("waba account show x") == []
+    assert offered("waba -a ") == [ACCOUNT]  # the root's own --account, before the command
+    assert offered("waba --account My") == [ACCOUNT]
 
 
 def test_numbers_complete_num_arguments_and_from(account: dict[str, Any]) -> None:
