@@ -17,10 +17,16 @@ app = group(
 KeyArg = Annotated[str, typer.Argument(metavar="KEY", help="A setting as section.key, e.g. webhook.port.")]
 
 
-def _path() -> Path:
+def _path(*, must_exist: bool = False) -> Path:
+    """The config file; with ``must_exist``, one named explicitly (--config, WABA_CONFIG) must be there."""
+    from waba_cli.errors import UsageError
     from waba_cli.settings import default_config_path
 
-    return STATE.config.expanduser() if STATE.config else default_config_path(os.environ)
+    path = STATE.config.expanduser() if STATE.config else default_config_path(os.environ)
+    explicit = "--config" if STATE.config else "WABA_CONFIG" if os.environ.get("WABA_CONFIG") else None
+    if must_exist and explicit and not path.exists():
+        raise UsageError(f"{explicit} {path} does not exist", "check the path, or create it with `waba config set`")
+    return path
 
 
 def _shown(value: Any) -> str:
@@ -45,7 +51,7 @@ def list_settings() -> None:
     """
     from waba_cli.services.config_file import entries
 
-    path = _path()
+    path = _path(must_exist=True)
     found = entries(path, os.environ)
     o = out()
     if o.json_mode:
@@ -66,7 +72,7 @@ def get(key: KeyArg) -> None:
     """
     from waba_cli.services.config_file import entry
 
-    found = entry(_path(), key, os.environ)
+    found = entry(_path(must_exist=True), key, os.environ)
     o = out()
     if o.json_mode:
         o.json({"key": found.key, "value": found.value, "default": found.default, "source": found.source})

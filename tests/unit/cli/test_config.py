@@ -139,3 +139,13 @@ def test_config_given_with_the_option_is_the_file_changed(waba: Any, tmp_path: P
     assert 'path = "/hooks/meta"' in other.read_text()
     assert load_settings(config_path=other).webhook_path == "/hooks/meta"
     assert not (Path(os.environ["WABA_HOME"]) / "config.toml").exists()
+
+
+def test_an_explicit_config_that_does_not_exist_is_exit_2_for_reading(waba: Any, tmp_path: Path) -> None:
+    missing = tmp_path / "typo.toml"
+
+    for args in (("config", "list"), ("config", "get", "webhook.port")):
+        result = waba(*args, "--config", str(missing))
+        assert result.code == 2, args
+        assert f"--config {missing} does not exist" in result.err
+    assert not missing.exists()
