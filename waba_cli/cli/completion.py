@@ -12,8 +12,6 @@ templates. A new parameter gets this by using the same metavar. A completion nev
 database, never prompts and never prints an error.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Callable
@@ -36,6 +34,7 @@ _BY_METAVAR: dict[str, dict[str, str]] = {
     "template delete": {"NAME": "template"},
     "template preview": {"NAME": "template"},
     "send template": {"NAME": "template"},
+    "completion": {"bash|zsh|fish": "shell"},
 }
 # option names that always hold one kind, whatever their metavar
 _BY_OPTION = {"--account": "account", "--template": "template", "--from": "number", "--flow": "flow"}
@@ -204,6 +203,8 @@ def _completer(kind: str) -> Callable[[Any, Any, str], list[Any]]:
     def complete(ctx: Any, param: Any, incomplete: str) -> list[Any]:
         from typer._click.shell_completion import CompletionItem
 
+        if kind == "shell":
+            return [CompletionItem(shell) for shell in SHELLS if shell.startswith(incomplete)]
         return [CompletionItem(value, help=detail or None) for value, detail in stored(kind, ctx, incomplete)]
 
     return complete

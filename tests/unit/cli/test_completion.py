@@ -56,6 +56,11 @@ def test_every_command_word_is_offered_although_commands_load_lazily() -> None:
     assert set(offered("waba ")) == set(_COMMANDS)
 
 
+def test_the_shells_of_completion_are_completed() -> None:
+    assert offered("waba completion ") == ["bash", "zsh", "fish"]
+    assert offered("waba help e") == ["environment", "exit-codes"]
+
+
 def test_options_are_completed() -> None:
     assert "--json" in offered("waba account list --")
     assert offered("waba template list --sta") == ["--status"]

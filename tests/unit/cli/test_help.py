@@ -94,3 +94,14 @@ def test_every_group_has_help_with_examples_of_its_own_commands(waba: Any, path:
         # the word after the group is one of its commands
         subcommands = {p[len(path)] for p in COMMANDS + GROUPS if len(p) > len(path) and p[: len(path)] == path}
         assert words[len(path) + 1] in subcommands, example
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_argument_and_option_is_explained(path: tuple[str, ...]) -> None:
+    """A parameter without help is one whose Annotated metadata was lost (a string annotation Typer
+    cannot resolve, as ``from __future__ import annotations`` in a command module makes)."""
+    command: Any = typer.main.get_command(app)
+    for word in path:
+        command = command.commands[word]
+    unexplained = [p.name for p in command.params if not p.help and p.name != "help"]
+    assert not unexplained, f"waba {' '.join(path)}: no help for {unexplained}"
