@@ -227,7 +227,8 @@ def stored(kind: str, ctx: Any, incomplete: str) -> list[tuple[str, str]]:
     seen: set[str] = set()
     found: list[tuple[str, str]] = []
     for value, detail in stored_names(settings.database_url, kind, account):  # type: ignore[arg-type]
-        if value.casefold().startswith(wanted) and value not in seen:
+        # a value with a control character could not be typed (and would break the shell's lines)
+        if value.casefold().startswith(wanted) and value not in seen and value.isprintable():
             seen.add(value)
-            found.append((value, detail))
+            found.append((value, "".join(c if c.isprintable() else " " for c in detail)))
     return found

@@ -88,6 +88,7 @@ def test_template_and_flow_names_are_completed(account: dict[str, Any], account_
         for name, language in (("order_update", "en_US"), ("order_update", "de"), ("welcome", "en_US")):
             session.add(MessageTemplate(account_id=account_id, name=name, language=language, category="UTILITY"))
         session.add(Flow(account_id=account_id, name="appointment_booking"))
+        session.add(Flow(account_id=account_id, name="app\nrm -rf ~", status="DRAFT\x1b[2J"))
         session.commit()
 
     assert offered("waba template show ") == ["order_update", "welcome"]
