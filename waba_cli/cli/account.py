@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from waba_cli.cli.common import STATE, FileFormatOpt, command, command_context, confirm, group, out
+from waba_cli.cli.common import STATE, FileFormatOpt, command, command_context, confirm, group, note_stdin, out
 
 if TYPE_CHECKING:
     from waba_cli.db.models.accounts import Account, PhoneNumber
@@ -118,6 +118,7 @@ def setup(
     ctx = command_context()
     from waba_cli.services.data_files import base_dir, source_name
 
+    note_stdin(from_file)
     data = account_setup.read_data_file(from_file, file_format) if from_file is not None else {}
     source = source_name(from_file) if from_file is not None else None
     files_dir = base_dir(from_file) if from_file is not None else None
@@ -344,6 +345,7 @@ def update(
     if from_file is not None:
         from waba_cli.services.data_files import source_name
 
+        note_stdin(from_file)
         values.update(account_setup.read_data_file(from_file, file_format))
         source = source_name(from_file)
     for name in secret or []:

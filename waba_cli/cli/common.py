@@ -239,5 +239,11 @@ def show_dry_run(request: dict[str, Any]) -> None:
             o.line(body if isinstance(body, str) else json.dumps(body, indent=2, ensure_ascii=False))
 
 
+def note_stdin(path: Path | None) -> None:
+    """Say so when ``-`` (standard input) is read from a terminal, where it waits for typing."""
+    if path is not None and str(path) == "-" and sys.stdin.isatty():
+        out().note("reading standard input (JSON or TOML); end it with Ctrl-D")
+
+
 def env_flag(name: str) -> bool:
     return os.environ.get(name, "") not in ("", "0", "false")

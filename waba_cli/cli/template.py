@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from waba_cli.cli.common import FileFormatOpt, command, command_context, confirm, group, out, show_dry_run
+from waba_cli.cli.common import FileFormatOpt, command, command_context, confirm, group, note_stdin, out, show_dry_run
 
 if TYPE_CHECKING:
     from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
@@ -323,6 +323,7 @@ def create(
             raise UsageError(f"{', '.join(used)} cannot be combined with --from-file", "put them in the file")
         from waba_cli.services.data_files import source_name
 
+        note_stdin(from_file)
         loaded = files.load_templates(from_file, file_format)
         if len(loaded) != 1:
             raise UsageError(
@@ -397,6 +398,7 @@ def validate(
     if (name is None) == (from_file is None):
         raise UsageError("give a template NAME or --from-file F (one of them)")
     if from_file is not None:
+        note_stdin(from_file)
         checked = files.load_templates(from_file, file_format)
     else:
         checked = stored_requests(command_context(), name or "", language)
@@ -590,6 +592,7 @@ def apply(
     from waba_cli.services.templates import files
     from waba_cli.services.templates.apply import apply_templates
 
+    note_stdin(file)
     loaded = files.load_templates(file, file_format)
     _checked(loaded)
     result = apply_templates(_naming_account(_file_account(loaded)), loaded)

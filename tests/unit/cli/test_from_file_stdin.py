@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
+import pexpect
 import pytest
 
 from tests.support.world import SEED_SETUP
@@ -90,3 +94,17 @@ def test_template_apply_reads_stdin(waba: Any, account: dict[str, Any], graph: A
 
     assert result.code in (0, 2), result.err  # 2: changes planned, where --detailed-exitcode is the default
     assert [item["name"] for item in result.json()["plan"]] == ["order_ready"]
+
+
+def test_on_a_terminal_it_says_it_waits_for_standard_input(account: dict[str, Any]) -> None:
+    waba_script = str(Path(sys.executable).with_name("waba"))
+    child = pexpect.spawn(
+        waba_script, ["template", "validate", "--from-file", "-"], env=dict(os.environ), encoding="utf-8", timeout=60
+    )
+    child.expect("reading standard input")
+    child.send(TEMPLATE_TOML)
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert "order_ready" in (child.before or "")
