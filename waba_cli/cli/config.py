@@ -40,9 +40,10 @@ def _shown(value: Any) -> str:
 
 @command(app, "list", shared=("json",))
 def list_settings() -> None:
-    """Every setting: its value in effect, and whether it comes from the file, the environment or the default.
+    """Every setting, its value in effect and where it comes from.
 
-    Keys are section.key, as in config.example.toml. A database password is shown as ***.
+    The source is the file, the environment (env NAME) or the default. Keys are section.key, as in
+    config.example.toml. A database password is shown as ***.
 
     \b
     Example:
@@ -63,7 +64,9 @@ def list_settings() -> None:
 
 @command(app, "get", shared=("json",))
 def get(key: KeyArg) -> None:
-    """Print one setting's value in effect (the file's, the environment's or the default).
+    """Print one setting's value in effect.
+
+    That is the file's, the environment's or the default. An unknown key is exit 2 with the closest known one.
 
     \b
     Example:
@@ -85,11 +88,12 @@ def set_setting(
     key: KeyArg,
     value: Annotated[str, typer.Argument(metavar="VALUE", help='The new value; a list as A,B or ["A", "B"].')],
 ) -> None:
-    """Set one setting in the config file (created, mode 0600, if missing); comments and layout are kept.
+    """Set one setting in the config file, comments and layout kept.
 
-    The value is checked as waba checks the file: an unknown key or a bad value is exit 2 and
-    nothing is written. Secrets never go into the config file (a database URL with a password is
-    refused: use WABA_DATABASE_URL). An environment variable still wins over the file.
+    The file is created if missing, and written with mode 0600. The value is checked as waba checks
+    the file: an unknown key or a bad value is exit 2 and nothing is written. Secrets never go into
+    the config file (a database URL with a password is refused: use WABA_DATABASE_URL). An
+    environment variable still wins over the file.
 
     \b
     Example:

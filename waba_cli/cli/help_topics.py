@@ -74,7 +74,7 @@ EXIT_CODES: tuple[tuple[str, int, str], ...] = (
 
 @command(app, "environment", shared=("json",))
 def environment() -> None:
-    """The environment variables waba reads, what each means, and its default.
+    """Every environment variable waba reads, with its meaning and default.
 
     Precedence: flag > environment > config file > default.
 
@@ -91,7 +91,7 @@ def environment() -> None:
 
 @command(app, "exit-codes", shared=("json",))
 def exit_codes() -> None:
-    """waba's exit codes, and those of the commands with their own convention.
+    """Exit codes: waba's, and those of commands with their own.
 
     \b
     Example:
