@@ -337,6 +337,11 @@ def _check_config(path: Path, data: dict[str, Any]) -> dict[str, dict[str, Any]]
     return checked
 
 
+def setting_problem(section: str, key: str, value: Any) -> str | None:
+    """What is wrong with ``value`` for the known setting ``section.key`` (None: it is fine)."""
+    return _problem(SCHEMA[section][key], value)
+
+
 def _problem(definition: _Key, value: Any) -> str | None:
     # bool is an int in Python; a setting that wants a number never wants true/false
     if isinstance(value, bool) or not isinstance(value, definition.type):

@@ -5,12 +5,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from waba_cli.cli.common import STATE, command, command_context, confirm, group, out
+from waba_cli.cli.common import STATE, FileFormatOpt, command, command_context, confirm, group, note_stdin, out
 
 if TYPE_CHECKING:
     from waba_cli.db.models.accounts import Account, PhoneNumber
 
-app = group("account", "Set up and manage WhatsApp Business Accounts.")
+app = group(
+    "account",
+    "Set up and manage WhatsApp Business Accounts.",
+    examples=(
+        "waba account setup --from-file acme.json",
+        "waba account list",
+        "waba account use acme",
+    ),
+)
 
 AccArg = Annotated[str, typer.Argument(metavar="ACC", help="Account name or WABA id.")]
 OptAccArg = Annotated[str | None, typer.Argument(metavar="[ACC]", help="Account name or WABA id.")]
@@ -59,8 +67,11 @@ def _detail(account: "Account", numbers: list["PhoneNumber"]) -> dict[str, Any]:
 def setup(
     from_file: Annotated[
         Path | None,
-        typer.Option("--from-file", "-f", metavar="F", help="Setup file (JSON or TOML) with the setup keys."),
+        typer.Option(
+            "--from-file", "-f", metavar="F", help="Setup file (JSON or TOML) with the setup keys; - reads stdin."
+        ),
     ] = None,
+    file_format: FileFormatOpt = None,
     no_verify: Annotated[
         bool,
         typer.Option(
@@ -107,8 +118,12 @@ def setup(
     from waba_cli.services.accounts import setup as account_setup
 
     ctx = command_context()
-    data = account_setup.read_data_file(from_file) if from_file is not None else {}
-    source = str(from_file) if from_file is not None else None
+    from waba_cli.services.data_files import base_dir, source_name
+
+    note_stdin(from_file)
+    data = account_setup.read_data_file(from_file, file_format) if from_file is not None else {}
+    source = source_name(from_file) if from_file is not None else None
+    files_dir = base_dir(from_file) if from_file is not None else None
     progress = None
     if resume:
         progress = setup_progress.load(ctx.settings, ctx.cipher())
@@ -120,12 +135,12 @@ def setup(
     if not STATE.interactive:
         values = {**(progress.answers if progress else {}), **data}
         account_setup.require_complete(values, source=source if not progress else None)
-        _setup_from_values(values, source, verify=not no_verify, base_dir=from_file.parent if from_file else None)
+        _setup_from_values(values, source, verify=not no_verify, base_dir=files_dir)
         if progress is not None:
             setup_progress.clear(ctx.settings)
         return
     if progress is None and not resume and data and not account_setup.missing_required(data):
-        _setup_from_values(data, source, verify=not no_verify, base_dir=from_file.parent if from_file else None)
+        _setup_from_values(data, source, verify=not no_verify, base_dir=files_dir)
         return
     _run_wizard(data, source, progress=progress, verify=not no_verify)
 
@@ -293,8 +308,14 @@ def update(
     ] = None,
     from_file: Annotated[
         Path | None,
-        typer.Option("--from-file", "-f", metavar="F", help="JSON/TOML file of setup keys to change (secrets too)."),
+        typer.Option(
+            "--from-file",
+            "-f",
+            metavar="F",
+            help="JSON/TOML file of setup keys to change (secrets too); - reads stdin.",
+        ),
     ] = None,
+    file_format: FileFormatOpt = None,
     secret: Annotated[
         list[str] | None,
         typer.Option(
@@ -332,8 +353,11 @@ def update(
     values: dict[str, Any] = account_setup.parse_assignments(assignments or [])
     source = None
     if from_file is not None:
-        values.update(account_setup.read_data_file(from_file))
-        source = str(from_file)
+        from waba_cli.services.data_files import source_name
+
+        note_stdin(from_file)
+        values.update(account_setup.read_data_file(from_file, file_format))
+        source = source_name(from_file)
     for name in secret or []:
         if name not in SECRET_KEYS:
             raise ValidationError(name, f"is not a secret (secrets: {', '.join(SECRET_KEYS)})")

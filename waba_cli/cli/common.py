@@ -90,8 +90,13 @@ class State:
 STATE = State()
 
 
-def group(name: str, help_text: str) -> typer.Typer:
-    """A command group with waba's help settings (plain help: Rich help formatting is slow to load)."""
+def group(name: str, help_text: str, *, examples: tuple[str, ...] = ()) -> typer.Typer:
+    """A command group with waba's help settings (plain help: Rich help formatting is slow to load).
+
+    ``examples`` are command lines shown under "Examples:" in the group's --help.
+    """
+    if examples:
+        help_text += "\n\n\b\nExamples:\n" + "\n".join(f"    {line}" for line in examples)
     return typer.Typer(
         name=name,
         help=help_text,
@@ -102,6 +107,16 @@ def group(name: str, help_text: str) -> typer.Typer:
         context_settings=HELP_SETTINGS,
     )
 
+
+# --format of a --from-file F (or FILE) input; "-" reads standard input
+FileFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="json|toml",
+        help="The input's format (default: the file name's extension, else sniffed from the content).",
+    ),
+]
 
 # name -> (type, default, option); the option goes into Annotated, so it carries no default
 _SHARED: dict[str, tuple[Any, Any, Any]] = {
@@ -242,6 +257,12 @@ def show_retry(failure: Exception, attempt: int, delay: float, *, attempts: int)
     """One stderr line per Graph retry, as it happens (installed on a terminal only)."""
     reason = getattr(failure, "reason", None) or getattr(failure, "message", None) or str(failure)
     out().warn(f"retrying in {delay:.0f} s ({reason}): attempt {attempt} of {attempts}, Ctrl-C stops")
+
+
+def note_stdin(path: Path | None) -> None:
+    """Say so when ``-`` (standard input) is read from a terminal, where it waits for typing."""
+    if path is not None and str(path) == "-" and sys.stdin.isatty():
+        out().note("reading standard input (JSON or TOML); end it with Ctrl-D")
 
 
 def env_flag(name: str) -> bool:

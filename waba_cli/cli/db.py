@@ -6,7 +6,14 @@ import typer
 
 from waba_cli.cli.common import command, command_context, group, out
 
-app = group("db", "Database schema and contents.")
+app = group(
+    "db",
+    "Database schema and contents.",
+    examples=(
+        "waba db info",
+        "waba db upgrade",
+    ),
+)
 
 
 @command(app, "upgrade", shared=("json", "debug"))

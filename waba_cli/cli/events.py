@@ -11,7 +11,15 @@ if TYPE_CHECKING:
     from waba_cli.services.events import StoredEvent
     from waba_cli.ui.output import Output
 
-app = group("events", "Webhook deliveries as they arrived: list, show, tail, replay, prune.")
+app = group(
+    "events",
+    "Webhook deliveries as they arrived: list, show, tail, replay, prune.",
+    examples=(
+        "waba events list --failed",
+        "waba events tail --follow",
+        "waba events prune --older-than 30d",
+    ),
+)
 
 
 def _row_json(row: "StoredEvent") -> dict[str, Any]:

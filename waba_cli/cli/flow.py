@@ -11,7 +11,15 @@ if TYPE_CHECKING:
     from waba_cli.db.models.flows import Flow
     from waba_cli.services.flows.lifecycle import Saved
 
-app = group("flow", "WhatsApp Flows: create, publish, sync, send's answers as a table, endpoint metrics.")
+app = group(
+    "flow",
+    "WhatsApp Flows: create, publish, sync, send's answers as a table, endpoint metrics.",
+    examples=(
+        "waba flow sync",
+        "waba flow create booking --json booking.json --category APPOINTMENT_BOOKING",
+        "waba flow responses booking --csv answers.csv",
+    ),
+)
 
 FlowArg = Annotated[str, typer.Argument(metavar="FLOW", help="Flow name or id.")]
 # --json names the Flow JSON file here (the contract's `flow create NAME --json FILE`), so these two

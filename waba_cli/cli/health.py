@@ -11,7 +11,15 @@ from waba_cli.cli.common import STATE, command, command_context, group, out
 if TYPE_CHECKING:
     from waba_cli.services.health.check import HealthReport
 
-app = group("health", "Cron-ready health checks with Nagios exit codes, history and alerts on change.")
+app = group(
+    "health",
+    "Cron-ready health checks with Nagios exit codes, history and alerts on change.",
+    examples=(
+        "waba health check --all",
+        "waba health check --format nagios",
+        "waba health history --since 7d",
+    ),
+)
 
 UNKNOWN_EXIT = 3  # Nagios' UNKNOWN: `health check` never exits 2 for a failure of its own
 

@@ -6,7 +6,14 @@ import typer
 
 from waba_cli.cli.common import command, command_context, group, out
 
-app = group("message", "Read back messages sent and received.")
+app = group(
+    "message",
+    "Read back messages sent and received.",
+    examples=(
+        "waba message list --since 1d --status failed",
+        "waba message show wamid.HBgLMTU1NTAxMzQ1NjcVAgARGBI",
+    ),
+)
 
 
 @command(app, "list", shared=("json", "account", "no_input"))

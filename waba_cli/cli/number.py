@@ -14,8 +14,23 @@ if TYPE_CHECKING:
     from waba_cli.db.models.logs import AccountHealthLog
     from waba_cli.domain.numbers import Diagnosis
 
-app = group("number", "Phone numbers: sync, register, verify, PIN, business profile, and why one cannot send.")
-profile_app = group("profile", "A number's business profile: about, address, description, e-mail, websites, picture.")
+app = group(
+    "number",
+    "Phone numbers: sync, register, verify, PIN, business profile, and why one cannot send.",
+    examples=(
+        "waba number list --sync",
+        "waba number doctor +15550134567",
+        "waba number register 109283746501928 --pin 123456",
+    ),
+)
+profile_app = group(
+    "profile",
+    "A number's business profile: about, address, description, e-mail, websites, picture.",
+    examples=(
+        "waba number profile show +15550134567",
+        'waba number profile set +15550134567 --about "Open 9-17"',
+    ),
+)
 app.add_typer(profile_app)
 
 NumArg = Annotated[str, typer.Argument(metavar="NUM", help="Phone-number id, or the number in any notation.")]

@@ -9,7 +9,14 @@ import typer
 
 from waba_cli.cli.common import command, group, out
 
-app = group("sandbox", "A local Graph API with a seeded WABA, signed webhooks and fault injection.")
+app = group(
+    "sandbox",
+    "A local Graph API with a seeded WABA, signed webhooks and fault injection.",
+    examples=(
+        "waba sandbox serve --port 9000",
+        'waba sandbox inbound --to +15550134567 --from +4915112345678 --text "hello"',
+    ),
+)
 
 DEFAULT_PORT = 9000
 

@@ -2,7 +2,14 @@
 
 from waba_cli.cli.common import command, command_context, confirm, group, out
 
-app = group("secrets", "The encryption key that protects stored tokens and secrets.")
+app = group(
+    "secrets",
+    "The encryption key that protects stored tokens and secrets.",
+    examples=(
+        "waba secrets status",
+        "waba secrets rotate-key --yes",
+    ),
+)
 
 
 @command(app, "status", shared=("json", "debug"))

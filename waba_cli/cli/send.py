@@ -12,7 +12,15 @@ from waba_cli.cli.common import command, command_context, group, out, show_dry_r
 if TYPE_CHECKING:
     from waba_cli.services.messaging.send import Sent, Target
 
-app = group("send", "Send messages: text, templates, buttons and lists, flows, media.")
+app = group(
+    "send",
+    "Send messages: text, templates, buttons and lists, flows, media.",
+    examples=(
+        'waba send text --to +4915112345678 --body "Your order shipped"',
+        "waba send template order_update --to +4915112345678 --param Ana",
+        "waba send bulk --csv customers.csv --template order_update --dry-run",
+    ),
+)
 
 SEND_SHARED = ("json", "account", "dry_run", "no_input")
 

@@ -6,7 +6,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from waba_cli.cli.common import STATE, command, command_context, confirm, group, out, show_dry_run
+from waba_cli.cli.common import (
+    STATE,
+    FileFormatOpt,
+    command,
+    command_context,
+    confirm,
+    group,
+    note_stdin,
+    out,
+    show_dry_run,
+)
 
 if TYPE_CHECKING:
     from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
@@ -15,7 +25,15 @@ if TYPE_CHECKING:
     from waba_cli.domain.templates.rules import Violation
     from waba_cli.services.context import CommandContext
 
-app = group("template", "Write, check, submit and sync message templates.")
+app = group(
+    "template",
+    "Write, check, submit and sync message templates.",
+    examples=(
+        "waba template sync",
+        "waba template create --from-file order_update.toml --submit",
+        "waba template apply templates.toml --dry-run",
+    ),
+)
 
 NameArg = Annotated[str, typer.Argument(metavar="NAME", help="Template name.")]
 LanguageOpt = Annotated[
@@ -23,7 +41,7 @@ LanguageOpt = Annotated[
     typer.Option("--language", "-l", metavar="L", help="Language code (e.g. en_US); default: all/the only one."),
 ]
 FromFileOpt = Annotated[
-    Path | None, typer.Option("--from-file", "-f", metavar="F", help="Template file (JSON or TOML).")
+    Path | None, typer.Option("--from-file", "-f", metavar="F", help="Template file (JSON or TOML); - reads stdin.")
 ]
 
 
@@ -245,6 +263,7 @@ def _from_flags(
 @command(app, "create", shared=("json", "account", "dry_run", "no_input"))
 def create(
     from_file: FromFileOpt = None,
+    file_format: FileFormatOpt = None,
     name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="lowercase_with_underscores.")] = None,
     category: Annotated[
         str | None, typer.Option("--category", metavar="C", help="MARKETING, UTILITY or AUTHENTICATION.")
@@ -315,10 +334,14 @@ def create(
         used += [f for f, v in (("--button", button), ("--example", example), ("--url-example", url_example)) if v]
         if used:
             raise UsageError(f"{', '.join(used)} cannot be combined with --from-file", "put them in the file")
-        loaded = files.load_templates(from_file)
+        from waba_cli.services.data_files import source_name
+
+        note_stdin(from_file)
+        loaded = files.load_templates(from_file, file_format)
         if len(loaded) != 1:
             raise UsageError(
-                f"{from_file} holds {len(loaded)} templates", "create several with `waba template apply FILE`"
+                f"{source_name(from_file)} holds {len(loaded)} templates",
+                "create several with `waba template apply FILE`",
             )
         template = loaded[0]
     else:
@@ -368,6 +391,7 @@ def _pretty(data: Any) -> str:
 def validate(
     name: Annotated[str | None, typer.Argument(metavar="[NAME]", help="A stored template (all its languages).")] = None,
     from_file: FromFileOpt = None,
+    file_format: FileFormatOpt = None,
     language: LanguageOpt = None,
 ) -> None:
     """Check templates against every rule Meta applies, before anything is sent.
@@ -387,7 +411,8 @@ def validate(
     if (name is None) == (from_file is None):
         raise UsageError("give a template NAME or --from-file F (one of them)")
     if from_file is not None:
-        checked = files.load_templates(from_file)
+        note_stdin(from_file)
+        checked = files.load_templates(from_file, file_format)
     else:
         checked = stored_requests(command_context(), name or "", language)
     found = [(t, files.check(t)) for t in checked]
@@ -559,7 +584,10 @@ def preview(
 
 @command(app, "apply", shared=("json", "account", "dry_run"))
 def apply(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="Templates file (JSON list or TOML [[template]]).")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Templates file (JSON list or TOML [[template]]); - reads stdin.")
+    ],
+    file_format: FileFormatOpt = None,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
@@ -592,7 +620,8 @@ def apply(
 
     if detailed_exitcode:
         STATE.failure_exit = EXIT_FAILED  # every failure is 1: 2 means changes
-    loaded = files.load_templates(file)
+    note_stdin(file)
+    loaded = files.load_templates(file, file_format)
     _checked(loaded)
     result = apply_templates(_naming_account(_file_account(loaded)), loaded)
     o = out()

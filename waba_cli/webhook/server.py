@@ -600,11 +600,19 @@ def _server_class() -> Any:
         of it (exit 143/130) although everything was flushed.
         """
 
+        on_ready: Callable[[str, int], None] | None = None  # called once the port accepts connections
+
         @contextlib.contextmanager
         def capture_signals(self) -> Generator[None, None, None]:
             with super().capture_signals():
                 yield
                 self._captured_signals.clear()
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started and self.on_ready is not None and self.servers:
+                host, port = self.servers[0].sockets[0].getsockname()[:2]
+                self.on_ready(self.config.host or host, port)
 
     return Server
 
@@ -630,13 +638,23 @@ def config(app: Any, host: str, port: int, **extra: Any) -> Any:
     )
 
 
-def server(app: WebhookApp, host: str, port: int) -> Any:
-    """A uvicorn server for ``app`` (tests run it in a thread)."""
-    return _server_class()(config(app, host, port))
+def server(app: WebhookApp, host: str, port: int, on_ready: Callable[[str, int], None] | None = None) -> Any:
+    """A uvicorn server for ``app`` (tests run it in a thread); ``on_ready(host, port)`` once it listens."""
+    running = _server_class()(config(app, host, port))
+    running.on_ready = on_ready
+    return running
 
 
 def serve(
-    settings: Settings, options: Options, *, host: str, port: int, workers: int = 1, debug: bool = False
+    settings: Settings,
+    options: Options,
+    *,
+    host: str,
+    port: int,
+    workers: int = 1,
+    debug: bool = False,
+    detail: str | None = None,
+    ready_file: str | None = None,
 ) -> NoReturn:
     """Replace this process (the CLI, its checks done) by the lean server: ``python -m waba_cli.webhook.server``.
 
@@ -653,6 +671,8 @@ def serve(
             "host": host,
             "port": port,
             "workers": workers,
+            "detail": detail,  # for the "listening" line (waba_cli.webhook.ready)
+            "ready_file": ready_file,
         }
     )
     sys.stdout.flush()
@@ -679,9 +699,19 @@ def worker_app() -> WebhookApp:
 
 def main() -> int:
     """Serve until SIGTERM/SIGINT. Exit 0 after a graceful stop, 1 when the server could not start."""
+    from waba_cli.webhook.ready import Readiness
+
     settings, options, given = _options_from_env()
+    readiness = Readiness(path=options.path, detail=given.get("detail"), ready_file=given.get("ready_file"))
+    try:
+        return _run(settings, options, given, readiness)
+    finally:
+        readiness.stopped()
+
+
+def _run(settings: Settings, options: Options, given: dict[str, Any], readiness: Any) -> int:
     if given["workers"] <= 1:
-        running = server(WebhookApp(settings, options), given["host"], given["port"])
+        running = server(WebhookApp(settings, options), given["host"], given["port"], on_ready=readiness.ready)
         try:
             running.run()
         except SystemExit as exc:  # uvicorn exits 3 when the port is taken or the writer did not start
@@ -697,8 +727,17 @@ def main() -> int:
         workers = config(
             "waba_cli.webhook.server:worker_app", given["host"], given["port"], factory=True, workers=given["workers"]
         )
-        supervisor = Multiprocess(workers, sockets=[workers.bind_socket()])
-        supervisor.run()
+        from waba_cli.webhook.ready import watch_port
+
+        listener = workers.bind_socket()
+        stop_probe = threading.Event()
+        port = listener.getsockname()[1]
+        watch_port(given["host"], port, lambda: readiness.ready(given["host"], port), stop_probe)
+        supervisor = Multiprocess(workers, sockets=[listener])
+        try:
+            supervisor.run()
+        finally:
+            stop_probe.set()
         if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
             print("waba: serve-webhook could not start (see above)", file=sys.stderr)  # noqa: T201
             return 1

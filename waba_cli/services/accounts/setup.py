@@ -10,7 +10,6 @@ the model.
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
@@ -20,12 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session, col, select
 
-from waba_cli import files
 from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.timestamps import utcnow
 from waba_cli.domain import setup_steps as steps
 from waba_cli.domain import validators as check
-from waba_cli.domain.documents import loads_json, loads_toml
+from waba_cli.domain.documents import loads_json
 from waba_cli.errors import UsageError, ValidationError
 from waba_cli.services.accounts.store import find_account, numbers_of, reload
 
@@ -78,35 +76,13 @@ def _first_error(exc: PydanticValidationError, source: str | None) -> Validation
     return ValidationError(loc, str(error["msg"]).removeprefix(_VALUE_ERROR_PREFIX), source=source)
 
 
-def read_data_file(path: Path) -> dict[str, Any]:
-    """A JSON or TOML file as a dict (by extension; otherwise JSON is tried first)."""
-    try:
-        raw = files.read_bytes(path)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot be read ({exc.strerror})") from None
-    suffix = path.suffix.lower()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
-    data: Any
-    if suffix == ".toml":
-        try:
-            data = loads_toml(text, str(path))
-        except tomllib.TOMLDecodeError as exc:
-            raise UsageError(f"{path}: not valid TOML ({exc})") from None
-    else:
-        try:
-            data = loads_json(text, str(path))
-        except json.JSONDecodeError as exc:
-            if suffix == ".json":
-                raise UsageError(f"{path}: not valid JSON ({exc})") from None
-            try:
-                data = loads_toml(text, str(path))
-            except tomllib.TOMLDecodeError:
-                raise UsageError(f"{path}: neither valid JSON nor TOML") from None
+def read_data_file(path: Path, fmt: str | None = None) -> dict[str, Any]:
+    """A JSON or TOML file (standard input for ``-``) as a dict; see ``data_files.read_structured``."""
+    from waba_cli.services.data_files import read_structured, source_name
+
+    data = read_structured(path, fmt)
     if not isinstance(data, dict):
-        raise UsageError(f"{path}: must hold one object of setup keys, not a {type(data).__name__}")
+        raise UsageError(f"{source_name(path)}: must hold one object of setup keys, not a {type(data).__name__}")
     return data
 
 
