@@ -36,6 +36,12 @@ ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
     ),
     ("WABA_GRAPH_API_VERSION", "the Graph API version; wins over graph.api_version", "v23.0"),
     (
+        "WABA_GRAPH_DEADLINE",
+        "seconds a Graph call may take, retries included, before waba gives up; wins over graph.deadline_seconds",
+        "15",
+    ),
+    ("WABA_MAX_FILE_MB", "the largest file waba reads (setup, templates, flows, CSV lines), in MiB", "10"),
+    (
         "WABA_WEBHOOK_BASE_URL",
         "the public webhook URL printed for Meta's dashboard; wins over webhook.public_base_url",
         "unset",
