@@ -42,6 +42,7 @@ from waba_cli.services.webhooks.parse import Delivery, Keys, headers_to_store, o
 from waba_cli.webhook import wire
 
 if TYPE_CHECKING:
+    from waba_cli.http_limits import Limits
     from waba_cli.services.context import CommandContext
     from waba_cli.settings import Settings
 
@@ -411,6 +412,7 @@ class WebhookApp:
         self.replier = Replier(settings, self.log)
         self.intake = Intake(settings, self.log, self.replier.wake)
         self._max_body = settings.webhook_max_body_bytes
+        self.limits = limits_for(settings)
         self._paths = {options.path, options.path.rstrip("/") or "/", options.path.rstrip("/") + "/"}
         self._started = False
 
@@ -468,7 +470,9 @@ class WebhookApp:
         if path not in self._paths:
             await _respond(send, 404, b"not found\n")
         elif method == "POST":
-            await self._post(scope, receive, send)
+            # the client left mid-body, or the server cut it off (408): nobody to answer
+            with contextlib.suppress(_DisconnectedError):
+                await self._post(scope, receive, send)
         elif method in ("GET", "HEAD"):
             await self._verify(scope, send)
         else:
@@ -528,6 +532,8 @@ class WebhookApp:
         size = 0
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _DisconnectedError
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self._max_body:
@@ -539,6 +545,10 @@ class WebhookApp:
     async def _refuse(self, send: Send, status: int, result: str, detail: str) -> None:
         self.log.write([self.log.line(status, result, detail=detail)])
         await _respond(send, status, result.encode() + b"\n")
+
+
+class _DisconnectedError(Exception):
+    pass
 
 
 async def _respond(send: Send, status: int, body: bytes, *, allow: bytes | None = None) -> None:
@@ -571,15 +581,32 @@ def _server_class() -> Any:
     return Server
 
 
-def config(app: Any, host: str, port: int, **extra: Any) -> Any:
-    """uvicorn's configuration for the webhook app (httptools and uvloop when installed)."""
+def limits_for(settings: Settings) -> Limits:
+    """The ``[webhook]`` bounds on each request and connection (README "Limits")."""
+    from waba_cli.http_limits import Limits
+
+    return Limits(
+        max_header_bytes=settings.webhook_max_header_bytes,
+        max_headers=settings.webhook_max_headers,
+        header_timeout=settings.webhook_header_timeout,
+        body_timeout=settings.webhook_body_timeout,
+        body_min_rate=settings.webhook_body_min_rate,
+        keep_alive_timeout=settings.webhook_keep_alive_timeout,
+        max_connections=settings.webhook_max_connections,
+        max_body_bytes=settings.webhook_max_body_bytes,
+    )
+
+
+def config(app: Any, host: str, port: int, limits: Limits, **extra: Any) -> Any:
+    """uvicorn's configuration for the webhook app: httptools with ``limits`` (``http_limits``), uvloop."""
     import uvicorn
+
+    from waba_cli.http_limits import uvicorn_options
 
     return uvicorn.Config(
         app,
         host=host,
         port=port,
-        http="auto",
         loop="auto",
         lifespan="on",
         access_log=False,
@@ -588,13 +615,14 @@ def config(app: Any, host: str, port: int, **extra: Any) -> Any:
         proxy_headers=False,  # client addresses are neither logged nor trusted: no need to rewrite them
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         backlog=4096,
+        **uvicorn_options(limits),
         **extra,
     )
 
 
-def server(app: WebhookApp, host: str, port: int) -> Any:
-    """A uvicorn server for ``app`` (tests run it in a thread)."""
-    return _server_class()(config(app, host, port))
+def server(app: WebhookApp, host: str, port: int, *, limits: Limits | None = None) -> Any:
+    """A uvicorn server for ``app`` (tests run it in a thread); ``limits``: other than the settings'."""
+    return _server_class()(config(app, host, port, limits or app.limits))
 
 
 def serve(
@@ -657,7 +685,12 @@ def main() -> int:
         from uvicorn.supervisors import Multiprocess
 
         workers = config(
-            "waba_cli.webhook.server:worker_app", given["host"], given["port"], factory=True, workers=given["workers"]
+            "waba_cli.webhook.server:worker_app",
+            given["host"],
+            given["port"],
+            limits_for(settings),
+            factory=True,
+            workers=given["workers"],
         )
         supervisor = Multiprocess(workers, sockets=[workers.bind_socket()])
         supervisor.run()
