@@ -184,13 +184,15 @@ class LimitedProtocol(HttpToolsProtocol):
         self._head_begun = self._in_head = False
         self._head_bytes = 0
         self._in_body = True
-        self._cancel_deadline()
+        if self._deadline is not None:
+            self._cancel_deadline()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         self._in_body = False
         self._in_head = True
-        self._cancel_deadline()
+        if self._deadline is not None:
+            self._cancel_deadline()
         super().on_message_complete()
 
     # -- deadlines -------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ def serve_webhook(
     once, whatever Meta repeats or reorders. Auto-replies go out after the answer, never before.
     GET /healthz answers "ok". SIGTERM or Ctrl-C: in-flight requests finish, the queue is flushed, exit 0.
     Several instances may share one PostgreSQL database behind a load balancer.
+    Every request is bounded: headers 64 KiB and 100 fields (else 431), the headers within 10 s and
+    the body within 10 s + size at 16 KiB/s (else 408), idle connections closed after 5 s, at most
+    1000 open connections (more: 503). Change them under [webhook] in the config file (README "Limits").
 
     \b
     Example:
