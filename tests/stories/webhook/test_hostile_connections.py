@@ -208,3 +208,23 @@ def test_under_200_hostile_connections_memory_stays_low_and_deliveries_get_200_w
     peak = vm(process.pid, "VmHWM")
     assert peak < 150 * MIB, f"peak {peak / MIB:.0f} MB"
     meta.check(p99=target, at_least=20)
+
+
+@pytest.mark.slow
+def test_worker_processes_bound_requests_too(business: Any, isolated: Path) -> None:
+    configure_webhook(isolated, keep_alive_timeout=KEEP_ALIVE)
+    port = free_port()
+    process = start_process(port, "--workers", "2")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        with Delivering(url) as meta:
+            status, _ = huge_head(port, MIB)
+            assert status == 431
+            with socket.create_connection(("127.0.0.1", port)) as sock:
+                started = time.monotonic()
+                assert closed_within(sock, KEEP_ALIVE + SLACK)
+                assert time.monotonic() - started > KEEP_ALIVE - 0.5
+        meta.check()
+    finally:
+        process.terminate()
+        assert process.wait(timeout=60) == 0
