@@ -110,33 +110,56 @@ class LimitedProtocol(HttpToolsProtocol):
         if self.parser is None or self.transport.is_closing():
             return  # refused or closed: read nothing more
         self._unset_keepalive_if_required()
-        if self._in_head:
+        if len(data) <= self.limits.max_header_bytes:
+            self._receive(data)  # the common read: one piece
+        else:
+            self._receive_all(data)
+
+    def _receive_all(self, data: bytes | memoryview) -> bool:
+        """Parse ``data`` in pieces of at most ``max_header_bytes``; False once the connection is answered.
+
+        A read holds one or more requests. A head that begins in the middle of a piece (a pipelined
+        request after another) is counted as the whole piece: its start within it is not known.
+        Pieces keep that guess, and so what the parser holds of such a head, within the limit.
+        """
+        step = self.limits.max_header_bytes
+        if len(data) <= step:
+            return self._receive(data)
+        view = memoryview(data)
+        return all(self._receive(view[start : start + step]) for start in range(0, len(view), step))
+
+    def _receive(self, data: bytes | memoryview) -> bool:
+        started_in_head = self._in_head
+        heads = self._heads
+        if started_in_head:
             size = self._head_bytes + len(data)
             if size > self.limits.max_header_bytes:
-                self._over_the_limit(data)
-                return
+                return self._over_the_limit(data)
             self._head_bytes = size
         if not self._feed(data):
-            return
+            return False
+        if self._head_begun and (self._heads != heads or not started_in_head):
+            self._head_bytes = len(data)  # a head began within this piece: count all of it
         if self._deadline is None:
             if self._head_begun or (self._in_head and self._head_bytes):
                 self._arm(self.limits.header_timeout)
             elif self._in_body:
                 self._arm(self.limits.body_seconds(self._declared_size()))
+        return True
 
-    def _over_the_limit(self, data: bytes) -> None:
+    def _over_the_limit(self, data: bytes | memoryview) -> bool:
         """Feed only what the limit allows; unless that finishes the head, answer 431."""
         allowed = self.limits.max_header_bytes - self._head_bytes
         self._head_bytes = self.limits.max_header_bytes
         heads = self._heads
         if allowed > 0 and not self._feed(data[:allowed]):
-            return
+            return False
         if self._heads == heads:
             self._refuse(431, b"request header fields too large\n")
-            return
-        self.data_received(data[allowed:])  # the rest is body, or the next request
+            return False
+        return self._receive_all(data[allowed:])  # the rest is body, or the next request
 
-    def _feed(self, data: bytes) -> bool:
+    def _feed(self, data: bytes | memoryview) -> bool:
         """Parse ``data``; False when the connection was answered and is closing."""
         try:
             self.parser.feed_data(data)

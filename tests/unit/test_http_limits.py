@@ -292,3 +292,32 @@ def test_a_limit_of_zero_is_refused(tmp_path: Any, key: str) -> None:
     path.write_text(f"[webhook]\n{key} = 0\n")
     with pytest.raises(ConfigError, match=key):
         load_settings(config_path=path, env={"WABA_HOME": str(tmp_path)})
+
+
+def test_a_body_larger_than_the_limit_in_one_read_is_read_whole() -> None:
+    body = b"[" + b"1," * 600 + b"1]"
+    protocol, transport, loop, fed = connect()
+    protocol.data_received(head(f"Content-Length: {len(body)}") + body)
+    assert transport.written == b""
+    assert bytes(protocol.cycle.body) == body
+    assert not protocol.cycle.more_body
+    assert loop.tasks and fed.total == len(head(f"Content-Length: {len(body)}")) + len(body)
+
+
+def test_a_pipelined_head_after_a_request_in_the_same_read_is_bounded_too() -> None:
+    first = head(method="GET", path="/healthz")
+    protocol, transport, _, fed = connect()
+    protocol.data_received(first + b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 10_000)
+    assert status(transport) == 431
+    assert fed.total <= 2 * SMALL.max_header_bytes  # not the 10 kB read
+
+
+def test_a_pipelined_head_split_across_reads_passes_when_it_fits() -> None:
+    first = head(method="GET", path="/healthz")
+    second = head("X-0: 1", "X-1: 1", "X-2: 1", method="GET", path="/healthz")
+    protocol, transport, loop, _ = connect()
+    protocol.data_received(first + second[:20])
+    protocol.cycle.response_complete = True
+    protocol.data_received(second[20:])
+    assert transport.written == b""
+    assert len(loop.tasks) == 2
