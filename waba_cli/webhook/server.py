@@ -12,6 +12,8 @@ Starlette). The path of a POST:
 3. the 200 goes out only when the writer acknowledges the commit containing the delivery. If the
    store fails, or the writer dies first, the answer is 503 and Meta delivers again later.
 
+Before any of this, uvicorn's protocol bounds the request (``waba_cli.http_limits``: head size and
+count, head and body deadlines, idle connections, the connection cap; ``[webhook]`` in the config).
 Auto-replies are sent by their own thread (``Replier``) after the commit, never on the request path.
 Several instances (``--workers``, or other hosts on one PostgreSQL database) can run at once:
 every "apply once" rule is a unique key in the database.
