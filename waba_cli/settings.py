@@ -149,6 +149,14 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "sqlite_synchronous": _Key(str, "FULL", _check_synchronous),
         "auto_reply_match_threshold": _Key((int, float), 80, _check_percent),
         "previous_secret_grace": _Key(str, "15m", _check_duration),
+        # every HTTP server waba runs (waba_cli/http_limits.py: its Limits defaults are these)
+        "max_header_bytes": _Key(int, 64 * 1024, _check_positive),
+        "max_headers": _Key(int, 100, _check_positive),
+        "header_timeout": _Key((int, float), 10.0, _check_positive),
+        "body_timeout": _Key((int, float), 10.0, _check_positive),
+        "body_min_rate": _Key(int, 16 * 1024, _check_positive),
+        "keep_alive_timeout": _Key((int, float), 5.0, _check_positive),
+        "max_connections": _Key(int, 1000, _check_positive),
     },
     "health": {
         "max_age": _Key(str, "10m", _check_duration),
@@ -239,6 +247,14 @@ class Settings:
     webhook_sqlite_synchronous: str = "FULL"
     auto_reply_match_threshold: float = 80.0
     webhook_previous_secret_grace: float = 900.0  # seconds a replaced app secret or verify token still verifies
+    # [webhook] bounds on each request and connection (README "Limits")
+    webhook_max_header_bytes: int = 64 * 1024
+    webhook_max_headers: int = 100
+    webhook_header_timeout: float = 10.0
+    webhook_body_timeout: float = 10.0
+    webhook_body_min_rate: int = 16 * 1024
+    webhook_keep_alive_timeout: float = 5.0
+    webhook_max_connections: int = 1000
     debug: bool = False
     graph_connect_timeout: float = 5.0
     graph_deadline: float = 15.0  # s one call keeps retrying while Meta gives no answer
@@ -436,6 +452,13 @@ def load_settings(
         webhook_sqlite_synchronous=setting("webhook", "sqlite_synchronous").upper(),
         auto_reply_match_threshold=float(setting("webhook", "auto_reply_match_threshold")),
         webhook_previous_secret_grace=_seconds(setting("webhook", "previous_secret_grace")),
+        webhook_max_header_bytes=int(setting("webhook", "max_header_bytes")),
+        webhook_max_headers=int(setting("webhook", "max_headers")),
+        webhook_header_timeout=float(setting("webhook", "header_timeout")),
+        webhook_body_timeout=float(setting("webhook", "body_timeout")),
+        webhook_body_min_rate=int(setting("webhook", "body_min_rate")),
+        webhook_keep_alive_timeout=float(setting("webhook", "keep_alive_timeout")),
+        webhook_max_connections=int(setting("webhook", "max_connections")),
         debug=debug or env.get("WABA_DEBUG", "") not in ("", "0", "false"),
         account_from_flag=bool(account),
         health=_health_policy(setting),

@@ -39,6 +39,9 @@ def serve_webhook(
     Several instances may share one PostgreSQL database behind a load balancer. Changed app secrets
     and `waba secrets rotate-key` are followed without a restart; a replaced app secret still verifies
     for webhook.previous_secret_grace.
+    Every request is bounded: headers 64 KiB and 100 fields (else 431), the headers within 10 s and
+    the body within 10 s + size at 16 KiB/s (else 408), idle connections closed after 5 s, at most
+    1000 open connections (more: 503). Change them under [webhook] in the config file (README "Limits").
 
     "listening" is printed (on stderr) only once the port accepts connections; then, too, the
     --ready-file appears and systemd hears READY=1 when NOTIFY_SOCKET is set (Type=notify units).

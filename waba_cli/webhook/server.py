@@ -12,6 +12,8 @@ Starlette). The path of a POST:
 3. the 200 goes out only when the writer acknowledges the commit containing the delivery. If the
    store fails, or the writer dies first, the answer is 503 and Meta delivers again later.
 
+Before any of this, uvicorn's protocol bounds the request (``waba_cli.http_limits``: head size and
+count, head and body deadlines, idle connections, the connection cap; ``[webhook]`` in the config).
 Auto-replies are sent by their own thread (``Replier``) after the commit, never on the request path.
 Several instances (``--workers``, or other hosts on one PostgreSQL database) can run at once:
 every "apply once" rule is a unique key in the database.
@@ -43,6 +45,7 @@ from waba_cli.services.webhooks.parse import Delivery, Keys, headers_to_store, o
 from waba_cli.webhook import wire
 
 if TYPE_CHECKING:
+    from waba_cli.http_limits import Limits
     from waba_cli.services.context import CommandContext
     from waba_cli.settings import Settings
 
@@ -444,6 +447,7 @@ class WebhookApp:
         self.replier = Replier(settings, self.log)
         self.intake = Intake(settings, self.log, self.replier.wake)
         self._max_body = settings.webhook_max_body_bytes
+        self.limits = limits_for(settings)
         self._paths = {options.path, options.path.rstrip("/") or "/", options.path.rstrip("/") + "/"}
         self._started = False
 
@@ -501,7 +505,9 @@ class WebhookApp:
         if path not in self._paths:
             await _respond(send, 404, b"not found\n")
         elif method == "POST":
-            await self._post(scope, receive, send)
+            # the client left mid-body, or the server cut it off (408): nobody to answer
+            with contextlib.suppress(_DisconnectedError):
+                await self._post(scope, receive, send)
         elif method in ("GET", "HEAD"):
             await self._verify(scope, send)
         else:
@@ -566,6 +572,8 @@ class WebhookApp:
         size = 0
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _DisconnectedError
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self._max_body:
@@ -577,6 +585,10 @@ class WebhookApp:
     async def _refuse(self, send: Send, status: int, result: str, detail: str) -> None:
         self.log.write([self.log.line(status, result, detail=detail)])
         await _respond(send, status, result.encode() + b"\n")
+
+
+class _DisconnectedError(Exception):
+    pass
 
 
 async def _respond(send: Send, status: int, body: bytes, *, allow: bytes | None = None) -> None:
@@ -617,15 +629,32 @@ def _server_class() -> Any:
     return Server
 
 
-def config(app: Any, host: str, port: int, **extra: Any) -> Any:
-    """uvicorn's configuration for the webhook app (httptools and uvloop when installed)."""
+def limits_for(settings: Settings) -> Limits:
+    """The ``[webhook]`` bounds on each request and connection (README "Limits")."""
+    from waba_cli.http_limits import Limits
+
+    return Limits(
+        max_header_bytes=settings.webhook_max_header_bytes,
+        max_headers=settings.webhook_max_headers,
+        header_timeout=settings.webhook_header_timeout,
+        body_timeout=settings.webhook_body_timeout,
+        body_min_rate=settings.webhook_body_min_rate,
+        keep_alive_timeout=settings.webhook_keep_alive_timeout,
+        max_connections=settings.webhook_max_connections,
+        max_body_bytes=settings.webhook_max_body_bytes,
+    )
+
+
+def config(app: Any, host: str, port: int, limits: Limits, **extra: Any) -> Any:
+    """uvicorn's configuration for the webhook app: httptools with ``limits`` (``http_limits``), uvloop."""
     import uvicorn
+
+    from waba_cli.http_limits import uvicorn_options
 
     return uvicorn.Config(
         app,
         host=host,
         port=port,
-        http="auto",
         loop="auto",
         lifespan="on",
         access_log=False,
@@ -634,13 +663,22 @@ def config(app: Any, host: str, port: int, **extra: Any) -> Any:
         proxy_headers=False,  # client addresses are neither logged nor trusted: no need to rewrite them
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         backlog=4096,
+        **uvicorn_options(limits),
         **extra,
     )
 
 
-def server(app: WebhookApp, host: str, port: int, on_ready: Callable[[str, int], None] | None = None) -> Any:
-    """A uvicorn server for ``app`` (tests run it in a thread); ``on_ready(host, port)`` once it listens."""
-    running = _server_class()(config(app, host, port))
+def server(
+    app: WebhookApp,
+    host: str,
+    port: int,
+    on_ready: Callable[[str, int], None] | None = None,
+    *,
+    limits: Limits | None = None,
+) -> Any:
+    """A uvicorn server for ``app`` (tests run it in a thread); ``on_ready(host, port)`` once it listens;
+    ``limits``: other than the settings'."""
+    running = _server_class()(config(app, host, port, limits or app.limits))
     running.on_ready = on_ready
     return running
 
@@ -725,7 +763,12 @@ def _run(settings: Settings, options: Options, given: dict[str, Any], readiness:
         from uvicorn.supervisors import Multiprocess
 
         workers = config(
-            "waba_cli.webhook.server:worker_app", given["host"], given["port"], factory=True, workers=given["workers"]
+            "waba_cli.webhook.server:worker_app",
+            given["host"],
+            given["port"],
+            limits_for(settings),
+            factory=True,
+            workers=given["workers"],
         )
         from waba_cli.webhook.ready import watch_port
 
