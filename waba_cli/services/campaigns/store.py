@@ -186,6 +186,8 @@ def claim_campaign(
             "language": template.language if template else None,
             "body": content.body,
             "csv_path": str(csv_path.resolve()) if csv_path else None,
+            "rate": plan.rate,
+            "rate_reason": (plan.rate_reason or "")[:255] or None,
             "status": "running",
             "owner": me,
             "heartbeat_at": now,
@@ -205,7 +207,15 @@ def claim_campaign(
     taken = conn.execute(
         update(CAMPAIGN)
         .where(c.id == row.id, c.owner.is_(None) if row.owner is None else c.owner == row.owner, c.status == row.status)
-        .values(status="running", owner=me, heartbeat_at=now, updated_at=now, stop_reason=None)
+        .values(
+            status="running",
+            owner=me,
+            heartbeat_at=now,
+            updated_at=now,
+            stop_reason=None,
+            rate=plan.rate,
+            rate_reason=(plan.rate_reason or "")[:255] or None,
+        )
     )
     if taken.rowcount != 1:
         raise UsageError(f"campaign {plan.campaign!r} was just started by another run", "wait for it to end")
