@@ -10,6 +10,8 @@ from waba_cli.cli.common import command, command_context, group, out
 if TYPE_CHECKING:
     from waba_cli.services.campaigns.report import CampaignReport
 
+WIDE_SENDS = 20  # characters left for what a campaign sends, else `campaign list` leaves out STARTED
+
 app = group("campaign", "What campaigns became: sent, delivered, read, failed by code, in doubt.")
 
 
@@ -39,29 +41,47 @@ def list_(
     if o.json_mode:
         o.json([c.as_json() for c in found.campaigns])
         return
-    from waba_cli.ui.output import printable
-
-    o.table(
-        ["NAME", "STATUS", "SENDS", "TOTAL", "SENT", "DELIVERED", "READ", "FAILED", "IN DOUBT", "PENDING", "STARTED"],
+    if not found.campaigns:
+        o.note("no campaigns yet: start one with `waba send bulk --csv FILE --template NAME`")
+        return
+    columns = ["NAME", "STATUS", "TOTAL", "SENT", "DELIVERED", "READ", "FAILED", "IN DOUBT", "PENDING"]
+    rows = [
         [
-            [
-                printable(c.name),
-                c.status,
-                _sends(c, 30),
-                c.counts.total,
-                c.counts.sent,
-                c.counts.delivered,
-                c.counts.read,
-                c.counts.failed,
-                c.counts.in_doubt,
-                c.counts.pending,
-                c.started_at,
-            ]
-            for c in found.campaigns
-        ],
-        status_column="STATUS",
-        empty="no campaigns yet: start one with `waba send bulk --csv FILE --template NAME`",
-    )
+            c.name,
+            c.status,
+            *(
+                str(n)
+                for n in (
+                    c.counts.total,
+                    c.counts.sent,
+                    c.counts.delivered,
+                    c.counts.read,
+                    c.counts.failed,
+                    c.counts.in_doubt,
+                    c.counts.pending,
+                )
+            ),
+            c.started_at.strftime("%Y-%m-%d %H:%M"),
+        ]
+        for c in found.campaigns
+    ]
+    sends = [_sends(c) for c in found.campaigns]
+    if not o.is_tty:
+        o.table([*columns, "STARTED", "SENDS"], [[*row, s] for row, s in zip(rows, sends, strict=True)])
+    else:
+        from waba_cli.ui.lines import fixed_width, print_lines
+
+        if o.console.width - fixed_width([*columns, "STARTED"], rows) >= WIDE_SENDS:
+            columns.append("STARTED")
+        else:  # the start only when the terminal leaves room for what the campaign sends
+            rows = [row[:-1] for row in rows]
+        print_lines(
+            o.console,
+            [*columns, "SENDS"],
+            [[*row, s] for row, s in zip(rows, sends, strict=True)],
+            status_column="STATUS",
+            color=o.color,
+        )
     if len(found.campaigns) < found.total:
         o.note(f"{len(found.campaigns)} of {found.total} shown (--limit N / --all)")
 
@@ -92,15 +112,12 @@ def show(
     _show(report)
 
 
-def _sends(c: "CampaignReport", width: int | None = None) -> str:
+def _sends(c: "CampaignReport") -> str:
     from waba_cli.ui.output import printable
 
     if c.template:
         return printable(f"template {c.template}" + (f" ({c.language})" if c.language else ""))
-    text = printable(c.body or "")
-    if width is not None and len(text) > width:
-        text = text[: width - 1] + "…"
-    return f"text: {text}"
+    return f"text: {printable(c.body or '')}"
 
 
 def _show(c: "CampaignReport") -> None:
@@ -115,6 +132,7 @@ def _show(c: "CampaignReport") -> None:
         ("sends", _sends(c)),
         ("recipients", n.total),
         ("sent", n.sent),
+        ("  no status yet", n.no_status_yet),
         ("  delivered", n.delivered),
         ("  read", n.read),
         ("failed", n.failed),
@@ -139,6 +157,11 @@ def _show(c: "CampaignReport") -> None:
                 for f in n.failed_by_code
             ],
             title="failed by error code",
+        )
+    if n.sent and n.no_status_yet == n.sent:
+        o.note(
+            "no status webhook has arrived for this campaign yet: deliveries, reads and later failures "
+            "are stored by `waba serve-webhook` (see `waba events list`)"
         )
     if n.in_doubt:
         o.note(

@@ -93,57 +93,39 @@ def list_(
 
 def _terminal_list(rows: list[dict[str, Any]], *, page: bool) -> None:
     """One line per message, as wide as the terminal, the text cut to what is left (paged when long)."""
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    from waba_cli.ui.output import STATUS_STYLES, printable
-    from waba_cli.ui.pager import page as run_pager
+    from waba_cli.ui.lines import fixed_width, print_lines
     from waba_cli.ui.pager import pager_command
 
     o = out()
-    console = o.console
+    columns = ["ID", "CREATED", "DIR", "STATUS", "CONTACT", "ERROR"]
     cells = [
         [
             str(r["id"]),
             r["created_at"].strftime("%Y-%m-%d %H:%M") if r["created_at"] else "",
             r["direction"],
             r["status"] or "",
-            printable(str((r["to"] if r["direction"] == "out" else r["from"]) or "")),
+            str((r["to"] if r["direction"] == "out" else r["from"]) or ""),
             str(r["error_code"] or ""),
         ]
         for r in rows
     ]
-    columns = ["ID", "CREATED", "DIR", "STATUS", "CONTACT", "ERROR"]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(columns)]
     # the full wamid too when the terminal leaves the text room beside it
-    wamid_width = max(len(str(r["wamid"] or "")) for r in rows)
-    if console.width - sum(widths) - 3 * len(columns) - wamid_width - 3 >= WIDE_TEXT:
+    wamids = [str(r["wamid"] or "") for r in rows]
+    if (
+        o.console.width - fixed_width([*columns, "WAMID"], [[*c, w] for c, w in zip(cells, wamids, strict=True)])
+        >= WIDE_TEXT
+    ):
         columns.append("WAMID")
-        widths.append(wamid_width)
-        for cell, r in zip(cells, rows, strict=True):
-            cell.append(str(r["wamid"] or ""))
-    # between two columns: a space of padding either side of a blank rule; what is left is the text's
-    text_width = max(8, console.width - sum(widths) - 3 * len(columns) - 1)
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
-    for name, width in zip(columns, widths, strict=True):
-        table.add_column(name, no_wrap=True, min_width=width)
-    table.add_column("TEXT", no_wrap=True, overflow="ellipsis")
-    for cell, r in zip(cells, rows, strict=True):
-        text = Text(printable(r["text"] or ""), no_wrap=True)
-        text.truncate(text_width, overflow="ellipsis")
-        status = Text(cell[3])
-        if o.color:
-            status.stylize(STATUS_STYLES.get(cell[3], ""))
-        table.add_row(*(status if i == 3 else Text(value) for i, value in enumerate(cell)), text)
-    command = pager_command() if page else None
-    if command is None or len(rows) + 3 <= console.height:
-        console.print(table)
-        return
-    with console.capture() as captured:
-        console.print(table)
-    if not run_pager(captured.get(), command):
-        o.stdout.write(captured.get())
+        for cell, wamid in zip(cells, wamids, strict=True):
+            cell.append(wamid)
+    print_lines(
+        o.console,
+        [*columns, "TEXT"],
+        [[*cell, r["text"] or ""] for cell, r in zip(cells, rows, strict=True)],
+        status_column="STATUS",
+        color=o.color,
+        pager=pager_command() if page else None,
+    )
 
 
 @command(app, "show", shared=("json", "no_input"))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import re
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,8 +20,7 @@ from tests.support.messaging import (
     apply_webhook,
     status_webhook,
 )
-from tests.support.world import Result
-from waba_cli.app import run
+from tests.support.world import on_a_terminal
 from waba_cli.db.engine import Database
 from waba_cli.db.models.messages import Message
 
@@ -148,27 +145,6 @@ def test_message_show_of_a_wamid_known_only_from_webhooks(waba: Any, db: Databas
 
 
 # -- message list on a terminal: full ids, one line each, how many were left out, a pager -----------
-
-
-class Terminal(io.StringIO):
-    """Standard output as a terminal would be (Rich reads its size from COLUMNS and LINES)."""
-
-    def isatty(self) -> bool:
-        return True
-
-
-def on_a_terminal(*args: str, columns: int = 100, lines: int = 40, pager: str | None = None) -> Result:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("COLUMNS", str(columns))
-        patch.setenv("LINES", str(lines))
-        patch.setenv("NO_COLOR", "1")
-        if pager is not None:
-            patch.setenv("PAGER", pager)
-        stdout, stderr = Terminal(), io.StringIO()
-        patch.setattr(sys, "stdout", stdout)
-        patch.setattr(sys, "stderr", stderr)
-        code = run(list(args))
-    return Result(code, stdout.getvalue(), stderr.getvalue())
 
 
 def add_outbound(db: Database, account_id: int, count: int, text: str = "Your order shipped") -> None:

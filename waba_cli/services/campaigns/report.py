@@ -5,7 +5,8 @@ webhook, often minutes later: delivered, read, or failed after all (131026: the 
 receive it; 131049: Meta's marketing limits). Each recipient is counted here by its state in the
 campaign and, once Meta accepted it, by the furthest status its message reached:
 
-    sent        Meta accepted the request (a wamid), whatever came after
+    sent        Meta accepted the request (a wamid), whatever came after; no_status_yet: no status
+                webhook about it stored yet (is serve-webhook running?)
     delivered   reached the phone (delivered or read); read: read
     failed      refused when sent, or failed later by webhook; by code, with Meta's title
     in_doubt    its request may have reached Meta without an answer being recorded
@@ -66,6 +67,7 @@ class Counts:
 
     total: int = 0
     sent: int = 0
+    no_status_yet: int = 0  # sent, but no status webhook about it stored yet
     delivered: int = 0
     read: int = 0
     failed: int = 0
@@ -109,6 +111,7 @@ class CampaignReport:
             "stop_reason": self.stop_reason,
             "total": c.total,
             "sent": c.sent,
+            "no_status_yet": c.no_status_yet,
             "delivered": c.delivered,
             "read": c.read,
             "failed": c.failed,
@@ -261,6 +264,8 @@ def _tally(counts: Counts, state: str, status: str | None, count: int, running: 
     """Count ``count`` recipients; a failure returns 0 (refused when sent) or 1 (failed later), else None."""
     if state == "accepted":
         counts.sent += count
+        if status in (None, "queued", "accepted"):
+            counts.no_status_yet += count
         if status in ("delivered", "read"):
             counts.delivered += count
         if status == "read":

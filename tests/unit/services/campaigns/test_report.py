@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from tests.support.campaigns import FakeMeta, order_csv, phones, recipients, statuses_webhook
 from tests.support.messaging import PNID, apply_webhook
+from tests.support.world import on_a_terminal
 from waba_cli.db.engine import Database
 from waba_cli.db.models.accounts import Account, PhoneNumber
 
@@ -52,7 +53,7 @@ def test_failures_that_arrive_by_webhook_after_the_run_are_counted_by_code(
         "in_doubt": 0,
         "pending": 0,
     }
-    assert data["failed_later"] == 3
+    assert (data["failed_later"], data["no_status_yet"]) == (3, 3)
     assert data["failed_by_code"] == [
         {"code": 131026, "title": "Message undeliverable", "count": 3, "when_sent": 0, "later": 3},
         {"code": 131049, "title": "(#131049) scripted", "count": 1, "when_sent": 1, "later": 0},
@@ -68,11 +69,14 @@ def test_campaign_show_for_humans_has_the_codes_and_meta_titles(
     numbers = phones(3)
     assert bulk(waba, order_csv(tmp_path, numbers), "--rate", "0").code == 0
     wamid = recipients(db, "customers-order_update")[0].wamid or ""
+    before = waba("campaign", "show", "customers-order_update")
     apply_webhook(db, statuses_webhook((wamid, "failed", numbers[0], 131026, "Message\x1b[31m undeliverable")))
 
     shown = waba("campaign", "show", "customers-order_update")
 
+    assert "no status webhook has arrived" in before.err
     assert shown.code == 0, shown.err
+    assert "no status webhook" not in shown.err
     assert "failed\t1" in shown.out
     assert "131026\tMessage\\x1b[31m undeliverable\t1\t0\t1" in shown.out  # Meta's text, escaped
     assert "\x1b" not in shown.out
@@ -157,3 +161,19 @@ def test_an_unknown_campaign_is_exit_2_and_an_empty_list_says_how_to_start(waba:
     assert empty.code == 0
     assert "waba send bulk" in empty.err
     assert waba("campaign", "list", "--json").json() == []
+
+
+def test_campaign_list_on_a_terminal_is_one_line_per_campaign(
+    waba: Any, meta: FakeMeta, templates: None, tmp_path: Path
+) -> None:
+    assert (
+        bulk(waba, order_csv(tmp_path, phones(2), name="a-rather-long-campaign-file-name.csv"), "--rate", "0").code == 0
+    )
+
+    narrow = on_a_terminal("campaign", "list", columns=100)
+    wide = on_a_terminal("campaign", "list", columns=200)
+
+    assert narrow.code == 0, narrow.err
+    assert len(narrow.out.splitlines()) == 3  # the header, a rule, the campaign
+    assert "a-rather-long-campaign-file-name-order_update" in narrow.out
+    assert "template order_update (en_US)" in wide.out and "STARTED" in wide.out
