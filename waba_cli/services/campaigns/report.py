@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select
@@ -29,6 +29,7 @@ from waba_cli.db.models.base import table_of
 from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
 from waba_cli.db.models.messages import Message
 from waba_cli.errors import NotFoundError, ValidationError
+from waba_cli.services.campaigns.store import owner_alive
 
 if TYPE_CHECKING:
     from waba_cli.services.context import CommandContext
@@ -39,6 +40,7 @@ MESSAGE = table_of(Message)
 ACCOUNT = table_of(Account)
 
 DEFAULT_LIMIT = 20
+DIED = "its last run ended without finishing (killed, or the machine stopped)"
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,7 @@ def _campaigns_query() -> Any:
         c.status,
         c.stop_reason,
         c.owner,
+        c.heartbeat_at,
         c.rate,
         c.rate_reason,
         c.created_at,
@@ -194,7 +197,13 @@ def _campaigns_query() -> Any:
     ).join(ACCOUNT, ACCOUNT.c.id == c.account_id)
 
 
+def _running(row: Any) -> bool:
+    """A run is sending the campaign right now (its process is alive, or its heartbeat is recent)."""
+    return bool(row.status == "running" and owner_alive(row.owner, row.heartbeat_at, datetime.now(UTC)))
+
+
 def _report(row: Any, counts: Counts) -> CampaignReport:
+    died = row.status == "running" and not _running(row)
     return CampaignReport(
         name=row.name,
         account=row.account,
@@ -203,8 +212,8 @@ def _report(row: Any, counts: Counts) -> CampaignReport:
         template=row.template_name,
         language=row.language,
         body=row.body,
-        status=row.status,
-        stop_reason=row.stop_reason,
+        status="stopped" if died else row.status,
+        stop_reason=DIED if died else row.stop_reason,
         rate=row.rate,
         rate_reason=row.rate_reason,
         started_at=row.created_at,
@@ -229,8 +238,12 @@ def _counts(conn: Connection, campaign_ids: list[int]) -> dict[int, Counts]:
     )
     running = {
         row.id
-        for row in conn.execute(select(CAMPAIGN.c.id, CAMPAIGN.c.status).where(CAMPAIGN.c.id.in_(campaign_ids)))
-        if row.status == "running"
+        for row in conn.execute(
+            select(CAMPAIGN.c.id, CAMPAIGN.c.status, CAMPAIGN.c.owner, CAMPAIGN.c.heartbeat_at).where(
+                CAMPAIGN.c.id.in_(campaign_ids)
+            )
+        )
+        if _running(row)
     }
     found: dict[int, Counts] = {}
     failures: dict[int, dict[int | None, tuple[Counter[str], list[int]]]] = {}

@@ -145,7 +145,7 @@ def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _owner_alive(owner: str | None, heartbeat_at: datetime | None, now: datetime) -> bool:
+def owner_alive(owner: str | None, heartbeat_at: datetime | None, now: datetime) -> bool:
     """Whether the run recorded as ``owner`` may still be going."""
     if not owner:
         return False
@@ -198,7 +198,7 @@ def claim_campaign(
         if inserted is not None:
             return int(inserted[0]), False
         row = conn.execute(select(CAMPAIGN).where(c.name == plan.campaign)).one()
-    if row.status == "running" and _owner_alive(row.owner, row.heartbeat_at, now):
+    if row.status == "running" and owner_alive(row.owner, row.heartbeat_at, now):
         raise UsageError(
             f"campaign {plan.campaign!r} is being sent right now ({row.owner})",
             "wait for that run to end; if it died on another host, retry in a few minutes",

@@ -12,6 +12,7 @@ from tests.support.messaging import PNID, apply_webhook
 from tests.support.world import on_a_terminal
 from waba_cli.db.engine import Database
 from waba_cli.db.models.accounts import Account, PhoneNumber
+from waba_cli.db.models.campaigns import Campaign, CampaignRecipient
 
 UNDELIVERABLE = (131026, "Message undeliverable")
 
@@ -177,3 +178,23 @@ def test_campaign_list_on_a_terminal_is_one_line_per_campaign(
     assert len(narrow.out.splitlines()) == 3  # the header, a rule, the campaign
     assert "a-rather-long-campaign-file-name-order_update" in narrow.out
     assert "template order_update (en_US)" in wide.out and "STARTED" in wide.out
+
+
+def test_a_run_that_died_shows_as_stopped_with_its_sending_recipients_in_doubt(
+    waba: Any, meta: FakeMeta, db: Database, templates: None, tmp_path: Path
+) -> None:
+    import socket
+
+    assert bulk(waba, order_csv(tmp_path, phones(3)), "--rate", "0").code == 0
+    first = recipients(db, "customers-order_update")[0]
+    with db.transaction() as session:
+        campaign = session.exec(select(Campaign)).one()
+        campaign.status, campaign.owner = "running", f"{socket.gethostname()}:{2**22 + 12345}"  # no such pid
+        recipient = session.get(CampaignRecipient, first.id)
+        assert recipient is not None
+        recipient.state, recipient.wamid = "sending", None
+
+    data = waba("campaign", "show", "customers-order_update", "--json").json()
+
+    assert (data["status"], data["in_doubt"], data["sending"], data["sent"]) == ("stopped", 1, 0, 2)
+    assert "without finishing" in data["stop_reason"]
