@@ -143,3 +143,46 @@ def test_piped_message_list_says_how_many_were_left_out_and_never_pages(
     assert len(json.loads(every.stdout)) == 3
     shown = _waba("message", "show", str(json.loads(every.stdout)[0]["id"]), "--json", cwd=tmp_path)
     assert json.loads(shown.stdout)["wamid"] == json.loads(every.stdout)[0]["wamid"]
+
+
+def test_a_long_message_list_on_a_real_terminal_goes_through_the_pager(sandbox: SandboxProcess, tmp_path: Path) -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    assert _waba("template", "sync", cwd=tmp_path).returncode == 0
+    phones = "\n".join(f"+1555123{i:04d}" for i in range(12))
+    (tmp_path / "hello.csv").write_text(f"phone\n{phones}\n", encoding="utf-8")
+    sent = _waba("send", "bulk", "--csv", "hello.csv", "--template", "hello_world", cwd=tmp_path)
+    assert sent.returncode == 0, sent.stderr
+    paged = tmp_path / "paged.txt"
+
+    def on_a_pty(*args: str) -> str:
+        leader, follower = pty.openpty()
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 10, 90, 0, 0))  # 10 rows, 90 columns
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "waba_cli", "message", "list", *args],
+            stdin=follower, stdout=follower, stderr=follower, cwd=tmp_path, env={**env, "PAGER": f"cat > {paged}"},
+        )  # fmt: skip
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert process.wait(timeout=60) == 0
+        os.close(leader)
+        return b"".join(chunks).decode(errors="replace")
+
+    printed = on_a_pty("--no-pager")
+    assert not paged.exists()
+    assert printed.count("+1555123") == 12
+    assert all(len(re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", line)) <= 90 for line in printed.splitlines())
+    on_a_pty()
+    assert paged.read_text().count("+1555123") == 12  # taller than 10 rows: paged
