@@ -157,8 +157,13 @@ def _take_root_options(args: list[str]) -> list[str]:
 
 
 def _fail(message: str, code: int, stdout: Any = None, args: list[str] | None = None) -> int:
-    """One stderr line; a command with its own failure convention also gets its stdout line."""
-    sys.stderr.write(f"waba: {message}\n")
+    """One stderr line; a command with its own failure convention also gets its stdout line.
+
+    The message may quote Meta or a file (an error's details, a bad value): escaped, it stays one line.
+    """
+    from waba_cli.domain.text import printable
+
+    sys.stderr.write(f"waba: {printable(message)}\n")
     if stdout is not None:
         sys.stdout.write(stdout(message, args or []) + "\n")
     return code

@@ -17,8 +17,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from waba_cli.domain.documents import loads_toml
 from waba_cli.domain.health import Policy
 from waba_cli.errors import ConfigError
+from waba_cli.files import read_bytes
 
 APP_NAME = "waba"
 DEFAULT_GRAPH_BASE_URL = "https://graph.facebook.com"
@@ -258,13 +260,13 @@ def default_home(env: Mapping[str, str]) -> Path:
 def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
     """Read and check the config file; a missing file is an empty config."""
     try:
-        raw = path.read_bytes()
+        raw = read_bytes(path)
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise ConfigError(f"config file {path}: cannot be read ({exc.strerror})") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = loads_toml(raw.decode("utf-8"), f"config file {path}")
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path}: not valid TOML ({exc})", "fix the file or remove it") from None
     return _check_config(path, data)

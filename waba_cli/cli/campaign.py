@@ -113,7 +113,7 @@ def show(
 
 
 def _sends(c: "CampaignReport") -> str:
-    from waba_cli.ui.output import printable
+    from waba_cli.domain.text import printable
 
     if c.template:
         return printable(f"template {c.template}" + (f" ({c.language})" if c.language else ""))
@@ -121,7 +121,7 @@ def _sends(c: "CampaignReport") -> str:
 
 
 def _show(c: "CampaignReport") -> None:
-    from waba_cli.ui.output import printable
+    from waba_cli.domain.text import printable
 
     o = out()
     n = c.counts

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from waba_cli.cli.common import command, command_context, confirm, group, out
+from waba_cli.domain.text import printable
 
 if TYPE_CHECKING:
     from waba_cli.services.events import StoredEvent
@@ -89,7 +90,8 @@ def show(event_id: Annotated[int, typer.Argument(metavar="ID", help="The event i
     outcome = row.error or row.summary
     if outcome:
         o.note(outcome)
-    o.line(json.dumps(body, indent=2, ensure_ascii=False) if not isinstance(body, str) else body)
+    # a body that is not JSON is shown escaped (one line); pretty JSON keeps its own line breaks
+    o.line(json.dumps(body, indent=2, ensure_ascii=False) if not isinstance(body, str) else printable(body))
 
 
 def _print_event(o: "Output", row: "StoredEvent", ndjson: bool) -> None:
@@ -97,8 +99,10 @@ def _print_event(o: "Output", row: "StoredEvent", ndjson: bool) -> None:
         o.ndjson(_row_json(row))
     else:
         o.line(
-            f"{row.received_at:%Y-%m-%d %H:%M:%S}  #{row.id}  {row.field or '-'}  {row.status}"
-            + (f"  {row.error or row.summary}" if row.error or row.summary else "")
+            printable(
+                f"{row.received_at:%Y-%m-%d %H:%M:%S}  #{row.id}  {row.field or '-'}  {row.status}"
+                + (f"  {row.error or row.summary}" if row.error or row.summary else "")
+            )
         )
 
 
@@ -160,7 +164,7 @@ def replay(
     elif not results:
         o.note("nothing to replay: no failed or unapplied events")
     for result in results if not o.json_mode else ():
-        o.line(f"event {result['id']}: {result['status']}: {result['error'] or result['summary']}")
+        o.line(printable(f"event {result['id']}: {result['status']}: {result['error'] or result['summary']}"))
     if any(r["error"] for r in results):
         raise typer.Exit(1)
 

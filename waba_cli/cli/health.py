@@ -101,8 +101,8 @@ def check(
 
 
 def _render(report: "HealthReport", output_format: Format, *, quiet: bool, textfile: Path | None) -> None:
+    from waba_cli.domain.text import printable
     from waba_cli.ui import health as formats
-    from waba_cli.ui.output import printable
 
     o = out()
     if output_format is Format.json:
@@ -177,8 +177,8 @@ def history(
         waba health history --since 30d --check token --json
     """
     from waba_cli.domain.health import duration_text
+    from waba_cli.domain.text import printable
     from waba_cli.services.health.history import health_history
-    from waba_cli.ui.output import printable
 
     found = health_history(command_context(), since, check_name)
     o = out()

@@ -68,7 +68,7 @@ def list_(
     elif o.is_tty:
         _terminal_list(rows, page=not no_pager)
     else:
-        from waba_cli.ui.output import printable
+        from waba_cli.domain.text import printable
 
         o.table(
             ["CREATED", "DIR", "STATUS", "FROM", "TO", "TYPE", "TEXT", "WAMID", "ERROR"],

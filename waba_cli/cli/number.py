@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from waba_cli.cli.common import STATE, command, command_context, group, out, show_dry_run
+from waba_cli.domain.text import printable
 
 if TYPE_CHECKING:
     from waba_cli.db.models.accounts import PhoneNumber
@@ -207,7 +208,7 @@ def show(num: NumArg) -> None:
             pairs.append((f"profile {key}", value))
     o.details(f"number {number.display_phone_number or number.phone_number}", pairs)
     for finding in view.diagnosis.findings:
-        o.line(f"  {finding.severity}: {finding.message}" + (f" -> {finding.next}" if finding.next else ""))
+        o.line(printable(f"  {finding.severity}: {finding.message}" + (f" -> {finding.next}" if finding.next else "")))
     if view.health:
         o.table(
             ["AT", "CHECK", "STATUS", "DETAIL"],
@@ -559,8 +560,8 @@ def _print_diagnosis(diagnosis: "Diagnosis", default: bool) -> None:
     facts = diagnosis.facts
     label = f"{facts.display_phone_number or facts.phone_number} ({facts.phone_number_id})" + (" *" if default else "")
     verdict = {"OK": "can send", "WARNING": "can send, with warnings", "BLOCKED": "cannot send"}[diagnosis.verdict]
-    o.line(f"{diagnosis.verdict:8} {label}: {verdict}")
+    o.line(printable(f"{diagnosis.verdict:8} {label}: {verdict}"))
     for finding in diagnosis.findings:
-        o.line(f"  - {finding.message}")
+        o.line(printable(f"  - {finding.message}"))
         if finding.next:
-            o.line(f"    next: {finding.next}")
+            o.line(printable(f"    next: {finding.next}"))

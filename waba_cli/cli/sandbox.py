@@ -174,8 +174,7 @@ def inbound(
         waba sandbox inbound --to +15550134567 --from +15551230001 --button confirm
         waba sandbox inbound --to +15550134567 --from +15551230001 --flow-reply '{"time_slot": "10:30"}'
     """
-    import json
-
+    from waba_cli.domain.documents import loads_json
     from waba_cli.errors import OperationError, UsageError
 
     given = {k: v for k, v in (("text", text), ("button", button), ("flow_reply", flow_reply)) if v is not None}
@@ -183,7 +182,7 @@ def inbound(
         raise UsageError("give exactly one of --text, --button and --flow-reply")
     if flow_reply is not None:
         try:
-            parsed = json.loads(flow_reply)
+            parsed = loads_json(flow_reply, "--flow-reply")
         except ValueError as exc:
             raise UsageError(f"--flow-reply is not JSON: {exc}") from None
         if not isinstance(parsed, dict):

@@ -215,14 +215,13 @@ def interactive(
 
 
 def _json_object(value: str | None) -> dict[str, Any] | None:
-    import json
-
+    from waba_cli.domain.documents import loads_json
     from waba_cli.errors import ValidationError
 
     if value is None:
         return None
     try:
-        data = json.loads(value)
+        data = loads_json(value, "--data")
     except ValueError as exc:
         raise ValidationError("--data", f"is not JSON: {exc}") from None
     if not isinstance(data, dict):

@@ -74,9 +74,12 @@ def bulk(
 
     The CSV has a phone column and one column per template variable: 1, 2, 3 ... in order, or
     the variable's name for named templates. Invalid numbers and duplicates are reported with
-    their line numbers and skipped. The campaign and each recipient's state are stored: after a
-    crash or Ctrl-C the same command sends only to recipients never attempted. Requests that were
-    in flight when a run died are "in doubt" and are resent only with --resend-in-doubt.
+    their line numbers and skipped. A spreadsheet's export is read as it comes: a file that is not
+    UTF-8 (Excel's Windows-1252) has its encoding detected, and the delimiter (, ; tab or |) is
+    the one the first line uses; what was detected is said on stderr. The campaign and each
+    recipient's state are stored: after a crash or Ctrl-C the same command sends only to
+    recipients never attempted. Requests that were in flight when a run died are "in doubt" and
+    are resent only with --resend-in-doubt.
 
     Pacing: the sending number's throughput (80/s when unknown, 20/s when shared with the
     WhatsApp Business app); --rate 0 sends unpaced. Meta's 130429 halves the pace, which then
@@ -95,6 +98,7 @@ def bulk(
     \b
     Example:
         waba send bulk --csv customers.csv --template order_update --dry-run
+        waba send bulk --csv excel-export.csv --template order_update --dry-run
         waba send bulk --csv customers.csv --template order_update --dry-run --rate-card rates.csv
         waba send bulk --csv customers.csv --template order_update --rate 40 --json
     """
@@ -127,6 +131,8 @@ def bulk(
     problems = None if o.json_mode else _NewProblems(o)
     if STATE.dry_run:
         plan = prepare.dry_run(ctx, request, show_problems=problems)
+        if plan.csv_read_as:
+            o.note(plan.csv_read_as)
         if problems is None:
             o.json(plan_json(plan))
         else:
@@ -137,6 +143,8 @@ def bulk(
     bar = _Bar(o)
 
     def start(plan: "Plan") -> None:
+        if plan.csv_read_as:
+            o.note(plan.csv_read_as)
         if not o.json_mode:
             _show_warnings(o, plan)
             if plan.rate_capped and plan.to_send:

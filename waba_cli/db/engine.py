@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlmodel import Session
@@ -159,19 +159,25 @@ def _connect_error(engine: Engine, exc: SQLAlchemyError) -> OperationError:
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Migrate to the latest revision; returns (before, after). Imports Alembic."""
+    before = current_revision(engine)
+    with engine.begin() as conn:
+        upgrade_in(conn)
+    return before, current_revision(engine) or SCHEMA_REVISION
+
+
+def upgrade_in(conn: Connection) -> None:
+    """Migrate to the latest revision inside the caller's transaction on ``conn`` (committed by the
+    caller: on PostgreSQL and SQLite the schema changes roll back with it). Imports Alembic."""
     from alembic import command
     from alembic.config import Config
 
-    before = current_revision(engine)
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # several instances may run `waba db upgrade` at once: one migrates, the others wait
-            conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATIONS_LOCK_ID})
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-    return before, current_revision(engine) or SCHEMA_REVISION
+    if conn.dialect.name == "postgresql":
+        # several instances may run `waba db upgrade` at once: one migrates, the others wait
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATIONS_LOCK_ID})
+    config.attributes["connection"] = conn
+    command.upgrade(config, "head")
 
 
 @dataclass

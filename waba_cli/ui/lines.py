@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from waba_cli.ui.output import STATUS_STYLES, printable
+from waba_cli.domain.text import printable
+from waba_cli.ui.output import STATUS_STYLES
 
 if TYPE_CHECKING:
     from rich.console import Console

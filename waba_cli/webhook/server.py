@@ -37,6 +37,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from waba_cli.domain.text import printable
 from waba_cli.errors import OperationError
 from waba_cli.services.webhooks.parse import Delivery, Keys, headers_to_store, one_line, parse_body
 from waba_cli.webhook import wire
@@ -115,8 +116,10 @@ class DeliveryLog:
         shown = ids or []
         id_text = f" [{', '.join(shown[:3])}{f', +{len(shown) - 3} more' if len(shown) > 3 else ''}]" if shown else ""
         event = f" event {event_id}" if event_id is not None else ""
-        return f"{self._stamp}  --> {field or '-'}{id_text}  <-- [{status}] {result}{event}" + (
-            f": {detail}" if detail else ""
+        # field, ids and details come from the delivery: escaped, they cannot forge a log line
+        return printable(
+            f"{self._stamp}  --> {field or '-'}{id_text}  <-- [{status}] {result}{event}"
+            + (f": {detail}" if detail else "")
         )
 
 

@@ -160,3 +160,58 @@ def test_a_message_committed_after_a_higher_id_was_counted_is_counted(account: A
         session.add(Message(id=top + 5, account_id=account_id, direction="out", wamid="wamid.L0", contact=week.US_A,
                             type="text", status="sent", created_at=week.at(9, 12) - timedelta(minutes=1)))  # fmt: skip
     assert _report().as_dict()["totals"]["sent"] == 8
+
+
+def _second_account(waba: Any, setup_file: Any, db: Database) -> int:
+    """Another account, set up beside the week's, with one message of its own on 9 March."""
+    from waba_cli.db.models.accounts import Account
+    from waba_cli.db.models.messages import Message
+
+    changes = {"name": "other", "waba_id": "222222222222222", "phone_number_id": "333333333333333"}
+    result = waba("account", "setup", "--from-file", str(setup_file(changes, name="other.json")), "--no-verify")
+    assert result.code == 0, result.err
+    with db.transaction() as session:
+        other = session.exec(select(Account).where(Account.name == "other")).one()
+        session.add(Message(account_id=other.id, phone_number_id="333333333333333", direction="out",
+                            wamid="wamid.O1", contact=week.US_A, type="text", status="sent",
+                            created_at=week.at(9, 12)))  # fmt: skip
+        assert other.id is not None
+        return other.id
+
+
+def test_a_report_of_every_account_recounts_only_the_accounts_that_changed(
+    account: Any, db: Database, waba: Any, setup_file: Any
+) -> None:
+    week.build(db)
+    _second_account(waba, setup_file, db)
+    first = _report(all_accounts=True)
+    assert first.as_dict()["totals"]["sent"] == 7
+    assert _report(all_accounts=True).recounted_days == 0  # nothing new: no account is recounted
+    week.late_status(db)  # W1 of the week's account, sent on 8 March
+    after = _report(all_accounts=True)
+    assert after.recounted_days == 1
+    delivered = first.as_dict()["totals"]["delivered"]
+    assert after.as_dict()["totals"] == {**first.as_dict()["totals"], "delivered": delivered + 1}
+
+
+def test_a_message_the_sender_has_not_settled_is_counted_again_until_it_is(
+    account: Any, db: Database, waba: Any, setup_file: Any
+) -> None:
+    """A send in progress (queued, no wamid yet) leaves no status row: its day is recounted each time."""
+    from waba_cli.db.models.messages import Message
+
+    week.build(db)
+    other = _second_account(waba, setup_file, db)
+    with db.transaction() as session:
+        queued = Message(account_id=other, phone_number_id="333333333333333", direction="out", wamid=None,
+                         contact=week.US_A, type="text", status="queued", created_at=week.NOW)  # fmt: skip
+        session.add(queued)
+    assert _report(all_accounts=True).as_dict()["totals"]["sent"] == 7
+    with db.transaction() as session:  # the sender settles it: accepted, with its wamid (no status row)
+        row = session.get(Message, queued.id)
+        assert row is not None
+        row.wamid, row.status = "wamid.O2", "sent"
+        session.add(row)
+    again = _report(all_accounts=True)
+    assert again.recounted_days >= 1
+    assert again.as_dict()["totals"]["sent"] == 8

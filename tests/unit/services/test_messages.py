@@ -247,3 +247,51 @@ def test_a_wide_terminal_shows_the_full_wamid_beside_the_text(waba: Any, db: Dat
     assert "Your order shipped 1" in wide.out
     assert "wamid" not in narrow.out.lower()
     assert all(len(line) <= 80 for line in re.sub(r"\x1b\[[0-9;]*m", "", narrow.out).splitlines())
+
+
+FORGED = "hi\nstatus\tread\nerror\t0\x1b]0;owned\x07\u202e"
+
+
+def _add_forging_message(db: Database, account_id: int) -> None:
+    with db.transaction() as session:
+        session.add(
+            Message(
+                account_id=account_id,
+                phone_number_id=PNID,
+                direction="in",
+                wamid="wamid.FORGE",
+                contact=CONTACT,
+                contact_name="\x1b[31mAna\x1b[0m",
+                type="text",
+                text=FORGED,
+                status="received",
+                created_at=datetime.now(UTC),
+            )
+        )
+
+
+def test_message_show_piped_cannot_forge_key_value_lines(waba: Any, db: Database, account_id: int) -> None:
+    _add_forging_message(db, account_id)
+
+    result = waba("message", "show", "wamid.FORGE")
+
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    keys = [line.split("\t", 1)[0] for line in lines[1:] if "\t" in line]
+    assert keys.count("status") == 1 and "error" not in keys
+    assert "text\thi\\nstatus\\tread\\nerror\\t0\\x1b]0;owned\\x07\\u202e" in lines
+    assert "\x1b" not in result.out and "\u202e" not in result.out
+
+
+def test_message_list_piped_escapes_a_customers_text_and_json_keeps_it_exact(
+    waba: Any, db: Database, account_id: int
+) -> None:
+    _add_forging_message(db, account_id)
+
+    table = waba("message", "list")
+    as_json = waba("message", "list", "--json")
+
+    assert table.code == 0, table.err
+    assert len(table.out.splitlines()) == 2  # the header and one row, whatever the text holds
+    assert "\x1b" not in table.out and "\\x1b]0;owned" in table.out
+    assert as_json.json()[0]["text"] == FORGED

@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from waba_cli.db.timestamps import utcnow
 from waba_cli.domain import setup_steps as steps
+from waba_cli.domain.documents import loads_json
+from waba_cli.errors import UsageError
+from waba_cli.files import read_text
 
 if TYPE_CHECKING:
     from waba_cli.secrets import Cipher
@@ -75,8 +78,8 @@ def load(settings: Settings, cipher: Cipher) -> Progress | None:
 
     path = path_of(settings)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        document = loads_json(read_text(path), str(path))
+    except (OSError, ValueError, UsageError):
         return None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         return None

@@ -20,10 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session, col, select
 
+from waba_cli import files
 from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.timestamps import utcnow
 from waba_cli.domain import setup_steps as steps
 from waba_cli.domain import validators as check
+from waba_cli.domain.documents import loads_json, loads_toml
 from waba_cli.errors import UsageError, ValidationError
 from waba_cli.services.accounts.store import find_account, numbers_of, reload
 
@@ -79,7 +81,7 @@ def _first_error(exc: PydanticValidationError, source: str | None) -> Validation
 def read_data_file(path: Path) -> dict[str, Any]:
     """A JSON or TOML file as a dict (by extension; otherwise JSON is tried first)."""
     try:
-        raw = path.read_bytes()
+        raw = files.read_bytes(path)
     except OSError as exc:
         raise UsageError(f"{path}: cannot be read ({exc.strerror})") from None
     suffix = path.suffix.lower()
@@ -90,17 +92,17 @@ def read_data_file(path: Path) -> dict[str, Any]:
     data: Any
     if suffix == ".toml":
         try:
-            data = tomllib.loads(text)
+            data = loads_toml(text, str(path))
         except tomllib.TOMLDecodeError as exc:
             raise UsageError(f"{path}: not valid TOML ({exc})") from None
     else:
         try:
-            data = json.loads(text)
+            data = loads_json(text, str(path))
         except json.JSONDecodeError as exc:
             if suffix == ".json":
                 raise UsageError(f"{path}: not valid JSON ({exc})") from None
             try:
-                data = tomllib.loads(text)
+                data = loads_toml(text, str(path))
             except tomllib.TOMLDecodeError:
                 raise UsageError(f"{path}: neither valid JSON nor TOML") from None
     if not isinstance(data, dict):
@@ -337,7 +339,7 @@ def _literal(raw: str, key: str) -> Any:
     if key in ("business_hours_start", "business_hours_end"):
         return raw
     try:
-        return json.loads(raw)
+        return loads_json(raw, key)
     except json.JSONDecodeError:
         return raw
 

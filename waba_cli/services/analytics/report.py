@@ -22,9 +22,11 @@ from waba_cli.db.models.accounts import Account
 from waba_cli.domain import analytics as figures_of
 from waba_cli.domain.analytics import Figures, RateCard
 from waba_cli.errors import UsageError, ValidationError
-from waba_cli.services.analytics.rollup import DAY, bring_up_to_date
+from waba_cli.services.analytics.rollup import DAY, bring_all_up_to_date
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from waba_cli.services.context import CommandContext
 
 
@@ -136,30 +138,13 @@ def analytics_report(ctx: CommandContext, request: ReportRequest, now: datetime 
 
         card = read_rate_card(request.rate_card)
     accounts = accounts_of(ctx, request.all_accounts)
-    recounted = 0
-    dimension = figures_of.dimension_for(request.by)
     totals = Figures()
     groups: dict[str, Group] = {}
     daily: dict[date, Figures] = {}
-    for account in accounts:
-        recounted += bring_up_to_date(ctx.db, account, now)
-        zone = ZoneInfo(account.business_timezone)
-        first = _bare_date(request.since) or figures_of.local_day(since, zone)
-        last = _bare_date(request.until) or figures_of.local_day(until, zone)
-        for day in _days(first, last):
-            daily.setdefault(day, Figures())
-            if request.by in ("day", "week"):  # a day without messages is a row of zeros
-                name = figures_of.group_key(request.by, "", day)
-                groups.setdefault(name, Group(name))
-        for day, figures in read_days(ctx, account, first, last):
-            totals.add(figures)
-            daily.setdefault(day, Figures()).add(figures)
-            if dimension == "all":
-                name = figures_of.group_key(request.by, "", day)
-                groups.setdefault(name, Group(name)).figures.add(figures)
-        if dimension != "all":
-            for key, figures in read_groups(ctx, account, first, last, dimension).items():
-                groups.setdefault(key, Group(key)).figures.add(figures)
+    recounted = bring_all_up_to_date(ctx.db, accounts, now)
+    with ctx.db.engine.connect() as conn:
+        for account in accounts:
+            _add_account(conn, account, request, since, until, totals, groups, daily)
     rows = sorted(groups.values(), key=_order(request.by))
     meta = compare_with_meta(ctx, accounts, daily, card) if request.source == "meta" else None
     return Report(
@@ -175,6 +160,37 @@ def analytics_report(ctx: CommandContext, request: ReportRequest, now: datetime 
         rate_card=card,
         recounted_days=recounted,
     )
+
+
+def _add_account(
+    conn: Connection,
+    account: Account,
+    request: ReportRequest,
+    since: datetime,
+    until: datetime,
+    totals: Figures,
+    groups: dict[str, Group],
+    daily: dict[date, Figures],
+) -> None:
+    """Add the account's stored figures of the window to ``totals``, ``groups`` and ``daily``."""
+    dimension = figures_of.dimension_for(request.by)
+    zone = ZoneInfo(account.business_timezone)
+    first = _bare_date(request.since) or figures_of.local_day(since, zone)
+    last = _bare_date(request.until) or figures_of.local_day(until, zone)
+    for day in _days(first, last):
+        daily.setdefault(day, Figures())
+        if request.by in ("day", "week"):  # a day without messages is a row of zeros
+            name = figures_of.group_key(request.by, "", day)
+            groups.setdefault(name, Group(name))
+    for day, figures in read_days(conn, account, first, last):
+        totals.add(figures)
+        daily.setdefault(day, Figures()).add(figures)
+        if dimension == "all":
+            name = figures_of.group_key(request.by, "", day)
+            groups.setdefault(name, Group(name)).figures.add(figures)
+    if dimension != "all":
+        for key, figures in read_groups(conn, account, first, last, dimension).items():
+            groups.setdefault(key, Group(key)).figures.add(figures)
 
 
 def compare_with_meta(
@@ -290,10 +306,11 @@ def templates_beside_meta(
             for counter, count in zip(_META_TEMPLATE_COUNTS, counts, strict=True):
                 entry[counter] += int(count or 0)
     ours: dict[str, Figures] = {}
-    for account in accounts:
-        for name, figures in read_groups(ctx, account, first, last, "template").items():
-            if name:  # "" is the messages sent without a template
-                ours.setdefault(name, Figures()).add(figures)
+    with ctx.db.engine.connect() as conn:
+        for account in accounts:
+            for name, figures in read_groups(conn, account, first, last, "template").items():
+                if name:  # "" is the messages sent without a template
+                    ours.setdefault(name, Figures()).add(figures)
     rows = []
     for name in set(ours) | set(theirs):
         mine, meta = ours.get(name, Figures()), theirs.get(name)
@@ -336,7 +353,7 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def read_days(ctx: CommandContext, account: Account, first: date, last: date) -> list[tuple[date, Figures]]:
+def read_days(conn: Connection, account: Account, first: date, last: date) -> list[tuple[date, Figures]]:
     """The whole account's stored figures from ``first`` to ``last``, per day."""
     d = DAY.c
     counters = [d[name] for name in figures_of.COUNTERS]
@@ -344,25 +361,23 @@ def read_days(ctx: CommandContext, account: Account, first: date, last: date) ->
         d.account_id == account.id, d.dimension == "all", d.day >= first, d.day <= last
     )
     found: list[tuple[date, Figures]] = []
-    with ctx.db.engine.connect() as conn:
-        for row in conn.execute(query):
-            values = dict(zip(figures_of.COUNTERS, row[2:], strict=True))
-            found.append((row[0], Figures.of(values, row[1])))
+    for row in conn.execute(query):
+        values = dict(zip(figures_of.COUNTERS, row[2:], strict=True))
+        found.append((row[0], Figures.of(values, row[1])))
     return found
 
 
-def read_groups(ctx: CommandContext, account: Account, first: date, last: date, dimension: str) -> dict[str, Figures]:
+def read_groups(conn: Connection, account: Account, first: date, last: date, dimension: str) -> dict[str, Figures]:
     """The account's stored figures from ``first`` to ``last`` per key of ``dimension``: the counters
     summed by the database, the details (errors, prices, response times) merged here."""
     d = DAY.c
     where = (d.account_id == account.id, d.dimension == dimension, d.day >= first, d.day <= last)
     sums = select(d.key, *(func.sum(d[name]) for name in figures_of.COUNTERS)).where(*where).group_by(d.key)
     found: dict[str, Figures] = {}
-    with ctx.db.engine.connect() as conn:
-        for row in conn.execute(sums):
-            found[row[0]] = Figures.of(dict(zip(figures_of.COUNTERS, row[1:], strict=True)), None)
-        for key, details in conn.execute(select(d.key, d.details).where(*where, d.details.is_not(None))):
-            found[key].merge(details)
+    for row in conn.execute(sums):
+        found[row[0]] = Figures.of(dict(zip(figures_of.COUNTERS, row[1:], strict=True)), None)
+    for key, details in conn.execute(select(d.key, d.details).where(*where, d.details.is_not(None))):
+        found[key].merge(details)
     return found
 
 

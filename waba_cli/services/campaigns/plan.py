@@ -78,6 +78,7 @@ class Plan:
     warnings_not_shown: int = 0
     example: dict[str, Any] | None = None  # the first request body it would send
     existing: bool = False  # the campaign was started before
+    csv_read_as: str | None = None  # the CSV's encoding or delimiter, when detected (not UTF-8 with commas)
     rate_card: RateCard | None = None  # prices the messages to send (``cost``)
     # with a rate card: messages to send per "country|pricing category" (a few hundred keys at most)
     priced_slots: dict[str, int] = field(default_factory=dict)

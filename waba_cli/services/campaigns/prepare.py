@@ -218,7 +218,8 @@ def _content(session: Session, account: Account, request: BulkRequest, existing:
 
 
 def _scan_file(csv_path: Path, content: Content, region: str | None, plan: Plan) -> Scratch:
-    handle, reader, header = read_header(csv_path)
+    handle, reader, header, fmt = read_header(csv_path)
+    plan.csv_read_as = fmt.described(csv_path)
     scratch: Scratch | None = None
     try:
         phone_at = phone_column(header, str(csv_path))

@@ -14,10 +14,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from waba_cli.domain.documents import loads_json, loads_toml
 from waba_cli.domain.templates import forms, rules
 from waba_cli.domain.templates.forms import TemplateInput
 from waba_cli.domain.templates.rules import FILE_HANDLE_PREFIX, MEDIA_MAX_BYTES, UPLOAD_TYPES, Violation
 from waba_cli.errors import UsageError, ValidationError
+from waba_cli.files import read_bytes
 
 _LIST_KEYS = ("template", "templates")
 
@@ -39,19 +41,19 @@ class TemplateRulesError(ValidationError):
 def read_template_file(path: Path) -> Any:
     """A template file's data: JSON, or TOML (by extension; otherwise JSON, then TOML, is tried)."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_bytes(path).decode("utf-8-sig")
     except OSError as exc:
         raise UsageError(f"{path}: cannot be read ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not UTF-8 text") from None
     if path.suffix.lower() != ".toml":
         try:
-            return json.loads(text)
+            return loads_json(text, str(path))
         except json.JSONDecodeError as exc:
             if path.suffix.lower() == ".json":
                 raise UsageError(f"{path}: not valid JSON ({exc})") from None
     try:
-        return tomllib.loads(text)
+        return loads_toml(text, str(path))
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(
             f"{path}: not valid {'TOML' if path.suffix.lower() == '.toml' else 'JSON or TOML'} ({exc})"
