@@ -37,6 +37,7 @@ _COMMANDS: dict[str, tuple[str, bool]] = {
     "template": ("template", True),
     "send": ("send", True),
     "message": ("message", True),
+    "campaign": ("campaign", True),
     "flow": ("flow", True),
     "analytics": ("analytics", True),
     "health": ("health", True),

@@ -43,6 +43,7 @@ REVISIONS: tuple[str, ...] = (
     "0010_health",
     "0011_flows",
     "0012_analytics",
+    "0013_campaign_pacing",
 )
 SCHEMA_REVISION = REVISIONS[-1]
 SQLITE_BUSY_TIMEOUT_MS = 5000

@@ -60,6 +60,8 @@ class Plan:
     language: str | None
     rate: float
     concurrency: int
+    rate_reason: str | None = None  # where the pace comes from (--rate, the number, the account's limit)
+    rate_capped: bool = False  # a limit chose the pace rather than --rate: the run says so as it starts
     total: int = 0  # data rows in the CSV
     valid: int = 0
     invalid: int = 0
@@ -173,6 +175,7 @@ class Summary:
             "phone_number_id": p.phone_number_id,
             "template": p.template,
             "rate_limit": p.rate,
+            "rate_reason": p.rate_reason,
             "concurrency": p.concurrency,
             "elapsed_seconds": round(self.elapsed, 3),
             "messages_per_second": round(self.rate, 1),
@@ -206,6 +209,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "template": plan.template,
         "language": plan.language,
         "rate_limit": plan.rate,
+        "rate_reason": plan.rate_reason,
         "concurrency": plan.concurrency,
         "example_request": plan.example,
         "problems": [_problem_json(x) for x in plan.problems],
