@@ -12,7 +12,11 @@ if TYPE_CHECKING:
 
 WIDE_SENDS = 20  # characters left for what a campaign sends, else `campaign list` leaves out STARTED
 
-app = group("campaign", "What campaigns became: sent, delivered, read, failed by code, in doubt.")
+app = group(
+    "campaign",
+    "What campaigns became: sent, delivered, read, failed by code, in doubt.",
+    examples=("waba campaign list", "waba campaign show customers-order_update --json"),
+)
 
 
 @command(app, "list", shared=("json", "account", "no_input"))
