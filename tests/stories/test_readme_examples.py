@@ -16,7 +16,8 @@ from the code fails here. The rules, which a README author needs to know:
 - Synopsis notation: an optional ``[...]`` part is left out, ``a|b`` takes ``a``; ``ACC`` is the
   account ``acme`` (set up by the README's own setup file), ``wamid.HBgL...`` the newest stored
   message, event ``42`` the newest event. A server's ``--port`` gets a free port; a path of a
-  production machine (``/var/lib/...``) becomes a file of the work folder.
+  production machine (``/var/lib/...``) becomes a file of the work folder, the Slack URL a closed
+  local port.
 - A line must exit 0, or the code its comment states as ``(exit N`` (e.g. ``# ... (exit 2 without
   a terminal)``), or one the line ``<!-- exit codes: 0 1 (why) -->`` before its fence allows. A
   line whose comment says ``until Ctrl-C`` must be running once it started (a server: once its
@@ -174,8 +175,12 @@ def _free_port() -> int:
         return port
 
 
-# paths of a production machine, written to the work folder instead
-PATHS = {"/var/lib/node_exporter/textfile/waba.prom": "waba.prom"}
+# paths of a production machine, written to the work folder instead, and outside URLs the test
+# must not call (a refused local port instead)
+PATHS = {
+    "/var/lib/node_exporter/textfile/waba.prom": "waba.prom",
+    "https://hooks.slack.com/services/T0/B0/XXXX": "http://127.0.0.1:9/notify",
+}
 
 
 def arguments(command: Command, newest: Any) -> tuple[list[str], int | None]:
@@ -183,7 +188,9 @@ def arguments(command: Command, newest: Any) -> tuple[list[str], int | None]:
 
     ``newest(kind)`` is the newest stored ``wamid`` or ``event`` id, for the README's examples of them.
     """
-    text = re.sub(r"\s\[[^\]\"'{}]*\]", "", command.text)  # optional parts left out
+    # optional parts left out (outside quotes: a JSON list in an argument stays)
+    parts = re.split(r"""('[^']*'|"[^"]*")""", command.text)
+    text = "".join(p if i % 2 else re.sub(r"\s\[[^\]]*\]", "", p) for i, p in enumerate(parts))
     if "wamid.HBgL..." in text:
         text = text.replace("wamid.HBgL...", newest("wamid"))
     text = re.sub(r"^waba events (show|replay) 42\b", lambda m: f"waba events {m.group(1)} {newest('event')}", text)
@@ -293,7 +300,7 @@ class World:
 @pytest.fixture
 def world(tmp_path: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     home = isolated
-    sandbox = SandboxProcess("--status-delay", "0.1", "--review-delay", "0.5")
+    sandbox = SandboxProcess("--status-delay", "0.1", "--review-delay", "0.1")
     receiver: subprocess.Popen[bytes] | None = None
     folder = tmp_path / "work"
     folder.mkdir()
@@ -434,5 +441,16 @@ def test_synopsis_notation_becomes_arguments() -> None:
     assert arguments(event, lambda kind: "7" if kind == "event" else "")[0] == ["events", "show", "7"]
     flow = Command(1, """waba sandbox inbound --flow-reply '{"time_slot": "10:30"}'""", "")
     assert arguments(flow, lambda kind: "")[0][-1] == '{"time_slot": "10:30"}'
+    listed = Command(1, """waba sandbox inbound --flow-reply '{"slots": [1, 2]}' [--json]""", "")
+    assert arguments(listed, lambda kind: "")[0][-1] == '{"slots": [1, 2]}'
     served, port = arguments(Command(1, "waba serve-webhook --port 8080", "runs until Ctrl-C"), lambda kind: "")
     assert served == ["serve-webhook", "--port", str(port)]
+
+
+def test_every_block_of_the_readme_is_waba_commands_or_marked_not_run() -> None:
+    """Fast: what the slow test will run (a block with another command in it fails here already)."""
+    blocks = read_blocks(README.read_text())
+    commands = readme_commands()
+    assert len(commands) > 100
+    assert sum(1 for b in blocks if b.not_run) <= 5, "<!-- not run --> is for the few blocks that cannot run"
+    assert {c.text.split()[1] for c in commands} >= {"account", "number", "template", "send", "flow", "events"}
