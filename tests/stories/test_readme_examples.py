@@ -347,7 +347,11 @@ def world(tmp_path: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> It
 
 
 def _run_long(words: list[str], port: int | None, cwd: Path) -> tuple[int | None, str]:
-    """Start a command that runs until Ctrl-C: it must come up (its port, or 2 s), then stop on SIGINT."""
+    """Start a command that runs until Ctrl-C: once it is up (a server: its port answers; anything
+    else: it printed its first line or still runs 3 s later), Ctrl-C must stop it. Its exit code
+    (None: it stopped by itself or never came up) and what it printed."""
+    import threading
+
     process = subprocess.Popen(
         [sys.executable, "-m", "waba_cli", *words],
         stdout=subprocess.PIPE,
@@ -355,21 +359,37 @@ def _run_long(words: list[str], port: int | None, cwd: Path) -> tuple[int | None
         stdin=subprocess.DEVNULL,
         text=True,
         cwd=cwd,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},  # its first line as soon as it is printed
         start_new_session=True,
     )
-    deadline = time.monotonic() + (30 if port else 2.5)
-    while time.monotonic() < deadline and process.poll() is None:
-        if port is not None:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
+    printed: list[str] = []
+
+    def read() -> None:
+        for line in process.stdout or []:
+            printed.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+
+    started = time.monotonic()
+
+    def up() -> bool:
+        if port is None:  # it printed, or it is still running 3 s later (`--watch` piped prints at the end)
+            return bool(printed) or time.monotonic() - started > 3
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    while time.monotonic() < started + 30 and process.poll() is None and not up():
         time.sleep(0.1)
-    if process.poll() is not None:
-        output, _ = process.communicate()
-        return None, f"stopped by itself with {process.returncode}: {output}"
+    if process.poll() is not None or not up():
+        process.kill()
+        process.wait(timeout=30)
+        reader.join(timeout=10)
+        return None, f"stopped by itself with {process.returncode} or never came up: {''.join(printed)}"
     os.killpg(process.pid, signal.SIGINT)
-    output, _ = process.communicate(timeout=30)
-    return process.returncode, output
+    process.wait(timeout=30)
+    reader.join(timeout=10)
+    return process.returncode, "".join(printed)
 
 
 @pytest.mark.slow
