@@ -15,9 +15,9 @@ from the code fails here. The rules, which a README author needs to know:
   console script would run them (``waba demo`` and servers as processes of their own).
 - Synopsis notation: an optional ``[...]`` part is left out, ``a|b`` takes ``a``; ``ACC`` is the
   account ``acme`` (set up by the README's own setup file), ``wamid.HBgL...`` the newest stored
-  message, event ``42`` the newest event. A server's ``--port`` gets a free port; a path of a
-  production machine (``/var/lib/...``) becomes a file of the work folder, the Slack URL a closed
-  local port.
+  message, event ``42`` the newest event, ``db copy --to URL`` an empty SQLite file. A server's
+  ``--port`` gets a free port; a path of a production machine (``/var/lib/...``) becomes a file of
+  the work folder, the Slack URL a closed local port.
 - A line must exit 0, or the code its comment states as ``(exit N`` (e.g. ``# ... (exit 2 without
   a terminal)``), or one the line ``<!-- exit codes: 0 1 (why) -->`` before its fence allows. A
   line whose comment says ``until Ctrl-C`` must be running once it started (a server: once its
@@ -199,6 +199,8 @@ def arguments(command: Command, newest: Any) -> tuple[list[str], int | None]:
     words = shlex.split(text)[1:]
     words = [w.split("|")[0] if re.fullmatch(r"[\w.-]+(\|[\w.-]+)+", w) else w for w in words]
     words = [ACCOUNT if w == "ACC" else w for w in words]
+    if words[:2] == ["db", "copy"]:  # URL: an empty database to copy into
+        words = [f"sqlite:///{Path.cwd() / 'copy.db'}" if w == "URL" else w for w in words]
     port = None
     if words[:1] == ["serve-webhook"] or words[:2] == ["sandbox", "serve"]:
         port = _free_port()
@@ -463,6 +465,8 @@ def test_synopsis_notation_becomes_arguments() -> None:
     assert arguments(flow, lambda kind: "")[0][-1] == '{"time_slot": "10:30"}'
     listed = Command(1, """waba sandbox inbound --flow-reply '{"slots": [1, 2]}' [--json]""", "")
     assert arguments(listed, lambda kind: "")[0][-1] == '{"slots": [1, 2]}'
+    copied = arguments(Command(1, "waba db copy --to URL", ""), lambda kind: "")[0]
+    assert copied[-1].startswith("sqlite:///") and copied[-1].endswith("copy.db")
     served, port = arguments(Command(1, "waba serve-webhook --port 8080", "runs until Ctrl-C"), lambda kind: "")
     assert served == ["serve-webhook", "--port", str(port)]
 
