@@ -410,7 +410,11 @@ def test_every_command_block_of_the_readme_runs_against_the_sandbox(world: World
         if command.long_running:
             code, output = _run_long(words, port, world.folder)
             if code not in (0, 130):
-                failures.append(f"README.md:{command.line}: {command.text}\n  {output.strip()[-600:]}")
+                failures.append(
+                    f"README.md:{command.line}: {command.text}\n  Ctrl-C: exit {code}, expected 0 or 130: "
+                    f"{output.strip()[-600:]}"
+                )
+                print(failures[-1], flush=True)
             continue
         if words[:1] == ["demo"]:
             done = _waba(*words, cwd=world.folder, timeout=300)
