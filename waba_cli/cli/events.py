@@ -105,13 +105,15 @@ def show(event_id: Annotated[int, typer.Argument(metavar="ID", help="The event i
 def _print_event(o: "Output", row: "StoredEvent", ndjson: bool) -> None:
     if ndjson:
         o.ndjson(_row_json(row))
-    else:
-        o.line(
-            printable(
-                f"{row.received_at:%Y-%m-%d %H:%M:%S}  #{row.id}  {row.field or '-'}  {row.status}"
-                + (f"  {row.error or row.summary}" if row.error or row.summary else "")
-            )
-        )
+        return
+    outcome = row.error or row.summary
+    o.line(
+        f"{row.received_at:%Y-%m-%d %H:%M:%S}  #{row.id}  {row.field or '-'}  {row.status}"
+        + (f"  {printable(outcome)}" if outcome else "")
+    )
+    for line in row.gist:
+        o.line(f"    {printable(line)}")
+    o.stdout.flush()
 
 
 @command(app, "tail", shared=("json",))
@@ -121,7 +123,10 @@ def tail(
 ) -> None:
     """Print the latest deliveries, oldest first; with --follow, new ones as they arrive (Ctrl-C stops).
 
-    One line per delivery on a terminal; NDJSON (one JSON object per line) when piped or with --json.
+    On a terminal, one line per delivery and under it who wrote and the start of what they wrote
+    (`Ana Souza +16505550123: "Has my order shipped?"`), or each status and its recipient (`read
+    +16505550123`), control characters escaped. NDJSON (one JSON object per line, unchanged) when
+    piped or with --json.
 
     \b
     Example:
@@ -132,7 +137,7 @@ def tail(
 
     o = out()
     ndjson = o.json_mode or not o.is_tty
-    for row in tail_events(command_context(), lines, follow=follow):
+    for row in tail_events(command_context(), lines, follow=follow, gist=not ndjson):
         _print_event(o, row, ndjson)
 
 

@@ -96,6 +96,11 @@ def check(
         output_format = Format.json
     if textfile is not None and output_format is not Format.prometheus:
         raise UsageError("--textfile goes with --format prometheus")
+    if textfile is not None and not textfile.expanduser().parent.is_dir():
+        raise UsageError(
+            f"--textfile {textfile}: its directory does not exist "
+            "(node_exporter's --collector.textfile.directory; create it first)"
+        )
     request = CheckRequest(
         all_accounts=all_accounts,
         max_age=max_age,

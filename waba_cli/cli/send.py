@@ -141,7 +141,7 @@ def template(
 
     \b
     Example:
-        waba send template order_update --to +16505550123 --param Ana --param 8812
+        waba send template order_update --to +16505550123 --param Ana --param 8812 --param Friday --param 8812
         waba send template promo --to +16505550123 --header-image banner.png --coupon-code SAVE20
         waba send template book_visit --to +16505550123 --flow-token visit-8812
     """

@@ -568,7 +568,7 @@ def preview(
 
     \b
     Example:
-        waba template preview order_update --param Ana --param 8812
+        waba template preview order_update --param Ana --param 8812 --param Friday --param 8812
     """
     from waba_cli.services.templates.store import preview_template
 
