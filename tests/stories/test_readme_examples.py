@@ -22,6 +22,7 @@ from the code fails here. The rules, which a README author needs to know:
   a terminal)``), or one the line ``<!-- exit codes: 0 1 (why) -->`` before its fence allows. A
   line whose comment says ``until Ctrl-C`` must be running once it started (a server: once its
   port answers), then Ctrl-C must stop it with 0 or 130.
+- ``waba A | waba B``: A's standard output is B's standard input; each must exit as above.
 - Files the lines read are written first: the setup file and ``templates.toml`` from the README's
   own blocks (their placeholders filled from the sandbox), the rest from the fixtures below.
 """
@@ -38,7 +39,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +210,19 @@ def arguments(command: Command, newest: Any) -> tuple[list[str], int | None]:
         else:
             words += ["--port", str(port)]
     return words, port
+
+
+def _pipeline(command: Command, words: list[str], newest: Any) -> Any:
+    """Run the line in this process; ``waba A | waba B`` feeds A's output to B (the first failure ends it)."""
+    stages = command.text.split(" | waba ")
+    if len(stages) == 1:
+        return invoke(*words)
+    result = invoke(*arguments(replace(command, text=stages[0]), newest)[0])
+    for stage in stages[1:]:
+        if result.code != 0:
+            return result
+        result = invoke(*arguments(replace(command, text="waba " + stage), newest)[0], stdin=result.out)
+    return result
 
 
 # -- the files the README's lines read -------------------------------------------------------------
@@ -420,7 +434,7 @@ def test_every_command_block_of_the_readme_runs_against_the_sandbox(world: World
             done = _waba(*words, cwd=world.folder, timeout=300)
             code, output = done.returncode, done.stderr or done.stdout
         else:
-            result = invoke(*words)
+            result = _pipeline(command, words, newest)
             code, output = result.code, result.err or result.out
         if code not in command.expected:
             failures.append(
