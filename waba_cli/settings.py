@@ -419,6 +419,10 @@ def load_settings(
         return config.get(section, {}).get(key, SCHEMA[section][key].default)
 
     home = default_home(env)
+    if check_paths:  # the home holds the key file, resume state and exports, whatever the database is
+        from waba_cli import private
+
+        private.check(home)
     database_url = env.get("WABA_DATABASE_URL") or setting("database", "url") or f"sqlite:///{home / 'waba.db'}"
     key_file = setting("secrets", "key_file")
     public_url = _from_env(
