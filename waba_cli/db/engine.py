@@ -42,6 +42,7 @@ REVISIONS: tuple[str, ...] = (
     "0010_health",
     "0011_flows",
     "0012_analytics",
+    "0013_operators",
 )
 SCHEMA_REVISION = REVISIONS[-1]
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -170,6 +171,11 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATIONS_LOCK_ID})
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+        if conn.dialect.name == "postgresql" and before != SCHEMA_REVISION:
+            # every table a revision added gets the row-level security rule (idempotent)
+            from waba_cli.db.access import secure
+
+            secure(conn)
     return before, current_revision(engine) or SCHEMA_REVISION
 
 
