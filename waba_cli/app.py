@@ -42,6 +42,8 @@ _COMMANDS: dict[str, tuple[str, bool]] = {
     "health": ("health", True),
     "sandbox": ("sandbox", True),
     "demo": ("demo", False),
+    "operator": ("operator", True),
+    "audit": ("audit", True),
 }
 
 
@@ -174,6 +176,7 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return
     debug = env_flag("WABA_DEBUG") or "--debug" in args
     failure_exit: int | None = None
     word = next((arg for arg in args if not arg.startswith("-")), None)
+    _audit_begin(word, args)
     try:
         command = typer.main.get_command(build_app(word) if word in _COMMANDS else _full_app())
         result: Any = command.main(args=args, prog_name="waba", standalone_mode=False)
@@ -190,6 +193,7 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return
         where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
         return _fail(f"{exc.format_message()}{where}", failure_exit or EXIT_USAGE, stdout, args)
     except click_exceptions.ClickException as exc:
+        _audit_failed(exc.format_message())
         return _fail(exc.format_message(), STATE.failure_exit or exc.exit_code, STATE.failure_stdout, args)
     except BrokenPipeError:
         # the reader went away (`waba ... | head`): nothing more to say, and nothing to say it to
@@ -202,11 +206,13 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return
             import traceback
 
             traceback.print_exc()
+        _audit_failed(str(exc))
         return _fail(str(exc), STATE.failure_exit or exc.exit_code, STATE.failure_stdout, args)
     except Exception as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        _audit_failed(f"{type(exc).__name__}: {detail}")
         if debug or STATE.debug:
             raise
-        detail = str(exc).splitlines()[0] if str(exc) else ""
         return _fail(
             f"unexpected error: {type(exc).__name__}: {detail} (run again with --debug for the traceback)",
             STATE.failure_exit or EXIT_FAILED,
@@ -215,6 +221,27 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return
         )
     finally:
         STATE.close()
+        _audit_end()
+
+
+def _audit_begin(word: str | None, args: list[str]) -> None:
+    """Name the command for the audit trail (written by the database hook with the first change)."""
+    if word in _COMMANDS and not {"--help", "-h"} & set(args):
+        from waba_cli.services import audit
+
+        audit.begin(args, group=_COMMANDS[word][1])
+
+
+def _audit_failed(reason: str) -> None:
+    from waba_cli.services import audit
+
+    audit.failed(reason)
+
+
+def _audit_end() -> None:
+    from waba_cli.services import audit
+
+    audit.end()
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlmodel import Session
 
+from waba_cli.db import audit
 from waba_cli.errors import OperationError, SchemaError
 
 # Alembic revisions in order; the last one is what this code expects. tests/unit/db keeps it equal to
@@ -124,9 +125,10 @@ def make_engine(
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous.upper(), sqlite_immediate))
         if sqlite_immediate:
             event.listen(engine, "begin", _begin_immediate)
+        audit.install(engine)
         return engine
     try:
-        return create_engine(
+        engine = create_engine(
             url, echo=echo, pool_pre_ping=True, json_serializer=json_text, json_deserializer=_json_loads
         )
     except ModuleNotFoundError as exc:
@@ -134,6 +136,8 @@ def make_engine(
             f"no database driver for {parsed.get_backend_name()} ({exc.name} is not installed)",
             "for PostgreSQL install the extra: pip install 'waba-cli[postgres]'",
         ) from None
+    audit.install(engine)
+    return engine
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -171,6 +175,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATIONS_LOCK_ID})
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+        audit.forget_changes(conn)  # a migration is not a command's change
         if conn.dialect.name == "postgresql" and before != SCHEMA_REVISION:
             # every table a revision added gets the row-level security rule (idempotent)
             from waba_cli.db.access import secure
