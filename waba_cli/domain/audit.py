@@ -23,7 +23,7 @@ def split_command(args: list[str], group: bool) -> tuple[str, list[str]]:
     rest: list[str] = []
     wanted = 2 if group else 1
     for arg in args:
-        if len(words) < wanted and not arg.startswith("-") and (not rest or not rest[-1].startswith("-")):
+        if len(words) < wanted and not arg.startswith("-"):
             words.append(arg)
         else:
             rest.append(arg)
