@@ -137,7 +137,20 @@ def make_engine(
             "for PostgreSQL install the extra: pip install 'waba-cli[postgres]'",
         ) from None
     audit.install(engine)
+    event.listen(engine, "handle_error", _refused_by_postgresql)
     return engine
+
+
+def _refused_by_postgresql(context: Any) -> None:
+    """Row-level security or a missing privilege (SQLSTATE 42501): one clear line, not a driver error."""
+    if getattr(context.original_exception, "sqlstate", None) != "42501":
+        return
+    reason = str(context.original_exception).strip().splitlines()[0]
+    raise OperationError(
+        f"the database refused: {reason}",
+        "this needs an account granted to you (`waba operator whoami`) or an admin role; "
+        "only admins add accounts and operators",
+    ) from context.original_exception
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -218,6 +218,9 @@ def test_only_admins_manage_operators_and_add_accounts(
     assert refused.code == 2  # globex does not exist for her
     refused = waba("operator", "add", _name(roles, "mallory"))
     assert refused.code == 1 and "admin" in refused.err
+    new_account = {"name": "initech", "waba_id": "3" * 15, "phone_number_id": "3" * 15}
+    refused = waba("account", "setup", "--from-file", str(setup_file(new_account, name="i.json")), "--no-verify")
+    assert refused.code == 1 and "only admins add accounts" in refused.err
     _as(monkeypatch, carol_url)
     dave = _name(roles, "dave")
     assert waba("operator", "add", dave, "--account", "globex").code == 0
