@@ -195,6 +195,12 @@ def test_an_admin_sees_all_and_a_revoke_takes_effect_at_once(
     assert waba("operator", "whoami", "--json").json()["kind"] == "admin"
     listed = {r["name"]: r for r in waba("operator", "list", "--json").json()}
     assert listed[alice]["accounts"] == ["acme", "globex"] and listed[carol]["kind"] == "admin"
+    hook = _name(roles, "hook")
+    _as(monkeypatch, _url(database_url, hook, _add(waba, hook, "--service")))
+    assert _names(waba("account", "list", "--json").json()) == {"acme", "globex"}  # serve-webhook's role
+    assert waba("operator", "whoami", "--json").json()["kind"] == "service"
+    _as(monkeypatch, carol_url)
+    assert waba("operator", "grant", "t_nobody_at_all", "acme").code == 2
     try:
         with alice_engine.connect() as conn:  # one session, kept open across the revoke
             assert conn.execute(text("SELECT count(*) FROM account")).scalar_one() == 2
