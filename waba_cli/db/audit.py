@@ -89,6 +89,11 @@ def forget_changes(conn: Any) -> None:
 
 
 def _after_execute(conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+    note_statement(conn, statement)
+
+
+def note_statement(conn: Any, statement: str) -> None:
+    """A statement run on ``conn``: a write to a table that is not bookkeeping marks the transaction."""
     command = current()
     if command is None or command.recorded:
         return
