@@ -87,9 +87,14 @@ def _database_error(exc: Exception, doing: str) -> OperationError:
 
 
 def _accounts_of(session: Any, names: list[str]) -> list[Any]:
+    """The accounts named; one named alone is the account the audit entry names."""
+    from waba_cli.db.audit import note_account
     from waba_cli.services.accounts.store import get_account
 
-    return [get_account(session, ref) for ref in names]
+    found = [get_account(session, ref) for ref in names]
+    if len(found) == 1:
+        note_account(found[0].id)
+    return found
 
 
 def _require_operator_role(conn: Any, name: str) -> None:

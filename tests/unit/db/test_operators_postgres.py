@@ -207,6 +207,8 @@ def test_an_admin_sees_all_and_a_revoke_takes_effect_at_once(
             conn.commit()
             revoked = waba("operator", "revoke", alice, "globex")  # by the admin
             assert revoked.code == 0, revoked.err
+            entry = waba("audit", "list", "--limit", "1", "--json").json()[0]
+            assert (entry["actor"], entry["command"], entry["account"]) == (carol, "operator revoke", "globex")
             assert conn.execute(text("SELECT name FROM account")).scalars().all() == ["acme"]
     finally:
         alice_engine.dispose()
