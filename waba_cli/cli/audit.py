@@ -15,9 +15,9 @@ def list_entries(
         str | None, typer.Option("--account", help="Only entries for this account.", metavar="ACC")
     ] = None,
     operator: Annotated[
-        str | None, typer.Option("--operator", help="Only entries by this database role (or OS user).")
+        str | None, typer.Option("--operator", help="Only entries by this database role (or OS user).", metavar="ROLE")
     ] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Since: 7d, 12h, 30m or a date.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Since: 7d, 12h, 30m or a date.", metavar="WHEN")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many, newest first.")] = 50,
 ) -> None:
     """List audit entries, newest first (arguments are shown with secrets redacted).
