@@ -95,7 +95,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def database_url(tmp_path: Path, pg_worker: PgWorkerDatabase | None, sqlite_template: Path) -> Iterator[str]:
     if pg_worker is None:
         home = tmp_path / "home"
-        home.mkdir(exist_ok=True)
+        home.mkdir(mode=0o700, exist_ok=True)
+        home.chmod(0o700)  # waba warns about a data directory others can read
         shutil.copy(sqlite_template, home / "waba.db")
         yield f"sqlite:///{home / 'waba.db'}"
         return
@@ -132,7 +133,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str)
         if name.startswith(_ENV_PREFIXES):
             monkeypatch.delenv(name)
     home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
+    home.mkdir(mode=0o700, exist_ok=True)
+    home.chmod(0o700)
     monkeypatch.setenv("WABA_HOME", str(home))
     monkeypatch.setenv("WABA_DATABASE_URL", database_url)
     monkeypatch.setenv("WABA_ENCRYPTION_KEY", Fernet.generate_key().decode())
@@ -142,7 +144,11 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str)
     monkeypatch.delenv("NO_COLOR", raising=False)
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
+    # files the tests write into the home (config.toml ...) are the operator's alone, as waba's are:
+    # waba warns about others being able to read them. Tests of those warnings loosen it themselves.
+    umask = os.umask(0o077)
     yield home
+    os.umask(umask)
     keyring.set_keyring(previous)
 
 

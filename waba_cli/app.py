@@ -37,11 +37,15 @@ _COMMANDS: dict[str, tuple[str, bool]] = {
     "template": ("template", True),
     "send": ("send", True),
     "message": ("message", True),
+    "campaign": ("campaign", True),
     "flow": ("flow", True),
     "analytics": ("analytics", True),
     "health": ("health", True),
     "sandbox": ("sandbox", True),
     "demo": ("demo", False),
+    "config": ("config", True),
+    "completion": ("completion", False),
+    "help": ("help_topics", True),
     "operator": ("operator", True),
     "audit": ("audit", True),
 }
@@ -67,6 +71,14 @@ def _version(value: bool) -> None:
         raise typer.Exit
 
 
+def _install_completion(value: bool) -> None:
+    if value:
+        from waba_cli.cli.completion import install_for
+
+        install_for(None)
+        raise typer.Exit
+
+
 def root(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
@@ -74,6 +86,15 @@ def root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    install_completion: Annotated[
+        bool,
+        typer.Option(
+            "--install-completion",
+            callback=_install_completion,
+            is_eager=True,
+            help="Install shell completion for this shell (bash, zsh, fish); see `waba completion`.",
+        ),
     ] = False,
 ) -> None:
     """waba: WhatsApp Business Platform administration."""
@@ -158,20 +179,32 @@ def _take_root_options(args: list[str]) -> list[str]:
 
 
 def _fail(message: str, code: int, stdout: Any = None, args: list[str] | None = None) -> int:
-    """One stderr line; a command with its own failure convention also gets its stdout line."""
-    sys.stderr.write(f"waba: {message}\n")
+    """One stderr line; a command with its own failure convention also gets its stdout line.
+
+    The message may quote Meta or a file (an error's details, a bad value): escaped, it stays one line.
+    """
+    from waba_cli.domain.text import printable
+
+    sys.stderr.write(f"waba: {printable(message)}\n")
     if stdout is not None:
         sys.stdout.write(stdout(message, args or []) + "\n")
     return code
 
 
-def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return per kind of failure
+def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911, PLR0912 - one return per kind of failure
     """Run waba with ``argv`` and return the exit code (tests call this in-process)."""
     from typer._click import exceptions as click_exceptions
 
     from waba_cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, WabaError
 
     STATE.reset()
+    instruction = os.environ.get("_WABA_COMPLETE")
+    if instruction:  # the shell asks for completions (see waba_cli.cli.completion)
+        from waba_cli.cli.completion import answer
+
+        return answer(
+            instruction, lambda word: typer.main.get_command(build_app(word) if word else _full_app()), _COMMANDS
+        )
     args = _take_root_options(list(sys.argv[1:] if argv is None else argv))
     debug = env_flag("WABA_DEBUG") or "--debug" in args
     failure_exit: int | None = None
@@ -189,6 +222,8 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return
     except click_exceptions.UsageError as exc:
         callback = getattr(exc.ctx.command, "callback", None) if exc.ctx else None
         failure_exit = getattr(callback, "__waba_failure_exit__", None)
+        if "--detailed-exitcode" in args:  # terraform's convention: 2 means changes, every error is 1
+            failure_exit = EXIT_FAILED
         stdout = getattr(callback, "__waba_failure_stdout__", None)
         where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
         return _fail(f"{exc.format_message()}{where}", failure_exit or EXIT_USAGE, stdout, args)

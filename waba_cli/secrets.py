@@ -53,6 +53,14 @@ NO_KEY_HINT = (
     "set WABA_ENCRYPTION_KEY to a Fernet key (or any secret of 32+ characters), "
     "or run `waba init` to create one in the OS keyring"
 )
+# the ways out when secrets are stored and the key that encrypted them is gone (never `waba init`:
+# it keeps whatever key it finds and cannot bring a lost one back)
+LOST_KEY_HINT = (
+    "set WABA_ENCRYPTION_KEY to the key the secrets were encrypted with, restore the key file or keyring "
+    "entry from a backup, or run `waba secrets reset` to drop the secrets it cannot read and give them again"
+)
+# what `waba secrets reset` leaves in place of a secret it dropped (NOT NULL columns; nullable ones become NULL)
+DROPPED = ""
 
 
 @dataclass(frozen=True)
@@ -163,22 +171,48 @@ def _keyring_set(value: str, timeout: float) -> None:
 KEYRING_LOCATION = f"keyring ({KEYRING_SERVICE}/{KEYRING_ENTRY})"
 
 
-def find_key(settings: Settings, env: dict[str, str] | None = None) -> KeyMaterial | None:
-    """The key material to use, or None when there is none anywhere."""
+class KeyFileMissingError(KeyUnavailableError):
+    """The key file named in the config is gone (`waba init` and `waba secrets reset` may create a new one)."""
+
+
+# `waba secrets rotate-key` under a key from the environment leaves the new keys here (data directory)
+PENDING_FILE_NAME = "encryption.key.new"
+
+
+def find_key(
+    settings: Settings, env: dict[str, str] | None = None, *, with_pending: bool = False
+) -> KeyMaterial | None:
+    """The key material to use, or None when there is none anywhere.
+
+    ``with_pending`` (a running serve-webhook): a key from the environment also decrypts with the
+    keys `secrets rotate-key` left in the data directory for the operator to move into the variable,
+    so a process started before the rotation reads what was re-encrypted after it.
+    """
     environ = os.environ if env is None else env
     for name in ENV_VARS:
         value = environ.get(name)
         if value:
-            return KeyMaterial(parse_keys(value, name), "env", name)
+            keys = parse_keys(value, name)
+            pending = settings.home / PENDING_FILE_NAME
+            if with_pending and pending.is_file():
+                from waba_cli import private
+
+                private.check(pending)
+                extra = parse_keys(pending.read_text(encoding="ascii"), str(pending))
+                keys += tuple(key for key in extra if key not in keys)
+            return KeyMaterial(keys, "env", name)
     stored = _keyring_get(settings.keyring_timeout)
     if stored:
         return KeyMaterial(parse_keys(stored, KEYRING_LOCATION), "keyring", KEYRING_LOCATION)
     if settings.key_file is not None:
+        from waba_cli import private
+
+        private.check(settings.key_file)
         try:
             content = settings.key_file.read_text(encoding="ascii")
         except FileNotFoundError:
-            raise KeyUnavailableError(
-                f"the key file {settings.key_file} named in the config does not exist", NO_KEY_HINT
+            raise KeyFileMissingError(
+                f"the key file {settings.key_file} named in the config does not exist", LOST_KEY_HINT
             ) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise KeyUnavailableError(f"the key file {settings.key_file} cannot be read: {exc}") from None
@@ -186,8 +220,8 @@ def find_key(settings: Settings, env: dict[str, str] | None = None) -> KeyMateri
     return None
 
 
-def require_key(settings: Settings) -> KeyMaterial:
-    key = find_key(settings)
+def require_key(settings: Settings, *, with_pending: bool = False) -> KeyMaterial:
+    key = find_key(settings, with_pending=with_pending)
     if key is None:
         raise KeyUnavailableError("no encryption key found", NO_KEY_HINT)
     return key
@@ -201,15 +235,10 @@ def new_key() -> bytes:
 
 def write_key_file(path: Path, keys: tuple[bytes, ...]) -> None:
     """Write keys to ``path`` with mode 0600, atomically (a crash leaves the old file or the new one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, b",".join(keys) + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    tmp.replace(path)
+    from waba_cli import private
+
+    private.private_dir(path.parent)
+    private.write_private(path, b",".join(keys) + b"\n", atomic=True)
 
 
 def store_keys(material: KeyMaterial, keys: tuple[bytes, ...], settings: Settings) -> KeyMaterial:
@@ -236,13 +265,19 @@ class Cipher:
     def decrypt(self, token: str, what: str = "a stored secret") -> str:
         from cryptography.fernet import InvalidToken
 
+        if token == DROPPED:
+            raise KeyUnavailableError(
+                f"{what} is not stored (`waba secrets reset` dropped it)",
+                "give it again: waba account update ACC --secret NAME (or --from-file F)",
+            )
         try:
             return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
         except InvalidToken:
             raise KeyUnavailableError(
                 f"cannot decrypt {what}: the encryption key in {self.material.location} is not the one "
                 "it was encrypted with",
-                "use the key that was in place when the account was set up (see `waba secrets status`)",
+                "use the key that was in place when the account was set up (see `waba secrets status`), "
+                "or run `waba secrets reset` to drop the secrets it cannot read and give them again",
             ) from None
 
     def rotate(self, token: str) -> str:

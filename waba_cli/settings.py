@@ -17,8 +17,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from waba_cli.domain import durations
+from waba_cli.domain.documents import loads_toml
 from waba_cli.domain.health import Policy
 from waba_cli.errors import ConfigError
+from waba_cli.files import read_bytes
 
 APP_NAME = "waba"
 DEFAULT_GRAPH_BASE_URL = "https://graph.facebook.com"
@@ -26,17 +29,19 @@ DEFAULT_GRAPH_API_VERSION = "v23.0"
 DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024
 _VERSION_RE = re.compile(r"^v[0-9]+\.[0-9]+$")
 _REGION_RE = re.compile(r"^[A-Z]{2}$")
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 LEVELS = ("OK", "WARNING", "CRITICAL")
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """``30s``, ``10m``, ``6h``, ``7d``, ``2w`` as a timedelta; None when ``text`` is not one."""
-    match = _DURATION_RE.match(text)
-    if match is None:
-        return None
-    return timedelta(**{_DURATION_UNITS[match.group(2)]: float(match.group(1))})
+    """``30s``, ``10m``, ``6h``, ``7d``, ``2w`` as a timedelta; None when ``text`` is not one;
+    ``ValueError`` saying why when it is out of range (``domain.durations``)."""
+    return durations.parse(text)
+
+
+def _seconds(text: str) -> float:
+    duration = parse_duration(text)
+    assert duration is not None  # checked when the file was read
+    return duration.total_seconds()
 
 
 def _is_url(value: str) -> bool:
@@ -88,7 +93,10 @@ def _check_region(value: Any) -> str | None:
 
 
 def _check_duration(value: Any) -> str | None:
-    return None if parse_duration(value) is not None else "must be a duration like 30s, 10m, 6h or 7d"
+    try:
+        return None if parse_duration(value) is not None else "must be a duration like 30s, 10m, 6h or 7d"
+    except ValueError as exc:
+        return f"is not usable: {exc}"
 
 
 def _check_optional_duration(value: Any) -> str | None:
@@ -119,6 +127,8 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "base_url": _Key(str, DEFAULT_GRAPH_BASE_URL, _check_url),
         "api_version": _Key(str, DEFAULT_GRAPH_API_VERSION, _check_version),
         "timeout": _Key((int, float), 20.0, _check_positive),
+        "connect_timeout": _Key((int, float), 5.0, _check_positive),
+        "deadline_seconds": _Key((int, float), 15.0, _check_positive),
         "max_retries": _Key(int, 5, _check_non_negative),
         "retry_max_wait": _Key((int, float), 60.0, _check_positive),
     },
@@ -138,6 +148,15 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "path": _Key(str, "/webhook", _check_path),
         "sqlite_synchronous": _Key(str, "FULL", _check_synchronous),
         "auto_reply_match_threshold": _Key((int, float), 80, _check_percent),
+        "previous_secret_grace": _Key(str, "15m", _check_duration),
+        # every HTTP server waba runs (waba_cli/http_limits.py: its Limits defaults are these)
+        "max_header_bytes": _Key(int, 64 * 1024, _check_positive),
+        "max_headers": _Key(int, 100, _check_positive),
+        "header_timeout": _Key((int, float), 10.0, _check_positive),
+        "body_timeout": _Key((int, float), 10.0, _check_positive),
+        "body_min_rate": _Key(int, 16 * 1024, _check_positive),
+        "keep_alive_timeout": _Key((int, float), 5.0, _check_positive),
+        "max_connections": _Key(int, 1000, _check_positive),
     },
     "health": {
         "max_age": _Key(str, "10m", _check_duration),
@@ -227,7 +246,18 @@ class Settings:
     webhook_path: str = "/webhook"
     webhook_sqlite_synchronous: str = "FULL"
     auto_reply_match_threshold: float = 80.0
+    webhook_previous_secret_grace: float = 900.0  # seconds a replaced app secret or verify token still verifies
+    # [webhook] bounds on each request and connection (README "Limits")
+    webhook_max_header_bytes: int = 64 * 1024
+    webhook_max_headers: int = 100
+    webhook_header_timeout: float = 10.0
+    webhook_body_timeout: float = 10.0
+    webhook_body_min_rate: int = 16 * 1024
+    webhook_keep_alive_timeout: float = 5.0
+    webhook_max_connections: int = 1000
     debug: bool = False
+    graph_connect_timeout: float = 5.0
+    graph_deadline: float = 15.0  # s one call keeps retrying while Meta gives no answer
     # `account` came from --account (a template file's waba_account ranks below it, above the rest)
     account_from_flag: bool = False
     health: Policy = field(default_factory=Policy)  # [health]: what `health check` calls WARNING ...
@@ -256,18 +286,44 @@ def default_home(env: Mapping[str, str]) -> Path:
 
 
 def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
-    """Read and check the config file; a missing file is an empty config."""
+    """Read and check the config file; a missing file is an empty config.
+
+    A config file others can write is refused (it names the key file and the servers waba talks to).
+    """
+    from waba_cli import private
+
+    private.check(path)
     try:
-        raw = path.read_bytes()
+        raw = read_bytes(path)
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise ConfigError(f"config file {path}: cannot be read ({exc.strerror})") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = loads_toml(raw.decode("utf-8"), f"config file {path}")
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path}: not valid TOML ({exc})", "fix the file or remove it") from None
     return _check_config(path, data)
+
+
+def _check_given_paths(config_path: Path, env: Mapping[str, str], *, from_flag: bool) -> None:
+    """The config file and home the operator named exist (see ``load_settings``)."""
+    home = env.get("WABA_HOME")
+    if home:
+        where = Path(home).expanduser()
+        if not where.exists():
+            raise ConfigError(
+                f"WABA_HOME={home} does not exist",
+                "check the path, or run `waba init` to create a waba home there",
+            )
+        if not where.is_dir():
+            raise ConfigError(f"WABA_HOME={home} is not a directory", "set WABA_HOME to waba's data directory")
+    if (from_flag or env.get("WABA_CONFIG")) and not config_path.exists():
+        named = "--config" if from_flag else "WABA_CONFIG"
+        raise ConfigError(
+            f"config file {config_path} (given by {named}) does not exist",
+            "check the path, or run `waba init` to create it",
+        )
 
 
 def _check_config(path: Path, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -297,6 +353,11 @@ def _check_config(path: Path, data: dict[str, Any]) -> dict[str, dict[str, Any]]
     return checked
 
 
+def setting_problem(section: str, key: str, value: Any) -> str | None:
+    """What is wrong with ``value`` for the known setting ``section.key`` (None: it is fine)."""
+    return _problem(SCHEMA[section][key], value)
+
+
 def _problem(definition: _Key, value: Any) -> str | None:
     # bool is an int in Python; a setting that wants a number never wants true/false
     if isinstance(value, bool) or not isinstance(value, definition.type):
@@ -319,16 +380,39 @@ def _from_env(env: Mapping[str, str], names: tuple[str, ...], section: str, key:
     return None
 
 
+def _seconds_from_env(env: Mapping[str, str], name: str) -> float | None:
+    """A number of seconds from the environment variable ``name`` (None: not set)."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise ConfigError(f"environment variable {name} = {value!r} must be a number of seconds greater than 0")
+    return seconds
+
+
 def load_settings(
     *,
     config_path: Path | None = None,
     account: str | None = None,
     debug: bool = False,
     env: Mapping[str, str] | None = None,
+    check_paths: bool = False,
+    creating: bool = False,
 ) -> Settings:
-    """Resolve flags, environment, config file and defaults into one ``Settings``."""
+    """Resolve flags, environment, config file and defaults into one ``Settings``.
+
+    ``check_paths`` (every command does): a config file named by ``--config`` or ``WABA_CONFIG``, and a
+    ``WABA_HOME``, must exist, unless ``creating`` (`waba init`, which creates them): a mistyped path is
+    a usage error, never a silently empty config or a fresh empty database.
+    """
     env = os.environ if env is None else env
     path = config_path.expanduser() if config_path else default_config_path(env)
+    if check_paths and not creating:
+        _check_given_paths(path, env, from_flag=config_path is not None)
     config = read_config_file(path)
 
     def setting(section: str, key: str) -> Any:
@@ -354,6 +438,8 @@ def load_settings(
         graph_timeout=float(setting("graph", "timeout")),
         graph_max_retries=int(setting("graph", "max_retries")),
         graph_retry_max_wait=float(setting("graph", "retry_max_wait")),
+        graph_connect_timeout=float(setting("graph", "connect_timeout")),
+        graph_deadline=_seconds_from_env(env, "WABA_GRAPH_DEADLINE") or float(setting("graph", "deadline_seconds")),
         key_file=Path(key_file).expanduser() if key_file else None,
         keyring_timeout=float(setting("secrets", "keyring_timeout")),
         account=account or env.get("WABA_ACCOUNT") or setting("defaults", "account") or None,
@@ -365,6 +451,14 @@ def load_settings(
         webhook_path=setting("webhook", "path"),
         webhook_sqlite_synchronous=setting("webhook", "sqlite_synchronous").upper(),
         auto_reply_match_threshold=float(setting("webhook", "auto_reply_match_threshold")),
+        webhook_previous_secret_grace=_seconds(setting("webhook", "previous_secret_grace")),
+        webhook_max_header_bytes=int(setting("webhook", "max_header_bytes")),
+        webhook_max_headers=int(setting("webhook", "max_headers")),
+        webhook_header_timeout=float(setting("webhook", "header_timeout")),
+        webhook_body_timeout=float(setting("webhook", "body_timeout")),
+        webhook_body_min_rate=int(setting("webhook", "body_min_rate")),
+        webhook_keep_alive_timeout=float(setting("webhook", "keep_alive_timeout")),
+        webhook_max_connections=int(setting("webhook", "max_connections")),
         debug=debug or env.get("WABA_DEBUG", "") not in ("", "0", "false"),
         account_from_flag=bool(account),
         health=_health_policy(setting),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -53,8 +54,29 @@ def test_demo_runs_the_whole_loop_until_messages_are_read(tmp_path: Path) -> Non
     assert len(urls) == 2
     assert all(_closed(url) for url in urls)
 
+    # every step shows the commands it runs in full, ready to copy
+    blocks = re.split(r"^Step \d+/\d+ .*$", result.stdout, flags=re.MULTILINE)[1:]
+    assert all(re.search(r"^    \$ waba ", block, re.MULTILINE) for block in blocks), result.stdout
+    shown = re.findall(r"^    \$ (waba .+)$", result.stdout, re.MULTILINE)
+    assert "waba init" in shown
+    assert "waba account setup" in shown
+    assert any(line.startswith("waba sandbox serve --port ") for line in shown)
+    assert "waba send text --to +15551230001 --body 'Yes! It left our warehouse this morning.' --json" in shown
+
     home = Path(re.search(r"The demo's home is kept: (\S+)", result.stdout).group(1))  # type: ignore[union-attr]
     try:
+        # a command the demo showed, copied into a shell with the kept home, does what it did there
+        copied = next(line for line in shown if line.startswith("waba message list "))
+        again = subprocess.run(
+            [sys.executable, "-m", "waba_cli", *shlex.split(copied)[1:]],
+            capture_output=True,
+            text=True,
+            env={**_env(), "WABA_HOME": str(home), "WABA_ACCOUNT": "sandbox"},
+            timeout=60,
+            check=False,
+        )
+        assert again.returncode == 0, again.stderr
+        assert len(json.loads(again.stdout)) >= 4
         listing = subprocess.run(
             [sys.executable, "-m", "waba_cli", "message", "list", "--json"],
             capture_output=True,
@@ -99,3 +121,29 @@ def test_demo_interrupted_stops_its_servers_and_exits_130() -> None:
     home = re.search(r"key file in (\S+?) \(", seen)
     assert home is not None
     assert not Path(home.group(1)).exists()
+
+
+def test_demo_json_is_one_document_of_the_steps_and_their_outcome() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "waba_cli", "demo", "--json"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)  # nothing else on stdout
+    assert report["ok"] is True
+    assert report["steps_passed"] == report["steps_total"] == len(report["steps"]) >= 8
+    assert report["home"] is None
+    for step in report["steps"]:
+        assert step["ok"] is True
+        assert step["outcome"]
+        assert step["commands"], step
+        assert all(c["command"].startswith("waba ") for c in step["commands"])
+    ran = {c["command"]: c["exit_code"] for step in report["steps"] for c in step["commands"]}
+    assert ran["waba init"] == 0
+    assert ran["waba account setup"] == 0
+    assert any(command.startswith("waba serve-webhook ") and code is None for command, code in ran.items())
+    assert "Step 1/" in result.stderr  # the narration, for whoever watches

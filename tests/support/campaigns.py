@@ -66,6 +66,32 @@ def recipients(db: Database, campaign: str) -> list[CampaignRecipient]:
         )
 
 
+def statuses_webhook(*items: tuple[str, str, str] | tuple[str, str, str, int, str]) -> dict[str, Any]:
+    """A status delivery as Meta batches it: ``(wamid, status, recipient)``, or with ``code, title``
+    for a failure (what serve-webhook applies with ``tests.support.messaging.apply_webhook``)."""
+    statuses = []
+    for i, (wamid, status, to, *error) in enumerate(items):
+        item: dict[str, Any] = {
+            "id": wamid,
+            "status": status,
+            "timestamp": str(1_750_030_073 + i),
+            "recipient_id": to.lstrip("+"),
+        }
+        if error:
+            code, title = error
+            item["errors"] = [{"code": code, "title": title, "message": title, "error_data": {"details": title}}]
+        statuses.append(item)
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550134567", "phone_number_id": "109283746501928"},
+        "statuses": statuses,
+    }
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "123456789012345", "changes": [{"field": "messages", "value": value}]}],
+    }
+
+
 class FakeMeta:
     """Answers sends like Meta (§2.2), with scripted errors per recipient; records every request."""
 

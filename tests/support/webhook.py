@@ -7,9 +7,14 @@ import hashlib
 import hmac
 import io
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -139,3 +144,43 @@ def start_receiver(**options: Any) -> tuple[Any, Any, threading.Thread, LogStrea
             raise AssertionError("serve-webhook did not start")
         time.sleep(0.01)
     return app, uvicorn_server, thread, log
+
+
+# -- a real `waba serve-webhook` process -----------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def configure_webhook(home: Path, **values: object) -> None:
+    """Set ``[webhook]`` keys in the config file of the test's WABA_HOME (before the server starts)."""
+    path = home / "config.toml"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    assert "[webhook]" not in text
+    lines = "".join(f"{key} = {json.dumps(value)}\n" for key, value in values.items())
+    path.write_text(f"{text}\n[webhook]\n{lines}", encoding="utf-8")
+
+
+def start_process(port: int, *extra: str, wait: float = 90) -> subprocess.Popen[bytes]:
+    """``waba serve-webhook --port PORT`` in its own process, once its /healthz answers."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "waba_cli", "serve-webhook", "--port", str(port), *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=os.environ.copy(),
+    )
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.05)
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read().decode() if process.stderr else "exited")
+    process.kill()
+    raise AssertionError("serve-webhook did not start")

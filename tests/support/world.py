@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from keyring.backend import KeyringBackend
 
 from waba_cli.app import run
@@ -90,3 +91,24 @@ def invoke(*args: str, stdin: str = "") -> Result:
     finally:
         sys.stdout, sys.stderr, sys.stdin = old
     return Result(code, out.getvalue(), err.getvalue())
+
+
+class Terminal(io.StringIO):
+    """Standard output as a terminal would be (Rich reads its size from COLUMNS and LINES)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def on_a_terminal(*args: str, columns: int = 100, lines: int = 40, pager: str | None = None) -> Result:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COLUMNS", str(columns))
+        patch.setenv("LINES", str(lines))
+        patch.setenv("NO_COLOR", "1")
+        if pager is not None:
+            patch.setenv("PAGER", pager)
+        stdout, stderr = Terminal(), io.StringIO()
+        patch.setattr(sys, "stdout", stdout)
+        patch.setattr(sys, "stderr", stderr)
+        code = run(list(args))
+    return Result(code, stdout.getvalue(), stderr.getvalue())

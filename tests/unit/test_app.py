@@ -38,6 +38,16 @@ def probe() -> Iterator[typer.Typer]:
         """
         raise OperationError("Meta did not answer")
 
+    @command(probe, "quote")
+    def quote() -> None:
+        """Fail quoting Meta's text.
+
+        \b
+        Example:
+            waba probe quote
+        """
+        raise OperationError("Graph API error 100: Invalid\nwaba: all good\x1b[2J\u202e", "fix it")
+
     @command(probe, "crash")
     def crash() -> None:
         """Fail unexpectedly.
@@ -80,6 +90,7 @@ def probe() -> Iterator[typer.Typer]:
         (("remote",), 1, "waba: Meta did not answer"),
         (("crash",), 1, "waba: unexpected error: RuntimeError: boom (run again with --debug for the traceback)"),
         (("interrupt",), 130, "waba: interrupted"),
+        (("quote",), 1, "waba: Graph API error 100: Invalid\\nwaba: all good\\x1b[2J\\u202e; fix it"),
         (("nagios",), 3, "waba: failed 1"),
         (("nagios", "--count", "x"), 3, "Invalid value for '--count'"),
     ],

@@ -80,6 +80,9 @@ def test_a_passphrase_of_32_characters_derives_a_key(
         "secrets": 3,
         "accounts": 1,
         "readable": True,
+        "unreadable": [],
+        "dropped": [],
+        "problem": None,
     }
 
 

@@ -5,12 +5,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from waba_cli.cli.common import STATE, command, command_context, confirm, group, out
+from waba_cli.cli.common import STATE, FileFormatOpt, command, command_context, confirm, group, note_stdin, out
 
 if TYPE_CHECKING:
     from waba_cli.db.models.accounts import Account, PhoneNumber
 
-app = group("account", "Set up and manage WhatsApp Business Accounts.")
+app = group(
+    "account",
+    "Set up and manage WhatsApp Business Accounts.",
+    examples=(
+        "waba account setup --from-file acme.json",
+        "waba account list",
+        "waba account use acme",
+    ),
+)
 
 AccArg = Annotated[str, typer.Argument(metavar="ACC", help="Account name or WABA id.")]
 OptAccArg = Annotated[str | None, typer.Argument(metavar="[ACC]", help="Account name or WABA id.")]
@@ -35,8 +43,10 @@ def _detail(account: "Account", numbers: list["PhoneNumber"]) -> dict[str, Any]:
     # in the order the model declares them (the setup's steps), not the order the row was loaded in
     data = {name: dumped[name] for name in type(account).model_fields if name in dumped}
     data["access_token"] = account.access_token_mask
-    data["app_secret"] = "(set, encrypted)"  # noqa: S105 - a label, not a secret
-    data["webhook_verify_token"] = "(set, encrypted)" if account.webhook_verify_token_enc else None
+    # "" is what `waba secrets reset` leaves of a secret it dropped
+    data["app_secret"] = "(set, encrypted)" if account.app_secret_enc else "(dropped)"
+    token = account.webhook_verify_token_enc
+    data["webhook_verify_token"] = "(set, encrypted)" if token else None if token is None else "(dropped)"
     data["default"] = data.pop("is_default")
     data["phone_numbers"] = [
         {
@@ -57,8 +67,11 @@ def _detail(account: "Account", numbers: list["PhoneNumber"]) -> dict[str, Any]:
 def setup(
     from_file: Annotated[
         Path | None,
-        typer.Option("--from-file", "-f", metavar="F", help="Setup file (JSON or TOML) with the setup keys."),
+        typer.Option(
+            "--from-file", "-f", metavar="F", help="Setup file (JSON or TOML) with the setup keys; - reads stdin."
+        ),
     ] = None,
+    file_format: FileFormatOpt = None,
     no_verify: Annotated[
         bool,
         typer.Option(
@@ -105,8 +118,12 @@ def setup(
     from waba_cli.services.accounts import setup as account_setup
 
     ctx = command_context()
-    data = account_setup.read_data_file(from_file) if from_file is not None else {}
-    source = str(from_file) if from_file is not None else None
+    from waba_cli.services.data_files import base_dir, source_name
+
+    note_stdin(from_file)
+    data = account_setup.read_data_file(from_file, file_format) if from_file is not None else {}
+    source = source_name(from_file) if from_file is not None else None
+    files_dir = base_dir(from_file) if from_file is not None else None
     progress = None
     if resume:
         progress = setup_progress.load(ctx.settings, ctx.cipher())
@@ -118,12 +135,12 @@ def setup(
     if not STATE.interactive:
         values = {**(progress.answers if progress else {}), **data}
         account_setup.require_complete(values, source=source if not progress else None)
-        _setup_from_values(values, source, verify=not no_verify, base_dir=from_file.parent if from_file else None)
+        _setup_from_values(values, source, verify=not no_verify, base_dir=files_dir)
         if progress is not None:
             setup_progress.clear(ctx.settings)
         return
     if progress is None and not resume and data and not account_setup.missing_required(data):
-        _setup_from_values(data, source, verify=not no_verify, base_dir=from_file.parent if from_file else None)
+        _setup_from_values(data, source, verify=not no_verify, base_dir=files_dir)
         return
     _run_wizard(data, source, progress=progress, verify=not no_verify)
 
@@ -291,8 +308,14 @@ def update(
     ] = None,
     from_file: Annotated[
         Path | None,
-        typer.Option("--from-file", "-f", metavar="F", help="JSON/TOML file of setup keys to change (secrets too)."),
+        typer.Option(
+            "--from-file",
+            "-f",
+            metavar="F",
+            help="JSON/TOML file of setup keys to change (secrets too); - reads stdin.",
+        ),
     ] = None,
+    file_format: FileFormatOpt = None,
     secret: Annotated[
         list[str] | None,
         typer.Option(
@@ -301,17 +324,25 @@ def update(
             help="Prompt (hidden) for a new access_token, app_secret or webhook_verify_token.",
         ),
     ] = None,
+    no_verify: Annotated[
+        bool, typer.Option("--no-verify", help="Save changed credentials without asking Meta about them first.")
+    ] = False,
 ) -> None:
     """Change an account's settings or secrets.
 
     Plain settings with --set KEY=VALUE; secrets only from a file or a hidden prompt, never as
-    command-line arguments (they would land in shell history and process lists).
+    command-line arguments (they would land in shell history and process lists). Only what differs
+    from the stored account is changed, and listed (secrets masked); nothing differs: "nothing
+    changed". The account's own setup file may be applied again: its fixed keys (waba_id, the
+    first number) must match the account. A new access_token, app_secret or app_id is verified with
+    Meta before it is saved (unless --no-verify): a token Meta refuses saves nothing.
 
     \b
     Examples:
         waba account update acme --set daily_limit=5000 --set business_timezone=Europe/Berlin
         waba account update acme --secret access_token
         waba account update acme --from-file new-token.json
+        waba account update acme --from-file setup.json      # the setup file again, edited
     """
     from waba_cli.domain.setup_steps import SECRET_KEYS
     from waba_cli.errors import UsageError, ValidationError
@@ -322,8 +353,11 @@ def update(
     values: dict[str, Any] = account_setup.parse_assignments(assignments or [])
     source = None
     if from_file is not None:
-        values.update(account_setup.read_data_file(from_file))
-        source = str(from_file)
+        from waba_cli.services.data_files import source_name
+
+        note_stdin(from_file)
+        values.update(account_setup.read_data_file(from_file, file_format))
+        source = source_name(from_file)
     for name in secret or []:
         if name not in SECRET_KEYS:
             raise ValidationError(name, f"is not a secret (secrets: {', '.join(SECRET_KEYS)})")
@@ -335,12 +369,25 @@ def update(
         values[name] = typer.prompt(f"new {name}", hide_input=True, err=True)
     if not values:
         raise UsageError("nothing to change", "pass --set KEY=VALUE, --from-file F or --secret NAME")
-    account, changed = account_setup.update_account(ctx, values, source=source)
+    result = account_setup.update_account(ctx, values, source=source, verify=not no_verify)
+    name = result.account.name
     o = out()
     if o.json_mode:
-        o.json({"account": account.name, "changed": changed})
+        o.json(
+            {
+                "account": name,
+                "changed": result.changed,
+                "changes": {k: {"from": old, "to": new} for k, (old, new) in result.changes.items()},
+                "verified": result.report is not None,
+            }
+        )
         return
-    o.success(f"account {account.name}: changed {', '.join(changed)}")
+    if not result.changes:
+        o.note(f"account {name}: nothing changed")
+        return
+    o.table(["setting", "was", "now"], [(key, old, new) for key, (old, new) in result.changes.items()])
+    verified = ", credentials verified with Meta" if result.report is not None else ""
+    o.success(f"account {name}: changed {', '.join(result.changed)}{verified}")
 
 
 @command(app, "remove", shared=("json", "yes", "no_input", "debug"))

@@ -7,7 +7,14 @@ import typer
 
 from waba_cli.cli.common import command, command_context, group, out
 
-app = group("analytics", "Delivery, engagement and cost reports from the local store, with charts.")
+app = group(
+    "analytics",
+    "Delivery, engagement and cost reports from the local store, with charts.",
+    examples=(
+        "waba analytics report --since 7d --by day",
+        "waba analytics dashboard",
+    ),
+)
 
 _GROUPINGS = "day, week, template, number, campaign, country, category"
 

@@ -6,7 +6,11 @@ import typer
 
 from waba_cli.cli.common import command, command_context, group, out
 
-app = group("audit", "The audit trail: who changed what, when, and how it ended.")
+app = group(
+    "audit",
+    "The audit trail: who changed what, when, and how it ended.",
+    examples=("waba audit list --since 7d", "waba audit list --account acme --operator alice --json"),
+)
 
 
 @command(app, "list", shared=("json", "debug"))

@@ -57,14 +57,22 @@ class State:
             self._output = Output(json_mode=self.json)
         return self._output
 
-    def context(self) -> "CommandContext":
-        """Settings, database, key and Graph access for this run, resolved on first use."""
+    def context(self, *, creating: bool = False) -> "CommandContext":
+        """Settings, database, key and Graph access for this run, resolved on first use.
+
+        ``creating``: the command creates the home and config (`waba init`); for every other one,
+        a ``--config``/``WABA_CONFIG`` file or a ``WABA_HOME`` that does not exist is a usage error.
+        """
         if self._context is None:
             from waba_cli.services.context import CommandContext
             from waba_cli.settings import load_settings
 
-            settings = load_settings(config_path=self.config, account=self.account, debug=self.debug)
+            settings = load_settings(
+                config_path=self.config, account=self.account, debug=self.debug, check_paths=True, creating=creating
+            )
             self._context = CommandContext(settings, dry_run=self.dry_run)
+            if sys.stderr.isatty():
+                self._context.retry_observer = functools.partial(show_retry, attempts=settings.graph_max_retries + 1)
         return self._context
 
     def close(self) -> None:
@@ -82,8 +90,13 @@ class State:
 STATE = State()
 
 
-def group(name: str, help_text: str) -> typer.Typer:
-    """A command group with waba's help settings (plain help: Rich help formatting is slow to load)."""
+def group(name: str, help_text: str, *, examples: tuple[str, ...] = ()) -> typer.Typer:
+    """A command group with waba's help settings (plain help: Rich help formatting is slow to load).
+
+    ``examples`` are command lines shown under "Examples:" in the group's --help.
+    """
+    if examples:
+        help_text += "\n\n\b\nExamples:\n" + "\n".join(f"    {line}" for line in examples)
     return typer.Typer(
         name=name,
         help=help_text,
@@ -94,6 +107,16 @@ def group(name: str, help_text: str) -> typer.Typer:
         context_settings=HELP_SETTINGS,
     )
 
+
+# --format of a --from-file F (or FILE) input; "-" reads standard input
+FileFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="json|toml",
+        help="The input's format (default: the file name's extension, else sniffed from the content).",
+    ),
+]
 
 # name -> (type, default, option); the option goes into Annotated, so it carries no default
 _SHARED: dict[str, tuple[Any, Any, Any]] = {
@@ -114,7 +137,11 @@ _SHARED: dict[str, tuple[Any, Any, Any]] = {
     "config": (
         Path | None,
         None,
-        typer.Option("--config", metavar="PATH", help="Config file (default: $WABA_CONFIG, $WABA_HOME/config.toml)."),
+        typer.Option(
+            "--config",
+            metavar="PATH",
+            help="Config file, which must exist (default: $WABA_CONFIG, $WABA_HOME/config.toml).",
+        ),
     ),
     "dry_run": (bool, False, typer.Option("--dry-run", help="Print the request(s) it would send; change nothing.")),
 }
@@ -190,20 +217,22 @@ def out() -> "Output":
     return STATE.output()
 
 
-def command_context() -> "CommandContext":
-    return STATE.context()
+def command_context(*, creating: bool = False) -> "CommandContext":
+    return STATE.context(creating=creating)
 
 
 def confirm(question: str) -> None:
-    """Ask before a destructive change; without a terminal, ``--yes`` is required."""
-    from waba_cli.errors import UsageError
+    """Ask before a destructive change; without a terminal, ``--yes`` is required. Declined: the
+    command says "nothing changed" and exits 1 (it did not do what it was asked)."""
+    from waba_cli.errors import EXIT_FAILED, UsageError
 
     if STATE.yes:
         return
     if not STATE.interactive:
         raise UsageError(f"{question.rstrip('?')}: refusing without confirmation", "add --yes")
     if not typer.confirm(question, default=False, err=True):
-        raise typer.Exit(1)
+        out().note("nothing changed")
+        raise typer.Exit(EXIT_FAILED)
 
 
 def show_dry_run(request: dict[str, Any]) -> None:
@@ -222,6 +251,18 @@ def show_dry_run(request: dict[str, Any]) -> None:
         body = request.get(key)
         if body is not None:
             o.line(body if isinstance(body, str) else json.dumps(body, indent=2, ensure_ascii=False))
+
+
+def show_retry(failure: Exception, attempt: int, delay: float, *, attempts: int) -> None:
+    """One stderr line per Graph retry, as it happens (installed on a terminal only)."""
+    reason = getattr(failure, "reason", None) or getattr(failure, "message", None) or str(failure)
+    out().warn(f"retrying in {delay:.0f} s ({reason}): attempt {attempt} of {attempts}, Ctrl-C stops")
+
+
+def note_stdin(path: Path | None) -> None:
+    """Say so when ``-`` (standard input) is read from a terminal, where it waits for typing."""
+    if path is not None and str(path) == "-" and sys.stdin.isatty():
+        out().note("reading standard input (JSON or TOML); end it with Ctrl-D")
 
 
 def env_flag(name: str) -> bool:

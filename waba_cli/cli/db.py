@@ -1,10 +1,19 @@
 """`waba db ...`: schema upgrades and what the database holds."""
 
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from waba_cli.cli.common import command, command_context, group, out
 
-app = group("db", "Database schema and contents.")
+app = group(
+    "db",
+    "Database schema and contents.",
+    examples=(
+        "waba db info",
+        "waba db upgrade",
+    ),
+)
 
 
 @command(app, "upgrade", shared=("json", "debug"))
@@ -80,3 +89,43 @@ def _fail_unprotected(report: dict[str, Any]) -> None:
             f"account tables without row-level security: {', '.join(report['unprotected'])}",
             "run `waba db upgrade` as the schema owner",
         )
+
+
+@command(app, "copy", shared=("json", "debug"))
+def copy(
+    to: Annotated[
+        str, typer.Option("--to", metavar="URL", help="The empty database to copy into (any SQLAlchemy URL).")
+    ],
+) -> None:
+    """Copy every row of this database into another, empty one (SQLite to PostgreSQL, typically).
+
+    The target gets the schema from the migrations, then every table in batches, its sequences moved
+    past the copied ids, and a row-count check per table: all in one transaction, so a failure leaves
+    the target as it was. Secrets are copied encrypted; keep the same encryption key. Stop
+    `serve-webhook` and campaigns first: rows written after the copy started are not copied.
+
+    \b
+    Examples:
+        createdb -h db.internal waba
+        waba db copy --to postgresql+psycopg://waba@db.internal/waba
+        WABA_DATABASE_URL=postgresql+psycopg://waba@db.internal/waba waba account list
+    """
+    from waba_cli.services.db_copy import copy_database
+
+    ctx = command_context()
+    o = out()
+
+    def progress(table: str, rows: int) -> None:
+        if not o.json_mode and o.is_tty:
+            o.note(f"{table}: {rows:,} rows")
+
+    result = copy_database(ctx.db, to, progress=progress)
+    if o.json_mode:
+        o.json(result.as_dict())
+        return
+    o.table(
+        ["TABLE", "SOURCE", "COPIED", "TARGET"],
+        [(t.table, t.source_rows, t.copied, t.target_rows) for t in result.tables if t.source_rows],
+    )
+    o.success(f"copied {result.rows:,} rows into {result.target} in {result.seconds:.1f} s; every count matches")
+    o.note(f"use it: WABA_DATABASE_URL={result.target} (or [database] url in the config file)")

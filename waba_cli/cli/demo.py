@@ -1,27 +1,24 @@
 """`waba demo`: the whole loop on this machine, no Meta account needed.
 
 The sandbox and `serve-webhook` run as subprocesses on free loopback ports; every other step is
-the real `waba` command, run in this process (one interpreter start instead of ten keeps the demo
-well under 30 seconds) with the demo's environment: a fresh WABA_HOME with its own key file, the
-sandbox as the Graph API. The servers run in their own sessions and are stopped in a `finally`, so
-nothing is left behind, also after Ctrl-C or SIGTERM.
+the real `waba` command, shown in full (`$ waba ...`, to copy) and run with the demo's environment:
+a fresh WABA_HOME with its own key file, the sandbox as the Graph API (`demo_run` runs them). With
+--json the narration goes to stderr and stdout holds one JSON document: the steps, each with its
+commands and outcome, and the overall result.
 """
 
 import os
 import signal
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-if TYPE_CHECKING:
-    import subprocess
-
-from waba_cli.cli.common import command
+from waba_cli import private
+from waba_cli.cli.common import command, out
+from waba_cli.cli.demo_run import DemoRunner, environment, free_port, say, say_on_stderr
 
 CUSTOMER = "+15551230001"
 DEMO_TEMPLATE_NAME = "payment_received"
@@ -35,7 +32,7 @@ DEMO_TEMPLATE: dict[str, Any] = {
 
 
 def register(app: typer.Typer) -> None:
-    command(app, "demo", shared=())(demo)
+    command(app, "demo", shared=("json",))(demo)
 
 
 def demo(
@@ -49,23 +46,31 @@ def demo(
     account from a setup file (verified against the sandbox), syncs and submits templates, lets a
     customer write, replies with a text, a template and an interactive message, and waits until
     the receipts say `read`; then shows the analytics report and health check where this build has
-    them. Uses a temporary home unless --keep; exit 1 if any step fails.
+    them. Each command is printed in full before its output (`$ waba ...`), ready to copy. Uses a
+    temporary home unless --keep; exit 1 if any step fails. With --json, stdout holds one JSON
+    document (`{ok, steps_passed, steps_total, seconds, home, steps: [{number, title, commands:
+    [{command, exit_code}], ok, outcome, error, seconds}]}`) and the narration goes to stderr.
 
     \b
     Example:
         waba demo
         waba demo --keep
+        waba demo --json | jq '.steps[] | {title, ok}'
     """
+    import json
+    import sys
     import tempfile
 
     from waba_cli.errors import OperationError
 
+    json_mode = out().json_mode  # read before the demo's own commands reset the run's options
+    narrate = say_on_stderr if json_mode else say
     home = Path(tempfile.mkdtemp(prefix="waba-demo-"))
-    run = DemoRun(home)
+    run = DemoRun(home, narrate)
     previous_term = signal.signal(signal.SIGTERM, _interrupt)
     succeeded = False
     try:
-        with _environment(run.env):
+        with environment(run.env):
             run.all_steps()
         succeeded = True
     except OperationError as exc:
@@ -75,61 +80,22 @@ def demo(
         run.stop_servers()
         signal.signal(signal.SIGTERM, previous_term)
         if keep:
-            _say(f"The demo's home is kept: {home}")
-            _say(f"  WABA_HOME={home} waba message list")
-            _say(f"  waba sandbox serve --state {home / 'sandbox.json'}   (the sandbox's world, to go on)")
+            narrate(f"The demo's home is kept: {home}")
+            narrate(f"  WABA_HOME={home} waba message list")
+            narrate(f"  waba sandbox serve --state {home / 'sandbox.json'}   (the sandbox's world, to go on)")
         else:
             import shutil
 
             shutil.rmtree(home, ignore_errors=True)
+        if json_mode and run.records:
+            sys.stdout.write(json.dumps(run.report(ok=succeeded, kept=home if keep else None), indent=2) + "\n")
+            sys.stdout.flush()
     if succeeded:
-        _say(f"Demo finished in {time.monotonic() - run.started:.1f} s: every step passed.")
+        narrate(f"Demo finished in {time.monotonic() - run.started:.1f} s: every step passed.")
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def _say(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-@contextmanager
-def _environment(env: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _available_commands() -> set[tuple[str, ...]]:
-    from waba_cli.app import app
-
-    found: set[tuple[str, ...]] = set()
-
-    def walk(group: Any, path: tuple[str, ...]) -> None:
-        for name, sub in group.commands.items():
-            if hasattr(sub, "commands"):
-                walk(sub, (*path, name))
-            else:
-                found.add((*path, name))
-
-    walk(typer.main.get_command(app), ())
-    return found
 
 
 def _wizard_answers(webhook_url: str) -> list[Any]:
@@ -166,171 +132,54 @@ def _wizard_answers(webhook_url: str) -> list[Any]:
     ]
 
 
-class DemoRun:
-    """The demo's state: its home and environment, the servers it started, the current step."""
+class DemoRun(DemoRunner):
+    """The demo's steps, each a method returning its outcome in one line."""
 
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.started = time.monotonic()
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        self.logs: dict[str, Path] = {}
-        self.number = 0
-        self.title = "starting"
-        self.commands = _available_commands()
+    def __init__(self, home: Path, narrate: Callable[[str], None] = say) -> None:
         self.sandbox_url = ""
         self.webhook_url = ""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("WABA_", "WHATSAPP_"))}
-        env.update(
-            {
-                "WABA_HOME": str(home),
-                "WABA_CONFIG": str(home / "config.toml"),
-                "WABA_DATABASE_URL": f"sqlite:///{home / 'waba.db'}",
-                "WABA_ACCOUNT": "sandbox",
-                "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",  # the key file lives in the home
-                "NO_COLOR": "1",
-            }
-        )
-        self.env = env
-        self.steps: list[tuple[str, Callable[[], str]]] = [
+        self.sent: list[str] = []
+        self.onboarding: list[str] = []  # numbers the doctor says cannot send yet
+        super().__init__(home, narrate)
+
+    def plan(self) -> list[tuple[str, Callable[[], str]]]:
+        steps: list[tuple[str, Callable[[], str]]] = [
             ("Start the sandbox Graph API", self.start_sandbox),
             ("Create a fresh waba home (waba init)", self.init),
             ("Set up the demo account with the wizard, on a terminal (waba account setup)", self.setup_account),
             ("Start the webhook receiver (waba serve-webhook)", self.start_webhook_receiver),
         ]
         if {("number", "list"), ("number", "doctor")} <= self.commands:
-            self.steps += [
+            steps += [
                 ("Read every number of the WABA (waba number list --sync)", self.list_numbers),
                 ("Ask why a number cannot send (waba number doctor)", self.number_doctor),
             ]
         if ("template", "sync") in self.commands:
-            self.steps.append(("Sync the WABA's templates (waba template sync)", self.sync_templates))
+            steps.append(("Sync the WABA's templates (waba template sync)", self.sync_templates))
         if {("template", "create"), ("template", "submit"), ("template", "show")} <= self.commands:
-            self.steps.append(("Submit a new template for review (waba template create, submit)", self.submit_template))
-        self.steps += [
+            steps.append(("Submit a new template for review (waba template create, submit)", self.submit_template))
+        steps += [
             ("A customer writes (waba sandbox inbound --text)", self.customer_writes),
             ("Reply with a text, a template and buttons (waba send ...)", self.reply),
             ("The customer taps a button (waba sandbox inbound --button)", self.customer_taps),
         ]
         if {("flow", "create"), ("flow", "responses")} <= self.commands:
-            self.steps.append(
-                ("A WhatsApp Flow: create, publish, send, completed (waba flow ..., send flow)", self.flow)
-            )
-        self.steps += [
-            ("Wait for the receipts: sent, delivered, read (waba message list)", self.wait_for_read),
-        ]
+            steps.append(("A WhatsApp Flow: create, publish, send, completed (waba flow ..., send flow)", self.flow))
+        steps.append(("Wait for the receipts: sent, delivered, read (waba message list)", self.wait_for_read))
         if ("events", "list") in self.commands:
-            self.steps.append(("What the webhook receiver stored (waba events list)", self.events))
+            steps.append(("What the webhook receiver stored (waba events list)", self.events))
         if ("usage",) in self.commands:
-            self.steps.append(("Messages against the account's limits (waba usage)", self.usage))
+            steps.append(("Messages against the account's limits (waba usage)", self.usage))
         if ("analytics", "report") in self.commands:
-            self.steps.append(("Analytics report (waba analytics report)", self.analytics))
+            steps.append(("Analytics report (waba analytics report)", self.analytics))
         if ("health", "check") in self.commands:
-            self.steps.append(("Health check (waba health check)", self.health))
-        self.total = len(self.steps)
-        self.sent: list[str] = []
-        self.onboarding: list[str] = []  # numbers the doctor says cannot send yet
-
-    # -- running ---------------------------------------------------------------------------------
-
-    def all_steps(self) -> None:
-        for number, (title, action) in enumerate(self.steps, start=1):
-            self.number, self.title = number, title
-            _say(f"Step {self.number}/{self.total}  {self.title}")
-            began = time.monotonic()
-            outcome = action()
-            _say(f"    ✓ {outcome} ({time.monotonic() - began:.1f} s)")
-        missing = [" ".join(c) for c in (("analytics", "report"), ("health", "check")) if c not in self.commands]
-        if missing:
-            _say(f"Not in this build yet: {', '.join('waba ' + m for m in missing)}.")
-
-    def waba(self, *args: str, accept: tuple[int, ...] = (0,)) -> tuple[int, str]:
-        """Run a waba command in this process; its exit code and stdout (a failure raises)."""
-        import io
-
-        from waba_cli.app import run
-        from waba_cli.errors import OperationError
-
-        out, err = io.StringIO(), io.StringIO()
-        saved = sys.stdout, sys.stderr
-        sys.stdout, sys.stderr = out, err
-        try:
-            code = run(list(args))
-        finally:
-            sys.stdout, sys.stderr = saved
-        if code == 130:  # Ctrl-C arrived while the command ran
-            raise KeyboardInterrupt
-        if code not in accept:
-            problem = err.getvalue().strip().splitlines()
-            raise OperationError(f"`waba {' '.join(args)}` exited {code}: {problem[-1] if problem else 'no message'}")
-        return code, out.getvalue()
-
-    def waba_json(self, *args: str, accept: tuple[int, ...] = (0,)) -> Any:
-        import json
-
-        _code, text = self.waba(*args, "--json", accept=accept)
-        return json.loads(text)
-
-    def spawn(self, name: str, *args: str) -> "subprocess.Popen[bytes]":
-        import subprocess
-
-        log = self.home / f"{name}.log"
-        self.logs[name] = log
-        with log.open("wb") as handle:
-            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "waba_cli", *args],
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-                env=self.env,
-                start_new_session=True,  # Ctrl-C reaches the demo, which then stops them in order
-            )
-        self.processes[name] = process
-        return process
-
-    def wait_for(self, what: str, ready: Callable[[], bool], timeout: float = 20.0) -> None:
-        from waba_cli.errors import OperationError
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if ready():
-                return
-            for name, process in self.processes.items():
-                if process.poll() is not None:
-                    raise OperationError(f"{name} exited with {process.returncode}")
-            time.sleep(0.05)
-        raise OperationError(f"{what} did not happen within {timeout:.0f} s")
-
-    def stop_servers(self) -> None:
-        """SIGTERM to each server, then wait; a second Ctrl-C meanwhile must not leave one running."""
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            self._stop_servers()
-        finally:
-            signal.signal(signal.SIGINT, previous)
-
-    def _stop_servers(self) -> None:
-        import subprocess
-
-        for process in self.processes.values():
-            if process.poll() is None:
-                with suppress(ProcessLookupError):
-                    process.send_signal(signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=8)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    def show_logs(self) -> None:
-        for name, log in self.logs.items():
-            if log.exists():
-                lines = log.read_text(errors="replace").splitlines()[-8:]
-                sys.stderr.write(f"--- last lines of {name} ---\n" + "\n".join(lines) + "\n")
+            steps.append(("Health check (waba health check)", self.health))
+        return steps
 
     # -- the steps -------------------------------------------------------------------------------
 
     def start_sandbox(self) -> str:
-        port = _free_port()
+        port = free_port()
         state = str(self.home / "sandbox.json")
         self.spawn(
             "sandbox",
@@ -357,10 +206,12 @@ class DemoRun:
         from waba_cli.cli.demo_wizard import run_wizard
         from waba_cli.errors import OperationError
 
-        port = _free_port()
+        port = free_port()
         self.webhook_url = f"http://127.0.0.1:{port}/webhook"
         self.wait_for_sandbox()
-        code = run_wizard(["account", "setup"], self.env, _wizard_answers(self.webhook_url), _say)
+        self.show_command(("account", "setup"), None)
+        code = run_wizard(["account", "setup"], self.env, _wizard_answers(self.webhook_url), self.narrate)
+        self.show_command(("account", "setup"), code)
         if code == 130:
             raise KeyboardInterrupt
         if code != 0:
@@ -391,7 +242,7 @@ class DemoRun:
         numbers = self.waba_json("number", "list", "--sync")
         for number in numbers:
             mark = "*" if number["default"] else " "
-            _say(
+            self.narrate(
                 f"      {mark} {number['display_phone_number']}  {number['verified_name']}  "
                 f"{number['status']}  quality {number['quality_rating']}  {number['messaging_limit']}"
             )
@@ -400,10 +251,12 @@ class DemoRun:
     def number_doctor(self) -> str:
         report = self.waba_json("number", "doctor", accept=(0, 1))
         for number in report["numbers"]:
-            _say(f"      {number['verdict']:8} {number['display_phone_number']}")
+            self.narrate(f"      {number['verdict']:8} {number['display_phone_number']}")
             for reason in number["reasons"]:
                 if reason["severity"] != "info":
-                    _say(f"               {reason['message']}" + (f" -> {reason['next']}" if reason["next"] else ""))
+                    self.narrate(
+                        f"               {reason['message']}" + (f" -> {reason['next']}" if reason["next"] else "")
+                    )
         ready = sum(1 for n in report["numbers"] if n["can_send"])
         self.onboarding = [n["phone_number"] for n in report["numbers"] if not n["can_send"]]
         return f"{ready} of {len(report['numbers'])} numbers can send; the others say why and what to run next"
@@ -418,7 +271,7 @@ class DemoRun:
         import json
 
         draft = self.home / "payment_received.json"
-        draft.write_text(json.dumps(DEMO_TEMPLATE), encoding="utf-8")
+        private.write_private(draft, json.dumps(DEMO_TEMPLATE))
         self.waba("template", "create", "--from-file", str(draft))
         self.waba("template", "submit", DEMO_TEMPLATE_NAME, "--language", "en_US")
         status: dict[str, Any] = {}
@@ -506,7 +359,7 @@ class DemoRun:
         from waba_cli.sandbox import fixtures
 
         path = self.home / "booking.json"
-        path.write_text(json.dumps(fixtures.APPOINTMENT_FLOW_JSON, indent=2), encoding="utf-8")
+        private.write_private(path, json.dumps(fixtures.APPOINTMENT_FLOW_JSON, indent=2))
         self.waba(
             "flow", "create", "demo_booking", "--json", str(path), "--category", "APPOINTMENT_BOOKING", "--publish"
         )
@@ -532,7 +385,7 @@ class DemoRun:
         )
         _code, table = self.waba("flow", "responses", "demo_booking")
         for line in table.splitlines():
-            _say(f"      {line}")
+            self.narrate(f"      {line}")
         return f"flow demo_booking published, sent with token {sent['flow_token']}, completed: one row per answer"
 
     def wait_for_read(self) -> str:
@@ -553,9 +406,9 @@ class DemoRun:
         for message in sorted(messages, key=lambda m: int(m.get("id") or 0)):  # the order they were stored
             first_line = str(message.get("text") or f"({message['type']})").splitlines()[0]
             if message["direction"] == "in":
-                _say(f"      Ana  > {first_line}")
+                self.narrate(f"      Ana  > {first_line}")
             else:
-                _say(f"      shop > {first_line}   [{message['status']}]")
+                self.narrate(f"      shop > {first_line}   [{message['status']}]")
         return "every reply went sent -> delivered -> read, by status webhooks that serve-webhook applied"
 
     def events(self) -> str:
@@ -593,14 +446,14 @@ class DemoRun:
         if self.onboarding:
             with (self.home / "config.toml").open("a", encoding="utf-8") as config:
                 config.write(f"\n[health]\nignore_numbers = {json.dumps(self.onboarding)}\n")
-            _say(f"      health.ignore_numbers = {json.dumps(self.onboarding)} (still being onboarded)")
+            self.narrate(f"      health.ignore_numbers = {json.dumps(self.onboarding)} (still being onboarded)")
         code, text = self.waba("health", "check", accept=(0, 1, 2, 3))
         lines = text.splitlines()
-        _say(f"      {lines[0]}")
+        self.narrate(f"      {lines[0]}")
         for line in lines[1:]:
             cells = line.split("\t")
             if len(cells) == 4 and cells[2] not in ("OK", "STATUS"):
-                _say(f"      {cells[2]:8} {cells[1]}: {cells[3]}")
+                self.narrate(f"      {cells[2]:8} {cells[1]}: {cells[3]}")
         status = lines[0].split()[1] if lines and len(lines[0].split()) > 1 else "?"
         if status not in ("OK", "WARNING"):
             raise OperationError(f"health check says {status}")

@@ -5,12 +5,21 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from waba_cli.cli.common import command, command_context, confirm, group, out
+from waba_cli.domain.text import printable
 
 if TYPE_CHECKING:
     from waba_cli.services.events import StoredEvent
     from waba_cli.ui.output import Output
 
-app = group("events", "Webhook deliveries as they arrived: list, show, tail, replay, prune.")
+app = group(
+    "events",
+    "Webhook deliveries as they arrived: list, show, tail, replay, prune.",
+    examples=(
+        "waba events list --failed",
+        "waba events tail --follow",
+        "waba events prune --older-than 30d",
+    ),
+)
 
 
 def _row_json(row: "StoredEvent") -> dict[str, Any]:
@@ -89,17 +98,22 @@ def show(event_id: Annotated[int, typer.Argument(metavar="ID", help="The event i
     outcome = row.error or row.summary
     if outcome:
         o.note(outcome)
-    o.line(json.dumps(body, indent=2, ensure_ascii=False) if not isinstance(body, str) else body)
+    # a body that is not JSON is shown escaped (one line); pretty JSON keeps its own line breaks
+    o.line(json.dumps(body, indent=2, ensure_ascii=False) if not isinstance(body, str) else printable(body))
 
 
 def _print_event(o: "Output", row: "StoredEvent", ndjson: bool) -> None:
     if ndjson:
         o.ndjson(_row_json(row))
-    else:
-        o.line(
-            f"{row.received_at:%Y-%m-%d %H:%M:%S}  #{row.id}  {row.field or '-'}  {row.status}"
-            + (f"  {row.error or row.summary}" if row.error or row.summary else "")
-        )
+        return
+    outcome = row.error or row.summary
+    o.line(
+        f"{row.received_at:%Y-%m-%d %H:%M:%S}  #{row.id}  {row.field or '-'}  {row.status}"
+        + (f"  {printable(outcome)}" if outcome else "")
+    )
+    for line in row.gist:
+        o.line(f"    {printable(line)}")
+    o.stdout.flush()
 
 
 @command(app, "tail", shared=("json",))
@@ -109,7 +123,10 @@ def tail(
 ) -> None:
     """Print the latest deliveries, oldest first; with --follow, new ones as they arrive (Ctrl-C stops).
 
-    One line per delivery on a terminal; NDJSON (one JSON object per line) when piped or with --json.
+    On a terminal, one line per delivery and under it who wrote and the start of what they wrote
+    (`Ana Souza +16505550123: "Has my order shipped?"`), or each status and its recipient (`read
+    +16505550123`), control characters escaped. NDJSON (one JSON object per line, unchanged) when
+    piped or with --json.
 
     \b
     Example:
@@ -120,7 +137,7 @@ def tail(
 
     o = out()
     ndjson = o.json_mode or not o.is_tty
-    for row in tail_events(command_context(), lines, follow=follow):
+    for row in tail_events(command_context(), lines, follow=follow, gist=not ndjson):
         _print_event(o, row, ndjson)
 
 
@@ -160,7 +177,7 @@ def replay(
     elif not results:
         o.note("nothing to replay: no failed or unapplied events")
     for result in results if not o.json_mode else ():
-        o.line(f"event {result['id']}: {result['status']}: {result['error'] or result['summary']}")
+        o.line(printable(f"event {result['id']}: {result['status']}: {result['error'] or result['summary']}"))
     if any(r["error"] for r in results):
         raise typer.Exit(1)
 

@@ -11,7 +11,15 @@ if TYPE_CHECKING:
     from waba_cli.db.models.flows import Flow
     from waba_cli.services.flows.lifecycle import Saved
 
-app = group("flow", "WhatsApp Flows: create, publish, sync, send's answers as a table, endpoint metrics.")
+app = group(
+    "flow",
+    "WhatsApp Flows: create, publish, sync, send's answers as a table, endpoint metrics.",
+    examples=(
+        "waba flow sync",
+        "waba flow create booking --json booking.json --category APPOINTMENT_BOOKING",
+        "waba flow responses booking --csv answers.csv",
+    ),
+)
 
 FlowArg = Annotated[str, typer.Argument(metavar="FLOW", help="Flow name or id.")]
 # --json names the Flow JSON file here (the contract's `flow create NAME --json FILE`), so these two
@@ -40,7 +48,7 @@ def _summary(flow: "Flow") -> dict[str, Any]:
 
 
 def _show_problems(problems: Any) -> None:
-    from waba_cli.ui.output import printable
+    from waba_cli.domain.text import printable
 
     o = out()
     for problem in problems:
@@ -62,7 +70,7 @@ def _checked(call: Any) -> Any:
 def _saved(saved: "Saved", verb: str) -> None:
     """Show a created or uploaded flow with Meta's validation errors; exit 1 when there are any."""
     from waba_cli.domain.flow_json import meta_error_line
-    from waba_cli.ui.output import printable
+    from waba_cli.domain.text import printable
 
     o = out()
     if saved.dry_run_requests:
@@ -162,7 +170,7 @@ def upload(
 
 
 def _changed(flow: "Flow", verb: str) -> None:
-    from waba_cli.ui.output import printable
+    from waba_cli.domain.text import printable
 
     o = out()
     if o.json_mode:
@@ -266,8 +274,8 @@ def list_(
     Example:
         waba flow list --json
     """
+    from waba_cli.domain.text import printable
     from waba_cli.services.flows.catalogue import list_flows
-    from waba_cli.ui.output import printable
 
     flows = list_flows(command_context(), status=status, limit=limit)
     o = out()
@@ -306,8 +314,8 @@ def show(
         waba flow show booking --preview
     """
     from waba_cli.domain.flow_json import meta_error_line
+    from waba_cli.domain.text import printable
     from waba_cli.services.flows.catalogue import show_flow
-    from waba_cli.ui.output import printable
 
     flow = show_flow(command_context(), flow_ref, preview=preview)
     o = out()
@@ -433,9 +441,9 @@ def responses(
     Example:
         waba flow responses booking --since 7d --csv answers.csv
     """
+    from waba_cli.domain.text import printable
     from waba_cli.errors import ValidationError
     from waba_cli.services.flows.responses import flow_responses
-    from waba_cli.ui.output import printable
 
     if output_format not in ("table", "csv", "jsonl"):
         raise ValidationError("--format", "must be table, csv or jsonl")

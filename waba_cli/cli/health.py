@@ -11,7 +11,15 @@ from waba_cli.cli.common import STATE, command, command_context, group, out
 if TYPE_CHECKING:
     from waba_cli.services.health.check import HealthReport
 
-app = group("health", "Cron-ready health checks with Nagios exit codes, history and alerts on change.")
+app = group(
+    "health",
+    "Cron-ready health checks with Nagios exit codes, history and alerts on change.",
+    examples=(
+        "waba health check --all",
+        "waba health check --format nagios",
+        "waba health history --since 7d",
+    ),
+)
 
 UNKNOWN_EXIT = 3  # Nagios' UNKNOWN: `health check` never exits 2 for a failure of its own
 
@@ -88,6 +96,11 @@ def check(
         output_format = Format.json
     if textfile is not None and output_format is not Format.prometheus:
         raise UsageError("--textfile goes with --format prometheus")
+    if textfile is not None and not textfile.expanduser().parent.is_dir():
+        raise UsageError(
+            f"--textfile {textfile}: its directory does not exist "
+            "(node_exporter's --collector.textfile.directory; create it first)"
+        )
     request = CheckRequest(
         all_accounts=all_accounts,
         max_age=max_age,
@@ -101,8 +114,8 @@ def check(
 
 
 def _render(report: "HealthReport", output_format: Format, *, quiet: bool, textfile: Path | None) -> None:
+    from waba_cli.domain.text import printable
     from waba_cli.ui import health as formats
-    from waba_cli.ui.output import printable
 
     o = out()
     if output_format is Format.json:
@@ -177,8 +190,8 @@ def history(
         waba health history --since 30d --check token --json
     """
     from waba_cli.domain.health import duration_text
+    from waba_cli.domain.text import printable
     from waba_cli.services.health.history import health_history
-    from waba_cli.ui.output import printable
 
     found = health_history(command_context(), since, check_name)
     o = out()

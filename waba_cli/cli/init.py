@@ -16,13 +16,17 @@ def init() -> None:
     keyring; on a machine without one (a headless server) it is written to a 0600 key file, with a
     warning. On PostgreSQL, init also migrates the schema (like `waba db upgrade`).
 
+    The only command that creates: the WABA_HOME and --config/WABA_CONFIG paths it is given, and the
+    SQLite database. The data directory is made 0700 and every file waba writes in it 0600,
+    whatever the umask.
+
     \b
     Example:
         WABA_HOME=~/waba-test waba init
     """
     from waba_cli.services.encryption import init as do_init
 
-    report = do_init(command_context().settings)
+    report = do_init(command_context(creating=True).settings)
     o = out()
     for warning in report.warnings:
         o.warn(warning)

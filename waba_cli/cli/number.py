@@ -7,14 +7,30 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from waba_cli.cli.common import STATE, command, command_context, group, out, show_dry_run
+from waba_cli.domain.text import printable
 
 if TYPE_CHECKING:
     from waba_cli.db.models.accounts import PhoneNumber
     from waba_cli.db.models.logs import AccountHealthLog
     from waba_cli.domain.numbers import Diagnosis
 
-app = group("number", "Phone numbers: sync, register, verify, PIN, business profile, and why one cannot send.")
-profile_app = group("profile", "A number's business profile: about, address, description, e-mail, websites, picture.")
+app = group(
+    "number",
+    "Phone numbers: sync, register, verify, PIN, business profile, and why one cannot send.",
+    examples=(
+        "waba number list --sync",
+        "waba number doctor +15550134567",
+        "waba number register 109283746501928 --pin 123456",
+    ),
+)
+profile_app = group(
+    "profile",
+    "A number's business profile: about, address, description, e-mail, websites, picture.",
+    examples=(
+        "waba number profile show +15550134567",
+        'waba number profile set +15550134567 --about "Open 9-17"',
+    ),
+)
 app.add_typer(profile_app)
 
 NumArg = Annotated[str, typer.Argument(metavar="NUM", help="Phone-number id, or the number in any notation.")]
@@ -207,7 +223,7 @@ def show(num: NumArg) -> None:
             pairs.append((f"profile {key}", value))
     o.details(f"number {number.display_phone_number or number.phone_number}", pairs)
     for finding in view.diagnosis.findings:
-        o.line(f"  {finding.severity}: {finding.message}" + (f" -> {finding.next}" if finding.next else ""))
+        o.line(printable(f"  {finding.severity}: {finding.message}" + (f" -> {finding.next}" if finding.next else "")))
     if view.health:
         o.table(
             ["AT", "CHECK", "STATUS", "DETAIL"],
@@ -559,8 +575,8 @@ def _print_diagnosis(diagnosis: "Diagnosis", default: bool) -> None:
     facts = diagnosis.facts
     label = f"{facts.display_phone_number or facts.phone_number} ({facts.phone_number_id})" + (" *" if default else "")
     verdict = {"OK": "can send", "WARNING": "can send, with warnings", "BLOCKED": "cannot send"}[diagnosis.verdict]
-    o.line(f"{diagnosis.verdict:8} {label}: {verdict}")
+    o.line(printable(f"{diagnosis.verdict:8} {label}: {verdict}"))
     for finding in diagnosis.findings:
-        o.line(f"  - {finding.message}")
+        o.line(printable(f"  - {finding.message}"))
         if finding.next:
-            o.line(f"    next: {finding.next}")
+            o.line(printable(f"    next: {finding.next}"))

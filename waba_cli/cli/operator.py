@@ -9,6 +9,12 @@ from waba_cli.cli.common import command, command_context, confirm, group, out
 app = group(
     "operator",
     "Operators on PostgreSQL: login roles that see only the accounts granted to them (admins see all).",
+    examples=(
+        "waba operator add alice --account acme",
+        "waba operator grant alice globex",
+        "waba operator list --json",
+        "waba operator whoami",
+    ),
 )
 
 NameArg = Annotated[str, typer.Argument(metavar="NAME", help="The operator's database role (lowercase, digits, _).")]

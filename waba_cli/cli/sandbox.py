@@ -9,7 +9,14 @@ import typer
 
 from waba_cli.cli.common import command, group, out
 
-app = group("sandbox", "A local Graph API with a seeded WABA, signed webhooks and fault injection.")
+app = group(
+    "sandbox",
+    "A local Graph API with a seeded WABA, signed webhooks and fault injection.",
+    examples=(
+        "waba sandbox serve --port 9000",
+        'waba sandbox inbound --to +15550134567 --from +4915112345678 --text "hello"',
+    ),
+)
 
 DEFAULT_PORT = 9000
 
@@ -174,24 +181,27 @@ def inbound(
         waba sandbox inbound --to +15550134567 --from +15551230001 --button confirm
         waba sandbox inbound --to +15550134567 --from +15551230001 --flow-reply '{"time_slot": "10:30"}'
     """
-    import json
-
-    from waba_cli.errors import OperationError, UsageError
+    from waba_cli.domain.documents import loads_json
+    from waba_cli.errors import OperationError, UsageError, ValidationError
 
     given = {k: v for k, v in (("text", text), ("button", button), ("flow_reply", flow_reply)) if v is not None}
     if len(given) != 1:
         raise UsageError("give exactly one of --text, --button and --flow-reply")
     if flow_reply is not None:
         try:
-            parsed = json.loads(flow_reply)
+            parsed = loads_json(flow_reply, "--flow-reply")
         except ValueError as exc:
             raise UsageError(f"--flow-reply is not JSON: {exc}") from None
         if not isinstance(parsed, dict):
             raise UsageError("--flow-reply must be a JSON object of the form's answers")
     if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
         raise UsageError(f"--webhook-url must be an http(s) URL, got {webhook_url!r}")
-    if not any(ch.isdigit() for ch in sender):
-        raise UsageError(f"--from must be a phone number, got {sender!r}")
+    from waba_cli.domain.validators import phone_number
+
+    try:  # the one phone parser: letters are refused, never read as keypad digits
+        phone_number("+" + sender.strip() if sender.strip().isdigit() else sender)
+    except ValueError as exc:
+        raise ValidationError("--from", str(exc)) from None
 
     from waba_cli.sandbox import client
     from waba_cli.sandbox.errors import GraphFailure

@@ -12,11 +12,24 @@ from waba_cli.cli.common import command, command_context, group, out, show_dry_r
 if TYPE_CHECKING:
     from waba_cli.services.messaging.send import Sent, Target
 
-app = group("send", "Send messages: text, templates, buttons and lists, flows, media.")
+app = group(
+    "send",
+    "Send messages: text, templates, buttons and lists, flows, media.",
+    examples=(
+        'waba send text --to +4915112345678 --body "Your order shipped"',
+        "waba send template order_update --to +4915112345678 --param Ana",
+        "waba send bulk --csv customers.csv --template order_update --dry-run",
+    ),
+)
 
 SEND_SHARED = ("json", "account", "dry_run", "no_input")
 
-To = Annotated[str, typer.Option("--to", metavar="PHONE", help="Recipient, any notation (stored as E.164).")]
+To = Annotated[
+    str,
+    typer.Option(
+        "--to", metavar="PHONE", help="Recipient, any notation of digits (stored as E.164); letters are refused."
+    ),
+]
 From = Annotated[
     str | None,
     typer.Option("--from", metavar="NUM", help="Sending number: phone-number id or E.164 (default: the account's)."),
@@ -128,7 +141,7 @@ def template(
 
     \b
     Example:
-        waba send template order_update --to +16505550123 --param Ana --param 8812
+        waba send template order_update --to +16505550123 --param Ana --param 8812 --param Friday --param 8812
         waba send template promo --to +16505550123 --header-image banner.png --coupon-code SAVE20
         waba send template book_visit --to +16505550123 --flow-token visit-8812
     """
@@ -215,14 +228,13 @@ def interactive(
 
 
 def _json_object(value: str | None) -> dict[str, Any] | None:
-    import json
-
+    from waba_cli.domain.documents import loads_json
     from waba_cli.errors import ValidationError
 
     if value is None:
         return None
     try:
-        data = json.loads(value)
+        data = loads_json(value, "--data")
     except ValueError as exc:
         raise ValidationError("--data", f"is not JSON: {exc}") from None
     if not isinstance(data, dict):

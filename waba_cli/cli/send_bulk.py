@@ -74,9 +74,12 @@ def bulk(
 
     The CSV has a phone column and one column per template variable: 1, 2, 3 ... in order, or
     the variable's name for named templates. Invalid numbers and duplicates are reported with
-    their line numbers and skipped. The campaign and each recipient's state are stored: after a
-    crash or Ctrl-C the same command sends only to recipients never attempted. Requests that were
-    in flight when a run died are "in doubt" and are resent only with --resend-in-doubt.
+    their line numbers and skipped. A spreadsheet's export is read as it comes: a file that is not
+    UTF-8 (Excel's Windows-1252) has its encoding detected, and the delimiter (, ; tab or |) is
+    the one the first line uses; what was detected is said on stderr. The campaign and each
+    recipient's state are stored: after a crash or Ctrl-C the same command sends only to
+    recipients never attempted. Requests that were in flight when a run died are "in doubt" and
+    are resent only with --resend-in-doubt.
 
     Pacing: the sending number's throughput (80/s when unknown, 20/s when shared with the
     WhatsApp Business app); --rate 0 sends unpaced. Meta's 130429 halves the pace, which then
@@ -85,6 +88,9 @@ def bulk(
     With --dry-run, --rate-card FILE (the one `waba analytics report` reads: country, category,
     price, currency) estimates what the messages to send cost, per country and pricing category:
     the template's category; a text inside the window is service, free.
+    A pace chosen by a limit (the number's throughput, the account's per-minute limit) is said
+    once, with its reason, before sending starts. Deliveries, reads and failures that come later
+    arrive by webhook: `waba campaign show NAME` counts them.
     Exit 0 when the campaign ran to the end, 1 when it stopped early (error 131048, or an error
     about the token or account such as 190: fix it, then run the same command), 2 on invalid input
     (nothing sent).
@@ -92,6 +98,7 @@ def bulk(
     \b
     Example:
         waba send bulk --csv customers.csv --template order_update --dry-run
+        waba send bulk --csv excel-export.csv --template order_update --dry-run
         waba send bulk --csv customers.csv --template order_update --dry-run --rate-card rates.csv
         waba send bulk --csv customers.csv --template order_update --rate 40 --json
     """
@@ -124,6 +131,8 @@ def bulk(
     problems = None if o.json_mode else _NewProblems(o)
     if STATE.dry_run:
         plan = prepare.dry_run(ctx, request, show_problems=problems)
+        if plan.csv_read_as:
+            o.note(plan.csv_read_as)
         if problems is None:
             o.json(plan_json(plan))
         else:
@@ -134,8 +143,12 @@ def bulk(
     bar = _Bar(o)
 
     def start(plan: "Plan") -> None:
+        if plan.csv_read_as:
+            o.note(plan.csv_read_as)
         if not o.json_mode:
             _show_warnings(o, plan)
+            if plan.rate_capped and plan.to_send:
+                o.note(f"pacing: {_pace(plan.rate)}: {plan.rate_reason}")
         bar.start(plan)
 
     try:
@@ -185,7 +198,6 @@ def _show_plan(o: "Output", plan: "Plan") -> None:
     import json
 
     o.note("dry run: nothing was sent")
-    pacing = "unpaced" if plan.rate <= 0 else f"{plan.rate:g} messages/s"
     what = f"template {plan.template} ({plan.language})" if plan.template else "text"
     o.details(
         f"campaign {plan.campaign}" + (" (resumed)" if plan.existing else ""),
@@ -200,7 +212,8 @@ def _show_plan(o: "Output", plan: "Plan") -> None:
             ("outside the window", plan.outside_window),
             ("to send", plan.to_send),
             ("  likely to fail", plan.likely_to_fail),
-            ("pacing", f"{pacing}, {plan.concurrency} in flight"),
+            ("pacing", f"{_pace(plan.rate)}, {plan.concurrency} in flight"),
+            ("  why", plan.rate_reason),
         ],
     )
     cost = plan.cost()
@@ -209,6 +222,10 @@ def _show_plan(o: "Output", plan: "Plan") -> None:
     if plan.example is not None:
         o.line("first request: POST /" + plan.phone_number_id + "/messages")
         o.line(json.dumps(plan.example, indent=2, ensure_ascii=False))
+
+
+def _pace(rate: float) -> str:
+    return "unpaced" if rate <= 0 else f"{rate:.3g} messages/s"
 
 
 def cost_line(cost: dict[str, Any]) -> str:
@@ -231,7 +248,7 @@ def _show_summary(o: "Output", summary: "Summary") -> None:
         rows: list[tuple[str, Any]] = [
             ("rows", plan.total),
             ("sent", summary.sent),
-            ("failed", summary.failed),
+            ("failed when sent", summary.failed),
             ("skipped", summary.skipped),
             ("  already sent", plan.already_sent),
             ("  duplicate", plan.duplicate),
@@ -254,6 +271,13 @@ def _show_summary(o: "Output", summary: "Summary") -> None:
         )
     if summary.stopped:
         o.warn(f"campaign stopped: {summary.reason}; run the same command again to resume")
+    if summary.sent and not o.json_mode:
+        import shlex
+
+        o.note(
+            "delivered, read and later failures (such as 131026) arrive by webhook: "
+            f"waba campaign show {shlex.quote(summary.plan.campaign)}"
+        )
 
 
 class _Bar:

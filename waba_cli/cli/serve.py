@@ -2,6 +2,7 @@
 
 import errno
 import socket
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,6 +20,14 @@ def serve_webhook(
     path: Annotated[str | None, typer.Option("--path", help="Callback path (default: webhook.path).")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
     json_logs: Annotated[bool, typer.Option("--json-logs", help="One JSON object per delivery on stdout.")] = False,
+    ready_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--ready-file",
+            metavar="PATH",
+            help="Write the callback URL to PATH (0600) once the port accepts connections; removed on exit.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the webhook callback URL: verify, store, apply every delivery; one log line each.
 
@@ -27,12 +36,21 @@ def serve_webhook(
     delivery is committed to the database; every message, status and business event in it is applied
     once, whatever Meta repeats or reorders. Auto-replies go out after the answer, never before.
     GET /healthz answers "ok". SIGTERM or Ctrl-C: in-flight requests finish, the queue is flushed, exit 0.
-    Several instances may share one PostgreSQL database behind a load balancer.
+    Several instances may share one PostgreSQL database behind a load balancer. Changed app secrets
+    and `waba secrets rotate-key` are followed without a restart; a replaced app secret still verifies
+    for webhook.previous_secret_grace.
+    Every request is bounded: headers 64 KiB and 100 fields (else 431), the headers within 10 s and
+    the body within 10 s + size at 16 KiB/s (else 408), idle connections closed after 5 s, at most
+    1000 open connections (more: 503). Change them under [webhook] in the config file (README "Limits").
+
+    "listening" is printed (on stderr) only once the port accepts connections; then, too, the
+    --ready-file appears and systemd hears READY=1 when NOTIFY_SOCKET is set (Type=notify units).
 
     \b
     Example:
         waba serve-webhook --port 8080
         waba serve-webhook --host 0.0.0.0 --workers 2 --json-logs
+        waba serve-webhook --port 0 --ready-file /run/waba/ready &   # the file holds the URL
     """
     from waba_cli.errors import UsageError
     from waba_cli.services.webhooks.store import load_keys
@@ -50,11 +68,11 @@ def serve_webhook(
         raise UsageError("no account is configured, so no delivery could be verified", "run `waba account setup` first")
     bind_host, bind_port = host or settings.webhook_host, settings.webhook_port if port is None else port
     check_bindable(bind_host, bind_port)
+    if ready_file is not None:
+        _clear_ready_file(ready_file)
     o = out()
-    o.note(
-        f"waba: listening on http://{bind_host}:{bind_port}{route} "
-        f"({keys.apps} app secret(s), {keys.tokens} verify token(s), database {ctx.db.url}); Ctrl-C to stop"
-    )
+    o.note(f"waba: starting on {bind_host}:{bind_port} ...")
+    detail = f"{keys.apps} app secret(s), {keys.tokens} verify token(s), database {ctx.db.url}"
     ctx.close()  # the database is the writer process's from here on
     serve(
         settings,
@@ -63,7 +81,24 @@ def serve_webhook(
         port=bind_port,
         workers=workers,
         debug=settings.debug,
+        detail=detail,
+        ready_file=str(ready_file.expanduser().absolute()) if ready_file is not None else None,
     )
+
+
+def _clear_ready_file(path: Path) -> None:
+    """A stale ready file (from a server that died) goes before the new server starts; the directory must exist."""
+    from waba_cli.errors import UsageError
+
+    path = path.expanduser()
+    if not path.parent.is_dir():
+        raise UsageError(f"--ready-file {path}: the directory {path.parent} does not exist")
+    if path.is_dir():
+        raise UsageError(f"--ready-file {path} is a directory")
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--ready-file {path}: cannot replace it ({exc.strerror})") from None
 
 
 def check_bindable(host: str, port: int) -> None:

@@ -6,7 +6,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from waba_cli.cli.common import command, command_context, confirm, group, out, show_dry_run
+from waba_cli.cli.common import (
+    STATE,
+    FileFormatOpt,
+    command,
+    command_context,
+    confirm,
+    group,
+    note_stdin,
+    out,
+    show_dry_run,
+)
 
 if TYPE_CHECKING:
     from waba_cli.db.models.templates import MessageTemplate, TemplateEvent
@@ -15,7 +25,15 @@ if TYPE_CHECKING:
     from waba_cli.domain.templates.rules import Violation
     from waba_cli.services.context import CommandContext
 
-app = group("template", "Write, check, submit and sync message templates.")
+app = group(
+    "template",
+    "Write, check, submit and sync message templates.",
+    examples=(
+        "waba template sync",
+        "waba template create --from-file order_update.toml --submit",
+        "waba template apply templates.toml --dry-run",
+    ),
+)
 
 NameArg = Annotated[str, typer.Argument(metavar="NAME", help="Template name.")]
 LanguageOpt = Annotated[
@@ -23,7 +41,7 @@ LanguageOpt = Annotated[
     typer.Option("--language", "-l", metavar="L", help="Language code (e.g. en_US); default: all/the only one."),
 ]
 FromFileOpt = Annotated[
-    Path | None, typer.Option("--from-file", "-f", metavar="F", help="Template file (JSON or TOML).")
+    Path | None, typer.Option("--from-file", "-f", metavar="F", help="Template file (JSON or TOML); - reads stdin.")
 ]
 
 
@@ -131,7 +149,10 @@ def _component_lines(components: list[dict[str, Any]]) -> list[tuple[str, str]]:
 @command(app, "list", shared=("json", "account"))
 def list_(
     status: Annotated[
-        str | None, typer.Option("--status", metavar="S", help="Only this status (APPROVED, ...).")
+        str | None,
+        typer.Option(
+            "--status", metavar="S", help="Only this status (APPROVED, PENDING, REJECTED, PAUSED, DRAFT ...)."
+        ),
     ] = None,
     category: Annotated[
         str | None, typer.Option("--category", metavar="C", help="Only this category (MARKETING, ...).")
@@ -242,6 +263,7 @@ def _from_flags(
 @command(app, "create", shared=("json", "account", "dry_run", "no_input"))
 def create(
     from_file: FromFileOpt = None,
+    file_format: FileFormatOpt = None,
     name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="lowercase_with_underscores.")] = None,
     category: Annotated[
         str | None, typer.Option("--category", metavar="C", help="MARKETING, UTILITY or AUTHENTICATION.")
@@ -312,10 +334,14 @@ def create(
         used += [f for f, v in (("--button", button), ("--example", example), ("--url-example", url_example)) if v]
         if used:
             raise UsageError(f"{', '.join(used)} cannot be combined with --from-file", "put them in the file")
-        loaded = files.load_templates(from_file)
+        from waba_cli.services.data_files import source_name
+
+        note_stdin(from_file)
+        loaded = files.load_templates(from_file, file_format)
         if len(loaded) != 1:
             raise UsageError(
-                f"{from_file} holds {len(loaded)} templates", "create several with `waba template apply FILE`"
+                f"{source_name(from_file)} holds {len(loaded)} templates",
+                "create several with `waba template apply FILE`",
             )
         template = loaded[0]
     else:
@@ -365,6 +391,7 @@ def _pretty(data: Any) -> str:
 def validate(
     name: Annotated[str | None, typer.Argument(metavar="[NAME]", help="A stored template (all its languages).")] = None,
     from_file: FromFileOpt = None,
+    file_format: FileFormatOpt = None,
     language: LanguageOpt = None,
 ) -> None:
     """Check templates against every rule Meta applies, before anything is sent.
@@ -384,7 +411,8 @@ def validate(
     if (name is None) == (from_file is None):
         raise UsageError("give a template NAME or --from-file F (one of them)")
     if from_file is not None:
-        checked = files.load_templates(from_file)
+        note_stdin(from_file)
+        checked = files.load_templates(from_file, file_format)
     else:
         checked = stored_requests(command_context(), name or "", language)
     found = [(t, files.check(t)) for t in checked]
@@ -540,7 +568,7 @@ def preview(
 
     \b
     Example:
-        waba template preview order_update --param Ana --param 8812
+        waba template preview order_update --param Ana --param 8812 --param Friday --param 8812
     """
     from waba_cli.services.templates.store import preview_template
 
@@ -556,7 +584,17 @@ def preview(
 
 @command(app, "apply", shared=("json", "account", "dry_run"))
 def apply(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="Templates file (JSON list or TOML [[template]]).")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Templates file (JSON list or TOML [[template]]); - reads stdin.")
+    ],
+    file_format: FileFormatOpt = None,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode",
+            help="Exit 0 nothing to do, 1 error (a change refused or failed too), 2 changes planned or applied.",
+        ),
+    ] = False,
 ) -> None:
     """Make Meta's templates match a file: prints the plan (create / edit / unchanged / only on Meta), then applies it.
 
@@ -565,16 +603,25 @@ def apply(
     once a day and 10 times in 30 days; what would break them is refused and shown. Templates only
     Meta has are left alone. --dry-run prints the plan and sends nothing.
 
+    Exit codes: 0 the file matches Meta (now), 1 a change was refused or failed (the others are
+    still applied), 2 bad input. With --detailed-exitcode, as terraform plan's: 0 nothing to do,
+    1 any error (bad input too), 2 changes planned (--dry-run) or applied. With --dry-run that is
+    the drift check for CI.
+
     \b
     Example:
         waba template apply templates.toml --dry-run
         waba template apply templates.toml
+        waba template apply templates.toml --dry-run --detailed-exitcode   # CI: 2 = drift
     """
-    from waba_cli.errors import OperationError
+    from waba_cli.errors import EXIT_FAILED, OperationError
     from waba_cli.services.templates import files
     from waba_cli.services.templates.apply import apply_templates
 
-    loaded = files.load_templates(file)
+    if detailed_exitcode:
+        STATE.failure_exit = EXIT_FAILED  # every failure is 1: 2 means changes
+    note_stdin(file)
+    loaded = files.load_templates(file, file_format)
     _checked(loaded)
     result = apply_templates(_naming_account(_file_account(loaded)), loaded)
     o = out()
@@ -601,8 +648,15 @@ def apply(
         o.note(", ".join(f"{n} {a.replace('_', ' ')}" for a, n in counts.items() if n))
         if result.dry_run:
             o.note("dry run: nothing was sent")
-    if result.failed:
-        raise OperationError(
-            f"{len(result.failed)} change(s) failed: "
-            + "; ".join(f"{i.name} {i.language}: {i.outcome}" for i in result.failed)
+    refused = [i for i in result.items if i.action == "refused"]
+    if result.failed or refused:
+        said = [f"{i.name} {i.language}: {i.reason}" for i in refused]
+        said += [f"{i.name} {i.language}: {i.outcome}" for i in result.failed]
+        what = " and ".join(
+            f"{len(group)} change(s) {word}"
+            for group, word in ((refused, "refused"), (result.failed, "failed"))
+            if group
         )
+        raise OperationError(f"{what}: " + "; ".join(said))
+    if detailed_exitcode and (counts["create"] or counts["edit"]):
+        raise typer.Exit(2)

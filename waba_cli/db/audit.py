@@ -153,7 +153,7 @@ def record_failure(reason: str, *, read_only: bool) -> bool:
     command = current()
     if command is None or not command.engines or (read_only and not command.recorded):
         return False
-    engine = command.engines[-1]
+    engine = command.engines[0]  # the command's own database (db copy opens its target after it)
     command.recorded = True  # the entry's own commit must not add another
     with engine.begin() as conn:
         _insert(conn, command, f"failed: {reason}")

@@ -13,6 +13,7 @@ migration has to run: on every start the stored revision is compared with ``SCHE
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlmodel import Session
@@ -43,7 +44,8 @@ REVISIONS: tuple[str, ...] = (
     "0010_health",
     "0011_flows",
     "0012_analytics",
-    "0013_operators",
+    "0013_campaign_pacing",
+    "0014_operators",
 )
 SCHEMA_REVISION = REVISIONS[-1]
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -94,9 +96,14 @@ def _begin_immediate(conn: Any) -> None:
 
 
 def make_engine(
-    url: str, *, echo: bool = False, sqlite_synchronous: str = "NORMAL", sqlite_immediate: bool = False
+    url: str,
+    *,
+    echo: bool = False,
+    sqlite_synchronous: str = "NORMAL",
+    sqlite_immediate: bool = False,
+    create: bool = True,
 ) -> Engine:
-    """An engine for ``url``; for SQLite the parent folder is created and pragmas set per connection.
+    """An engine for ``url``; for SQLite the file is checked (``sqlite_file``) and pragmas set per connection.
 
     SQLite options (the webhook store uses both): ``sqlite_synchronous`` (NORMAL by default: durable
     across a crash of waba; FULL also across power loss) and ``sqlite_immediate`` (every transaction
@@ -110,7 +117,7 @@ def make_engine(
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            sqlite_file(Path(database).expanduser(), create=create)
         if sqlite_synchronous.upper() not in SQLITE_SYNCHRONOUS:
             raise SchemaError(
                 f"SQLite synchronous mode {sqlite_synchronous!r} is not one of {', '.join(SQLITE_SYNCHRONOUS)}"
@@ -153,6 +160,37 @@ def _refused_by_postgresql(context: Any) -> None:
     ) from context.original_exception
 
 
+def sqlite_file(path: Path, *, create: bool) -> None:
+    """Make sure the SQLite file at ``path`` is waba's own before SQLite opens it.
+
+    A missing file is created empty with mode 0600 (in a 0700 directory) when ``create``, else it is
+    a usage error that says where waba looked: only `waba init` creates a database, so a mistyped
+    WABA_HOME never ends in a fresh empty one. SQLite gives its ``-wal`` and ``-shm`` files the
+    database file's mode; existing ones are checked like the file and its directory (``private.check``).
+    A directory waba cannot write is refused: SQLite writes its journal beside the database.
+    """
+    from waba_cli import private
+    from waba_cli.errors import NotFoundError, UsageError
+
+    if not path.exists():
+        if not create:
+            raise NotFoundError(
+                f"no waba database at {path}",
+                "run `waba init` to create one there, or set WABA_HOME (or WABA_DATABASE_URL) to where yours is",
+            )
+        private.private_dir(path.parent)
+        private.create_private_file(path)
+        return
+    private.check(path.parent)
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        private.check(each)
+    if not os.access(path.parent, os.W_OK) or not os.access(path, os.R_OK | os.W_OK):
+        raise UsageError(
+            f"the database {path} (or its directory) is not writable by this user",
+            "SQLite writes its journal beside the database: run waba as the directory's owner or fix its permissions",
+        )
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision stored in the database, or None when it has no schema yet."""
     try:
@@ -176,25 +214,34 @@ def _connect_error(engine: Engine, exc: SQLAlchemyError) -> OperationError:
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Migrate to the latest revision; returns (before, after). Imports Alembic."""
+    before = current_revision(engine)
+    with engine.begin() as conn:
+        upgrade_in(conn)
+    return before, current_revision(engine) or SCHEMA_REVISION
+
+
+def upgrade_in(conn: Connection) -> None:
+    """Migrate to the latest revision inside the caller's transaction on ``conn`` (committed by the
+    caller: on PostgreSQL and SQLite the schema changes roll back with it). Imports Alembic."""
     from alembic import command
     from alembic.config import Config
 
-    before = current_revision(engine)
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # several instances may run `waba db upgrade` at once: one migrates, the others wait
-            conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATIONS_LOCK_ID})
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-        audit.forget_changes(conn)  # a migration is not a command's change
-        if conn.dialect.name == "postgresql" and before != SCHEMA_REVISION:
-            # every table a revision added gets the row-level security rule (idempotent)
-            from waba_cli.db.access import secure
+    if conn.dialect.name == "postgresql":
+        # several instances may run `waba db upgrade` at once: one migrates, the others wait
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATIONS_LOCK_ID})
+    before = None
+    if inspect(conn).has_table("alembic_version"):
+        before = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    config.attributes["connection"] = conn
+    command.upgrade(config, "head")
+    audit.forget_changes(conn)  # a migration is not a command's change
+    if conn.dialect.name == "postgresql" and before != SCHEMA_REVISION:
+        # every table a revision added gets the row-level security rule (idempotent)
+        from waba_cli.db.access import secure
 
-            secure(conn)
-    return before, current_revision(engine) or SCHEMA_REVISION
+        secure(conn)
 
 
 @dataclass
@@ -224,14 +271,20 @@ class Database:
 
 
 def open_database(
-    url: str, *, migrate: bool | None = None, sqlite_synchronous: str = "NORMAL", sqlite_immediate: bool = False
+    url: str,
+    *,
+    migrate: bool | None = None,
+    sqlite_synchronous: str = "NORMAL",
+    sqlite_immediate: bool = False,
+    create: bool = True,
 ) -> Database:
     """Open the database at ``url`` and make sure its schema is the one this code expects.
 
     ``migrate``: None = automatic for SQLite only; True = migrate whatever the backend (``db upgrade``,
-    ``init``); False = never migrate. The SQLite options are those of ``make_engine``.
+    ``init``); False = never migrate. ``create``: a missing SQLite file is created (``init``, tests);
+    commands pass False. The SQLite options are those of ``make_engine``.
     """
-    engine = make_engine(url, sqlite_synchronous=sqlite_synchronous, sqlite_immediate=sqlite_immediate)
+    engine = make_engine(url, sqlite_synchronous=sqlite_synchronous, sqlite_immediate=sqlite_immediate, create=create)
     revision = current_revision(engine)
     if revision == SCHEMA_REVISION:
         return Database(engine)

@@ -14,6 +14,7 @@ _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/:@\s]*:)(?P<passwor
 READ_ONLY_VERBS = frozenset(
     {"list", "show", "info", "whoami", "report", "dashboard", "status", "tail", "doctor", "check", "export"}
     | {"preview", "validate", "diff", "plan", "search", "get", "metrics", "help", "completion", "version"}
+    | {"copy"}  # db copy reads this database; the target is a copy, its trail the source's
 )
 
 

@@ -14,6 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from waba_cli.domain.documents import loads_json
+
 FLOW_CATEGORIES = (
     "SIGN_UP",
     "SIGN_IN",
@@ -131,7 +133,7 @@ def check_categories(categories: Sequence[str]) -> list[str]:
 def check_flow_json(text: str, *, endpoint_uri: str | None = None) -> FlowJsonCheck:
     """Check a Flow JSON document; ``endpoint_uri`` is the one the flow will have (if any)."""
     try:
-        document = json.loads(text)
+        document = loads_json(text, "the Flow JSON")
     except json.JSONDecodeError as exc:
         return FlowJsonCheck([Problem("json-syntax", f"not valid JSON: {exc.msg}", "", exc.lineno, exc.colno)])
     spans = json_spans(text)

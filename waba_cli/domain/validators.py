@@ -17,6 +17,8 @@ GRAPH_ID_MAX = 32
 GRAPH_ID_PATTERN = rf"^[0-9]{{1,{GRAPH_ID_MAX}}}$"
 HOURS_PATTERN = r"^([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?$"
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+# what may stand between a phone number's digits (with the dashes word processors put there)
+PHONE_SEPARATORS = frozenset("+-.()/\u2010\u2011\u2012\u2013\u2014\u2212")
 
 # Meta's webhook fields (reference §8.1); waba applies the first group and keeps the others as events.
 WEBHOOK_FIELDS = (
@@ -102,12 +104,19 @@ def graph_id(value: str) -> str:
 
 
 def phone_number(value: str, region: str | None = None) -> str:
-    """E.164 with the leading +, for any notation ``phonenumbers`` finds possible."""
+    """E.164 with the leading +, for any notation ``phonenumbers`` finds possible.
+
+    Only digits and the usual separators are accepted: ``phonenumbers`` reads letters as a keypad
+    would ("+1 650 CALL NOW" is +16502255669) and drops extensions ("x12"), so a typo or a vanity
+    number would reach someone else. Any letter, or any other sign, is refused here, the one
+    parser every command and file goes through.
+    """
     import phonenumbers
 
     text = value.strip()
     if not text:
         raise ValueError("is empty")
+    phone_characters(value)
     if not text.startswith("+") and text.startswith("00"):
         text = "+" + text[2:]
     if not text.startswith("+") and not region:
@@ -119,6 +128,20 @@ def phone_number(value: str, region: str | None = None) -> str:
     if not phonenumbers.is_possible_number(parsed):
         raise ValueError(f"{value!r} is not a possible phone number (wrong length for its country)")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_characters(value: str) -> None:
+    """Refuse (``ValueError``) anything but digits and separators: no letters, no keypad reading."""
+    text = value.strip()
+    letters = [ch for ch in text if ch.isalpha()]
+    if letters:
+        raise ValueError(
+            f"{value!r} contains letters ({''.join(letters)[:10]}): a phone number is digits only "
+            "(waba never reads letters as keypad digits)"
+        )
+    odd = next((ch for ch in text if not (ch.isdecimal() or ch.isspace() or ch in PHONE_SEPARATORS)), None)
+    if odd is not None:
+        raise ValueError(f"{value!r} contains {odd!r}: a phone number is digits, spaces and + - . ( ) / only")
 
 
 def display_phone(e164: str) -> str:

@@ -15,6 +15,7 @@ import functools
 import hashlib
 import hmac
 import logging
+import os
 import random
 import re
 import time
@@ -106,6 +107,8 @@ class GraphClient:
         base_url: str = "https://graph.facebook.com",
         api_version: str = "v23.0",
         timeout: float = 20.0,
+        connect_timeout: float = 5.0,
+        deadline: float | None = None,
         max_retries: int = 5,
         retry_max_wait: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -114,7 +117,10 @@ class GraphClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_connections: int = 100,
         on_retry: Callable[[Exception, int, float], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``deadline``: seconds one call may keep retrying while Meta gives no answer (None: no
+        limit but ``max_retries``); ``clock`` measures it (tests pass one that ``sleep`` advances)."""
         self.credentials = credentials
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
@@ -125,8 +131,10 @@ class GraphClient:
         self._on_call = on_call
         self._sleep = sleep
         self._on_retry = on_retry  # (failure, number of the next attempt, seconds until it)
+        self._clock = clock
+        self.deadline = deadline
         self._user_agent = f"waba-cli/{__version__}"
-        self._timeout = httpx.Timeout(timeout, connect=min(10.0, timeout))
+        self._timeout = httpx.Timeout(timeout, connect=min(connect_timeout, timeout))
         self._http = httpx.AsyncClient(
             headers={"User-Agent": self._user_agent},
             timeout=self._timeout,
@@ -145,6 +153,8 @@ class GraphClient:
             "base_url": settings.graph_base_url,
             "api_version": settings.graph_api_version,
             "timeout": settings.graph_timeout,
+            "connect_timeout": settings.graph_connect_timeout,
+            "deadline": settings.graph_deadline,
             "max_retries": settings.graph_max_retries,
             "retry_max_wait": settings.graph_retry_max_wait,
         }
@@ -247,7 +257,7 @@ class GraphClient:
                 answer = await direct.exchange(method, url, headers, body, self._timeout)
             except httpx.RequestError as exc:
                 self._report(CallRecord(at, method, endpoint, None, _since(started), None, number))
-                raise _network_error(exc, method, endpoint, auth.redact) from None
+                raise _network_error(exc, method, endpoint, auth.redact, self._timeout) from None
             content = answer.content
             if "Content-Encoding" in answer.headers:  # not asked for, but decoded as httpx would
                 raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in answer.raw_headers]
@@ -269,18 +279,39 @@ class GraphClient:
 
         The first attempt runs bare: nearly every call succeeds at once, and a campaign should not
         pay for retry machinery per message. Retries are tenacity's, waiting as ``_wait`` says.
+        While Meta gives no answer at all, the retries also end within ``deadline`` s of the first
+        attempt: a wait is shortened so that one more attempt (as long as the last one took) still
+        fits, and when none fits waba gives up with one line saying what it tried
+        (``GraphNetworkError``: "Meta could not be reached ...").
         """
+        started = self._clock()
         try:
             return await attempt(1)
         except (GraphError, GraphNetworkError) as exc:
             if not (retry and exc.retryable and self.max_retries > 0):
                 raise
             first = exc
-        from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+        from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
+
+        attempts = [1, self._clock() - started]  # made so far, and how long the last one took
+        gave_up = [False]
+
+        def fitted(failure: BaseException, delay: float) -> float:
+            """``delay``, shortened to fit the deadline while Meta gives no answer (or giving up)."""
+            if self.deadline is None or not isinstance(failure, GraphNetworkError):
+                return delay
+            left = self.deadline - (self._clock() - started) - attempts[1]
+            if left <= 0:
+                gave_up[0] = True
+                return 0.0
+            return min(delay, left)
 
         def wait(state: RetryCallState) -> float:
-            failure = state.outcome.exception() if state.outcome else None
-            return self._wait(failure or first, state.attempt_number + 1)
+            failure = (state.outcome.exception() if state.outcome else None) or first
+            return fitted(failure, self._wait(failure, state.attempt_number + 1))
+
+        def stop(state: RetryCallState) -> bool:
+            return gave_up[0] or state.attempt_number >= self.max_retries
 
         def before_sleep(state: RetryCallState) -> None:
             # tenacity computes a wait after the last attempt too; this runs only before a real one
@@ -288,19 +319,50 @@ class GraphClient:
             delay = state.next_action.sleep if state.next_action else 0.0
             self._announce(failure if isinstance(failure, Exception) else first, state.attempt_number + 2, delay)
 
-        await self._sleep(self._announce(first, 2, self._wait(first, 1)))
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(lambda exc: isinstance(exc, GraphError | GraphNetworkError) and exc.retryable),
-            stop=stop_after_attempt(self.max_retries),
-            wait=wait,
-            before_sleep=before_sleep if self._on_retry is not None else None,
-            sleep=self._sleep,
-            reraise=True,
-        )
-        async for try_ in retrying:
-            with try_:
-                answer = await attempt(try_.retry_state.attempt_number + 1)
+        async def counted(number: int) -> dict[str, Any]:
+            attempts[0], begun = number, self._clock()
+            try:
+                return await attempt(number)
+            finally:
+                attempts[1] = self._clock() - begun
+
+        try:
+            delay = fitted(first, self._wait(first, 1))
+            if gave_up[0]:
+                raise first
+            await self._sleep(self._announce(first, 2, delay))
+            retrying = AsyncRetrying(
+                retry=retry_if_exception(lambda exc: isinstance(exc, GraphError | GraphNetworkError) and exc.retryable),
+                stop=stop,
+                wait=wait,
+                before_sleep=before_sleep if self._on_retry is not None else None,
+                sleep=self._sleep,
+                reraise=True,
+            )
+            async for try_ in retrying:
+                with try_:
+                    answer = await counted(try_.retry_state.attempt_number + 1)
+        except GraphNetworkError as exc:
+            if not exc.retryable:  # no answer after Meta may have acted: said as it is, never retried
+                raise
+            raise self._unreachable(exc, int(attempts[0]), self._clock() - started) from exc
         return answer
+
+    def _unreachable(self, last: GraphNetworkError, attempts: int, seconds: float) -> GraphNetworkError:
+        """The one line for a call that got no answer however often it was tried."""
+        call = last.message.split(" for ", 1)[1].split(":", 1)[0] if " for " in last.message else "the call"
+        why = ": ".join(part for part in (last.kind, last.reason) if part)
+        reason = f" ({why})" if why else ""
+        tries = f"{attempts} attempt{'s' if attempts != 1 else ''} in {seconds:.1f} s"
+        return GraphNetworkError(
+            f"Meta could not be reached: {call} at {self.base_url} got no answer, {tries}{reason}",
+            retryable=last.retryable,
+            request_sent=last.request_sent,
+            reason=last.reason,
+            kind=last.kind,
+            hint="check the network connection and graph.base_url (WABA_GRAPH_BASE_URL); "
+            "graph.deadline_seconds (WABA_GRAPH_DEADLINE) is how long waba keeps trying",
+        )
 
     def _announce(self, failure: Exception, attempt: int, delay: float) -> float:
         """Tell ``on_retry`` that attempt number ``attempt`` follows ``failure`` in ``delay`` s; return ``delay``."""
@@ -490,7 +552,7 @@ class GraphClient:
             )
         except httpx.RequestError as exc:
             report(None, None)
-            raise _network_error(exc, method, endpoint, redact) from None
+            raise _network_error(exc, method, endpoint, redact, self._timeout) from None
         try:
             payload = _payload(response.status_code, response.content, response.headers.get("content-type"), redact)
         except GraphError as exc:
@@ -538,14 +600,40 @@ def _since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _network_error(exc: httpx.RequestError, method: str, endpoint: str, redact: Callable[[str], str]) -> Exception:
+def _network_error(
+    exc: httpx.RequestError,
+    method: str,
+    endpoint: str,
+    redact: Callable[[str], str],
+    timeout: httpx.Timeout | None = None,
+) -> Exception:
     reason = redact(" ".join(f"{type(exc).__name__}: {exc}".split()).rstrip(":"))
     sent = not isinstance(exc, _NOT_SENT)
     return GraphNetworkError(
         f"no answer from the Graph API for {method} {endpoint}: {reason}",
         retryable=isinstance(exc, httpx.TransportError) and (method in _IDEMPOTENT or not sent),
         request_sent=sent,
+        reason=redact(network_reason(exc, timeout)),
+        kind=type(exc).__name__,
     )
+
+
+def network_reason(exc: BaseException, timeout: httpx.Timeout | None = None) -> str:
+    """Why no answer came, in a few words: "connection refused", "no connection within 5 s"."""
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return f"no connection within {timeout.connect:g} s" if timeout and timeout.connect else "connect timeout"
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"no answer within {timeout.read:g} s" if timeout and timeout.read else "read timeout"
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno:
+            if current.errno > 0:
+                return os.strerror(current.errno).lower()
+            return str(current.strerror or current).lower()  # a resolver error: "name or service not known"
+        current = current.__cause__ or current.__context__
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _payload(status: int, content: bytes, content_type: str | None, redact: Callable[[str], str]) -> dict[str, Any]:

@@ -369,10 +369,21 @@ class GraphNetworkError(OperationError):
     connection, a failed write): Meta cannot have acted on it. True means it may have.
     """
 
-    def __init__(self, message: str, *, retryable: bool = True, request_sent: bool = True) -> None:
-        super().__init__(message, "check the network connection and graph.base_url, then try again")
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = True,
+        request_sent: bool = True,
+        reason: str | None = None,
+        kind: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint or "check the network connection and graph.base_url, then try again")
         self.retryable = retryable
         self.request_sent = request_sent
+        self.reason = reason  # short: "connection refused", "no connection within 5 s"
+        self.kind = kind  # the transport's name for it: ConnectError, ConnectTimeout, WriteError ...
 
 
 @dataclass(frozen=True)

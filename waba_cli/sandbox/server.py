@@ -18,6 +18,7 @@ from typing import Any
 import uvicorn
 import uvloop
 
+from waba_cli.http_limits import Limits, uvicorn_options
 from waba_cli.sandbox.core import Sandbox
 from waba_cli.sandbox.runtime import Options, Raw, Request
 from waba_cli.sandbox.state import State
@@ -132,14 +133,17 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(app: GraphApp, sock: socket.socket) -> None:
-    """Run until SIGTERM/SIGINT, then shut down gracefully and return."""
+def serve(app: GraphApp, sock: socket.socket, limits: Limits | None = None) -> None:
+    """Run until SIGTERM/SIGINT, then shut down gracefully and return.
+
+    Every request is bounded like serve-webhook's (``http_limits``; the defaults unless ``limits``).
+    """
     config = uvicorn.Config(
         app,
         log_level="warning",
         access_log=False,
         lifespan="on",
-        http="httptools",
+        **uvicorn_options(limits or Limits()),
         ws="none",
         proxy_headers=False,  # loopback only: no forwarded headers to trust, and one middleware less per request
         server_header=False,

@@ -55,7 +55,9 @@ from waba_cli.db.models.base import table_of
 from waba_cli.db.models.bot import AutoReply
 from waba_cli.db.models.messages import Message
 from waba_cli.db.timestamps import aware, utcnow
+from waba_cli.domain.documents import loads_toml
 from waba_cli.errors import ValidationError, WabaError
+from waba_cli.files import read_bytes
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -125,7 +127,7 @@ class KnowledgeBase:
         """Read ``path`` (.toml or .csv); ValidationError naming the file when it cannot be used."""
         source = str(path)
         try:
-            raw = path.read_bytes()
+            raw = read_bytes(path)
         except OSError as exc:
             raise ValidationError("knowledge_base_path", f"{path} cannot be read ({exc.strerror})") from None
         suffix = path.suffix.lower()
@@ -157,7 +159,7 @@ class KnowledgeBase:
 
 def _toml_entries(raw: bytes, source: str) -> list[Entry]:
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = loads_toml(raw.decode("utf-8"), source)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ValidationError("knowledge_base_path", f"{source} is not valid TOML: {exc}") from None
     items = data.get("entry")

@@ -33,6 +33,8 @@ class CommandContext:
 
     # Tests set this to a mock httpx transport (respx); None means real HTTP.
     transport: ClassVar[Any] = None
+    # Tests set this to {"clock": ..., "sleep": ...}: the Graph client's retries and deadline on a fake clock.
+    timing: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, settings: Settings, *, dry_run: bool = False) -> None:
         self.settings = settings
@@ -42,11 +44,13 @@ class CommandContext:
         self._cipher: Cipher | None = None
         self._account_ref = settings.account
         self._account: Account | None = None
+        # hears of every Graph retry not watched by the command itself (cli/ shows them on a terminal)
+        self.retry_observer: Callable[[Exception, int, float], None] | None = None
 
     @property
     def db(self) -> Database:
         if self._db is None:
-            self._db = open_database(self.settings.database_url)
+            self._db = open_database(self.settings.database_url, create=False)
         return self._db
 
     def name_account(self, ref: str | None, *, over_flag: bool = True) -> None:
@@ -88,6 +92,18 @@ class CommandContext:
             self._key = require_key(self.settings)
         return self._key
 
+    def reload_key(self) -> KeyMaterial:
+        """Read the key again where it lives (a long-running process, after `waba secrets rotate-key`).
+
+        A key from the environment cannot change under a running process: the keys the rotation
+        left in the data directory are added to it (``find_key(with_pending=True)``).
+        """
+        from waba_cli.secrets import require_key
+
+        self._key = require_key(self.settings, with_pending=True)
+        self._cipher = None
+        return self._key
+
     def cipher(self) -> Cipher:
         if self._cipher is None:
             from waba_cli.secrets import Cipher
@@ -98,12 +114,24 @@ class CommandContext:
     def credentials(self, account: Account) -> Credentials:
         from waba_cli.graph.client import Credentials
 
-        cipher = self.cipher()
         return Credentials(
-            access_token=cipher.decrypt(account.access_token_enc, f"the access token of {account.name}"),
+            access_token=self.decrypt(account.access_token_enc, f"the access token of {account.name}"),
             app_id=account.app_id,
-            app_secret=cipher.decrypt(account.app_secret_enc, f"the app secret of {account.name}"),
+            app_secret=self.decrypt(account.app_secret_enc, f"the app secret of {account.name}"),
         )
+
+    def decrypt(self, token: str, what: str) -> str:
+        """A stored secret in clear; when the key in hand cannot read it, the key is read again first
+        (a process that outlived `waba secrets rotate-key`: serve-webhook's auto-replies)."""
+        from waba_cli.errors import KeyUnavailableError
+
+        try:
+            return self.cipher().decrypt(token, what)
+        except KeyUnavailableError:
+            before = self.key().keys
+            if self.reload_key().keys == before:
+                raise
+            return self.cipher().decrypt(token, what)
 
     def run_graph(self, account: Account, call: Callable[[GraphAPI], Awaitable[T]]) -> T:
         """Run ``call`` in a Graph session with the account's credentials (its calls logged to the account)."""
@@ -126,20 +154,22 @@ class CommandContext:
     ) -> AsyncIterator[GraphAPI]:
         """A Graph API session; every call made through it is logged to ``api_call`` at the end.
 
-        ``on_retry(failure, attempt, delay)`` hears of each retry before its wait (``GraphClient``);
+        ``on_retry(failure, attempt, delay)`` hears of each retry before its wait (``GraphClient``;
+        default: ``retry_observer``);
         ``options`` override the ``[graph]`` settings (``timeout``, ``max_retries``: `health check`).
         """
         from waba_cli.graph.api import GraphAPI
         from waba_cli.graph.client import GraphClient
 
         calls: list[CallRecord] = []
+        options = {**self.timing, **options}
         client = GraphClient.from_settings(
             self.settings,
             credentials,
             transport=self.transport,
             dry_run=self.dry_run,
             on_call=calls.append,
-            on_retry=on_retry,
+            on_retry=on_retry or self.retry_observer,
             **options,
         )
         try:

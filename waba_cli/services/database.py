@@ -38,7 +38,7 @@ def describe(db: Database) -> dict[str, Any]:
 
 def upgrade(url: str) -> tuple[str, str | None, str]:
     """Migrate the database at ``url``; returns (masked url, revision before, revision after)."""
-    engine = make_engine(url)
+    engine = make_engine(url, create=False)
     try:
         before, after = migrate(engine)
     finally:

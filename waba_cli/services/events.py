@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,14 @@ from waba_cli.db.models.webhooks import WebhookEvent, WebhookItem
 from waba_cli.db.timestamps import utcnow
 from waba_cli.errors import NotFoundError
 from waba_cli.services.webhooks.apply import Directory, Outcome
-from waba_cli.services.webhooks.parse import Delivery, parse_body
+from waba_cli.services.webhooks.parse import (
+    Delivery,
+    contacts_of,
+    first_error,
+    inbound_row,
+    parse_body,
+    str_of,
+)
 from waba_cli.services.webhooks.store import apply_stored, open_store, stored_delivery, unapplied_events
 
 if TYPE_CHECKING:
@@ -60,9 +68,11 @@ class StoredEvent:
     summary: str | None
     error: str | None
     account_id: int | None
+    # who wrote and what, or which status reached whom (`events tail` on a terminal); raw outside text
+    gist: tuple[str, ...] = dataclass_field(default=(), kw_only=True)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EventDetail(StoredEvent):
     """One stored delivery with its headers and body (the JSON document, or its text when it is not JSON)."""
 
@@ -87,21 +97,68 @@ def show_event(ctx: CommandContext, event_id: int) -> EventDetail:
     return EventDetail(**_summary_of(row), headers=row.headers, body=body)
 
 
-def tail_events(ctx: CommandContext, lines: int, *, follow: bool = False) -> Iterator[StoredEvent]:
+def tail_events(ctx: CommandContext, lines: int, *, follow: bool = False, gist: bool = False) -> Iterator[StoredEvent]:
     """`waba events tail`: the latest ``lines`` events, oldest first; with ``follow``, then every new
-    one as it is stored, looking each FOLLOW_POLL_SECONDS until the caller stops (Ctrl-C)."""
+    one as it is stored, looking each FOLLOW_POLL_SECONDS until the caller stops (Ctrl-C). With
+    ``gist``, each carries who wrote what and which statuses reached whom (``gist_of``)."""
     with ctx.db.engine.connect() as conn:
-        recent = _select(conn, EventQuery(limit=lines)) if lines else []
+        recent = _select(conn, EventQuery(limit=lines), gist=gist) if lines else []
         latest = _select(conn, EventQuery(limit=1))
     last_id = latest[0].id if latest else 0
     yield from reversed(recent)
     while follow:
         time.sleep(FOLLOW_POLL_SECONDS)
         with ctx.db.engine.connect() as conn:
-            rows = _select(conn, EventQuery(after_id=last_id, limit=1000, oldest_first=True))
+            rows = _select(conn, EventQuery(after_id=last_id, limit=1000, oldest_first=True), gist=gist)
         for row in rows:
             yield row
             last_id = row.id
+
+
+SNIPPET_CHARACTERS = 60
+
+
+def gist_of(payload: Any) -> tuple[str, ...]:
+    """One line per message and status a delivery carries: ``Ana Souza +16505550123: "Hi! Has my…"``
+    (the contact's name and number, the start of the text or the message type) and ``read
+    +16505550123`` (the status and its recipient; a failure with its code and title). Raw text:
+    the caller escapes it for the terminal."""
+    now = utcnow()
+    lines: list[str] = []
+    for entry in payload.get("entry") or [] if isinstance(payload, dict) else []:
+        for change in entry.get("changes") or [] if isinstance(entry, dict) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                continue
+            contacts = contacts_of(value.get("contacts"))
+            for message in value.get("messages") or [] if isinstance(value.get("messages"), list) else []:
+                row = inbound_row(now, None, None, message, contacts)
+                if row is not None:
+                    lines.append(_message_gist(row))
+            for status in value.get("statuses") or [] if isinstance(value.get("statuses"), list) else []:
+                if isinstance(status, dict):
+                    lines.append(_status_gist(status))
+    return tuple(lines)
+
+
+def _message_gist(row: dict[str, Any]) -> str:
+    who = " ".join(str(p) for p in (row["contact_name"], row["contact"]) if p)
+    text = row["text"]
+    if not text:
+        return f"{who}: ({row['type']})"
+    snippet = " ".join(str(text).split())
+    if len(snippet) > SNIPPET_CHARACTERS:
+        snippet = snippet[: SNIPPET_CHARACTERS - 1].rstrip() + "…"
+    return f'{who}: "{snippet}"'
+
+
+def _status_gist(status: dict[str, Any]) -> str:
+    recipient = str_of(status.get("recipient_id"), 64) or "?"
+    line = f"{str_of(status.get('status'), 32) or '?'} {'+' + recipient if recipient.isdigit() else recipient}"
+    code, title, _details = first_error(status.get("errors"))
+    if code is not None or title:
+        line += ": " + " ".join(str(p) for p in (code, title) if p)
+    return line
 
 
 def replay_events(ctx: CommandContext, event_id: int | None) -> list[tuple[int | None, Outcome]]:
@@ -139,9 +196,10 @@ def prune_events(ctx: CommandContext, before: datetime) -> tuple[int, int]:
 # -- the queries -------------------------------------------------------------------------------
 
 
-def _select(conn: Connection, query: EventQuery) -> list[StoredEvent]:
+def _select(conn: Connection, query: EventQuery, *, gist: bool = False) -> list[StoredEvent]:
     e = WEBHOOK_EVENT.c
-    statement = select(e.id, e.received_at, e.field, e.status, e.summary, e.error, e.account_id)
+    columns = [e.id, e.received_at, e.field, e.status, e.summary, e.error, e.account_id]
+    statement = select(*columns, e.body) if gist else select(*columns)
     if query.field:
         # `field` holds the delivery's distinct fields, comma-separated
         statement = statement.where(
@@ -157,7 +215,17 @@ def _select(conn: Connection, query: EventQuery) -> list[StoredEvent]:
     if query.after_id is not None:
         statement = statement.where(e.id > query.after_id)
     order = e.id.asc() if query.oldest_first else e.id.desc()
-    return [StoredEvent(**_summary_of(row)) for row in conn.execute(statement.order_by(order).limit(query.limit))]
+    rows = conn.execute(statement.order_by(order).limit(query.limit))
+    if not gist:
+        return [StoredEvent(**_summary_of(row)) for row in rows]
+    return [StoredEvent(**_summary_of(row), gist=_body_gist(row.body)) for row in rows]
+
+
+def _body_gist(body: bytes) -> tuple[str, ...]:
+    try:
+        return gist_of(parse_body(body))
+    except ValueError:
+        return ()
 
 
 _SUMMARY = ("id", "received_at", "field", "status", "summary", "error", "account_id")

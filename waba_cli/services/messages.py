@@ -7,17 +7,17 @@ of is shown from those statuses, with the same keys.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from waba_cli.db.models.accounts import PhoneNumber
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.timestamps import aware
-from waba_cli.domain import statuses
+from waba_cli.domain import durations, statuses
 from waba_cli.domain.statuses import MESSAGE_STATUSES
 from waba_cli.errors import NotFoundError, ValidationError
 from waba_cli.services.messaging.rules import recipient
@@ -26,21 +26,27 @@ if TYPE_CHECKING:
     from waba_cli.services.context import CommandContext
 
 
-_DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+DEFAULT_LIMIT = 50
+MAX_ID = 2**63 - 1  # a short id beyond any row id (and any database integer) is simply not found
 
 
-def since(value: str, now: datetime | None = None) -> datetime:
-    """``7d``, ``12h``, ``30m``, ``2w`` ago, or an ISO date/time (UTC unless it says otherwise)."""
+def since(value: str, now: datetime | None = None, option: str = "--since") -> datetime:
+    """``7d``, ``12h``, ``30m``, ``2w`` ago, or an ISO date/time (UTC unless it says otherwise); a
+    duration or a date more than a century away is a ``ValidationError`` saying so."""
     now = now or datetime.now(UTC)
-    match = _DURATION_RE.match(value)
-    if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
     try:
-        moment = datetime.fromisoformat(value.strip())
+        age = durations.parse(value)
+    except ValueError as exc:
+        raise ValidationError(option, str(exc)) from None
+    if age is not None:
+        return now - age
+    try:
+        moment = aware(datetime.fromisoformat(value.strip()))
     except ValueError:
-        raise ValidationError("--since", f"{value!r} is neither a duration (7d, 12h, 30m, 2w) nor a date") from None
-    return aware(moment)
+        raise ValidationError(option, f"{value!r} is neither a duration (7d, 12h, 30m, 2w) nor a date") from None
+    if abs(moment - now) > durations.LONGEST:
+        raise ValidationError(option, f"{value!r} is out of range: dates within 100 years of today")
+    return moment
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,15 @@ class MessageQuery:
     direction: str | None = None
     campaign: str | None = None
     since: str | None = None
-    limit: int = 50
+    limit: int | None = DEFAULT_LIMIT  # None: every message
+
+
+@dataclass
+class MessageList:
+    """``message list``: the messages shown, newest first, and how many match in all."""
+
+    messages: list[MessageView]
+    total: int
 
 
 @dataclass
@@ -150,8 +164,11 @@ def _business_numbers(session: Session) -> dict[str, str]:
     return {n.phone_number_id: n.phone_number for n in session.exec(select(PhoneNumber)).all()}
 
 
-def list_messages(ctx: CommandContext, query: MessageQuery) -> list[MessageView]:
-    """Messages matching ``query`` (only the account's when one is named), newest first."""
+def list_messages(ctx: CommandContext, query: MessageQuery) -> MessageList:
+    """Messages matching ``query`` (only the account's when one is named), newest first, and their number.
+
+    The matching messages are counted only when the limit cut the list.
+    """
     contact = recipient(query.to, ctx.settings.region) if query.to else None
     newer_than = since(query.since) if query.since else None
     status = query.status.lower() if query.status else None
@@ -161,9 +178,9 @@ def list_messages(ctx: CommandContext, query: MessageQuery) -> list[MessageView]
         raise ValidationError("--direction", f"{direction!r} is not in or out")
     if status is not None and status not in MESSAGE_STATUSES:
         raise ValidationError("--status", f"{status!r} is not one of {', '.join(sorted(MESSAGE_STATUSES))}")
-    if query.limit < 1:
+    if query.limit is not None and query.limit < 1:
         raise ValidationError("--limit", "must be at least 1")
-    statement = select(Message)
+    conditions: list[Any] = []
     for column, value in (
         (Message.contact, contact),
         (Message.status, status),
@@ -172,19 +189,38 @@ def list_messages(ctx: CommandContext, query: MessageQuery) -> list[MessageView]
         (Message.account_id, account.id if account else None),
     ):
         if value is not None:
-            statement = statement.where(column == value)
+            conditions.append(column == value)
     if newer_than is not None:
-        statement = statement.where(col(Message.created_at) >= newer_than)
-    statement = statement.order_by(col(Message.created_at).desc(), col(Message.id).desc()).limit(query.limit)
+        conditions.append(col(Message.created_at) >= newer_than)
+    statement = select(Message).where(*conditions)
+    statement = statement.order_by(col(Message.created_at).desc(), col(Message.id).desc())
+    if query.limit is not None:
+        statement = statement.limit(query.limit)
     with ctx.db.session() as session:
         numbers = _business_numbers(session)
-        return [MessageView(m, numbers.get(m.phone_number_id or "")) for m in session.exec(statement).all()]
+        views = [MessageView(m, numbers.get(m.phone_number_id or "")) for m in session.exec(statement).all()]
+        total = len(views)
+        if query.limit is not None and total == query.limit:
+            total = session.exec(select(func.count()).select_from(Message).where(*conditions)).one()
+    return MessageList(views, total)
 
 
-def show_message(ctx: CommandContext, wamid: str) -> MessageView:
-    """A message and every status Meta reported for it (also for a wamid waba only saw statuses of)."""
+def show_message(ctx: CommandContext, ref: str) -> MessageView:
+    """A message and every status Meta reported for it (also for a wamid waba only saw statuses of).
+
+    ``ref`` is the wamid, or the short id ``message list`` shows on a terminal (waba's own number
+    for the message: a wamid is never only digits).
+    """
     with ctx.db.session() as session:
-        message = session.exec(select(Message).where(Message.wamid == wamid)).first()
+        short = ref.strip().removeprefix("#")
+        if short.isdigit():
+            message = session.get(Message, int(short)) if int(short) <= MAX_ID else None
+            if message is None:
+                raise NotFoundError(f"no message {ref!r}", "see `waba message list`")
+            wamid = message.wamid or ""
+        else:
+            wamid = ref
+            message = session.exec(select(Message).where(Message.wamid == wamid)).first()
         history = session.exec(
             select(MessageStatus)
             .where(MessageStatus.wamid == wamid)

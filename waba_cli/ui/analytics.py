@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from waba_cli.domain.text import printable
 from waba_cli.ui import tables
-from waba_cli.ui.output import printable
 
 if TYPE_CHECKING:
     from waba_cli.services.analytics.report import Report

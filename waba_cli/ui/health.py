@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from waba_cli.ui.output import printable
+from waba_cli.domain.text import printable
 
 if TYPE_CHECKING:
     from waba_cli.domain.health import Check

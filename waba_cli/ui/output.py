@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, TextIO
+
+from waba_cli.domain.text import printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -52,26 +53,6 @@ STATUS_STYLES = {
 }
 
 
-# C0 and C1 controls (ESC starts terminal escape sequences), DEL, and the bidirectional overrides
-# that make text read differently from what it holds
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def printable(text: str) -> str:
-    """``text`` safe to print: control characters shown as escapes (``\\n``, ``\\x1b``, ``\\u202e``).
-
-    For text waba did not write (Meta's descriptions, customers' words): printed raw, an escape
-    sequence could rewrite the operator's terminal, and a newline would forge a line of output.
-    """
-    return _UNPRINTABLE.sub(lambda m: _ESCAPES.get(m.group()) or _escape(m.group()), text)
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
 def to_jsonable(value: Any) -> Any:
     """Plain JSON types for ``value``: datetimes as ISO 8601 (UTC ends in Z), sets as sorted lists."""
     if isinstance(value, datetime):
@@ -97,7 +78,7 @@ def _cell(value: Any) -> str:
         return ", ".join(_cell(v) for v in value)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
-    return str(value)
+    return printable(str(value))
 
 
 class Output:
@@ -157,13 +138,13 @@ class Output:
         if not self.is_tty:
             self.stdout.write("\t".join(c.upper() for c in columns) + "\n")
             for row in rows:
-                self.stdout.write("\t".join(_cell(v).replace("\t", " ").replace("\n", " ") for v in row) + "\n")
+                self.stdout.write("\t".join(_cell(v) for v in row) + "\n")
             return
         from rich.table import Table
         from rich.text import Text
 
         # cells are Text, never markup: "[bold]" in a customer's message is shown, not obeyed
-        table = Table(title=Text(title) if title else None, header_style="bold", title_justify="left")
+        table = Table(title=Text(printable(title)) if title else None, header_style="bold", title_justify="left")
         for column in columns:
             table.add_column(Text(column))
         status_at = columns.index(status_column) if status_column in columns else -1
@@ -177,9 +158,9 @@ class Output:
     def details(self, title: str, pairs: Sequence[tuple[str, Any]]) -> None:
         """A record as label/value lines (a panel on a terminal)."""
         if not self.is_tty:
-            self.stdout.write(f"{title}\n")
+            self.stdout.write(f"{printable(title)}\n")
             for label, value in pairs:
-                self.stdout.write(f"{label}\t{_cell(value)}\n")
+                self.stdout.write(f"{printable(label)}\t{_cell(value)}\n")
             return
         from rich.panel import Panel
         from rich.table import Table
@@ -190,7 +171,7 @@ class Output:
         grid.add_column()
         for label, value in pairs:
             grid.add_row(Text(label), Text(_cell(value)))
-        self._rich().print(Panel(grid, title=Text(title), title_align="left", expand=False))
+        self._rich().print(Panel(grid, title=Text(printable(title)), title_align="left", expand=False))
 
     def render(self, renderable: Any) -> None:
         """A Rich renderable on stdout (charts)."""
@@ -202,12 +183,16 @@ class Output:
         return self._rich()
 
     def line(self, text: str) -> None:
-        """A line of data on stdout."""
-        self.stdout.write(text + "\n")
+        """Data on stdout: a line, or a block whose line breaks are meant (pretty JSON, a template's body).
+
+        Control characters other than those line breaks are escaped; text from outside that must stay
+        on one line goes through ``printable`` first.
+        """
+        self.stdout.write(printable(text, keep_newlines=True) + "\n")
 
     def note(self, text: str) -> None:
-        """Chatter for the operator, on stderr."""
-        self.stderr.write(text + "\n")
+        """Chatter for the operator, on stderr: one line, control characters escaped."""
+        self.stderr.write(printable(text) + "\n")
 
     def success(self, text: str) -> None:
         self._styled("✓ ", text, "green")
@@ -216,6 +201,7 @@ class Output:
         self._styled("warning: ", text, "yellow")
 
     def _styled(self, prefix: str, text: str, style: str) -> None:
+        text = printable(text)
         if self.stderr.isatty() and not os.environ.get("NO_COLOR"):
             from rich.markup import escape
 

@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from waba_cli.domain.text import printable
+
 if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
     from rich.console import Console
@@ -52,7 +54,7 @@ class Prompter:
     def say(self, text: str, style: str | None = None) -> None:
         from rich.text import Text
 
-        self.console.print(Text(text, style=style or ""))
+        self.console.print(Text(printable(text), style=style or ""))
 
     def help_line(self, text: str) -> None:
         self.say(f"  {text}", "dim")
@@ -68,7 +70,7 @@ class Prompter:
         from rich.panel import Panel
         from rich.text import Text
 
-        body = Text("\n".join(lines))
+        body = Text("\n".join(printable(line) for line in lines))
         self.console.print(Panel(body, title=Text(title, style="bold"), border_style="yellow", expand=False))
 
     def table(self, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:
@@ -79,7 +81,7 @@ class Prompter:
         for column in columns:
             table.add_column(Text(column))
         for row in rows:
-            table.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
+            table.add_row(*(Text("" if cell is None else printable(str(cell))) for cell in row))
         self.console.print(table)
 
     # -- asking ------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -49,13 +48,6 @@ def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]])
 
 def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path``, readable by its owner only (0600, also when it existed)."""
-    from waba_cli.errors import OperationError
+    from waba_cli import private
 
-    target = path.expanduser()
-    try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise OperationError(f"cannot write {target}: {exc.strerror or exc}") from None
+    private.write_private(path.expanduser(), text)

@@ -12,6 +12,8 @@ Starlette). The path of a POST:
 3. the 200 goes out only when the writer acknowledges the commit containing the delivery. If the
    store fails, or the writer dies first, the answer is 503 and Meta delivers again later.
 
+Before any of this, uvicorn's protocol bounds the request (``waba_cli.http_limits``: head size and
+count, head and body deadlines, idle connections, the connection cap; ``[webhook]`` in the config).
 Auto-replies are sent by their own thread (``Replier``) after the commit, never on the request path.
 Several instances (``--workers``, or other hosts on one PostgreSQL database) can run at once:
 every "apply once" rule is a unique key in the database.
@@ -37,11 +39,13 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from waba_cli.domain.text import printable
 from waba_cli.errors import OperationError
 from waba_cli.services.webhooks.parse import Delivery, Keys, headers_to_store, one_line, parse_body
 from waba_cli.webhook import wire
 
 if TYPE_CHECKING:
+    from waba_cli.http_limits import Limits
     from waba_cli.services.context import CommandContext
     from waba_cli.settings import Settings
 
@@ -115,8 +119,10 @@ class DeliveryLog:
         shown = ids or []
         id_text = f" [{', '.join(shown[:3])}{f', +{len(shown) - 3} more' if len(shown) > 3 else ''}]" if shown else ""
         event = f" event {event_id}" if event_id is not None else ""
-        return f"{self._stamp}  --> {field or '-'}{id_text}  <-- [{status}] {result}{event}" + (
-            f": {detail}" if detail else ""
+        # field, ids and details come from the delivery: escaped, they cannot forge a log line
+        return printable(
+            f"{self._stamp}  --> {field or '-'}{id_text}  <-- [{status}] {result}{event}"
+            + (f": {detail}" if detail else "")
         )
 
 
@@ -143,6 +149,8 @@ class Intake:
     SUBMIT_TIMEOUT = 10.0
     MAX_PENDING = 10_000
     MAX_BUFFERED = 64 * 1024 * 1024  # bytes written to the writer's socket and not yet read by it
+    REFRESH_MIN_SECONDS = 5.0  # an unknown signature asks the writer to read the secrets again, this seldom
+    REFRESH_WAIT = 2.0
 
     def __init__(self, settings: Settings, log: DeliveryLog, on_replies: Callable[[], None]) -> None:
         self._settings = settings
@@ -164,6 +172,8 @@ class Intake:
         self._deadlines: deque[tuple[float, int]] = deque()
         self._swept = 0
         self._expiring: asyncio.Task[None] | None = None
+        self._refreshing: asyncio.Future[None] | None = None
+        self._refresh_asked = float("-inf")
         self.stored = 0
 
     async def start(self) -> None:
@@ -209,6 +219,30 @@ class Intake:
             self._deadlines.append((when, self._seq))
         transport.write(wire.delivery_frame(self._seq, delivery))
         await future
+
+    async def refresh_keys(self) -> bool:
+        """Have the writer read the app secrets and verify tokens again, now (True once it has).
+
+        For a signature or verify token no known one matches: it may have changed since the last
+        refresh (`waba account update`, `waba secrets rotate-key`). At most once per
+        REFRESH_MIN_SECONDS, so that unsigned requests cannot keep the writer reading; False when
+        not asked (too soon, no writer) or not answered within REFRESH_WAIT.
+        """
+        assert self._loop is not None
+        waiting = self._refreshing
+        if waiting is None or waiting.done():
+            transport = self._transport
+            now = self._loop.time()
+            if transport is None or transport.is_closing() or now - self._refresh_asked < self.REFRESH_MIN_SECONDS:
+                return False
+            self._refresh_asked = now
+            waiting = self._refreshing = self._loop.create_future()
+            transport.write(wire.frame(wire.REFRESH))
+        try:
+            await asyncio.wait_for(asyncio.shield(waiting), self.REFRESH_WAIT)
+        except TimeoutError:
+            return False
+        return True
 
     async def _expire(self) -> None:
         """Fail deliveries unacknowledged for SUBMIT_TIMEOUT (one sweep a second, not a timer per request)."""
@@ -257,6 +291,8 @@ class Intake:
     def received(self, message: dict[str, Any]) -> None:
         if "keys" in message:
             self.keys = Keys.from_wire(message["keys"])
+        if message.get("refreshed") and self._refreshing is not None and not self._refreshing.done():
+            self._refreshing.set_result(None)
         lines = message.get("lines")
         if lines:
             self._log.write(lines)
@@ -411,6 +447,7 @@ class WebhookApp:
         self.replier = Replier(settings, self.log)
         self.intake = Intake(settings, self.log, self.replier.wake)
         self._max_body = settings.webhook_max_body_bytes
+        self.limits = limits_for(settings)
         self._paths = {options.path, options.path.rstrip("/") or "/", options.path.rstrip("/") + "/"}
         self._started = False
 
@@ -468,7 +505,9 @@ class WebhookApp:
         if path not in self._paths:
             await _respond(send, 404, b"not found\n")
         elif method == "POST":
-            await self._post(scope, receive, send)
+            # the client left mid-body, or the server cut it off (408): nobody to answer
+            with contextlib.suppress(_DisconnectedError):
+                await self._post(scope, receive, send)
         elif method in ("GET", "HEAD"):
             await self._verify(scope, send)
         else:
@@ -479,7 +518,10 @@ class WebhookApp:
         mode = query.get("hub.mode", [""])[0]
         token = query.get("hub.verify_token", [""])[0]
         challenge = query.get("hub.challenge", [""])[0]
-        if mode == "subscribe" and self.intake.keys.verify_token(token):
+        known = self.intake.keys.verify_token(token)
+        if mode == "subscribe" and not known and token and await self.intake.refresh_keys():
+            known = self.intake.keys.verify_token(token)
+        if mode == "subscribe" and known:
             self.log.write([self.log.line(200, "verified", field="verification")])
             await _respond(send, 200, challenge.encode("utf-8"))
             return
@@ -503,6 +545,8 @@ class WebhookApp:
             await self._refuse(send, 413, "too large", f"over {self._max_body} bytes")
             return
         signed_for = self.intake.keys.verify(body, signature)
+        if signed_for is None and signature and await self.intake.refresh_keys():
+            signed_for = self.intake.keys.verify(body, signature)  # an app secret changed since the last refresh
         if signed_for is None:
             await self._refuse(send, 401, "invalid signature", "no configured app secret signed it")
             return
@@ -528,6 +572,8 @@ class WebhookApp:
         size = 0
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _DisconnectedError
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self._max_body:
@@ -539,6 +585,10 @@ class WebhookApp:
     async def _refuse(self, send: Send, status: int, result: str, detail: str) -> None:
         self.log.write([self.log.line(status, result, detail=detail)])
         await _respond(send, status, result.encode() + b"\n")
+
+
+class _DisconnectedError(Exception):
+    pass
 
 
 async def _respond(send: Send, status: int, body: bytes, *, allow: bytes | None = None) -> None:
@@ -562,24 +612,49 @@ def _server_class() -> Any:
         of it (exit 143/130) although everything was flushed.
         """
 
+        on_ready: Callable[[str, int], None] | None = None  # called once the port accepts connections
+
         @contextlib.contextmanager
         def capture_signals(self) -> Generator[None, None, None]:
             with super().capture_signals():
                 yield
                 self._captured_signals.clear()
 
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started and self.on_ready is not None and self.servers:
+                host, port = self.servers[0].sockets[0].getsockname()[:2]
+                self.on_ready(self.config.host or host, port)
+
     return Server
 
 
-def config(app: Any, host: str, port: int, **extra: Any) -> Any:
-    """uvicorn's configuration for the webhook app (httptools and uvloop when installed)."""
+def limits_for(settings: Settings) -> Limits:
+    """The ``[webhook]`` bounds on each request and connection (README "Limits")."""
+    from waba_cli.http_limits import Limits
+
+    return Limits(
+        max_header_bytes=settings.webhook_max_header_bytes,
+        max_headers=settings.webhook_max_headers,
+        header_timeout=settings.webhook_header_timeout,
+        body_timeout=settings.webhook_body_timeout,
+        body_min_rate=settings.webhook_body_min_rate,
+        keep_alive_timeout=settings.webhook_keep_alive_timeout,
+        max_connections=settings.webhook_max_connections,
+        max_body_bytes=settings.webhook_max_body_bytes,
+    )
+
+
+def config(app: Any, host: str, port: int, limits: Limits, **extra: Any) -> Any:
+    """uvicorn's configuration for the webhook app: httptools with ``limits`` (``http_limits``), uvloop."""
     import uvicorn
+
+    from waba_cli.http_limits import uvicorn_options
 
     return uvicorn.Config(
         app,
         host=host,
         port=port,
-        http="auto",
         loop="auto",
         lifespan="on",
         access_log=False,
@@ -588,17 +663,36 @@ def config(app: Any, host: str, port: int, **extra: Any) -> Any:
         proxy_headers=False,  # client addresses are neither logged nor trusted: no need to rewrite them
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         backlog=4096,
+        **uvicorn_options(limits),
         **extra,
     )
 
 
-def server(app: WebhookApp, host: str, port: int) -> Any:
-    """A uvicorn server for ``app`` (tests run it in a thread)."""
-    return _server_class()(config(app, host, port))
+def server(
+    app: WebhookApp,
+    host: str,
+    port: int,
+    on_ready: Callable[[str, int], None] | None = None,
+    *,
+    limits: Limits | None = None,
+) -> Any:
+    """A uvicorn server for ``app`` (tests run it in a thread); ``on_ready(host, port)`` once it listens;
+    ``limits``: other than the settings'."""
+    running = _server_class()(config(app, host, port, limits or app.limits))
+    running.on_ready = on_ready
+    return running
 
 
 def serve(
-    settings: Settings, options: Options, *, host: str, port: int, workers: int = 1, debug: bool = False
+    settings: Settings,
+    options: Options,
+    *,
+    host: str,
+    port: int,
+    workers: int = 1,
+    debug: bool = False,
+    detail: str | None = None,
+    ready_file: str | None = None,
 ) -> NoReturn:
     """Replace this process (the CLI, its checks done) by the lean server: ``python -m waba_cli.webhook.server``.
 
@@ -615,6 +709,8 @@ def serve(
             "host": host,
             "port": port,
             "workers": workers,
+            "detail": detail,  # for the "listening" line (waba_cli.webhook.ready)
+            "ready_file": ready_file,
         }
     )
     sys.stdout.flush()
@@ -641,9 +737,19 @@ def worker_app() -> WebhookApp:
 
 def main() -> int:
     """Serve until SIGTERM/SIGINT. Exit 0 after a graceful stop, 1 when the server could not start."""
+    from waba_cli.webhook.ready import Readiness
+
     settings, options, given = _options_from_env()
+    readiness = Readiness(path=options.path, detail=given.get("detail"), ready_file=given.get("ready_file"))
+    try:
+        return _run(settings, options, given, readiness)
+    finally:
+        readiness.stopped()
+
+
+def _run(settings: Settings, options: Options, given: dict[str, Any], readiness: Any) -> int:
     if given["workers"] <= 1:
-        running = server(WebhookApp(settings, options), given["host"], given["port"])
+        running = server(WebhookApp(settings, options), given["host"], given["port"], on_ready=readiness.ready)
         try:
             running.run()
         except SystemExit as exc:  # uvicorn exits 3 when the port is taken or the writer did not start
@@ -657,10 +763,24 @@ def main() -> int:
         from uvicorn.supervisors import Multiprocess
 
         workers = config(
-            "waba_cli.webhook.server:worker_app", given["host"], given["port"], factory=True, workers=given["workers"]
+            "waba_cli.webhook.server:worker_app",
+            given["host"],
+            given["port"],
+            limits_for(settings),
+            factory=True,
+            workers=given["workers"],
         )
-        supervisor = Multiprocess(workers, sockets=[workers.bind_socket()])
-        supervisor.run()
+        from waba_cli.webhook.ready import watch_port
+
+        listener = workers.bind_socket()
+        stop_probe = threading.Event()
+        port = listener.getsockname()[1]
+        watch_port(given["host"], port, lambda: readiness.ready(given["host"], port), stop_probe)
+        supervisor = Multiprocess(workers, sockets=[listener])
+        try:
+            supervisor.run()
+        finally:
+            stop_probe.set()
         if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
             print("waba: serve-webhook could not start (see above)", file=sys.stderr)  # noqa: T201
             return 1

@@ -4,9 +4,11 @@ Frames are a 4-byte little-endian length, then the payload.
 
 - server -> writer: first one frame with the pickled ``(Settings, json_logs)``, then one frame per
   delivery: ``<QdI`` (sequence number, received-at timestamp, length of the metadata), the metadata
-  as JSON (``{"h": stored headers, "s": account ids that signed it}``), then the raw body;
+  as JSON (``{"h": stored headers, "s": account ids that signed it}``), then the raw body; or
+  ``REFRESH``: read the app secrets and verify tokens again now;
 - writer -> server: JSON objects, any of ``{"ready": true}`` (it can take deliveries),
-  ``"keys"`` (the app secrets and verify tokens, at start and when they change), ``"acks"``
+  ``"keys"`` (the app secrets and verify tokens, at start and when they change), ``"refreshed"``
+  (the answer to ``REFRESH``, after any ``"keys"``), ``"acks"``
   (``[[seq, 200 | 503, reason], ...]``, after the commit), ``"lines"`` (log lines) and
   ``"replies": true`` (auto-replies are waiting to be sent).
 
@@ -24,6 +26,7 @@ from waba_cli.services.webhooks.parse import Delivery, parse_body
 
 LENGTH = struct.Struct("<I")
 DELIVERY = struct.Struct("<QdI")
+REFRESH = b"refresh"  # shorter than any delivery frame (a DELIVERY header alone is 20 bytes)
 
 
 def frame(payload: bytes) -> bytes:

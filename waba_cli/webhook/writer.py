@@ -37,7 +37,7 @@ import orjson
 
 from waba_cli.errors import OperationError
 from waba_cli.services.webhooks.apply import Directory, Outcome
-from waba_cli.services.webhooks.parse import Delivery, fields_of, one_line
+from waba_cli.services.webhooks.parse import Delivery, Keys, fields_of, one_line
 from waba_cli.services.webhooks.store import (
     apply_stored,
     commit_batch,
@@ -90,7 +90,11 @@ class Writer:
         self._recovered = False
         with store.engine.connect() as conn:
             self._directory = Directory.load(conn)
-        self._keys = load_keys(store, context.cipher())
+        self._loaded = load_keys(store, context.cipher())  # as the database has them
+        self._keys = self._loaded  # what the server verifies with: those, and the ones replaced lately
+        self._previous: dict[str, tuple[list[int], float]] = {}  # replaced app secret -> (accounts, until)
+        self._previous_tokens: dict[str, float] = {}  # replaced verify token -> until
+        self._refresh_asked = False
         self._refreshed = self._polled = time.monotonic()
 
     # the socket
@@ -121,6 +125,9 @@ class Writer:
                 frames += self._receive(socket.MSG_DONTWAIT)
             except BlockingIOError:
                 break
+        if wire.REFRESH in frames:
+            self._refresh_asked = True
+            frames = [f for f in frames if f != wire.REFRESH]
         return [_Queued(*wire.read_delivery(f)) for f in frames]
 
     def _receive(self, flags: int) -> list[bytes]:
@@ -253,19 +260,63 @@ class Writer:
         )
 
     def _refresh(self, conn: Connection | None) -> None:
-        if conn is None or time.monotonic() - self._refreshed < REFRESH_SECONDS:
+        """Every REFRESH_SECONDS, or at once when the server asks (a signature no known app secret made):
+        read the accounts, app secrets and verify tokens again, and tell the server what changed."""
+        asked, self._refresh_asked = self._refresh_asked, False
+        if conn is None or (not asked and time.monotonic() - self._refreshed < REFRESH_SECONDS):
+            if asked:
+                self.send({"refreshed": True})
             return
         self._refreshed = time.monotonic()
         try:
             with conn.begin():
                 self._directory = Directory.load(conn)
-            keys = load_keys(self._store, self._context.cipher())
+            loaded = self._load_keys()
         except Exception as exc:  # noqa: BLE001 - keep serving with what was loaded before
-            self.send({"lines": [self._log.line(0, "refresh failed", detail=one_line(exc))]})
+            self.send({"lines": [self._log.line(0, "refresh failed", detail=one_line(exc))], "refreshed": asked})
             return
+        keys = self._with_previous(loaded)
+        message: dict[str, Any] = {"refreshed": True} if asked else {}
         if keys != self._keys:
             self._keys = keys
-            self.send({"keys": keys.to_wire()})
+            message["keys"] = keys.to_wire()
+        if message:
+            self.send(message)
+
+    def _load_keys(self) -> Keys:
+        """The app secrets and verify tokens; after `waba secrets rotate-key` the key is read again."""
+        from waba_cli.errors import KeyUnavailableError
+
+        try:
+            return load_keys(self._store, self._context.cipher())
+        except KeyUnavailableError:
+            before = self._context.key()
+            material = self._context.reload_key()
+            if material.keys == before.keys:
+                raise
+            keys = load_keys(self._store, self._context.cipher())
+            self.send({"lines": [self._log.line(0, "encryption key read again", detail=material.location)]})
+            return keys
+
+    def _with_previous(self, loaded: Keys) -> Keys:
+        """``loaded``, plus the app secrets and verify tokens it replaced within the grace period
+        (``webhook.previous_secret_grace``): deliveries signed before a change still verify."""
+        now = time.monotonic()
+        until = now + self._context.settings.webhook_previous_secret_grace
+        before, after = self._loaded.to_wire(), loaded.to_wire()
+        for secret, accounts in before["secrets"].items():
+            if secret not in after["secrets"]:
+                self._previous[secret] = (accounts, until)
+        for token in before["tokens"]:
+            if token not in after["tokens"]:
+                self._previous_tokens[token] = until
+        self._loaded = loaded
+        self._previous = {s: v for s, v in self._previous.items() if v[1] > now and s not in after["secrets"]}
+        self._previous_tokens = {t: u for t, u in self._previous_tokens.items() if u > now and t not in after["tokens"]}
+        if not self._previous and not self._previous_tokens:
+            return loaded
+        secrets = {**{s: ids for s, (ids, _) in self._previous.items()}, **after["secrets"]}
+        return Keys(secrets, [*after["tokens"], *self._previous_tokens])
 
     def _replies_pending(self, conn: Connection | None) -> bool:
         if conn is None:

@@ -9,9 +9,7 @@ import asyncio
 import hashlib
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from tests.support.webhook import PHONE_NUMBER_ID, envelope, sign
+from tests.support.webhook import PHONE_NUMBER_ID, envelope, free_port, sign, start_process
 from waba_cli.db.models.messages import Message, MessageStatus
 from waba_cli.db.models.webhooks import WebhookEvent
 
@@ -30,33 +28,6 @@ HISTORY = MessageStatus.__table__  # type: ignore[attr-defined]
 WAIT = 90  # s: the longest any step may take (start, a writer replaced, an exit)
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start(port: int, *extra: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "waba_cli", "serve-webhook", "--port", str(port), *extra],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=os.environ.copy(),
-    )
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.05)
-        if process.poll() is not None:
-            raise AssertionError(process.stderr.read().decode() if process.stderr else "exited")
-    process.kill()
-    raise AssertionError("serve-webhook did not start")
 
 
 def delivery(number: int) -> bytes:
@@ -157,7 +128,7 @@ def wait_gone(pid: int, timeout: float = WAIT) -> None:
 
 def test_sigkill_under_load_loses_no_acknowledged_delivery(business: Any, database_url: str) -> None:
     port = free_port()
-    server = start(port)
+    server = start_process(port)
     try:
         writer = writer_pid(server)
         acknowledged = run_load_until(port, lambda: server.send_signal(signal.SIGKILL), after=1.5)
@@ -166,7 +137,7 @@ def test_sigkill_under_load_loses_no_acknowledged_delivery(business: Any, databa
         # the writer stores what it had read, then exits: its input ended with the server
         wait_gone(writer)
         # the restarted server finds everything and applies what was left, once
-        server = start(port)
+        server = start_process(port)
         more = run_load_until(port, lambda: None, after=0.5, start_at=10**6)
     finally:
         server.terminate()
@@ -178,7 +149,7 @@ def test_a_killed_writer_process_loses_no_acknowledged_delivery_and_is_replaced(
     business: Any, database_url: str
 ) -> None:
     port = free_port()
-    server = start(port)
+    server = start_process(port)
     try:
         writer = writer_pid(server)
         acknowledged = run_load_until(port, lambda: os.kill(writer, signal.SIGKILL), after=1.5)
@@ -208,7 +179,7 @@ def test_a_killed_writer_process_loses_no_acknowledged_delivery_and_is_replaced(
 
 def test_sigterm_under_load_finishes_in_flight_requests_and_exits_0(business: Any, database_url: str) -> None:
     port = free_port()
-    server = start(port)
+    server = start_process(port)
     acknowledged = run_load_until(port, lambda: server.send_signal(signal.SIGTERM), after=1.0)
     assert server.wait(timeout=WAIT) == 0, server.stderr.read().decode() if server.stderr else ""
     check_every_acknowledged_delivery_is_applied_once(database_url, acknowledged)
@@ -224,7 +195,7 @@ def descendants(pid: int) -> list[int]:
 
 def test_workers_each_have_a_writer_and_sigterm_stops_them_all(business: Any, database_url: str) -> None:
     port = free_port()
-    server = start(port, "--workers", "2")
+    server = start_process(port, "--workers", "2")
     try:
         deadline = time.monotonic() + WAIT
         while len([p for p in descendants(server.pid) if _is_writer(p)]) < 2:

@@ -120,3 +120,35 @@ def test_events_tail_follow_prints_new_deliveries_as_they_arrive(receiver: Recei
     assert (first["field"], second["field"]) == ("messages", "messages")
     assert second["id"] > first["id"]
     assert second["summary"].startswith("4 statuses")
+
+
+def test_events_tail_on_a_terminal_shows_who_wrote_what_and_whom_statuses_reached(receiver: Receiver) -> None:
+    import os
+    import sys
+
+    import pexpect
+
+    post_samples(receiver, "01-text.json")
+    tail = pexpect.spawn(
+        sys.executable,
+        ["-m", "waba_cli", "events", "tail", "--follow", "-n", "1"],
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
+        encoding="utf-8",
+        timeout=20,
+    )
+    try:
+        tail.expect(r"#\d+  messages  applied  1 inbound message")
+        tail.expect_exact('    Jordan Lee +16505550123: "Hi! Do you ship to Canada?"')
+        post_samples(receiver, "16-status-failed-and-system-error.json")
+        tail.expect_exact("    failed +33612345678: 131049 Message not delivered (ecosystem engagement protection)")
+        tail.expect_exact("    failed +819012345678: 131026 Message undeliverable")
+        # a customer's words cannot rewrite the operator's terminal, and a long text is cut short
+        text = json.loads(fixture_bytes("01-text.json"))
+        message = text["entry"][0]["changes"][0]["value"]["messages"][0]
+        message["id"] = "wamid.tail-escape-test"
+        message["text"]["body"] = "\x1b[2J\x1b[31mboo\r\nforged line " + "x" * 80
+        assert receiver.post(json.dumps(text).encode()).status_code == 200
+        tail.expect(r'Jordan Lee \+16505550123: "\\x1b\[2J\\x1b\[31mboo forged line x+…"')
+    finally:
+        tail.terminate(force=True)
+    assert "\x1b[2J" not in (tail.before or "")

@@ -21,6 +21,7 @@ def meta(account: Any, graph: respx.MockRouter) -> Meta:
     [
         (("--format", "xml"), "Invalid value for '--format'"),
         (("--textfile", "x.prom"), "--textfile goes with --format prometheus"),
+        (("--format", "prometheus", "--textfile", "/nonexistent/waba/x.prom"), "its directory does not exist"),
         (("--canary", "not a phone"), "--canary"),
         (("--all", "--account", "My Business WhatsApp"), "not both"),
         (("--no-such-flag",), "No such option"),

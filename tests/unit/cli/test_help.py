@@ -55,3 +55,53 @@ def test_every_command_takes_the_options_every_command_takes(waba: Any, path: tu
     result = waba(*path, "--help")
     for option in ("--no-input", "--debug", "--config"):
         assert option in result.out, f"waba {' '.join(path)} lacks {option}"
+
+
+def _groups() -> list[tuple[str, ...]]:
+    root: Any = typer.main.get_command(app)
+    found: list[tuple[str, ...]] = []
+
+    def walk(group: Any, path: tuple[str, ...]) -> None:
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                found.append((*path, name))
+                walk(command, (*path, name))
+
+    walk(root, ())
+    return found
+
+
+GROUPS = _groups()
+
+
+def test_there_are_groups() -> None:
+    assert ("account",) in GROUPS
+    assert ("number", "profile") in GROUPS
+
+
+@pytest.mark.parametrize("path", GROUPS, ids=" ".join)
+def test_every_group_has_help_with_examples_of_its_own_commands(waba: Any, path: tuple[str, ...]) -> None:
+    result = waba(*path, "--help")
+    assert result.code == 0
+    lines = [line.strip() for line in result.out.splitlines()]
+    assert "Examples:" in lines, f"waba {' '.join(path)} --help has no Examples section"
+    after = lines[lines.index("Examples:") + 1 :]
+    examples = after[: after.index("")] if "" in after else after
+    assert examples
+    for example in examples:
+        words = example.split()
+        assert words[: len(path) + 1] == ["waba", *path], example
+        # the word after the group is one of its commands
+        subcommands = {p[len(path)] for p in COMMANDS + GROUPS if len(p) > len(path) and p[: len(path)] == path}
+        assert words[len(path) + 1] in subcommands, example
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_argument_and_option_is_explained(path: tuple[str, ...]) -> None:
+    """A parameter without help is one whose Annotated metadata was lost (a string annotation Typer
+    cannot resolve, as ``from __future__ import annotations`` in a command module makes)."""
+    command: Any = typer.main.get_command(app)
+    for word in path:
+        command = command.commands[word]
+    unexplained = [p.name for p in command.params if not p.help and p.name != "help"]
+    assert not unexplained, f"waba {' '.join(path)}: no help for {unexplained}"

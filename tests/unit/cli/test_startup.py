@@ -169,3 +169,32 @@ def test_probe_sees_imports(tmp_path: Path, env: dict[str, str]) -> None:
     assert probe.stdout.strip().startswith("waba ")
     assert probe.loaded(("waba_cli",)) == ["waba_cli"]
     assert "waba_cli" in probe.first_import
+
+
+# A Tab press (shell completion) runs on every keystroke: no database stack for SQLite, no HTTP, no UI.
+TAB_FORBIDDEN = ("sqlalchemy", "sqlmodel", "httpx", "uvicorn", "keyring", "cryptography", "rich", "prompt_toolkit")
+
+
+def test_a_tab_press_reads_names_without_the_database_stack(tmp_path: Path, env: dict[str, str]) -> None:
+    init = subprocess.run(
+        [sys.executable, "-m", "waba_cli", "init"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert init.returncode == 0, init.stderr
+    tab = {**env, "_WABA_COMPLETE": "complete_bash", "COMP_WORDS": "waba account show ", "COMP_CWORD": "3"}
+
+    probe = _probe(tmp_path, tab, [], TAB_FORBIDDEN)
+
+    assert probe.exit == 0, probe.stderr
+    assert "waba_cli.db.names" in probe.modules  # the probe really asked the database
+    forbidden = TAB_FORBIDDEN if not env.get("WABA_DATABASE_URL") else TAB_FORBIDDEN[2:]  # PostgreSQL: SQLAlchemy
+    loaded = probe.loaded(forbidden)
+    assert not loaded, probe.explain(loaded)
+    others = sorted(m for m in probe.modules if m.startswith("waba_cli.cli.") and m.count(".") == 2)
+    assert others == ["waba_cli.cli.account", "waba_cli.cli.common", "waba_cli.cli.completion"]

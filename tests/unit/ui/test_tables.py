@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+import waba_cli
 from waba_cli.ui.tables import csv_cell, csv_text, write_csv
 
 
@@ -37,3 +39,13 @@ def test_write_csv_replaces_the_file_readable_by_its_owner_only(tmp_path: Path) 
 
 def test_numbers_stay_numbers_even_when_negative() -> None:
     assert [csv_cell(v) for v in (-3, 0.5, "-x", "+33")] == ["-3", "0.5", "'-x", "'+33"]
+
+
+def test_every_csv_waba_writes_goes_through_this_module() -> None:
+    package = Path(waba_cli.__file__).parent
+    writers = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if re.search(r"csv\.(writer|DictWriter)\(", path.read_text(encoding="utf-8"))
+    ]
+    assert writers == ["ui/tables.py"]

@@ -43,6 +43,8 @@ class Campaign(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=16)
     body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     csv_path: str | None = None
+    rate: float | None = None  # messages per second the last run was paced at (0: unpaced)
+    rate_reason: str | None = Field(default=None, max_length=255)  # where that pace came from
     status: str = Field(default="new", max_length=16)  # new | running | stopped | finished
     stop_reason: str | None = None
     owner: str | None = Field(default=None, max_length=255)  # host:pid of the run in progress

@@ -45,6 +45,7 @@ SIMPLE_KEYS = (
     "examples",
     "footer_text",
     "buttons",
+    "url_examples",
     "add_security_recommendation",
     "code_expiration_minutes",
 )
@@ -267,7 +268,37 @@ def _simple_components(  # noqa: PLR0912 - one branch per simple key
                 else:
                     parsed.append(_normalize_button(spec))
             components.append({"type": "BUTTONS", "buttons": parsed})
+    _simple_url_examples(data.get("url_examples"), components, violations)
     return components
+
+
+def _simple_url_examples(value: Any, components: list[dict[str, Any]], violations: list[Violation]) -> None:
+    """``url_examples``: the example suffix of each URL button with a variable, in order (Meta's
+    ``example`` of the button, as ``--url-example`` gives it)."""
+    if value in (None, []):
+        return
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
+        violations.append(
+            Violation(
+                "url_examples",
+                "must be a list of example suffixes, one per URL button with a variable",
+                'e.g. url_examples = ["8812"]',
+                ERR_PARAMETER,
+            )
+        )
+        return
+    left = add_url_examples(components, [str(v) for v in value])
+    if left:
+        violations.append(
+            Violation(
+                "url_examples",
+                f"{len(left)} value(s) for no URL button with a variable",
+                "remove them, or add the URL button they are for",
+                ERR_PARAMETER,
+            )
+        )
 
 
 def _simple_header(data: Mapping[str, Any]) -> dict[str, Any] | None:  # noqa: PLR0912 - one branch per header form

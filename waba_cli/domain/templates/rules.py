@@ -101,6 +101,24 @@ APPROVED_EDITS_PER_DAY = 1  # reference §3.6
 APPROVED_EDITS_PER_30_DAYS = 10
 EDITABLE_STATUSES = ("APPROVED", "REJECTED", "PAUSED")
 GONE_STATUSES = ("DELETED", "PENDING_DELETION")
+# every status a template has: waba's local DRAFT, then Meta's (reference §3, template statuses)
+STATUSES = (
+    "DRAFT",
+    "APPROVED",
+    "PENDING",
+    "REJECTED",
+    "PAUSED",
+    "DISABLED",
+    "IN_APPEAL",
+    "PENDING_DELETION",
+    "DELETED",
+    "FLAGGED",
+    "REINSTATED",
+    "LIMIT_EXCEEDED",
+    "LOCKED",
+    "ARCHIVED",
+    "UNARCHIVED",
+)
 # the resumable upload API's limits by kind (reference §7), checked before uploading
 MEDIA_MAX_BYTES = {"image": 5 * 1024 * 1024, "video": 16 * 1024 * 1024, "application": 100 * 1024 * 1024}
 

@@ -325,6 +325,29 @@ def check_setup(ctx: CommandContext, setup: dict[str, Any], *, subscription: boo
     return run(ask)
 
 
+def check_credentials(
+    ctx: CommandContext, account: Account, app_id: str, app_secret: str, access_token: str
+) -> LiveReport:
+    """The token checks (valid, this app's, expiry, scopes, the WABA) for new credentials of a saved
+    account, before they are stored (`account update`); the numbers and the subscription are not asked."""
+    from waba_cli.graph.client import Credentials
+    from waba_cli.services.context import run
+
+    async def ask() -> LiveReport:
+        async with ctx.graph(Credentials(access_token, app_id, app_secret), account.id) as api:
+            return await check_live(
+                api,
+                app_id=app_id,
+                app_secret=app_secret,
+                access_token=access_token,
+                waba_id=account.waba_id,
+                phone_number_ids=[],
+                subscription=False,
+            )
+
+    return run(ask)
+
+
 def require_passing(report: LiveReport, source: str | None = None, *, unless: tuple[str, ...] = ()) -> None:
     """Raise the first failed check not named in ``unless``: a ``ValidationError`` naming the setup key
     at fault (exit 2), else Meta's own error or an ``OperationError`` (exit 1)."""

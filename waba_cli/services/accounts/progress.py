@@ -9,15 +9,17 @@ alone (0600, in a 0700 directory under the data directory) and is removed once t
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from waba_cli import private
 from waba_cli.db.timestamps import utcnow
 from waba_cli.domain import setup_steps as steps
+from waba_cli.domain.documents import loads_json
+from waba_cli.errors import UsageError
+from waba_cli.files import read_text
 
 if TYPE_CHECKING:
     from waba_cli.secrets import Cipher
@@ -56,16 +58,8 @@ def save(settings: Settings, cipher: Cipher, progress: Progress) -> Path:
         "saved_at": utcnow().isoformat(),
     }
     path = path_of(settings)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.parent.chmod(0o700)
-    fd, tmp = tempfile.mkstemp(prefix=".progress.", dir=path.parent)  # mkstemp creates it 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    private.private_dir(path.parent)
+    private.write_private(path, json.dumps(document, indent=2), atomic=True)
     return path
 
 
@@ -75,8 +69,8 @@ def load(settings: Settings, cipher: Cipher) -> Progress | None:
 
     path = path_of(settings)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        document = loads_json(read_text(path), str(path))
+    except (OSError, ValueError, UsageError):
         return None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         return None

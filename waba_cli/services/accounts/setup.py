@@ -10,7 +10,6 @@ the model.
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
@@ -24,6 +23,7 @@ from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.timestamps import utcnow
 from waba_cli.domain import setup_steps as steps
 from waba_cli.domain import validators as check
+from waba_cli.domain.documents import loads_json
 from waba_cli.errors import UsageError, ValidationError
 from waba_cli.services.accounts.store import find_account, numbers_of, reload
 
@@ -76,35 +76,13 @@ def _first_error(exc: PydanticValidationError, source: str | None) -> Validation
     return ValidationError(loc, str(error["msg"]).removeprefix(_VALUE_ERROR_PREFIX), source=source)
 
 
-def read_data_file(path: Path) -> dict[str, Any]:
-    """A JSON or TOML file as a dict (by extension; otherwise JSON is tried first)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot be read ({exc.strerror})") from None
-    suffix = path.suffix.lower()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
-    data: Any
-    if suffix == ".toml":
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise UsageError(f"{path}: not valid TOML ({exc})") from None
-    else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            if suffix == ".json":
-                raise UsageError(f"{path}: not valid JSON ({exc})") from None
-            try:
-                data = tomllib.loads(text)
-            except tomllib.TOMLDecodeError:
-                raise UsageError(f"{path}: neither valid JSON nor TOML") from None
+def read_data_file(path: Path, fmt: str | None = None) -> dict[str, Any]:
+    """A JSON or TOML file (standard input for ``-``) as a dict; see ``data_files.read_structured``."""
+    from waba_cli.services.data_files import read_structured, source_name
+
+    data = read_structured(path, fmt)
     if not isinstance(data, dict):
-        raise UsageError(f"{path}: must hold one object of setup keys, not a {type(data).__name__}")
+        raise UsageError(f"{source_name(path)}: must hold one object of setup keys, not a {type(data).__name__}")
     return data
 
 
@@ -337,42 +315,145 @@ def _literal(raw: str, key: str) -> Any:
     if key in ("business_hours_start", "business_hours_end"):
         return raw
     try:
-        return json.loads(raw)
+        return loads_json(raw, key)
     except json.JSONDecodeError:
         return raw
 
 
+@dataclass
+class Update:
+    """What `waba account update` did: the changes (key -> (before, after), secrets masked), in the
+    order given, and Meta's report on changed credentials (None: not asked, or --no-verify)."""
+
+    account: Account
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    report: LiveReport | None = None
+
+    @property
+    def changed(self) -> list[str]:
+        return list(self.changes)
+
+
+# credentials Meta checks together: a change of one is verified with the others (debug_token)
+_CREDENTIALS = ("access_token", "app_secret", "app_id")
+
+
 def update_account(
-    ctx: CommandContext, values: dict[str, Any], *, source: str | None = None
-) -> tuple[Account, list[str]]:
-    """`waba account update`: validate ``values`` with the account's other settings and apply them in
-    one transaction; returns the account and the names changed."""
+    ctx: CommandContext, values: dict[str, Any], *, source: str | None = None, verify: bool = True
+) -> Update:
+    """`waba account update`: validate ``values`` with the account's other settings and apply what
+    differs in one transaction. The fixed keys (the WABA and the first number) may be given when
+    they equal the stored ones: the account's own setup file applies again. Changed credentials
+    are verified with Meta first (unless not ``verify``): a refused token saves nothing."""
     from waba_cli.secrets import mask
 
     if any(k in steps.SECRET_KEYS for k in values):
         ctx.cipher()  # fail on a missing key before anything else
-    with ctx.db.transaction() as session:
+    with ctx.db.session() as session:
         account = reload(session, ctx.account)
+        numbers = numbers_of(session, account)
         unknown = [k for k in values if k not in steps.BY_NAME]
         if unknown:
             raise ValidationError(unknown[0], "unknown key", source=source)
-        fixed = [k for k in values if steps.BY_NAME[k].fixed]
-        if fixed:
-            raise ValidationError(fixed[0], "cannot be changed on an existing account", source=source)
         # the settings stored in plain, and the secrets being replaced (the others cannot be read back)
         names = tuple(f.name for f in steps.FIELDS if f.name in steps.UPDATABLE or f.name in values)
         current: dict[str, Any] = {k: getattr(account, k) for k in steps.UPDATABLE}
         validated = parse_setup({**current, **values}, source=source, names=names).setup
+        _same_fixed(account, numbers, {k: validated[k] for k in values if steps.BY_NAME[k].fixed}, source)
         if "name" in values and validated["name"] != account.name and find_account(session, validated["name"]):
             raise ValidationError("name", f"another account is already named {validated['name']!r}", source=source)
-        for key in values:
-            new = validated[key]
+    changes, secrets = _differences(ctx, account, [k for k in values if not steps.BY_NAME[k].fixed], validated)
+    report = None
+    if verify and any(key in changes for key in _CREDENTIALS):
+        from waba_cli.services.accounts.checks import check_credentials, require_passing
+
+        def now(key: str) -> str:
+            return str(secrets[key] if key in secrets else validated.get(key) or _secret(ctx, account, key) or "")
+
+        app_id = validated["app_id"] if "app_id" in changes else account.app_id
+        report = check_credentials(ctx, account, app_id, now("app_secret"), now("access_token"))
+        require_passing(report, source)
+    if not changes:
+        return Update(account, changes, report)
+    with ctx.db.transaction() as session:
+        row = reload(session, account)
+        for key in changes:
             if key in steps.SECRET_KEYS:
-                setattr(account, f"{key}_enc", ctx.cipher().encrypt(new) if new else None)
+                new = secrets[key]
+                setattr(row, f"{key}_enc", ctx.cipher().encrypt(new) if new else None)
                 if key == "access_token":
-                    account.access_token_mask = mask(new)
-            elif getattr(account, key) != new:
-                setattr(account, key, new)
-        account.updated_at = utcnow()
-        session.add(account)
-    return account, list(values)
+                    row.access_token_mask = mask(new)
+            else:
+                setattr(row, key, validated[key])
+        if report is not None:
+            apply_report(row, report)
+        row.updated_at = utcnow()
+        session.add(row)
+    return Update(row, changes, report)
+
+
+def _differences(
+    ctx: CommandContext, account: Account, keys: list[str], validated: dict[str, Any]
+) -> tuple[dict[str, tuple[Any, Any]], dict[str, Any]]:
+    """The changes of ``keys`` (key -> (before, after), secrets masked) and the new secrets' values."""
+    from waba_cli.secrets import mask
+
+    changes: dict[str, tuple[Any, Any]] = {}
+    secrets: dict[str, Any] = {}
+    for key in keys:
+        new = validated[key]
+        if key in steps.SECRET_KEYS:
+            old = _secret(ctx, account, key)
+            if old != new:
+                secrets[key] = new
+                changes[key] = (mask(old) if old else None, mask(new) if new else None)
+        elif getattr(account, key) != new:
+            changes[key] = (getattr(account, key), new)
+    return changes, secrets
+
+
+def _secret(ctx: CommandContext, account: Account, key: str) -> str | None:
+    stored = getattr(account, f"{key}_enc")
+    return ctx.cipher().decrypt(stored, f"the {key} of {account.name}") if stored else None
+
+
+def _same_fixed(account: Account, numbers: list[PhoneNumber], given: dict[str, Any], source: str | None) -> None:
+    """Refuse fixed keys (the WABA, the first number) that differ from what the account has."""
+    if not given:
+        return
+    if "waba_id" in given and given["waba_id"] != account.waba_id:
+        raise ValidationError(
+            "waba_id",
+            f"cannot be changed on an existing account (it is {account.waba_id}, the file says {given['waba_id']})",
+            "set up another account for another WABA",
+            source=source,
+        )
+    number_keys = [k for k in ("phone_number_id", "phone_number", "display_phone_number") if k in given]
+    if not number_keys:
+        return
+    wanted = given.get("phone_number_id")
+    number = next((n for n in numbers if n.phone_number_id == wanted), None) if wanted else None
+    if number is None and wanted is None:  # a number without its id: one of the account's
+        number = next((n for n in numbers if n.phone_number == given.get("phone_number")), None)
+    if number is None:
+        shown = wanted or given.get("phone_number")
+        raise ValidationError(
+            "phone_number_id" if wanted else "phone_number",
+            f"cannot be changed on an existing account ({shown} is not one of its numbers)",
+            "numbers are added with `waba number add` or `waba number sync`",
+            source=source,
+        )
+    for key in number_keys:
+        stored, value = getattr(number, key), given[key]
+        if key == "display_phone_number":  # Meta formats it its own way: the digits count
+            stored, value = _digits(stored), _digits(value)
+        if value is not None and stored is not None and value != stored:
+            raise ValidationError(
+                key,
+                f"cannot be changed on an existing account (it is {getattr(number, key)}, the file says {given[key]})",
+                source=source,
+            )
+
+
+def _digits(value: Any) -> str | None:
+    return "".join(ch for ch in str(value) if ch.isdigit()) if value else None

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from waba_cli.domain.analytics import RateCard
+from waba_cli.domain.documents import loads_toml
 from waba_cli.errors import ValidationError
+from waba_cli.files import read_text
 
 _OPTION = "--rate-card"
 
@@ -21,12 +23,12 @@ _OPTION = "--rate-card"
 def read_rate_card(path: Path) -> RateCard:
     """The rate card in ``path`` (exit 2 naming the line when it cannot be read)."""
     try:
-        raw = path.expanduser().read_text(encoding="utf-8")
+        raw = read_text(path.expanduser())
     except OSError as exc:
         raise ValidationError(_OPTION, f"cannot read {path}: {exc.strerror or exc}") from None
     if path.suffix.lower() == ".toml":
         try:
-            document = tomllib.loads(raw)
+            document = loads_toml(raw, str(path))
         except tomllib.TOMLDecodeError as exc:
             raise ValidationError(_OPTION, f"{path}: {exc}") from None
         rows: list[dict[str, Any]] = [dict(r) for r in document.get("rate", [])]

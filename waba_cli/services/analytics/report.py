@@ -129,7 +129,7 @@ def analytics_report(ctx: CommandContext, request: ReportRequest, now: datetime 
         raise ValidationError("--by", f"{request.by!r} is not one of {', '.join(figures_of.GROUPINGS)}")
     now = now or datetime.now(UTC)
     since = moment_of(request.since, now)
-    until = moment_of(request.until, now) if request.until else now
+    until = moment_of(request.until, now, "--until") if request.until else now
     if until < since:
         raise ValidationError("--until", "comes before --since")
     card = None

@@ -60,6 +60,8 @@ class Plan:
     language: str | None
     rate: float
     concurrency: int
+    rate_reason: str | None = None  # where the pace comes from (--rate, the number, the account's limit)
+    rate_capped: bool = False  # a limit chose the pace rather than --rate: the run says so as it starts
     total: int = 0  # data rows in the CSV
     valid: int = 0
     invalid: int = 0
@@ -76,6 +78,7 @@ class Plan:
     warnings_not_shown: int = 0
     example: dict[str, Any] | None = None  # the first request body it would send
     existing: bool = False  # the campaign was started before
+    csv_read_as: str | None = None  # the CSV's encoding or delimiter, when detected (not UTF-8 with commas)
     rate_card: RateCard | None = None  # prices the messages to send (``cost``)
     # with a rate card: messages to send per "country|pricing category" (a few hundred keys at most)
     priced_slots: dict[str, int] = field(default_factory=dict)
@@ -172,6 +175,7 @@ class Summary:
             "phone_number_id": p.phone_number_id,
             "template": p.template,
             "rate_limit": p.rate,
+            "rate_reason": p.rate_reason,
             "concurrency": p.concurrency,
             "elapsed_seconds": round(self.elapsed, 3),
             "messages_per_second": round(self.rate, 1),
@@ -205,6 +209,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "template": plan.template,
         "language": plan.language,
         "rate_limit": plan.rate,
+        "rate_reason": plan.rate_reason,
         "concurrency": plan.concurrency,
         "example_request": plan.example,
         "problems": [_problem_json(x) for x in plan.problems],

@@ -29,7 +29,7 @@ from waba_cli.services.campaigns.plan import (
     campaign_name,
     default_concurrency,
 )
-from waba_cli.services.ratelimit import throughput_of
+from waba_cli.services.ratelimit import DEFAULT_THROUGHPUT, THROUGHPUT, throughput_of
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -109,13 +109,7 @@ def prepare(ctx: CommandContext, request: BulkRequest) -> Prepared:
         if existing is not None:
             _same_campaign(existing, account, number, content)
         session.expunge_all()
-    if request.rate is not None:
-        rate = request.rate
-    else:  # numbers shared with the WhatsApp Business app are held to 20/s (reference §9.1)
-        rate = throughput_of(number.throughput_level, coexistence=bool(number.is_on_biz_app))
-    if account.per_minute_limit:
-        cap = account.per_minute_limit / 60
-        rate = cap if rate <= 0 else min(rate, cap)
+    rate, rate_reason, rate_capped = pacing(request.rate, account, number)
     plan = Plan(
         campaign=name,
         account=account.name,
@@ -124,6 +118,8 @@ def prepare(ctx: CommandContext, request: BulkRequest) -> Prepared:
         template=content.template.name if content.template else None,
         language=content.template.language if content.template else None,
         rate=rate,
+        rate_reason=rate_reason,
+        rate_capped=rate_capped,
         concurrency=request.concurrency or default_concurrency(rate),
         existing=existing is not None,
         rate_card=card,
@@ -132,6 +128,40 @@ def prepare(ctx: CommandContext, request: BulkRequest) -> Prepared:
     rescan = request.csv_path is not None or existing is None or csv_path.exists()
     scratch = _scan_file(csv_path, content, ctx.settings.region, plan) if rescan else None
     return Prepared(plan, account, number, content, request, csv_path, scratch)
+
+
+def pacing(asked: float | None, account: Account, number: PhoneNumber) -> tuple[float, str, bool]:
+    """The pace of a run, where it comes from, and whether a limit chose it rather than ``--rate``.
+
+    ``--rate`` if given (0: unpaced), else the number's throughput (reference §9.1: 20/s when it is
+    shared with the WhatsApp Business app); the account's per-minute limit caps either.
+    """
+    level = (number.throughput_level or "").upper()
+    if number.is_on_biz_app:
+        tier = f"the number is shared with the WhatsApp Business app ({THROUGHPUT['COEXISTENCE']:g}/s)"
+    elif level in THROUGHPUT:
+        tier = f"the number's throughput ({level}: {THROUGHPUT[level]:g}/s)"
+    else:
+        tier = f"the number's throughput (unknown: Meta's standard {DEFAULT_THROUGHPUT:g}/s assumed)"
+    throughput = throughput_of(number.throughput_level, coexistence=bool(number.is_on_biz_app))
+    if asked is None:
+        rate, reason, capped = throughput, tier, True
+    elif asked == 0:
+        rate, reason, capped = 0.0, "--rate 0 (unpaced)", False
+    elif asked > throughput:
+        rate, capped = asked, True
+        reason = f"--rate {asked:g}, above {tier}: Meta's 130429 will slow it down"
+    else:
+        rate, reason, capped = asked, f"--rate {asked:g}", False
+    if account.per_minute_limit:
+        cap = account.per_minute_limit / 60
+        if rate <= 0 or cap < rate:
+            reason = (
+                f"account {account.name}'s per-minute limit of {account.per_minute_limit} messages "
+                f"({cap:.3g}/s), instead of {reason}"
+            )
+            rate, capped = cap, True
+    return rate, reason, capped
 
 
 @contextmanager
@@ -188,7 +218,8 @@ def _content(session: Session, account: Account, request: BulkRequest, existing:
 
 
 def _scan_file(csv_path: Path, content: Content, region: str | None, plan: Plan) -> Scratch:
-    handle, reader, header = read_header(csv_path)
+    handle, reader, header, fmt = read_header(csv_path)
+    plan.csv_read_as = fmt.described(csv_path)
     scratch: Scratch | None = None
     try:
         phone_at = phone_column(header, str(csv_path))

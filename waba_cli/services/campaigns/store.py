@@ -145,7 +145,7 @@ def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _owner_alive(owner: str | None, heartbeat_at: datetime | None, now: datetime) -> bool:
+def owner_alive(owner: str | None, heartbeat_at: datetime | None, now: datetime) -> bool:
     """Whether the run recorded as ``owner`` may still be going."""
     if not owner:
         return False
@@ -186,6 +186,8 @@ def claim_campaign(
             "language": template.language if template else None,
             "body": content.body,
             "csv_path": str(csv_path.resolve()) if csv_path else None,
+            "rate": plan.rate,
+            "rate_reason": (plan.rate_reason or "")[:255] or None,
             "status": "running",
             "owner": me,
             "heartbeat_at": now,
@@ -196,7 +198,7 @@ def claim_campaign(
         if inserted is not None:
             return int(inserted[0]), False
         row = conn.execute(select(CAMPAIGN).where(c.name == plan.campaign)).one()
-    if row.status == "running" and _owner_alive(row.owner, row.heartbeat_at, now):
+    if row.status == "running" and owner_alive(row.owner, row.heartbeat_at, now):
         raise UsageError(
             f"campaign {plan.campaign!r} is being sent right now ({row.owner})",
             "wait for that run to end; if it died on another host, retry in a few minutes",
@@ -205,7 +207,15 @@ def claim_campaign(
     taken = conn.execute(
         update(CAMPAIGN)
         .where(c.id == row.id, c.owner.is_(None) if row.owner is None else c.owner == row.owner, c.status == row.status)
-        .values(status="running", owner=me, heartbeat_at=now, updated_at=now, stop_reason=None)
+        .values(
+            status="running",
+            owner=me,
+            heartbeat_at=now,
+            updated_at=now,
+            stop_reason=None,
+            rate=plan.rate,
+            rate_reason=(plan.rate_reason or "")[:255] or None,
+        )
     )
     if taken.rowcount != 1:
         raise UsageError(f"campaign {plan.campaign!r} was just started by another run", "wait for it to end")

@@ -162,7 +162,10 @@ def check_health(ctx: CommandContext, request: CheckRequest) -> HealthReport:
 def _max_age(given: str | None, default: timedelta) -> timedelta:
     if given is None:
         return default
-    age = timedelta(0) if given.strip() == "0" else parse_duration(given)
+    try:
+        age = timedelta(0) if given.strip() == "0" else parse_duration(given)
+    except ValueError as exc:
+        raise ValidationError("--max-age", str(exc)) from None
     if age is None:
         raise ValidationError("--max-age", f"{given!r} is not a duration like 30s, 10m or 1h (0: always ask Meta)")
     return age

@@ -29,7 +29,10 @@ class History:
 def health_history(ctx: CommandContext, since: str = "7d", check: str | None = None) -> History:
     """`waba health history`: transitions since ``since`` (``7d``, ``12h``), of one check (``number``
     covers every ``number:...``) and of the named account, else of every account."""
-    window = parse_duration(since)
+    try:
+        window = parse_duration(since)
+    except ValueError as exc:
+        raise ValidationError("--since", str(exc)) from None
     if window is None:
         raise ValidationError("--since", f"{since!r} is not a duration like 7d, 12h or 30m")
     now = utcnow()

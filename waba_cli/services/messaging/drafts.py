@@ -10,7 +10,6 @@ from the local tables (a template must be sendable: ``rules.template_for_send``)
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,9 @@ from sqlmodel import Session, select
 from waba_cli.db.models.accounts import Account, PhoneNumber
 from waba_cli.db.models.flows import Flow
 from waba_cli.domain import payloads
+from waba_cli.domain.documents import loads_json, loads_toml
 from waba_cli.errors import UsageError, ValidationError
+from waba_cli.files import read_text
 from waba_cli.services.flows.tokens import new_token
 from waba_cli.services.messaging import rules
 
@@ -187,16 +188,14 @@ def interactive_message(
 def read_list_file(path: Path) -> dict[str, Any]:
     """A list message's file: JSON or TOML (by extension) with button, sections and optional texts."""
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = read_text(path)
     except OSError as exc:
         raise ValidationError("--list-file", f"cannot read {path}: {exc.strerror}") from None
     try:
         if path.suffix.lower() == ".toml":
-            data: Any = tomllib.loads(raw)
+            data: Any = loads_toml(raw, str(path))
         else:
-            import json
-
-            data = json.loads(raw)
+            data = loads_json(raw, str(path))
     except ValueError as exc:
         kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
         raise ValidationError("--list-file", f"{path} is not valid {kind}: {exc}") from None

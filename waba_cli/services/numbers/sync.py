@@ -213,6 +213,10 @@ def add_number(ctx: CommandContext, *, cc: str, phone_number: str, verified_name
     country = cc.strip().lstrip("+")
     if not re.match(r"^[0-9]{1,3}$", country):
         raise ValidationError("--cc", f"{cc!r} is not a country calling code (1 to 3 digits, like 1 or 49)")
+    try:
+        validators.phone_characters(phone_number)
+    except ValueError as exc:
+        raise ValidationError("--phone-number", str(exc)) from None
     digits = re.sub(r"[\s().\-]", "", phone_number.strip())
     if digits.startswith("+"):
         digits = digits[1:]

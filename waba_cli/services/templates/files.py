@@ -8,8 +8,6 @@ what touches the file system.
 from __future__ import annotations
 
 import contextlib
-import json
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,26 +34,11 @@ class TemplateRulesError(ValidationError):
         self.problems = problems
 
 
-def read_template_file(path: Path) -> Any:
-    """A template file's data: JSON, or TOML (by extension; otherwise JSON, then TOML, is tried)."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot be read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
-    if path.suffix.lower() != ".toml":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            if path.suffix.lower() == ".json":
-                raise UsageError(f"{path}: not valid JSON ({exc})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(
-            f"{path}: not valid {'TOML' if path.suffix.lower() == '.toml' else 'JSON or TOML'} ({exc})"
-        ) from None
+def read_template_file(path: Path, fmt: str | None = None) -> Any:
+    """A template file's data: JSON or TOML (standard input for ``-``); see ``data_files.read_structured``."""
+    from waba_cli.services.data_files import read_structured
+
+    return read_structured(path, fmt)
 
 
 def template_entries(data: Any, source: str) -> list[Any]:
@@ -79,12 +62,15 @@ def template_entries(data: Any, source: str) -> list[Any]:
     return list(entries)
 
 
-def load_templates(path: Path) -> list[TemplateInput]:
-    """Every template of a file as Meta's create request; header files resolved next to the file."""
-    entries = template_entries(read_template_file(path), str(path))
+def load_templates(path: Path, fmt: str | None = None) -> list[TemplateInput]:
+    """Every template of a file (standard input for ``-``) as Meta's create request; header files
+    resolved next to the file (from the working directory for standard input)."""
+    from waba_cli.services.data_files import base_dir, source_name
+
+    entries = template_entries(read_template_file(path, fmt), source_name(path))
     templates = [forms.to_request(entry) for entry in entries]
     for template in templates:
-        resolve_media_files(template.request, path.parent)
+        resolve_media_files(template.request, base_dir(path))
     return templates
 
 

@@ -92,15 +92,19 @@ def list_templates(
 ) -> list[MessageTemplate]:
     """`waba template list`: the account's templates, most recently changed first.
 
-    A status is any word (Meta adds statuses, so unknown ones are allowed); a category must be one
-    of Meta's three.
+    A status must be one Meta documents (or DRAFT), or one a sync stored (Meta adds statuses); a
+    category must be one of Meta's three. Anything else is a usage error naming the valid ones.
     """
     account = ctx.account
     query = select(MessageTemplate).where(MessageTemplate.account_id == account.id)
     if status:
         wanted = status.strip().upper()
-        if not wanted.replace("_", "").isalpha() or not wanted.isascii():
-            raise ValidationError("--status", f"{status!r} is not a template status", "e.g. APPROVED or PENDING")
+        if wanted not in rules.STATUSES:
+            with ctx.db.session() as session:
+                stored = set(session.exec(select(MessageTemplate.status).distinct()).all())
+            if wanted not in stored:
+                known = [*rules.STATUSES, *sorted(s for s in stored if s and s not in rules.STATUSES)]
+                raise ValidationError("--status", f"{status!r} is not a template status", f"one of {', '.join(known)}")
         query = query.where(MessageTemplate.status == wanted)
     if category:
         kind = category.strip().upper()

@@ -22,6 +22,7 @@ from waba_cli.db.models.base import table_of
 from waba_cli.db.models.bot import AutoReply
 from waba_cli.db.models.webhooks import WebhookEvent, WebhookItem
 from waba_cli.db.timestamps import utcnow
+from waba_cli.secrets import DROPPED
 from waba_cli.services.webhooks.apply import ERROR_LEN, Directory, Outcome, execute, plan
 from waba_cli.services.webhooks.parse import Delivery, Keys, fields_of, one_line, parse_body
 
@@ -48,6 +49,8 @@ def load_keys(db: Database, cipher: Cipher) -> Keys:
             select(ACCOUNT.c.id, ACCOUNT.c.name, ACCOUNT.c.app_secret_enc, ACCOUNT.c.webhook_verify_token_enc)
         ).all()
     for account_id, name, secret_enc, token_enc in rows:
+        if secret_enc == DROPPED:  # `waba secrets reset` dropped it: that account's deliveries are refused
+            continue
         secret = cipher.decrypt(secret_enc, f"the app secret of {name}")
         secrets.setdefault(secret, set()).add(account_id)
         if token_enc:
@@ -66,7 +69,10 @@ def open_store(settings: Settings) -> Database:
     from waba_cli.db.engine import open_database
 
     return open_database(
-        settings.database_url, sqlite_synchronous=settings.webhook_sqlite_synchronous, sqlite_immediate=True
+        settings.database_url,
+        sqlite_synchronous=settings.webhook_sqlite_synchronous,
+        sqlite_immediate=True,
+        create=False,
     )
 
 

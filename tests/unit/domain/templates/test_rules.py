@@ -294,6 +294,27 @@ def test_simple_form_becomes_metas_create_request() -> None:
     ]
 
 
+def test_simple_form_gives_url_buttons_their_example_with_url_examples() -> None:
+    template = forms.to_request({**ORDER_UPDATE, "url_examples": ["8812"]})
+
+    assert template.violations == []
+    url = component(template.request, "BUTTONS")["buttons"][1]
+    assert url["example"] == ["8812"]
+    assert violations_of(template.request) == []
+    without = forms.to_request(ORDER_UPDATE)
+    assert any(v.component.startswith("BUTTONS") for v in violations_of(without.request))
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [(["8812", "9913"], "1 value(s) for no URL button"), ({"1": "8812"}, "must be a list"), ([True], "must be a list")],
+)
+def test_url_examples_that_fit_no_button_are_refused(value: Any, problem: str) -> None:
+    template = forms.to_request({**ORDER_UPDATE, "url_examples": value})
+
+    assert [(v.component, problem in v.problem) for v in template.violations] == [("url_examples", True)]
+
+
 def test_preview_fills_header_body_and_url_suffix_in_order() -> None:
     request = request_for(ORDER_UPDATE)
     slots = render.variable_slots(request["components"], "UTILITY")

@@ -168,7 +168,7 @@ def test_update_secret_from_file(waba: Any, account: Any, tmp_path: Path) -> Non
     path = tmp_path / "token.json"
     path.write_text(json.dumps({"access_token": "EAAnewtokennewtokennewtoken1234567XYZ"}))
 
-    result = waba("account", "update", "My Business WhatsApp", "--from-file", str(path))
+    result = waba("account", "update", "My Business WhatsApp", "--from-file", str(path), "--no-verify")
 
     assert result.code == 0, result.err
     assert waba("account", "show", "--json").json()["access_token"] == "EAAn…7XYZ"

@@ -127,6 +127,10 @@ def test_completions_are_tied_back_by_token_and_shown_per_field(
     assert table.code == 0 and "São Paulo" in table.out and "parking, café ☕" in table.out
     lines = waba("flow", "responses", "booking", "--format", "jsonl").out.splitlines()
     assert len(lines) == 2
+    on_stdout = waba("flow", "responses", "booking", "--format", "csv")
+    assert on_stdout.code == 0, on_stdout.err
+    notes = [row["notes"] for row in csv.DictReader(on_stdout.out.splitlines())]
+    assert "'=SUM(A1:A9)" in notes and "=SUM(A1:A9)" not in notes
 
 
 def test_control_characters_in_answers_are_escaped_in_the_table(waba: Any, sent: dict[str, Any], db: Database) -> None:

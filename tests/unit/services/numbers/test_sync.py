@@ -199,3 +199,21 @@ def test_a_number_gone_from_meta_does_not_send(waba: Any, synced: Any, graph: re
     refused = waba("send", "text", "--to", "+16505550123", "--body", "hi", "--from", THIRD, "--force")
     assert refused.code == 2
     assert "waba number sync" in refused.err
+
+
+def test_a_verified_name_with_escape_sequences_is_escaped_in_the_table_and_exact_in_json(
+    waba: Any, account: Any, graph: respx.MockRouter
+) -> None:
+    name = "\x1b]0;owned\x07Acme\x1b[2J\u202e\tCONNECTED"
+    list_numbers(graph, [meta_number(verified_name=name)])
+    assert waba("number", "sync").code == 0
+
+    table = waba("number", "list")
+    listed = waba("number", "list", "--json").json()
+
+    assert table.code == 0, table.err
+    header, row = table.out.splitlines()
+    assert len(row.split("\t")) == len(header.split("\t"))  # the name's tab did not add a column
+    assert "\\x1b]0;owned\\x07Acme\\x1b[2J\\u202e\\tCONNECTED" in row
+    assert "\x1b" not in table.out and "\u202e" not in table.out
+    assert listed[0]["verified_name"] == name

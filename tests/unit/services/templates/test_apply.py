@@ -97,7 +97,8 @@ def test_apply_dry_run_plans_each_case_and_sends_nothing(waba: Any, meta: Any, t
 
     result = waba("template", "apply", str(file_of(tmp_path, FILE)), "--dry-run", "--json")
 
-    assert result.code == 0, result.err
+    assert result.code == 1, result.err  # two changes in the file cannot be made
+    assert "2 change(s) refused: pending_one en_US" in result.err
     actions = {name: action for name, (action, _) in plan(result).items()}
     assert actions == {
         "order_update": "unchanged",
@@ -126,7 +127,8 @@ def test_apply_creates_and_edits_then_records_the_outcome(waba: Any, meta: Any, 
 
     result = waba("template", "apply", str(file_of(tmp_path, FILE)), "--json")
 
-    assert result.code == 0, result.err
+    assert result.code == 1, result.err  # the refused ones; the others were applied
+    assert result.err.startswith("waba: 2 change(s) refused: ")
     outcomes = {i["name"]: i["outcome"] for i in result.json()["plan"] if i["outcome"]}
     assert outcomes == {"shipping_notice": "done", "rejected_one": "done", "new_one": "done"}
     assert body_of(create)["name"] == "new_one"
@@ -253,3 +255,32 @@ def test_plan_keeps_to_the_wabas_template_limit() -> None:
     )
     assert noted.action == "create"
     assert "over 250 needs a verified business" in noted.reason
+
+
+# -- exit codes: a refused change is an error; --detailed-exitcode as terraform's -----------------------
+
+
+def test_detailed_exitcode_is_0_nothing_to_do_2_changes_1_error(waba: Any, meta: Any, tmp_path: Path) -> None:
+    edit = meta.post("/20").respond(200, json={"success": True})
+    same = file_of(tmp_path, [simple("shipping_notice", SHIPPING)])
+    drift = tmp_path / "drift.json"
+    drift.write_text(json.dumps([simple("shipping_notice", SHIPPING_NEW)]))
+    refused = tmp_path / "refused.json"
+    refused.write_text(json.dumps([simple("pending_one", SHIPPING_NEW)]))
+    flags = ("--detailed-exitcode",)
+
+    assert waba("template", "apply", str(same), *flags).code == 0
+    assert waba("template", "apply", str(same), "--dry-run", *flags).code == 0
+    planned = waba("template", "apply", str(drift), "--dry-run", *flags)
+    assert planned.code == 2 and planned.err.strip().endswith("dry run: nothing was sent")
+    assert not edit.called
+    applied = waba("template", "apply", str(drift), *flags)
+    assert applied.code == 2, applied.err
+    assert edit.called
+    assert waba("template", "apply", str(refused), "--dry-run", *flags).code == 1
+    # every error is 1 with the flag: 2 would read as "changes" in CI
+    assert waba("template", "apply", str(tmp_path / "missing.json"), *flags).code == 1
+    assert waba("template", "apply", str(drift), "--no-such-flag", *flags).code == 1
+    # without the flag: 0 success, 1 refused or failed, 2 bad input
+    assert waba("template", "apply", str(refused), "--dry-run").code == 1
+    assert waba("template", "apply", str(tmp_path / "missing.json")).code == 2

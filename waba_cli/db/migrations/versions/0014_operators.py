@@ -1,7 +1,7 @@
 """operators: accounts granted to operators, the audit trail, and row-level security on PostgreSQL
 
-Revision ID: 0013_operators
-Revises: 0012_analytics
+Revision ID: 0014_operators
+Revises: 0013_campaign_pacing
 Create Date: 2026-12-03 12:00:00
 
 Both backends get the two tables. On PostgreSQL the group roles waba_operator, waba_admin and
@@ -17,8 +17,8 @@ from alembic import op
 
 from waba_cli.db import access
 
-revision: str = "0013_operators"
-down_revision: str | None = "0012_analytics"
+revision: str = "0014_operators"
+down_revision: str | None = "0013_campaign_pacing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
