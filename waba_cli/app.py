@@ -46,6 +46,8 @@ _COMMANDS: dict[str, tuple[str, bool]] = {
     "config": ("config", True),
     "completion": ("completion", False),
     "help": ("help_topics", True),
+    "operator": ("operator", True),
+    "audit": ("audit", True),
 }
 
 
@@ -207,6 +209,7 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911, PLR0912 - o
     debug = env_flag("WABA_DEBUG") or "--debug" in args
     failure_exit: int | None = None
     word = next((arg for arg in args if not arg.startswith("-")), None)
+    _audit_begin(word, args)
     try:
         command = typer.main.get_command(build_app(word) if word in _COMMANDS else _full_app())
         result: Any = command.main(args=args, prog_name="waba", standalone_mode=False)
@@ -225,6 +228,7 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911, PLR0912 - o
         where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
         return _fail(f"{exc.format_message()}{where}", failure_exit or EXIT_USAGE, stdout, args)
     except click_exceptions.ClickException as exc:
+        _audit_failed(exc.format_message())
         return _fail(exc.format_message(), STATE.failure_exit or exc.exit_code, STATE.failure_stdout, args)
     except BrokenPipeError:
         # the reader went away (`waba ... | head`): nothing more to say, and nothing to say it to
@@ -237,11 +241,13 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911, PLR0912 - o
             import traceback
 
             traceback.print_exc()
+        _audit_failed(str(exc))
         return _fail(str(exc), STATE.failure_exit or exc.exit_code, STATE.failure_stdout, args)
     except Exception as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        _audit_failed(f"{type(exc).__name__}: {detail}")
         if debug or STATE.debug:
             raise
-        detail = str(exc).splitlines()[0] if str(exc) else ""
         return _fail(
             f"unexpected error: {type(exc).__name__}: {detail} (run again with --debug for the traceback)",
             STATE.failure_exit or EXIT_FAILED,
@@ -250,6 +256,27 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911, PLR0912 - o
         )
     finally:
         STATE.close()
+        _audit_end()
+
+
+def _audit_begin(word: str | None, args: list[str]) -> None:
+    """Name the command for the audit trail (written by the database hook with the first change)."""
+    if word in _COMMANDS and not {"--help", "-h"} & set(args):
+        from waba_cli.services import audit
+
+        audit.begin(args, group=_COMMANDS[word][1])
+
+
+def _audit_failed(reason: str) -> None:
+    from waba_cli.services import audit
+
+    audit.failed(reason)
+
+
+def _audit_end() -> None:
+    from waba_cli.services import audit
+
+    audit.end()
 
 
 def main() -> None:

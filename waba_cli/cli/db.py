@@ -1,6 +1,6 @@
 """`waba db ...`: schema upgrades and what the database holds."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -45,6 +45,9 @@ def upgrade() -> None:
 def info() -> None:
     """Show the database URL (password masked), schema revision and row counts.
 
+    On PostgreSQL also every table holding account data, with its row-level security and policies;
+    a table without them is named on stderr and the command exits 1.
+
     \b
     Example:
         waba db info --json
@@ -55,6 +58,7 @@ def info() -> None:
     o = out()
     if o.json_mode:
         o.json(report)
+        _fail_unprotected(report)
         return
     o.details(
         "database",
@@ -66,6 +70,25 @@ def info() -> None:
         ],
     )
     o.table(["TABLE", "ROWS"], sorted(report["rows"].items()))
+    if report["account_tables"]:
+        o.table(
+            ["ACCOUNT TABLE", "BY", "ROW SECURITY", "POLICIES"],
+            [
+                (t["table"], t["scope"], "on" if t["row_security"] else "OFF", t["policies"])
+                for t in report["account_tables"]
+            ],
+        )
+    _fail_unprotected(report)
+
+
+def _fail_unprotected(report: dict[str, Any]) -> None:
+    if report["unprotected"]:
+        from waba_cli.errors import OperationError
+
+        raise OperationError(
+            f"account tables without row-level security: {', '.join(report['unprotected'])}",
+            "run `waba db upgrade` as the schema owner",
+        )
 
 
 @command(app, "copy", shared=("json", "debug"))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Boolean, DateTime, TypeDecorator, bindparam, insert
 
+from waba_cli.db.audit import note_statement
 from waba_cli.db.engine import json_text
 from waba_cli.errors import OperationError
 
@@ -162,7 +163,7 @@ def _compiled(dialect: Dialect, statement: Any, keys: tuple[str, ...]) -> _Compi
     return _COMPILED[key]
 
 
-def _sqlite_cursor(conn: Connection) -> Any:
+def _sqlite_cursor(conn: Connection, statement: str) -> Any:
     """The driver's cursor, inside a transaction as SQLAlchemy would begin one (the caller commits).
 
     On SQLite a write is in-process and takes microseconds: SQLAlchemy's own ~10 µs per call would
@@ -171,6 +172,7 @@ def _sqlite_cursor(conn: Connection) -> Any:
     """
     if not conn.in_transaction():
         conn.begin()
+    note_statement(conn, statement)  # the audit hook does not see the driver's own cursor
     return conn.connection.cursor()
 
 
@@ -186,7 +188,7 @@ def executemany(conn: Connection, statement: Any, rows: Sequence[Mapping[str, An
     if conn.dialect.name != "sqlite":
         conn.exec_driver_sql(compiled.sql, params)
         return
-    cursor = _sqlite_cursor(conn)
+    cursor = _sqlite_cursor(conn, compiled.sql)
     try:
         cursor.executemany(compiled.sql, params)
     finally:
@@ -213,7 +215,7 @@ def insert_ids(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
     compiled = _compiled(conn.dialect, _insert(table), tuple(rows[0])) if conn.dialect.name == "sqlite" else None
     if compiled is not None:
         # one INSERT per row for its rowid: the driver runs a cached statement, no RETURNING needed
-        cursor = _sqlite_cursor(conn)
+        cursor = _sqlite_cursor(conn, compiled.sql)
         try:
             ids = []
             for row in rows:

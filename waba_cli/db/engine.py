@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlmodel import Session
 
+from waba_cli.db import audit
 from waba_cli.errors import OperationError, SchemaError
 
 # Alembic revisions in order; the last one is what this code expects. tests/unit/db keeps it equal to
@@ -44,6 +45,7 @@ REVISIONS: tuple[str, ...] = (
     "0011_flows",
     "0012_analytics",
     "0013_campaign_pacing",
+    "0014_operators",
 )
 SCHEMA_REVISION = REVISIONS[-1]
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -130,9 +132,10 @@ def make_engine(
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous.upper(), sqlite_immediate))
         if sqlite_immediate:
             event.listen(engine, "begin", _begin_immediate)
+        audit.install(engine)
         return engine
     try:
-        return create_engine(
+        engine = create_engine(
             url, echo=echo, pool_pre_ping=True, json_serializer=json_text, json_deserializer=_json_loads
         )
     except ModuleNotFoundError as exc:
@@ -140,6 +143,21 @@ def make_engine(
             f"no database driver for {parsed.get_backend_name()} ({exc.name} is not installed)",
             "for PostgreSQL install the extra: pip install 'waba-cli[postgres]'",
         ) from None
+    audit.install(engine)
+    event.listen(engine, "handle_error", _refused_by_postgresql)
+    return engine
+
+
+def _refused_by_postgresql(context: Any) -> None:
+    """Row-level security or a missing privilege (SQLSTATE 42501): one clear line, not a driver error."""
+    if getattr(context.original_exception, "sqlstate", None) != "42501":
+        return
+    reason = str(context.original_exception).strip().splitlines()[0]
+    raise OperationError(
+        f"the database refused: {reason}",
+        "this needs an account granted to you (`waba operator whoami`) or an admin role; "
+        "only admins add accounts and operators",
+    ) from context.original_exception
 
 
 def sqlite_file(path: Path, *, create: bool) -> None:
@@ -213,8 +231,17 @@ def upgrade_in(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         # several instances may run `waba db upgrade` at once: one migrates, the others wait
         conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATIONS_LOCK_ID})
+    before = None
+    if inspect(conn).has_table("alembic_version"):
+        before = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     config.attributes["connection"] = conn
     command.upgrade(config, "head")
+    audit.forget_changes(conn)  # a migration is not a command's change
+    if conn.dialect.name == "postgresql" and before != SCHEMA_REVISION:
+        # every table a revision added gets the row-level security rule (idempotent)
+        from waba_cli.db.access import secure
+
+        secure(conn)
 
 
 @dataclass

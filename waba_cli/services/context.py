@@ -75,6 +75,9 @@ class CommandContext:
 
             with self.db.session() as session:
                 self._account = resolve_account(session, self._account_ref)
+            from waba_cli.db.audit import note_account
+
+            note_account(self._account.id)
         return self._account
 
     @property

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
 from waba_cli.db import copying
+from waba_cli.db.audit import forget_changes
 from waba_cli.db.engine import REVISIONS, SCHEMA_REVISION, current_revision, make_engine, mask_url, upgrade_in
 from waba_cli.db.models import all_tables
 from waba_cli.errors import OperationError, SchemaError, UsageError
@@ -119,6 +120,7 @@ def _copy(source: Engine, target: Engine, progress: Progress | None) -> CopyResu
                 result.tables.append(entry)
                 if progress is not None:
                     progress(table.name, copied)
+            forget_changes(write)  # the target is the source's copy: its audit trail gets no entry of its own
     return result
 
 

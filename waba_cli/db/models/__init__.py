@@ -13,7 +13,7 @@ list`` needs two of nine; building a SQLModel table class costs milliseconds eac
 ``accounts`` (Account, PhoneNumber, RegistrationCall), ``templates``, ``messages`` (and their status history),
 ``webhooks`` (deliveries and idempotency keys), ``bot`` (auto-replies), ``flows``, ``logs``
 (health, usage and the Graph API call log), ``health`` (`health check` runs, results, Graph answers),
-``analytics`` (daily figures).
+``analytics`` (daily figures), ``access`` (operator grants and the audit trail).
 ``all_tables()`` loads every one (migrations, db info).
 """
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 def all_tables() -> tuple[type[SQLModel], ...]:
     """Every table class, in dependency order (loads all the model modules)."""
+    from waba_cli.db.models.access import AuditEntry, OperatorGrant
     from waba_cli.db.models.accounts import Account, PhoneNumber, RegistrationCall
     from waba_cli.db.models.analytics import AnalyticsDay, AnalyticsMeta, AnalyticsState
     from waba_cli.db.models.bot import AutoReply
@@ -63,4 +64,6 @@ def all_tables() -> tuple[type[SQLModel], ...]:
         AnalyticsDay,
         AnalyticsState,
         AnalyticsMeta,
+        OperatorGrant,
+        AuditEntry,
     )
