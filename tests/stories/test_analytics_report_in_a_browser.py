@@ -14,7 +14,10 @@ import pytest
 from tests.support import analytics as week
 from waba_cli.db.engine import Database
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.backend_neutral,
+]  # what is checked is the HTML in a browser, not the database
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 BAR_BLUE = (0x2F, 0x6F, 0xDF)  # the "sent" bars

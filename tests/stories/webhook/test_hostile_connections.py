@@ -22,6 +22,8 @@ import pytest
 from tests.support.hostile import MIB, Delivering, answer, closed_within, huge_head, status_of, vm
 from tests.support.webhook import Receiver, configure_webhook, free_port, start_process
 
+pytestmark = pytest.mark.backend_neutral  # the bounds are HTTP-level: the database plays no part
+
 HEADER_TIMEOUT = 2.0
 BODY_TIMEOUT = 1.0
 BODY_MIN_RATE = 100  # bytes/s

@@ -20,7 +20,7 @@ from tests.support.world import REPO_ROOT
 
 WAIT = 90  # s: the longest a start or a stop may take on a busy machine
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.backend_neutral]  # readiness is a matter of the port, not of the database
 
 
 def accepts(url: str) -> bool:

@@ -14,6 +14,8 @@ from tests.support.templates import LOGIN_CODE_AS_LISTED
 from waba_cli.domain.templates import compare, forms, render, rules
 from waba_cli.domain.templates.rules import Violation
 
+pytestmark = pytest.mark.backend_neutral  # pure rules: no database at all
+
 # -- a valid template and how each rule breaks it ---------------------------------------------------
 
 ORDER_UPDATE: dict[str, Any] = {
