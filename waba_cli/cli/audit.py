@@ -33,16 +33,10 @@ def list_entries(
         waba audit list --since 7d
         waba audit list --account acme --operator alice --json
     """
-    from waba_cli.errors import ValidationError
     from waba_cli.services import audit
     from waba_cli.services.messages import since as parse_since
 
-    when = None
-    if since is not None:
-        try:
-            when = parse_since(since)
-        except ValidationError as exc:
-            raise ValidationError("--since", str(exc).split(": ", 1)[-1]) from None
+    when = None if since is None else parse_since(since)  # a ValidationError naming --since
     rows = audit.list_entries(command_context(), audit.AuditQuery(account, operator, when, limit))
     o = out()
     if o.json_mode:
