@@ -46,21 +46,18 @@ def checked_format(fmt: str | None) -> str | None:
 
 
 def read_text(path: Path) -> str:
-    """The input's text (UTF-8, a BOM allowed): the file's, or standard input's when ``path`` is ``-``."""
+    """The input's text (UTF-8, a BOM allowed, bounded in size): the file's, or standard input's for ``-``."""
     source = source_name(path)
-    try:
-        if is_stdin(path):
-            limit = files.max_file_bytes()
-            stream = sys.stdin
-            raw: bytes | str = stream.buffer.read(limit + 1) if hasattr(stream, "buffer") else stream.read(limit + 1)
-            if len(raw) > limit:
-                raise UsageError(
-                    f"{source}: more than {limit:,} bytes, more than waba reads", f"set {files.MAX_FILE_ENV}"
-                )
-        else:
-            raw = files.read_bytes(path)  # bounded in size
-    except OSError as exc:
-        raise UsageError(f"{source}: cannot be read ({exc.strerror})") from None
+    if not is_stdin(path):
+        try:
+            return files.read_text(path)
+        except OSError as exc:
+            raise UsageError(f"{source}: cannot be read ({exc.strerror})") from None
+    limit = files.max_file_bytes()
+    stream = sys.stdin
+    raw: bytes | str = stream.buffer.read(limit + 1) if hasattr(stream, "buffer") else stream.read(limit + 1)
+    if len(raw) > limit:
+        raise UsageError(f"{source}: more than {limit:,} bytes, more than waba reads", f"set {files.MAX_FILE_ENV}")
     if isinstance(raw, str):
         return raw.removeprefix("\ufeff")
     try:
