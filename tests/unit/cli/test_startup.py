@@ -136,7 +136,8 @@ def test_help_imports_nothing_heavy(tmp_path: Path, env: dict[str, str], args: l
     assert not loaded, probe.explain(loaded)
 
 
-def test_account_list_json_imports_no_migrations_key_http_or_ui(tmp_path: Path, env: dict[str, str]) -> None:
+def _init(tmp_path: Path, env: dict[str, str]) -> None:
+    """`waba init` in its own process, as an operator runs it first."""
     init = subprocess.run(
         [sys.executable, "-m", "waba_cli", "init"],
         env=env,
@@ -148,6 +149,10 @@ def test_account_list_json_imports_no_migrations_key_http_or_ui(tmp_path: Path, 
         check=False,
     )
     assert init.returncode == 0, init.stderr
+
+
+def test_account_list_json_imports_no_migrations_key_http_or_ui(tmp_path: Path, env: dict[str, str]) -> None:
+    _init(tmp_path, env)
 
     probe = _probe(tmp_path, env, ["account", "list", "--json"], LIST_FORBIDDEN)
 
@@ -176,17 +181,7 @@ TAB_FORBIDDEN = ("sqlalchemy", "sqlmodel", "httpx", "uvicorn", "keyring", "crypt
 
 
 def test_a_tab_press_reads_names_without_the_database_stack(tmp_path: Path, env: dict[str, str]) -> None:
-    init = subprocess.run(
-        [sys.executable, "-m", "waba_cli", "init"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-    assert init.returncode == 0, init.stderr
+    _init(tmp_path, env)
     tab = {**env, "_WABA_COMPLETE": "complete_bash", "COMP_WORDS": "waba account show ", "COMP_CWORD": "3"}
 
     probe = _probe(tmp_path, tab, [], TAB_FORBIDDEN)
